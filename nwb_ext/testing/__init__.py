@@ -1,0 +1,1 @@
+"""Testing helpers for ndx-glymphatic: mock factories in :mod:`ndx_glymphatic.testing.mock`."""
