@@ -44,6 +44,7 @@ from typing import Literal, Protocol
 
 import h5py
 import numpy as np
+import pandas as pd
 
 from ndx_glymphatic.converters._contract import EventChannel, RigReader, StreamInfo
 from ndx_glymphatic.errors import InputFileError
@@ -160,11 +161,12 @@ def infer_sample_timing(
         bad = np.flatnonzero(~(steps > 0))
         if bad.size:
             index = start + int(bad[0])
+            before = previous if bad[0] == 0 else float(chunk[bad[0] - 1])
             raise InputFileError(
                 path=path,
                 field=field,
                 expected="finite, strictly increasing times",
-                found=f"time {chunk[bad[0]]!r} at sample {index} after {previous if bad[0] == 0 else chunk[bad[0] - 1]!r}",
+                found=f"time {float(chunk[bad[0]])!r} at sample {index} after {before!r}",
             )
         grid = first + (start + np.arange(chunk.size)) / rate
         max_deviation = max(max_deviation, float(np.max(np.abs(chunk - grid))))
@@ -305,7 +307,9 @@ class DoricFileReader(RigReader):
     # -- opening and scanning --------------------------------------------------------------
     def _open(self) -> h5py.File:
         if not self.path.is_file():
-            raise InputFileError(path=self.path, field="file", expected="an existing .doric file", found="nothing")
+            raise InputFileError(
+                path=self.path, field="file", expected="an existing .doric file", found="nothing"
+            )
         try:
             return h5py.File(self.path, "r")
         except OSError as error:
@@ -485,7 +489,10 @@ class DoricFileReader(RigReader):
         """Yield ``(n, 1)`` float64 chunks of one stream, read by HDF5 slicing."""
         if stream_name not in self._sources:
             raise InputFileError(
-                path=self.path, field="stream", expected=f"one of {sorted(self._sources)}", found=repr(stream_name)
+                path=self.path,
+                field="stream",
+                expected=f"one of {sorted(self._sources)}",
+                found=repr(stream_name),
             )
         source = self._sources[stream_name]
         with self._open() as handle:
@@ -504,7 +511,9 @@ class DoricFileReader(RigReader):
                     time = handle[source.time_path]
                     step = 1_000_000
                     for start in range(0, data.shape[0], step):
-                        levels = np.asarray(data[start : start + step], dtype=np.float64) > self.digital_threshold
+                        levels = (
+                            np.asarray(data[start : start + step], dtype=np.float64) > self.digital_threshold
+                        )
                         times = np.asarray(time[start : start + step], dtype=np.float64)
                         detector.feed(levels=levels, times=times)
                     events[name] = detector.event_channel(name=name)
@@ -551,7 +560,9 @@ class DoricCsvReader(RigReader):
         self.max_jitter_fraction = max_jitter_fraction
         self.digital_threshold = digital_threshold
         if not self.path.is_file():
-            raise InputFileError(path=self.path, field="file", expected="an existing CSV file", found="nothing")
+            raise InputFileError(
+                path=self.path, field="file", expected="an existing CSV file", found="nothing"
+            )
         self._header_rows, self.columns = self._read_header()
         self._stream_info: dict[str, StreamInfo] | None = None
         self._events: dict[str, EventChannel] | None = None
@@ -575,8 +586,6 @@ class DoricCsvReader(RigReader):
         )
 
     def _read_columns(self, *, names: Sequence[str], chunk_samples: int) -> Iterator[np.ndarray]:
-        import pandas as pd
-
         try:
             reader = pd.read_csv(
                 self.path,
@@ -644,6 +653,8 @@ class DoricCsvReader(RigReader):
             if names:
                 for block in self._read_columns(names=[_CSV_TIME, *names], chunk_samples=1_000_000):
                     for column, name in enumerate(names, start=1):
-                        detectors[name].feed(levels=block[:, column] > self.digital_threshold, times=block[:, 0])
+                        detectors[name].feed(
+                            levels=block[:, column] > self.digital_threshold, times=block[:, 0]
+                        )
             self._events = {name: detector.event_channel(name=name) for name, detector in detectors.items()}
         return self._events
