@@ -1,0 +1,133 @@
+"""Physiologically shaped synthetic sleep / glymphatic sessions with ground truth.
+
+A session is generated in two layers:
+
+1. **Latent traces** at ``latent_rate_hz`` (10 Hz; 864 000 samples for 24 h, generated in about a
+   second): hypnogram with micro-arousals, infraslow NE oscillator, NE, blood volume, CSF tracer,
+   EEG band envelopes, EMG tone, photometry fluorescence with bleaching and motion artefacts, and
+   the discrete events (spindles, twitches, motion artefacts). See :func:`simulate_session`.
+2. **High-rate samples** (photometry 1017.25 Hz, EEG/EMG 512 Hz), never held whole: drawn for any
+   slice or streamed chunk by chunk. Block ``k`` of :data:`BLOCK_SAMPLES` samples uses a random
+   stream seeded by ``(seed, channel, k)``, so output is identical for any chunking.
+
+Everything is deterministic per :class:`SimulationParameters` (including ``seed``).
+
+API
+---
+Parameters and session::
+
+    SimulationParameters(duration_s=3600.0, seed=0, condition="vehicle", ne_frequency_hz=0.02, ...)
+    simulate_session(*, parameters: SimulationParameters) -> SimulatedSession
+    SimulatedSession: .parameters, .ground_truth, .latents (Latents), .spindles, .twitches,
+                      .motion_artefacts (EventTimes), .session_id, .n_photometry_samples, .n_ephys_samples
+    Latents: .rate_hz, .times_s, .sleep_state (int8, STATE_CODES), .drug_effect, .ne_phase_rad,
+             .ne_percent, .blood_volume_percent, .csf_tracer_percent, .tracer_curve_percent,
+             .sigma_envelope, .motion_artefact, .eeg_amplitudes_V[band], .emg_amplitude_V,
+             .fluorescence_V[channel name]
+
+Ground truth (``ground_truth.json``)::
+
+    GroundTruth: ne_frequency_hz, ne_oscillation_peak_times_s, ne_to_blood_volume_lag_s (> 0: blood
+                 volume lags NE; corr(NE(t), BV(t + tau)) is minimal at tau = +lag),
+                 sigma_phase_offset_rad / sigma_peak_lag_after_ne_peak_s, sleep_states
+                 (list of SleepInterval(start_s, stop_s, state)), state_fractions,
+                 micro_arousal_onsets_s / _durations_s, drug, infusion, tracer_rise_time_s (10-90 %),
+                 tracer_10_percent_time_s, tracer_90_percent_time_s, tracer_peak_time_s,
+                 lc_stimulation / vasomotion_stimulation (list of StimulationEpoch), spindle_onsets_s, ...
+    GroundTruth.write_json(*, path, overwrite=False) -> Path;  GroundTruth.read_json(*, path) -> GroundTruth
+
+High-rate samples (volts; sample ``i`` at ``i / rate``)::
+
+    photometry_samples(*, session, channel: str, start: int, stop: int) -> ndarray (n,)
+    iter_photometry_chunks(*, session, channel, chunk_samples=16 * BLOCK_SAMPLES, start=0, stop=None)
+        -> Iterator[ndarray (n,)]
+    ephys_samples(*, session, series: "EEG" | "EMG", start: int, stop: int) -> ndarray (n, n_channels)
+    iter_ephys_chunks(*, session, series, chunk_samples=4 * BLOCK_SAMPLES, start=0, stop=None)
+        -> Iterator[ndarray (n, n_channels)]
+    n_samples(*, session, stream: "photometry" | "EEG" | "EMG") -> int
+
+Channel metadata shared by every writer (:mod:`ndx_glymphatic.simulation.channels`)::
+
+    PHOTOMETRY_CHANNELS: tuple[PhotometryChannelSpec]  # ne_465nm, ne_isosbestic_405nm,
+                                                       # blood_volume_560nm, csf_tracer_650nm
+    PhotometryChannelSpec: name, stream_name (TDT store, e.g. "_465A"), excitation/emission
+                           wavelengths, measured_quantity, channel_role, control_channel, indicator,
+                           fiber, baseline_in_V, noise_in_V, bleaching, description
+    INDICATORS, FIBERS, ELECTRODE_CHANNELS (EEG1, EEG2 in "EEG"; EMG in "EMG")
+    photometry_channel(*, name) -> PhotometryChannelSpec;  electrode_channels(*, series) -> tuple
+
+Output::
+
+    write_session_nwb(*, session, path, overwrite=False, show_progress=False) -> Path
+    SESSION_WRITERS: dict[str, writer]   # format name -> writer(*, session, outdir, overwrite,
+                                         #   show_progress) -> list[Path]; "nwb" built in, rig
+                                         #   formats (tdt, doric, npm, ppd) register here
+    ``glymph simulate OUTDIR --duration-s --seed --ne-frequency-hz --condition --format``
+"""
+
+from ndx_glymphatic.simulation.channels import (
+    ELECTRODE_CHANNELS,
+    FIBERS,
+    INDICATORS,
+    PHOTOMETRY_CHANNELS,
+    ElectrodeChannelSpec,
+    FiberSpec,
+    IndicatorSpec,
+    PhotometryChannelSpec,
+    electrode_channels,
+    photometry_channel,
+)
+from ndx_glymphatic.simulation.latents import (
+    STATE_CODES,
+    STATE_NAMES,
+    EventTimes,
+    Latents,
+    SimulatedSession,
+    drug_effect,
+    simulate_session,
+    tracer_curve,
+)
+from ndx_glymphatic.simulation.parameters import CONDITIONS, SimulationParameters
+from ndx_glymphatic.simulation.streams import (
+    BLOCK_SAMPLES,
+    EEG_BANDS_HZ,
+    ephys_samples,
+    iter_ephys_chunks,
+    iter_photometry_chunks,
+    n_samples,
+    photometry_samples,
+)
+from ndx_glymphatic.simulation.truth import GroundTruth, SleepInterval, StimulationEpoch
+
+__all__ = [
+    "BLOCK_SAMPLES",
+    "CONDITIONS",
+    "EEG_BANDS_HZ",
+    "ELECTRODE_CHANNELS",
+    "FIBERS",
+    "INDICATORS",
+    "PHOTOMETRY_CHANNELS",
+    "STATE_CODES",
+    "STATE_NAMES",
+    "ElectrodeChannelSpec",
+    "EventTimes",
+    "FiberSpec",
+    "GroundTruth",
+    "IndicatorSpec",
+    "Latents",
+    "PhotometryChannelSpec",
+    "SimulatedSession",
+    "SimulationParameters",
+    "SleepInterval",
+    "StimulationEpoch",
+    "drug_effect",
+    "electrode_channels",
+    "ephys_samples",
+    "iter_ephys_chunks",
+    "iter_photometry_chunks",
+    "n_samples",
+    "photometry_channel",
+    "photometry_samples",
+    "simulate_session",
+    "tracer_curve",
+]
