@@ -402,9 +402,7 @@ class TdtBlockReader(RigReader):
             samples_per_packet = 0
             storage = "tsq"
             if kind in ("stream", "snip"):
-                rate, data_format, samples_per_packet = self._check_uniform_store(
-                    code=code, indices=indices
-                )
+                rate, data_format, samples_per_packet = self._check_uniform_store(code=code, indices=indices)
                 storage = "tev"
                 if kind == "stream" and (type_code & EVTYPE_UCF or code in self._sev_files):
                     storage = "sev"
@@ -497,9 +495,10 @@ class TdtBlockReader(RigReader):
         return self._stop_time_unix - self._start_time_unix
 
     def store_infos(self) -> Mapping[str, TdtStore]:
-        """Every store in the block (streams, epocs, strobe-off buddies, scalars, snips), keyed by 4-char code.
+        """Every store in the block (streams, epocs, strobe-off buddies, scalars, snips), by 4-char code.
 
-        Codes are unique; Python names are not (``Pu1/`` and its strobe-off buddy ``Pu1\\`` are both ``Pu1_``).
+        Codes are unique; Python names are not (``Pu1/`` and its strobe-off buddy ``Pu1\\`` are
+        both ``Pu1_``).
         """
         return dict(self._stores)
 
@@ -711,9 +710,7 @@ class TdtBlockReader(RigReader):
                 file_start = file_stop
         return out
 
-    def iter_stream_chunks(
-        self, *, stream_name: str, chunk_samples: int = 1_000_000
-    ) -> Iterator[np.ndarray]:
+    def iter_stream_chunks(self, *, stream_name: str, chunk_samples: int = 1_000_000) -> Iterator[np.ndarray]:
         """Yield a stream's samples in order as ``(n, n_channels)`` arrays of at most ``chunk_samples`` rows.
 
         Accepts the store code (``465A``) or the Python name (``_465A``).
@@ -734,9 +731,13 @@ class TdtBlockReader(RigReader):
     def _event_channels(self) -> dict[str, EventChannel]:
         records = self._records
         onset_stores = [
-            s for s in self._stores.values() if s.kind == "epoc" and s.type_code in (EVTYPE_STRON, EVTYPE_MARK)
+            s
+            for s in self._stores.values()
+            if s.kind == "epoc" and s.type_code in (EVTYPE_STRON, EVTYPE_MARK)
         ]
-        offset_stores = [s for s in self._stores.values() if s.kind == "epoc" and s.type_code == EVTYPE_STROFF]
+        offset_stores = [
+            s for s in self._stores.values() if s.kind == "epoc" and s.type_code == EVTYPE_STROFF
+        ]
         buddies: dict[str, tuple[TdtStore, np.ndarray]] = {}
         for store in offset_stores:
             indices = self._store_record_indices(store=store)

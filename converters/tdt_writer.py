@@ -415,7 +415,9 @@ def write_tdt_block(
                 sev_finals.append(final)
                 tmp = stack.enter_context(atomic_output_path(destination=final, overwrite=overwrite))
                 handle = stack.enter_context(open(tmp, "wb"))
-                handle.write(_sev_header(state=state, channel=channel, rate_code=rate_code, decimate=decimate))
+                handle.write(
+                    _sev_header(state=state, channel=channel, rate_code=rate_code, decimate=decimate)
+                )
                 state.sev_handles.append(handle)
         tsq = stack.enter_context(open(tsq_tmp, "wb"))
         tev = stack.enter_context(open(tev_tmp, "wb"))
@@ -426,7 +428,12 @@ def write_tdt_block(
         n_records = 2
         last_time = 0.0
         progress = stack.enter_context(
-            tqdm(total=expected_duration_in_s, unit="s", desc=f"TDT block {block_name}", disable=not show_progress)
+            tqdm(
+                total=expected_duration_in_s,
+                unit="s",
+                desc=f"TDT block {block_name}",
+                disable=not show_progress,
+            )
         )
         interval = 0
         while states and not all(state.done for state in states):
@@ -461,7 +468,9 @@ def write_tdt_block(
                         parts.pop()
                 state.packets_written += n_packets
                 last_time = max(last_time, state.packets_written * state.per_packet / state.source.rate_in_Hz)
-            epoc_stop = int(np.searchsorted(epoc_records["timestamp"], start_unix + interval_end, side="left"))
+            epoc_stop = int(
+                np.searchsorted(epoc_records["timestamp"], start_unix + interval_end, side="left")
+            )
             parts.append(epoc_records[epoc_cursor:epoc_stop])
             epoc_cursor = epoc_stop
             records = np.concatenate(parts) if parts else np.zeros(0, dtype=TSQ_RECORD_DTYPE)
@@ -475,7 +484,9 @@ def write_tdt_block(
         n_records += remaining.size
         if epoc_records.size:
             last_time = max(last_time, float(epoc_records["timestamp"][-1]) - start_unix)
-        _marker_record(code=EVMARK_STOPBLOCK, timestamp=start_unix + last_time, offset=tev_position).tofile(tsq)
+        _marker_record(code=EVMARK_STOPBLOCK, timestamp=start_unix + last_time, offset=tev_position).tofile(
+            tsq
+        )
         n_records += 1
         tsq_size = n_records * TSQ_RECORD_DTYPE.itemsize
         tsq.seek(0)
