@@ -23,7 +23,7 @@ _PARTS_WITH_COMMANDS = ("simulation", "converters", "validators", "analysis", "d
 class _GlymphGroup(click.Group):
     """A click group that turns :class:`GlymphError` into a one-line message and an exit code."""
 
-    def invoke(self, ctx: click.Context):  # noqa: D102
+    def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except GlymphError as error:
