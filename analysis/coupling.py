@@ -1,0 +1,359 @@
+"""Coupling between infraslow signals: bout-wise cross-correlation and phase-locking.
+
+Sign convention (used everywhere in this package): the cross-correlation of ``first`` and
+``second`` at lag ``tau`` is ``mean_t first(t) * second(t + tau)``, so a **positive lag means the
+second signal lags (follows) the first**. Example: if blood volume falls 4 s after NE rises, the
+NE -> blood-volume correlogram has its minimum at +4 s.
+
+Published recipe: within NREM bouts > 100 s, z-scored detrended signals, unbiased
+cross-correlation over +-40 s (photometry pairs) or +-60 s (sigma power vs NE), averaged over
+bouts; the lag and value at the extremum are reported (anti-correlation -> the minimum).
+
+Phase-locking: the Hilbert phase of band-passed infraslow NE against an amplitude (EEG sigma
+power): mean vector length ``|sum a exp(i phi)| / sum a`` with ``a`` normalised per bout, tested
+against circular-shift surrogates (each bout's amplitude rotated by a random shift).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import signal as sps
+
+from ndx_glymphatic.analysis.oscillation import polynomial_detrend
+
+__all__ = [
+    "CrossCorrelation",
+    "PhaseLocking",
+    "bandpass_zero_phase",
+    "bout_cross_correlation",
+    "extremum",
+    "phase_locking",
+    "unbiased_cross_correlation",
+]
+
+
+@dataclass(frozen=True)
+class CrossCorrelation:
+    """Bout-averaged cross-correlogram of two signals.
+
+    Attributes
+    ----------
+    lags_s : ndarray
+        Lags in seconds (positive: the second signal lags the first).
+    mean : ndarray
+        Mean over bouts of the unbiased correlograms (NaN without bouts).
+    per_bout : ndarray
+        One correlogram per bout (n_bouts x n_lags).
+    lag_s : float
+        Lag of the chosen extremum of ``mean`` (sub-sample by parabolic interpolation).
+    value : float
+        Value at that extremum.
+    bout_lags_s, bout_values : ndarray
+        The same per bout.
+    extremum : str
+        ``"min"``, ``"max"`` or ``"abs"``.
+    n_bouts : int
+    """
+
+    lags_s: NDArray[np.float64]
+    mean: NDArray[np.float64]
+    per_bout: NDArray[np.float64]
+    lag_s: float
+    value: float
+    bout_lags_s: NDArray[np.float64]
+    bout_values: NDArray[np.float64]
+    extremum: str
+    n_bouts: int
+
+
+@dataclass(frozen=True)
+class PhaseLocking:
+    """Phase-locking of an amplitude to the phase of an infraslow oscillation.
+
+    Attributes
+    ----------
+    mean_vector_length : float
+        Normalised mean vector length (0: none, 1: all amplitude at one phase).
+    preferred_phase_rad : float
+        Phase of the mean vector (0 = oscillation peak, +-pi = trough).
+    p_value : float
+        ``(1 + #surrogates >= observed) / (1 + n_surrogates)``.
+    surrogate_mean, surrogate_sd : float
+        Surrogate mean vector lengths.
+    n_bouts : int
+    n_samples : int
+    phase_bins_rad : ndarray
+        Bin centres of the phase histogram.
+    amplitude_by_phase : ndarray
+        Mean normalised amplitude in each phase bin.
+    """
+
+    mean_vector_length: float
+    preferred_phase_rad: float
+    p_value: float
+    surrogate_mean: float
+    surrogate_sd: float
+    n_bouts: int
+    n_samples: int
+    phase_bins_rad: NDArray[np.float64]
+    amplitude_by_phase: NDArray[np.float64]
+
+
+def unbiased_cross_correlation(
+    *, first: NDArray[np.floating], second: NDArray[np.floating], max_lag: int
+) -> NDArray[np.float64]:
+    """Unbiased cross-correlation ``c[k] = sum_t first[t] second[t + k] / (N - |k|)``, ``|k| <= max_lag``.
+
+    Parameters
+    ----------
+    first, second : ndarray
+        Equal-length traces (already z-scored for a correlation coefficient).
+    max_lag : int
+        Largest lag in samples (< N).
+
+    Returns
+    -------
+    ndarray
+        ``2 * max_lag + 1`` values for lags ``-max_lag .. max_lag``.
+    """
+    first = np.asarray(first, dtype=np.float64)
+    second = np.asarray(second, dtype=np.float64)
+    n = first.size
+    if second.size != n:
+        raise ValueError("first and second must have the same length")
+    if max_lag >= n:
+        raise ValueError(f"max_lag ({max_lag}) must be shorter than the traces ({n})")
+    full = sps.correlate(second, first, mode="full", method="fft")
+    centre = n - 1
+    lags = np.arange(-max_lag, max_lag + 1)
+    return full[centre + lags] / (n - np.abs(lags))
+
+
+def extremum(*, lags: NDArray[np.float64], values: NDArray[np.float64], kind: str) -> tuple[float, float]:
+    """Lag and value of the minimum, maximum or largest-magnitude point, refined by a parabola.
+
+    Parameters
+    ----------
+    lags, values : ndarray
+        A correlogram.
+    kind : str
+        ``"min"``, ``"max"`` or ``"abs"``.
+
+    Returns
+    -------
+    lag, value : float
+    """
+    if not np.any(np.isfinite(values)):
+        return float("nan"), float("nan")
+    if kind == "min":
+        best = int(np.nanargmin(values))
+        sign = -1.0
+    elif kind == "max":
+        best = int(np.nanargmax(values))
+        sign = 1.0
+    elif kind == "abs":
+        best = int(np.nanargmax(np.abs(values)))
+        sign = 1.0 if values[best] >= 0 else -1.0
+    else:
+        raise ValueError(f"extremum must be 'min', 'max' or 'abs', not {kind!r}")
+    lag, value = float(lags[best]), float(values[best])
+    if 0 < best < values.size - 1:
+        left, centre, right = sign * values[best - 1 : best + 2]
+        denominator = left - 2 * centre + right
+        if np.isfinite(denominator) and denominator < 0:
+            shift = float(np.clip(0.5 * (left - right) / denominator, -0.5, 0.5))
+            lag += shift * (lags[best + 1] - lags[best])
+            value = sign * (centre - 0.25 * (left - right) * shift)
+    return lag, value
+
+
+def _zscore(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    sd = values.std()
+    return (values - values.mean()) / sd if sd > 0 else values * 0.0
+
+
+def bout_cross_correlation(
+    *,
+    first: NDArray[np.floating],
+    second: NDArray[np.floating],
+    rate_hz: float,
+    bout_ranges: list[tuple[int, int]],
+    max_lag_s: float = 40.0,
+    detrend_order: int = 1,
+    kind: str = "min",
+) -> CrossCorrelation:
+    """Published bout-wise cross-correlation (see module docstring for the sign convention).
+
+    Parameters
+    ----------
+    first, second : ndarray
+        Two traces on the same grid (e.g. NE and blood-volume dF/F at ~10 Hz).
+    rate_hz : float
+        Grid rate.
+    bout_ranges : list of (int, int)
+        NREM bouts (already filtered by length); bouts not longer than twice the lag range or
+        with non-finite samples are skipped.
+    max_lag_s : float
+        Lag range.
+    detrend_order : int
+        Polynomial removed per bout before z-scoring.
+    kind : str
+        Extremum reported: ``"min"``, ``"max"`` or ``"abs"``.
+
+    Returns
+    -------
+    CrossCorrelation
+    """
+    first = np.asarray(first, dtype=np.float64)
+    second = np.asarray(second, dtype=np.float64)
+    max_lag = round(max_lag_s * rate_hz)
+    lags_s = np.arange(-max_lag, max_lag + 1) / rate_hz
+    curves = []
+    for start, stop in bout_ranges:
+        a, b = first[start:stop], second[start:stop]
+        if a.size <= 2 * max_lag or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+            continue
+        a = _zscore(polynomial_detrend(values=a, order=detrend_order))
+        b = _zscore(polynomial_detrend(values=b, order=detrend_order))
+        curves.append(unbiased_cross_correlation(first=a, second=b, max_lag=max_lag))
+    if not curves:
+        empty = np.zeros((0, lags_s.size))
+        nan = np.full(lags_s.size, np.nan)
+        return CrossCorrelation(lags_s, nan, empty, np.nan, np.nan, np.zeros(0), np.zeros(0), kind, 0)
+    per_bout = np.vstack(curves)
+    mean = per_bout.mean(axis=0)
+    lag, value = extremum(lags=lags_s, values=mean, kind=kind)
+    per = np.array([extremum(lags=lags_s, values=curve, kind=kind) for curve in per_bout])
+    return CrossCorrelation(lags_s, mean, per_bout, lag, value, per[:, 0], per[:, 1], kind, len(curves))
+
+
+def bandpass_zero_phase(
+    *, values: NDArray[np.floating], rate_hz: float, band_hz: tuple[float, float], order: int = 2
+) -> NDArray[np.float64]:
+    """Zero-phase Butterworth band-pass per finite run (NaNs stay NaN).
+
+    Parameters
+    ----------
+    values : ndarray
+        Trace.
+    rate_hz : float
+        Its rate.
+    band_hz : tuple of float
+        Pass band.
+    order : int
+        Butterworth order.
+
+    Returns
+    -------
+    ndarray of float64
+    """
+    from ndx_glymphatic.analysis.preprocessing import finite_runs
+
+    values = np.asarray(values, dtype=np.float64)
+    out = np.full(values.shape, np.nan)
+    sos = sps.butter(order, band_hz, btype="bandpass", fs=rate_hz, output="sos")
+    pad_target = round(rate_hz / band_hz[0])
+    for start, stop in finite_runs(values=values):
+        run = values[start:stop]
+        if run.size < 16:
+            continue
+        out[start:stop] = sps.sosfiltfilt(sos, run, padlen=min(run.size - 1, pad_target))
+    return out
+
+
+def _mvl(phases: list[NDArray[np.float64]], amplitudes: list[NDArray[np.float64]]) -> complex:
+    numerator = sum(np.sum(a * np.exp(1j * p)) for p, a in zip(phases, amplitudes))
+    denominator = sum(np.sum(a) for a in amplitudes)
+    return complex(numerator / denominator) if denominator > 0 else complex(np.nan)
+
+
+def phase_locking(
+    *,
+    oscillation: NDArray[np.floating],
+    amplitude: NDArray[np.floating],
+    rate_hz: float,
+    bout_ranges: list[tuple[int, int]],
+    band_hz: tuple[float, float] = (0.01, 0.04),
+    n_surrogates: int = 500,
+    min_shift_s: float = 20.0,
+    seed: int = 0,
+    n_phase_bins: int = 18,
+) -> PhaseLocking:
+    """Phase-locking of ``amplitude`` (e.g. sigma power) to the phase of ``oscillation`` (e.g. NE).
+
+    Parameters
+    ----------
+    oscillation : ndarray
+        The infraslow trace whose phase is used (band-passed here, Hilbert phase per finite run).
+    amplitude : ndarray
+        Non-negative amplitude on the same grid; normalised to mean 1 within each bout.
+    rate_hz : float
+        Grid rate.
+    bout_ranges : list of (int, int)
+        NREM bouts used.
+    band_hz : tuple of float
+        Band-pass of the oscillation.
+    n_surrogates : int
+        Circular-shift surrogates.
+    min_shift_s : float
+        Smallest shift; bouts shorter than twice this are skipped.
+    seed : int
+        Surrogate random seed.
+    n_phase_bins : int
+        Bins of the amplitude-by-phase histogram.
+
+    Returns
+    -------
+    PhaseLocking
+    """
+    from ndx_glymphatic.analysis.preprocessing import finite_runs
+
+    filtered = bandpass_zero_phase(values=oscillation, rate_hz=rate_hz, band_hz=band_hz)
+    phase_all = np.full(filtered.shape, np.nan)
+    for start, stop in finite_runs(values=filtered):
+        phase_all[start:stop] = np.angle(sps.hilbert(filtered[start:stop]))
+    amplitude = np.asarray(amplitude, dtype=np.float64)
+    min_shift = max(1, round(min_shift_s * rate_hz))
+    phases: list[NDArray[np.float64]] = []
+    amplitudes: list[NDArray[np.float64]] = []
+    for start, stop in bout_ranges:
+        p, a = phase_all[start:stop], amplitude[start:stop]
+        if p.size < 2 * min_shift + 1 or not (np.all(np.isfinite(p)) and np.all(np.isfinite(a))):
+            continue
+        if a.mean() <= 0:
+            continue
+        phases.append(p)
+        amplitudes.append(np.clip(a / a.mean(), 0.0, None))
+    bins = np.linspace(-np.pi, np.pi, n_phase_bins + 1)
+    centres = 0.5 * (bins[1:] + bins[:-1])
+    if not phases:
+        nan = float("nan")
+        return PhaseLocking(nan, nan, nan, nan, nan, 0, 0, centres, np.full(n_phase_bins, np.nan))
+    observed = _mvl(phases, amplitudes)
+    rng = np.random.default_rng(seed)
+    surrogate = np.empty(n_surrogates)
+    for i in range(n_surrogates):
+        shifted = [np.roll(a, int(rng.integers(min_shift, a.size - min_shift + 1))) for a in amplitudes]
+        surrogate[i] = abs(_mvl(phases, shifted))
+    all_phase = np.concatenate(phases)
+    all_amplitude = np.concatenate(amplitudes)
+    which = np.clip(np.digitize(all_phase, bins) - 1, 0, n_phase_bins - 1)
+    sums = np.bincount(which, weights=all_amplitude, minlength=n_phase_bins)
+    counts = np.bincount(which, minlength=n_phase_bins)
+    with np.errstate(invalid="ignore"):
+        by_phase = sums / counts
+    p_value = (1 + int(np.sum(surrogate >= abs(observed)))) / (1 + n_surrogates)
+    return PhaseLocking(
+        mean_vector_length=float(abs(observed)),
+        preferred_phase_rad=float(np.angle(observed)),
+        p_value=float(p_value),
+        surrogate_mean=float(surrogate.mean()) if n_surrogates else float("nan"),
+        surrogate_sd=float(surrogate.std()) if n_surrogates else float("nan"),
+        n_bouts=len(phases),
+        n_samples=int(all_phase.size),
+        phase_bins_rad=centres,
+        amplitude_by_phase=by_phase,
+    )

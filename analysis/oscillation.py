@@ -1,0 +1,332 @@
+"""The infraslow NE oscillation of NREM sleep: spectrum peak frequency, peak rate and amplitude.
+
+Published recipe (Kjaerby 2022 / Hauglund 2025 MATLAB code), on the ~10 Hz NE dF/F:
+
+1. high-pass 0.005 Hz (zero-phase Butterworth);
+2. NREM bouts >= 120 s (Kjaerby) or >= 200 s (Hauglund);
+3. a 5th-order polynomial removed from each bout;
+4. Welch PSD of each bout on a 0-0.1 Hz grid;
+5. the bout-duration-weighted mean spectrum; its peak is the oscillation frequency;
+6. the spectrum normalised to its 90th percentile below 0.03 Hz (for plots and group means).
+
+Peaks: minimum distance 10 s, minimum prominence 1.5 % dF/F; rate = peaks / NREM time.
+Amplitude: 90th minus 10th percentile per bout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import signal as sps
+
+__all__ = [
+    "InfraslowSpectrum",
+    "OscillationPeaks",
+    "highpass_zero_phase",
+    "infraslow_spectrum",
+    "oscillation_amplitude",
+    "oscillation_peaks",
+    "polynomial_detrend",
+]
+
+
+@dataclass(frozen=True)
+class InfraslowSpectrum:
+    """Bout-weighted infraslow power spectrum of one trace.
+
+    Attributes
+    ----------
+    frequencies_hz : ndarray
+        The 0-fmax grid.
+    psd : ndarray
+        Duration-weighted mean PSD (units^2 / Hz); NaN when no bout qualified.
+    normalized_psd : ndarray
+        ``psd`` divided by its normalisation percentile below the normalisation frequency.
+    peak_frequency_hz : float
+        Frequency of the maximum inside the search band (parabolic interpolation); NaN without bouts.
+    peak_power : float
+        ``normalized_psd`` at the peak.
+    n_bouts : int
+        Bouts used.
+    total_duration_s : float
+        Their summed duration.
+    bout_peak_frequencies_hz : list of float
+        Peak frequency of each bout's own spectrum.
+    """
+
+    frequencies_hz: NDArray[np.float64]
+    psd: NDArray[np.float64]
+    normalized_psd: NDArray[np.float64]
+    peak_frequency_hz: float
+    peak_power: float
+    n_bouts: int
+    total_duration_s: float
+    bout_peak_frequencies_hz: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OscillationPeaks:
+    """NE peaks inside NREM bouts.
+
+    Attributes
+    ----------
+    peak_indices : ndarray of int
+        Sample indices of the peaks.
+    n_peaks : int
+    duration_s : float
+        Summed bout duration searched.
+    rate_per_min : float
+        Peaks per minute of NREM.
+    """
+
+    peak_indices: NDArray[np.int64]
+    n_peaks: int
+    duration_s: float
+    rate_per_min: float
+
+
+def highpass_zero_phase(
+    *, values: NDArray[np.floating], rate_hz: float, cutoff_hz: float, order: int = 2
+) -> NDArray[np.float64]:
+    """Zero-phase Butterworth high-pass, applied separately to each finite run (NaNs stay NaN).
+
+    Each run is padded by odd extension of up to ``1 / cutoff_hz`` seconds to tame edge transients;
+    runs of fewer than 4 samples are only mean-centred.
+
+    Parameters
+    ----------
+    values : ndarray
+        Decimated trace.
+    rate_hz : float
+        Its rate.
+    cutoff_hz : float
+        -3 dB frequency.
+    order : int
+        Butterworth order (applied twice: forward and backward).
+
+    Returns
+    -------
+    ndarray of float64
+    """
+    from ndx_glymphatic.analysis.preprocessing import finite_runs
+
+    values = np.asarray(values, dtype=np.float64)
+    out = np.full(values.shape, np.nan)
+    sos = sps.butter(order, cutoff_hz, btype="highpass", fs=rate_hz, output="sos")
+    pad_target = round(rate_hz / cutoff_hz)
+    for start, stop in finite_runs(values=values):
+        run = values[start:stop]
+        if run.size < 4:
+            out[start:stop] = run - run.mean()
+            continue
+        out[start:stop] = sps.sosfiltfilt(sos, run, padlen=min(run.size - 1, pad_target))
+    return out
+
+
+def polynomial_detrend(*, values: NDArray[np.floating], order: int) -> NDArray[np.float64]:
+    """Remove a least-squares polynomial of the given order (fitted on a normalised time axis).
+
+    Parameters
+    ----------
+    values : ndarray
+        One bout.
+    order : int
+        Polynomial order (published: 5 for spectra).
+
+    Returns
+    -------
+    ndarray of float64
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.size <= order + 1:
+        return values - values.mean()
+    axis = np.linspace(-1.0, 1.0, values.size)
+    coefficients = np.polynomial.legendre.legfit(axis, values, order)
+    return values - np.polynomial.legendre.legval(axis, coefficients)
+
+
+def _grid_peak(
+    *, frequencies: NDArray[np.float64], power: NDArray[np.float64], band: tuple[float, float]
+) -> float:
+    inside = np.flatnonzero((frequencies >= band[0]) & (frequencies <= band[1]) & np.isfinite(power))
+    if inside.size == 0:
+        return float("nan")
+    best = inside[np.argmax(power[inside])]
+    if 0 < best < frequencies.size - 1 and np.all(np.isfinite(power[best - 1 : best + 2])):
+        left, centre, right = power[best - 1 : best + 2]
+        denominator = left - 2 * centre + right
+        if denominator < 0:
+            shift = 0.5 * (left - right) / denominator
+            step = frequencies[best + 1] - frequencies[best]
+            return float(frequencies[best] + np.clip(shift, -0.5, 0.5) * step)
+    return float(frequencies[best])
+
+
+def infraslow_spectrum(
+    *,
+    values: NDArray[np.floating],
+    rate_hz: float,
+    bout_ranges: list[tuple[int, int]],
+    highpass_hz: float = 0.005,
+    highpass_order: int = 2,
+    detrend_order: int = 5,
+    fmax_hz: float = 0.1,
+    frequency_step_hz: float = 0.0005,
+    welch_segment_s: float = 300.0,
+    welch_overlap: float = 0.5,
+    peak_search_hz: tuple[float, float] = (0.005, 0.1),
+    normalisation_fmax_hz: float = 0.03,
+    normalisation_percentile: float = 90.0,
+    already_highpassed: bool = False,
+) -> InfraslowSpectrum:
+    """Published infraslow spectrum of a trace over NREM bouts (see module docstring).
+
+    Parameters
+    ----------
+    values : ndarray
+        The whole decimated trace (e.g. NE dF/F at ~10 Hz).
+    rate_hz : float
+        Its rate.
+    bout_ranges : list of (int, int)
+        Sample ranges of the qualifying bouts (already filtered by minimum duration).
+    highpass_hz, highpass_order : float, int
+        High-pass applied to the whole trace first.
+    detrend_order : int
+        Polynomial removed per bout.
+    fmax_hz, frequency_step_hz : float
+        The output grid ``0, step, ..., fmax``.
+    welch_segment_s, welch_overlap : float
+        Welch segments (Hamming windowed); a bout shorter than a segment is one segment.
+    peak_search_hz : tuple of float
+        Band searched for the peak.
+    normalisation_fmax_hz, normalisation_percentile : float
+        Normalisation of the spectrum.
+    already_highpassed : bool
+        Skip the high-pass (the caller did it).
+
+    Returns
+    -------
+    InfraslowSpectrum
+    """
+    grid = np.arange(0.0, fmax_hz + frequency_step_hz / 2, frequency_step_hz)
+    filtered = (
+        np.asarray(values, dtype=np.float64)
+        if already_highpassed
+        else highpass_zero_phase(values=values, rate_hz=rate_hz, cutoff_hz=highpass_hz, order=highpass_order)
+    )
+    weighted = np.zeros_like(grid)
+    total = 0.0
+    bout_peaks: list[float] = []
+    nfft_min = int(np.ceil(rate_hz / frequency_step_hz))
+    for start, stop in bout_ranges:
+        bout = filtered[start:stop]
+        if bout.size < 8 or not np.all(np.isfinite(bout)):
+            continue
+        bout = polynomial_detrend(values=bout, order=detrend_order)
+        segment = min(bout.size, max(8, round(welch_segment_s * rate_hz)))
+        nfft = max(segment, nfft_min)
+        frequencies, power = sps.welch(
+            bout,
+            fs=rate_hz,
+            window="hamming",
+            nperseg=segment,
+            noverlap=int(segment * welch_overlap),
+            nfft=nfft,
+            detrend=False,
+            scaling="density",
+        )
+        on_grid = np.interp(grid, frequencies, power)
+        duration = bout.size / rate_hz
+        weighted += duration * on_grid
+        total += duration
+        bout_peaks.append(_grid_peak(frequencies=grid, power=on_grid, band=peak_search_hz))
+    if total == 0.0:
+        nan = np.full_like(grid, np.nan)
+        return InfraslowSpectrum(grid, nan, nan, float("nan"), float("nan"), 0, 0.0, [])
+    psd = weighted / total
+    below = psd[(grid > 0) & (grid < normalisation_fmax_hz)]
+    norm = float(np.percentile(below, normalisation_percentile)) if below.size else float(np.nanmax(psd))
+    normalized = psd / norm if norm > 0 else psd
+    peak = _grid_peak(frequencies=grid, power=psd, band=peak_search_hz)
+    peak_power = float(np.interp(peak, grid, normalized)) if np.isfinite(peak) else float("nan")
+    return InfraslowSpectrum(grid, psd, normalized, peak, peak_power, len(bout_peaks), total, bout_peaks)
+
+
+def oscillation_peaks(
+    *,
+    values: NDArray[np.floating],
+    rate_hz: float,
+    bout_ranges: list[tuple[int, int]],
+    min_distance_s: float = 10.0,
+    min_prominence: float = 1.5,
+) -> OscillationPeaks:
+    """NE peaks inside NREM bouts (published: distance >= 10 s, prominence >= 1.5 % dF/F).
+
+    Parameters
+    ----------
+    values : ndarray
+        NE dF/F in percent.
+    rate_hz : float
+        Its rate.
+    bout_ranges : list of (int, int)
+        Sample ranges searched.
+    min_distance_s : float
+        Minimum distance between peaks.
+    min_prominence : float
+        Minimum prominence (units of ``values``).
+
+    Returns
+    -------
+    OscillationPeaks
+    """
+    values = np.asarray(values, dtype=np.float64)
+    found: list[NDArray[np.int64]] = []
+    duration = 0.0
+    distance = max(1, round(min_distance_s * rate_hz))
+    for start, stop in bout_ranges:
+        bout = values[start:stop]
+        duration += bout.size / rate_hz
+        if bout.size < 3 or not np.all(np.isfinite(bout)):
+            continue
+        peaks, _ = sps.find_peaks(bout, distance=distance, prominence=min_prominence)
+        found.append(peaks.astype(np.int64) + start)
+    indices = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    rate = indices.size / (duration / 60.0) if duration > 0 else float("nan")
+    return OscillationPeaks(indices, int(indices.size), duration, rate)
+
+
+def oscillation_amplitude(
+    *,
+    values: NDArray[np.floating],
+    bout_ranges: list[tuple[int, int]],
+    percentiles: tuple[float, float] = (10.0, 90.0),
+) -> NDArray[np.float64]:
+    """Per-bout amplitude: upper minus lower percentile (published: 90th - 10th).
+
+    Parameters
+    ----------
+    values : ndarray
+        NE dF/F (the high-passed trace, so slow drift does not count as amplitude).
+    bout_ranges : list of (int, int)
+        Bouts.
+    percentiles : tuple of float
+        (lower, upper).
+
+    Returns
+    -------
+    ndarray of float64
+        One amplitude per bout (NaN for bouts with no finite sample).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    amplitudes = []
+    for start, stop in bout_ranges:
+        bout = values[start:stop]
+        bout = bout[np.isfinite(bout)]
+        if bout.size == 0:
+            amplitudes.append(np.nan)
+            continue
+        low, high = np.percentile(bout, [percentiles[0], percentiles[1]])
+        amplitudes.append(high - low)
+    return np.asarray(amplitudes, dtype=np.float64)
