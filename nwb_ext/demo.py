@@ -1,0 +1,106 @@
+"""``glymph demo``: the whole pipeline on a short simulated session.
+
+simulate -> write NWB -> check it reads with plain pynwb and validates. Each part of the package adds
+its step here as it lands (converters: simulate rig files -> convert; validators: validate;
+analysis: analyse -> report), so that in the end demo = simulate rig files -> convert -> validate ->
+analyse -> report.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+import pynwb
+
+from ndx_glymphatic.simulation import SimulationParameters, simulate_session
+from ndx_glymphatic.simulation.nwb import write_session_nwb
+
+__all__ = ["COMMANDS", "DemoResult", "run_demo"]
+
+#: Length of the demo session: long enough for several 200-s NREM bouts and ~0.02 Hz oscillations.
+DEMO_DURATION_S = 3600.0
+
+
+@dataclass
+class DemoResult:
+    """Where the demo put its outputs, step by step."""
+
+    output_dir: Path
+    outputs: dict[str, Path] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def _step(*, result: DemoResult, name: str, started: float) -> None:
+    result.timings_s[name] = time.perf_counter() - started
+    click.echo(f"[demo] {name}: {result.timings_s[name]:.1f} s")
+
+
+def run_demo(
+    *, output_dir: Path, duration_s: float = DEMO_DURATION_S, seed: int = 0, show_progress: bool = True
+) -> DemoResult:
+    """Run every available step of the pipeline on a simulated session.
+
+    Parameters
+    ----------
+    output_dir : Path
+        Folder for every output; created if needed. Existing demo outputs in it are replaced.
+    duration_s : float
+        Length of the simulated session in seconds.
+    seed : int
+        Seed of the simulator.
+    show_progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    DemoResult
+        The output paths by step and how long each step took.
+    """
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    result = DemoResult(output_dir=output_dir)
+
+    started = time.perf_counter()
+    session = simulate_session(parameters=SimulationParameters(duration_s=duration_s, seed=seed))
+    simulated_dir = output_dir / "simulated"
+    simulated_dir.mkdir(exist_ok=True)
+    result.outputs["ground truth"] = session.ground_truth.write_json(
+        path=simulated_dir / "ground_truth.json", overwrite=True
+    )
+    nwb_path = write_session_nwb(
+        session=session,
+        path=simulated_dir / f"{session.session_id}.nwb",
+        overwrite=True,
+        show_progress=show_progress,
+    )
+    result.outputs["NWB file"] = nwb_path
+    _step(result=result, name="simulate", started=started)
+
+    started = time.perf_counter()
+    errors = pynwb.validate(path=str(nwb_path))
+    if errors:
+        raise click.ClickException(f"{nwb_path}: NWB schema validation failed: {errors[0]}")
+    _step(result=result, name="schema validation", started=started)
+    return result
+
+
+@click.command(name="demo")
+@click.option("--out", "output_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("glymph-demo"),
+              show_default=True, help="Folder for the demo outputs.")
+@click.option("--duration-s", type=click.FloatRange(min=60.0), default=DEMO_DURATION_S, show_default=True,
+              help="Length of the simulated session, seconds.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Simulator seed.")
+@click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+def demo(output_dir: Path, duration_s: float, seed: int, no_progress: bool) -> None:
+    """Run the whole pipeline on a simulated session and print where the outputs are."""
+    result = run_demo(output_dir=output_dir, duration_s=duration_s, seed=seed, show_progress=not no_progress)
+    click.echo("")
+    click.echo(f"Demo outputs in {result.output_dir.resolve()}:")
+    for label, path in result.outputs.items():
+        click.echo(f"  {label:<18} {path.resolve()}")
+
+
+COMMANDS = [demo]
