@@ -68,6 +68,8 @@ class FiberSpec:
         Brain area at the fiber tip.
     ap_in_mm, ml_in_mm, dv_in_mm : float
         Stereotaxic coordinates of the tip from bregma (DV from the brain surface, negative down).
+        ``fiber_ne`` and ``fiber_flow`` carry photometry; ``fiber_lc`` delivers LC stimulation
+        light, and ``fiber_flow`` also delivers the vasomotion stimulation light.
     hemisphere : str
         ``"left"`` or ``"right"``.
     """
@@ -142,9 +144,12 @@ class ElectrodeChannelSpec:
     series : str
         ``"EEG"`` or ``"EMG"`` (the ElectricalSeries it belongs to).
     location : str
-        Electrode location (EMG: ``"neck muscle"``).
+        Location for the NWB electrodes table, an Allen Mouse Brain CCF term as nwbinspector asks
+        (the CCF has no muscle, so EMG electrodes use ``"root"``).
     group : str
         Electrode group name.
+    group_location : str
+        Location in words for the electrode group (EMG: ``"neck muscle"``).
     description : str
         One sentence.
     """
@@ -153,6 +158,7 @@ class ElectrodeChannelSpec:
     series: str
     location: str
     group: str
+    group_location: str
     description: str
 
 
@@ -209,6 +215,14 @@ FIBERS: dict[str, FiberSpec] = {
         ap_in_mm=-1.0,
         ml_in_mm=3.0,
         dv_in_mm=-1.0,
+        hemisphere="left",
+    ),
+    "fiber_lc": FiberSpec(
+        name="fiber_lc",
+        location="locus coeruleus",
+        ap_in_mm=-5.4,
+        ml_in_mm=0.9,
+        dv_in_mm=-3.6,
         hemisphere="left",
     ),
 }
@@ -300,22 +314,25 @@ ELECTRODE_CHANNELS: tuple[ElectrodeChannelSpec, ...] = (
     ElectrodeChannelSpec(
         name="EEG1",
         series="EEG",
-        location="frontal cortex",
+        location="Secondary motor area",
         group="EEG_screws",
+        group_location="frontal and parietal cortex (skull screws)",
         description="Frontal EEG screw electrode, referenced to a cerebellar screw.",
     ),
     ElectrodeChannelSpec(
         name="EEG2",
         series="EEG",
-        location="parietal cortex",
+        location="Posterior parietal association areas",
         group="EEG_screws",
+        group_location="frontal and parietal cortex (skull screws)",
         description="Parietal EEG screw electrode, referenced to a cerebellar screw.",
     ),
     ElectrodeChannelSpec(
         name="EMG",
         series="EMG",
-        location="neck muscle",
+        location="root",
         group="EMG_wires",
+        group_location="neck muscle",
         description="Differential EMG between two wires in the dorsal neck muscles.",
     ),
 )

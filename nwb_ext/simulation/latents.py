@@ -170,9 +170,7 @@ def _rng(*, seed: int, stream: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(stream.encode())])
 
 
-def _lowpass(
-    x: np.ndarray, *, time_constant_s: float, rate_hz: float, initial: float | None = None
-) -> np.ndarray:
+def _lowpass(x: np.ndarray, *, time_constant_s: float, rate_hz: float, initial: float | None = None) -> np.ndarray:
     """Causal first-order low-pass (exponential smoothing)."""
     alpha = 1.0 - math.exp(-1.0 / (time_constant_s * rate_hz))
     start = x[0] if initial is None else initial
@@ -180,9 +178,7 @@ def _lowpass(
     return y
 
 
-def _ornstein_uhlenbeck(
-    *, rng: np.random.Generator, n: int, time_constant_s: float, rate_hz: float
-) -> np.ndarray:
+def _ornstein_uhlenbeck(*, rng: np.random.Generator, n: int, time_constant_s: float, rate_hz: float) -> np.ndarray:
     """Unit-variance Ornstein-Uhlenbeck process (stationary from the first sample)."""
     a = math.exp(-1.0 / (time_constant_s * rate_hz))
     innovations = rng.standard_normal(n) * math.sqrt(1.0 - a * a)
@@ -202,8 +198,7 @@ def drug_effect(*, times_s: np.ndarray, parameters: SimulationParameters) -> np.
     elapsed = times_s - parameters.drug_time_s
     rise = 1.0 - np.exp(-np.clip(elapsed, 0.0, None) / parameters.zolpidem_onset_time_constant_s)
     washout = np.exp(
-        -np.clip(elapsed - parameters.zolpidem_plateau_s, 0.0, None)
-        / parameters.zolpidem_washout_time_constant_s
+        -np.clip(elapsed - parameters.zolpidem_plateau_s, 0.0, None) / parameters.zolpidem_washout_time_constant_s
     )
     return np.where(elapsed > 0, rise * washout, 0.0)
 
@@ -437,9 +432,7 @@ def _ne_trace(
     amplitude_drift = np.clip(
         1.0 + 0.2 * _ornstein_uhlenbeck(rng=rng, n=n, time_constant_s=300.0, rate_hz=fs), 0.3, None
     )
-    amplitude = (
-        p.ne_oscillation_amplitude_percent * amplitude_drift * (1.0 - p.zolpidem_oscillation_damping * effect)
-    )
+    amplitude = p.ne_oscillation_amplitude_percent * amplitude_drift * (1.0 - p.zolpidem_oscillation_damping * effect)
     oscillation = amplitude * gate * np.cos(phase)
     transients = np.zeros(n)
     for onset in ma_onsets:
@@ -452,9 +445,7 @@ def _ne_trace(
         response = _lowpass(_lowpass(drive, time_constant_s=2.0, rate_hz=fs), time_constant_s=8.0, rate_hz=fs)
         unit = np.zeros(int((p.lc_train_duration_s + 120.0) * fs))
         unit[: round(p.lc_train_duration_s * fs)] = 1.0
-        unit_peak = _lowpass(
-            _lowpass(unit, time_constant_s=2.0, rate_hz=fs), time_constant_s=8.0, rate_hz=fs
-        ).max()
+        unit_peak = _lowpass(_lowpass(unit, time_constant_s=2.0, rate_hz=fs), time_constant_s=8.0, rate_hz=fs).max()
         transients += p.lc_ne_response_percent * response / unit_peak
     noise = 0.3 * _ornstein_uhlenbeck(rng=rng, n=n, time_constant_s=2.0, rate_hz=fs)
     return level + oscillation + transients + noise
@@ -470,11 +461,7 @@ def _vasomotion_drive(*, parameters: SimulationParameters, n: int) -> np.ndarray
     start = p.resolved_vasomotion_start_s
     inside = (times >= start) & (times < start + p.vasomotion_duration_s)
     light_on = inside & (((times - start) * p.vasomotion_frequency_hz) % 1.0 < 0.5)
-    return (
-        -2.0
-        * p.vasomotion_amplitude_percent
-        * _lowpass(light_on.astype(float), time_constant_s=3.0, rate_hz=fs)
-    )
+    return -2.0 * p.vasomotion_amplitude_percent * _lowpass(light_on.astype(float), time_constant_s=3.0, rate_hz=fs)
 
 
 def _events(
@@ -650,10 +637,7 @@ def simulate_session(*, parameters: SimulationParameters) -> SimulatedSession:
     for spec in PHOTOMETRY_CHANNELS:
         response = responses[spec.measured_quantity] if spec.channel_role == "signal" else 0.0
         fluorescence[spec.name] = (
-            spec.baseline_in_V
-            * _bleaching(times_s=times, spec=spec)
-            * (1.0 - motion)
-            * (1.0 + response / 100.0)
+            spec.baseline_in_V * _bleaching(times_s=times, spec=spec) * (1.0 - motion) * (1.0 + response / 100.0)
         )
 
     latents = Latents(
@@ -705,9 +689,7 @@ def _ground_truth(
     spindle_onsets: np.ndarray,
 ) -> GroundTruth:
     p = parameters
-    sleep_states = [
-        SleepInterval(start_s=float(a), stop_s=float(b), state=STATE_NAMES[c]) for a, b, c in rows
-    ]
+    sleep_states = [SleepInterval(start_s=float(a), stop_s=float(b), state=STATE_NAMES[c]) for a, b, c in rows]
     totals = dict.fromkeys(STATE_NAMES, 0.0)
     for row in sleep_states:
         totals[row.state] += row.stop_s - row.start_s

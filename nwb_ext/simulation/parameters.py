@@ -80,7 +80,8 @@ class SimulationParameters:
     zolpidem_influx_reduction : float
         Fraction by which zolpidem lowers the tracer influx amplitude at full effect.
     infusion_start_s : float or None
-        Start of the intracisternal tracer infusion; None: ``drug_time_s + 600``.
+        Start of the intracisternal tracer infusion; None: ``drug_time_s + 600`` or, in sessions
+        shorter than that allows, 40 % of the duration.
     infusion_duration_s, infusion_volume_uL : float
         Infusion length and volume (rate = volume / duration).
     tracer_rise_time_s : float
@@ -179,16 +180,12 @@ class SimulationParameters:
         if self.duration_s < 600:
             problems.append(f"duration_s must be >= 600 s, got {self.duration_s}")
         if not 0 < self.ne_frequency_hz < self.latent_rate_hz / 10:
-            problems.append(
-                f"ne_frequency_hz must be in (0, latent_rate_hz / 10), got {self.ne_frequency_hz}"
-            )
+            problems.append(f"ne_frequency_hz must be in (0, latent_rate_hz / 10), got {self.ne_frequency_hz}")
         for name in ("latent_rate_hz", "photometry_rate_hz", "ephys_rate_hz"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be > 0")
         if self.ephys_rate_hz < 100:
-            problems.append(
-                f"ephys_rate_hz must be >= 100 Hz to hold the sigma band, got {self.ephys_rate_hz}"
-            )
+            problems.append(f"ephys_rate_hz must be >= 100 Hz to hold the sigma band, got {self.ephys_rate_hz}")
         if not self.drug_time_s + self.handling_wake_s < self.duration_s:
             problems.append("drug_time_s + handling_wake_s must be inside the session")
         if self.resolved_infusion_start_s + self.infusion_duration_s >= self.duration_s:
@@ -206,7 +203,7 @@ class SimulationParameters:
         """Infusion start, with the automatic default applied."""
         if self.infusion_start_s is not None:
             return float(self.infusion_start_s)
-        return float(self.drug_time_s + 600.0)
+        return float(min(self.drug_time_s + 600.0, round(0.4 * self.duration_s)))
 
     @property
     def resolved_vasomotion_start_s(self) -> float:

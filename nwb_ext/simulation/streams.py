@@ -215,9 +215,7 @@ def _filter_bank(rate_hz: float, series: str) -> tuple[tuple[str, ...], np.ndarr
             filters.append(signal.firwin(taps, [low, min(high, 0.9 * nyquist)], pass_zero=False, fs=rate_hz))
         top = min(100.0, 0.9 * nyquist)
         freqs = np.array([0.0, 0.4, 0.5, *np.geomspace(1.0, top, 20), min(top * 1.1, nyquist), nyquist])
-        gains = np.concatenate(
-            [[0.0, 0.0], 1.0 / np.sqrt(np.array([0.5, *np.geomspace(1.0, top, 20)])), [0.0, 0.0]]
-        )
+        gains = np.concatenate([[0.0, 0.0], 1.0 / np.sqrt(np.array([0.5, *np.geomspace(1.0, top, 20)])), [0.0, 0.0]])
         order = np.argsort(freqs)
         freqs, gains = freqs[order], gains[order]
         freqs, unique = np.unique(freqs, return_index=True)
@@ -226,9 +224,7 @@ def _filter_bank(rate_hz: float, series: str) -> tuple[tuple[str, ...], np.ndarr
     else:
         names.append("emg")
         filters.append(
-            signal.firwin(
-                taps, [_EMG_BAND_HZ[0], min(_EMG_BAND_HZ[1], 0.9 * nyquist)], pass_zero=False, fs=rate_hz
-            )
+            signal.firwin(taps, [_EMG_BAND_HZ[0], min(_EMG_BAND_HZ[1], 0.9 * nyquist)], pass_zero=False, fs=rate_hz)
         )
     bank = np.array([h / np.sqrt(np.sum(h * h)) for h in filters])
     size = sp_fft.next_fast_len(BLOCK_SAMPLES + taps - 1, real=True)
@@ -241,9 +237,7 @@ def _white(seed: int, channel: str, k: int) -> np.ndarray:
     return rng.standard_normal(BLOCK_SAMPLES, dtype=np.float32)
 
 
-def _band_noise(
-    *, session: SimulatedSession, series: str, channel: str, k: int
-) -> tuple[tuple[str, ...], np.ndarray]:
+def _band_noise(*, session: SimulatedSession, series: str, channel: str, k: int) -> tuple[tuple[str, ...], np.ndarray]:
     """Unit-variance band-limited noise per component for block ``k``, shape (components, BLOCK_SAMPLES)."""
     rate = session.parameters.ephys_rate_hz
     names, spectra, size = _filter_bank(rate, series)

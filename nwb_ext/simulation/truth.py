@@ -149,9 +149,7 @@ class GroundTruth:
         values = dict(values)
         values["sleep_states"] = [SleepInterval(**row) for row in values["sleep_states"]]
         values["lc_stimulation"] = [StimulationEpoch(**row) for row in values["lc_stimulation"]]
-        values["vasomotion_stimulation"] = [
-            StimulationEpoch(**row) for row in values["vasomotion_stimulation"]
-        ]
+        values["vasomotion_stimulation"] = [StimulationEpoch(**row) for row in values["vasomotion_stimulation"]]
         return cls(**values)
 
     def write_json(self, *, path: str | Path, overwrite: bool = False) -> Path:
