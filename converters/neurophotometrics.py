@@ -68,9 +68,7 @@ DIGITAL_INPUT_BITS: dict[str, int] = {"Input0": 9, "Input1": 8}
 
 _LED_BITS = 0b111
 _KNOWN_STATE_BITS = 0x3FF
-_BOOKKEEPING = frozenset(
-    {"FrameCounter", "Timestamp", "SystemTimestamp", "ComputerTimestamp", "Flags", "LedState"}
-)
+_BOOKKEEPING = frozenset({"FrameCounter", "Timestamp", "SystemTimestamp", "ComputerTimestamp", "Flags", "LedState"})
 _CURRENT_ROI = re.compile(r"^[GR]\d+$")
 _LEGACY_ROI = re.compile(r"^Region\d+[GR]?$")
 
@@ -136,9 +134,7 @@ class NeurophotometricsReader(RigReader):
     ) -> None:
         super().__init__(path=path)
         if not self.path.is_file():
-            raise InputFileError(
-                path=self.path, field="file", expected="an existing CSV file", found="nothing"
-            )
+            raise InputFileError(path=self.path, field="file", expected="an existing CSV file", found="nothing")
         self.max_jitter_fraction = max_jitter_fraction
         self.digital_input_paths = tuple(Path(item) for item in digital_input_paths)
         self._has_header, self.columns = self._read_columns_line(column_names=column_names)
@@ -201,9 +197,7 @@ class NeurophotometricsReader(RigReader):
                     found=repr(list(self.columns)),
                 )
             self.layout, self._time_column, self._state_column = "alternating", time_columns[0], None
-            unknown = [
-                wavelength for wavelength in led_order if wavelength not in LED_WAVELENGTHS_IN_NM.values()
-            ]
+            unknown = [wavelength for wavelength in led_order if wavelength not in LED_WAVELENGTHS_IN_NM.values()]
             if unknown or not led_order:
                 raise InputFileError(
                     path=self.path,
@@ -228,9 +222,7 @@ class NeurophotometricsReader(RigReader):
         else:
             rois = [name for name in self.columns if name and name not in _BOOKKEEPING]
         if not rois:
-            expected = {"current": "G0.. / R0..", "legacy": "Region0R, Region1G, ..."}.get(
-                self.layout, "ROI columns"
-            )
+            expected = {"current": "G0.. / R0..", "legacy": "Region0R, Region1G, ..."}.get(self.layout, "ROI columns")
             raise InputFileError(
                 path=self.path, field="ROI columns", expected=expected, found=f"columns {list(self.columns)}"
             )
@@ -250,12 +242,9 @@ class NeurophotometricsReader(RigReader):
         )
 
     def _numeric(self, *, values: np.ndarray, column: str) -> np.ndarray:
-        try:
-            numbers = np.asarray(values, dtype=np.float64)
-        except (TypeError, ValueError):
-            numbers = None
-        if numbers is None or not np.all(np.isfinite(numbers)):
-            bad = 0 if numbers is None else int(np.flatnonzero(~np.isfinite(numbers))[0])
+        numbers = _as_numbers(values)
+        if not np.all(np.isfinite(numbers)):
+            bad = int(np.flatnonzero(~np.isfinite(numbers))[0])
             raise InputFileError(
                 path=self.path,
                 field=column,
@@ -343,9 +332,7 @@ class NeurophotometricsReader(RigReader):
         bits_of = {str(value): bit for bit, value in LED_WAVELENGTHS_IN_NM.items()}
         if roi not in self.roi_columns or bits_of.get(wavelength) not in self._leds:
             names = [f"{r}@{LED_WAVELENGTHS_IN_NM[bit]}" for bit in self._leds for r in self.roi_columns]
-            raise InputFileError(
-                path=self.path, field="stream", expected=f"one of {names}", found=repr(stream_name)
-            )
+            raise InputFileError(path=self.path, field="stream", expected=f"one of {names}", found=repr(stream_name))
         return roi, bits_of[wavelength]
 
     def streams(self) -> Mapping[str, StreamInfo]:
@@ -406,9 +393,7 @@ class NeurophotometricsReader(RigReader):
                         detector.feed(levels=levels, times=times)
                         events[name] = detector.event_channel(name=name)
             for path in self.digital_input_paths:
-                for name, channel in read_npm_digital_inputs(
-                    path=path, time_origin_in_s=self.time_origin_in_s
-                ).items():
+                for name, channel in read_npm_digital_inputs(path=path, time_origin_in_s=self.time_origin_in_s).items():
                     if name in events:
                         raise InputFileError(
                             path=path,
@@ -480,14 +465,10 @@ def read_npm_digital_inputs(
         raise InputFileError(path=path, field="table", expected="a CSV table", found=str(error)) from None
     columns = [str(name).strip() for name in table.columns]
     table.columns = columns
-    generation = next(
-        (number for number in (3, 2, 1) if set(_GENERATION_COLUMNS[number]) <= set(columns)), None
-    )
+    generation = next((number for number in (3, 2, 1) if set(_GENERATION_COLUMNS[number]) <= set(columns)), None)
     if generation is None:
         expected = " | ".join(", ".join(names) for names in _GENERATION_COLUMNS.values())
-        raise InputFileError(
-            path=path, field="columns", expected=expected, found=", ".join(columns) or "none"
-        )
+        raise InputFileError(path=path, field="columns", expected=expected, found=", ".join(columns) or "none")
     if generation == 3:
         times = _numeric_column(table=table, column="SystemTimestamp", path=path) - time_origin_in_s
         names = table["ChannelName"].astype(str).str.strip().to_numpy()
@@ -529,12 +510,14 @@ def read_npm_digital_inputs(
     }
 
 
+def _as_numbers(values: np.ndarray) -> np.ndarray:
+    """Values as float64, NaN where a cell is not a number."""
+    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
+
+
 def _numeric_column(*, table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
     values = table[column].to_numpy()
-    try:
-        numbers = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        numbers = np.full(len(values), np.nan)
+    numbers = _as_numbers(values)
     if not np.all(np.isfinite(numbers)):
         bad = int(np.flatnonzero(~np.isfinite(numbers))[0])
         raise InputFileError(

@@ -73,10 +73,11 @@ def interleave_npm_frames(
     led_order : sequence of int, optional
         Frame order of the LEDs (default: ``led_signals`` order).
     start_time_in_s : float
-        Device time of frame ``first_frame_index`` (the whole recording's frame 0 sits at this time
-        minus ``first_frame_index / frame_rate``).
+        Device time of the whole recording's frame 0 (frame ``k`` is at ``start + k / frame_rate``).
     first_frame_index : int
-        Index of this chunk's first frame in the whole recording (for chunked generation).
+        Index of this chunk's first frame in the whole recording (for chunked generation: the
+        first chunk holds the start frame when ``first_frame_all_leds``, so the next chunk starts at
+        ``1 + n_leds * n``).
     first_frame_all_leds : bool
         Start with the FP3002 start frame whose state has every LED bit set (7); only when
         ``first_frame_index`` is 0.
@@ -107,12 +108,10 @@ def interleave_npm_frames(
         for roi in rois:
             values[roi][0] = float(np.asarray(led_signals[order[0]][roi])[0])
     counter = first_frame_index + np.arange(n_frames + leading)
-    times = start_time_in_s + np.arange(n_frames + leading) / frame_rate_in_Hz
+    times = start_time_in_s + counter / frame_rate_in_Hz
     if jitter_in_s is not None:
         times = times + np.asarray(jitter_in_s)
-    return NpmFrames(
-        frame_counter=counter, system_timestamps_in_s=times, led_states=states, roi_values=values
-    )
+    return NpmFrames(frame_counter=counter, system_timestamps_in_s=times, led_states=states, roi_values=values)
 
 
 def _frame_chunks(frames: NpmFrames | Iterable[NpmFrames]) -> Iterable[NpmFrames]:
@@ -141,9 +140,7 @@ def write_npm_current_csv(
                     bad = [roi for roi in rois if not re.match(r"^[GR]\d+$", roi)]
                     if bad:
                         raise ValueError(f"current-layout ROI columns are G0.. / R0.., got {bad}")
-                    writer.writerow(
-                        ["FrameCounter", "SystemTimestamp", "LedState", "ComputerTimestamp", *rois]
-                    )
+                    writer.writerow(["FrameCounter", "SystemTimestamp", "LedState", "ComputerTimestamp", *rois])
                     header_written = True
                 for k in range(chunk.frame_counter.size):
                     time = float(chunk.system_timestamps_in_s[k])
@@ -203,9 +200,7 @@ def write_npm_legacy_csv(
                     if bad:
                         raise ValueError(f"legacy ROI columns are Region<k><G|R>, got {bad}")
                     if header:
-                        writer.writerow(
-                            ["FrameCounter", "Timestamp", *(["Flags"] if flags_column else []), *rois]
-                        )
+                        writer.writerow(["FrameCounter", "Timestamp", *(["Flags"] if flags_column else []), *rois])
                     first = False
                 for k in range(chunk.frame_counter.size):
                     writer.writerow(
@@ -263,8 +258,7 @@ def write_npm_digital_inputs_csv(
         else:
             header = ["Timestamp", "Value.Seconds", "Value.Value"]
             rows = [
-                [repr(float(times[k]) - timestamp_lead_in_s), repr(float(times[k])), bool(levels[k])]
-                for k in order
+                [repr(float(times[k]) - timestamp_lead_in_s), repr(float(times[k])), bool(levels[k])] for k in order
             ]
     elif generation == 3:
         header = ["ChannelName", "Channel", "AlwaysTrue", "SystemTimestamp", "ComputerTimestamp"]
@@ -273,9 +267,7 @@ def write_npm_digital_inputs_csv(
             for name, onsets in onsets_in_s.items()
             for time in np.asarray(onsets, dtype=np.float64)
         ]
-        rows = [
-            [name, number, True, repr(time), repr(time * 1000.0)] for time, name, number in sorted(events)
-        ]
+        rows = [[name, number, True, repr(time), repr(time * 1000.0)] for time, name, number in sorted(events)]
     else:
         raise ValueError(f"generation must be 1, 2 or 3, got {generation!r}")
     with atomic_output_path(destination=destination, overwrite=overwrite) as temporary:
