@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +30,7 @@ from ndx_glymphatic.testing.mock import mock_glymphatic_nwbfile
 
 SPEC_DIR = Path(ndx_glymphatic.NAMESPACE_PATH).parent
 EXTENSIONS_YAML = SPEC_DIR / "ndx-glymphatic.extensions.yaml"
+PYNWB_ONLY_READER = Path(ndx_glymphatic.__file__).parent / "testing" / "pynwb_only_reader.py"
 NEW_TYPES = (
     ClockAlignment,
     ClockAlignmentTable,
@@ -152,53 +152,19 @@ def test_round_trip_of_every_type(full_example_path: Path) -> None:
         np.testing.assert_array_equal(ne.data[:], original.acquisition["ne_465nm"].data)
 
 
-PYNWB_ONLY_READER = textwrap.dedent(
-    """
-    import sys
-    import importlib.abc
-
-
-    class BlockExtensions(importlib.abc.MetaPathFinder):
-        def find_spec(self, fullname, path, target=None):
-            if fullname.split(".")[0] in {"ndx_glymphatic", "ndx_fiber_photometry", "ndx_optogenetics",
-                                          "ndx_ophys_devices", "ndx_events"}:
-                raise ImportError(f"{fullname} is blocked: only pynwb and hdmf may be used")
-            return None
-
-
-    sys.meta_path.insert(0, BlockExtensions())
-    import pynwb
-    from pynwb import NWBHDF5IO
-
-    path = sys.argv[1]
-    with NWBHDF5IO(path, "r", load_namespaces=True) as io:
-        nwbfile = io.read()
-        hypnogram = nwbfile.intervals["sleep_states"]
-        assert type(hypnogram).__name__ == "Hypnogram", type(hypnogram)
-        states = list(hypnogram["sleep_state"].data[:])
-        ne = nwbfile.acquisition["ne_465nm"]
-        n = len(ne.data[:])
-        table = nwbfile.lab_meta_data["fiber_photometry"].fiber_photometry_table
-        print(type(table).__name__, states[1], n, list(table["measured_quantity"].data[:])[0])
-    errors = pynwb.validate(path=path)
-    print("validation errors:", len(errors))
-    for error in errors:
-        print(error)
-    assert not errors
-    assert not any(name.startswith("ndx_") for name in sys.modules), [m for m in sys.modules if m.startswith("ndx_")]
-    """
-)
-
-
-def test_plain_pynwb_reads_and_validates_without_the_extension(full_example_path: Path, tmp_path: Path) -> None:
-    script = tmp_path / "read_with_pynwb_only.py"
-    script.write_text(PYNWB_ONLY_READER)
+def test_plain_pynwb_reads_and_validates_without_the_extension(full_example_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, str(script), str(full_example_path)], capture_output=True, text=True, cwd=tmp_path
+        [sys.executable, str(PYNWB_ONLY_READER), str(full_example_path)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "FiberPhotometryChannelsTable NREM 18000 norepinephrine" in result.stdout
-    assert "validation errors: 0" in result.stdout
+    for line in ("interval: sleep_states Hypnogram 6", "interval: tracer_infusions TracerInfusionsTable 1",
+                 "interval: vasomotion_stimulation VasomotionStimulationEpochsTable 1",
+                 "acquisition: ne_465nm FiberPhotometryResponseSeries 18000",
+                 "lab_meta_data: clock_alignment ClockAlignment",
+                 "lab_meta_data: experimental_condition ExperimentalCondition",
+                 "sleep_states: NREM,REM,micro-arousal,wake",
+                 "validation errors: 0", "extension modules imported: 0"):
+        assert line in result.stdout.splitlines(), f"missing {line!r} in:\n{result.stdout}"
 
 
 def test_schema_validation_of_the_full_example(full_example_path: Path) -> None:

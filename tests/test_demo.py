@@ -1,0 +1,55 @@
+"""`glymph demo` runs end to end; its NWB file reads and validates with plain pynwb; the README example runs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import ndx_glymphatic
+from ndx_glymphatic.cli import main
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+PYNWB_ONLY_READER = Path(ndx_glymphatic.__file__).parent / "testing" / "pynwb_only_reader.py"
+#: Short enough for the test suite, long enough for several NREM bouts.
+TEST_DEMO_DURATION_S = "1200"
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    output_dir = tmp_path_factory.mktemp("demo") / "glymph-demo"
+    result = CliRunner().invoke(
+        main, ["demo", "--out", str(output_dir), "--duration-s", TEST_DEMO_DURATION_S, "--no-progress"]
+    )
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert f"Demo outputs in {output_dir.resolve()}" in result.output
+    return output_dir
+
+
+def _demo_nwb_file(demo_dir: Path) -> Path:
+    readme = (REPOSITORY / "README.md").read_text()
+    relative = re.search(r'NWBHDF5IO\("glymph-demo/([^"]+\.nwb)"', readme).group(1)
+    return demo_dir / relative
+
+
+def test_demo_file_reads_and_validates_with_plain_pynwb(demo_dir: Path) -> None:
+    nwb_file = _demo_nwb_file(demo_dir)
+    result = subprocess.run([sys.executable, str(PYNWB_ONLY_READER), str(nwb_file)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert "validation errors: 0" in lines
+    assert any(line.startswith("interval: sleep_states Hypnogram") for line in lines)
+    assert any(line.startswith("acquisition: ne_465nm FiberPhotometryResponseSeries") for line in lines)
+
+
+def test_readme_python_example_runs_on_the_demo_output(demo_dir: Path) -> None:
+    readme = (REPOSITORY / "README.md").read_text()
+    (example,) = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
+    example = example.replace('"glymph-demo/', f'"{demo_dir}/')
+    result = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"\d+ NREM bouts, \d+\.\d min of NREM", result.stdout), result.stdout
