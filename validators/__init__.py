@@ -1,0 +1,35 @@
+"""Validation of ndx-glymphatic NWB files and session files (``glymph validate``).
+
+Importing this package registers our domain checks into nwbinspector, so they also run as
+``nwbinspector FILE --modules ndx_glymphatic.validators``. The public API:
+
+- :func:`validate_file` (``path``, ``profile``) -> :class:`ValidationReport`
+- :func:`validate_paths` (``paths``, ``profile``, ``progress``) -> list of :class:`ValidationReport`
+
+See docs/validation.md for the layers, the checks and the JSON report schema.
+"""
+
+from ndx_glymphatic.validators import (  # noqa: F401  (importing registers the checks)
+    checks_clock,
+    checks_data_integrity,
+    checks_drugs,
+    checks_electrophysiology,
+    checks_infusions,
+    checks_photometry,
+    checks_security,
+    checks_sleep_states,
+    checks_stimulation,
+)
+from ndx_glymphatic.validators._check_tools import DOMAIN_CHECKS
+from ndx_glymphatic.validators.api import PROFILE_LAYERS, PROFILES, validate_file, validate_paths
+from ndx_glymphatic.validators.report import ValidationMessage, ValidationReport
+
+__all__ = [
+    "DOMAIN_CHECKS",
+    "PROFILES",
+    "PROFILE_LAYERS",
+    "ValidationMessage",
+    "ValidationReport",
+    "validate_file",
+    "validate_paths",
+]

@@ -1,0 +1,391 @@
+"""Public entry points: validate one file, or many files and folders.
+
+``validate_file`` is what other parts call (the analysis refuses files that are not ready):
+
+>>> report = validate_file(path="session.nwb", profile="analysis")   # doctest: +SKIP
+>>> report.is_conformant, report.format_text(), report.to_json()     # doctest: +SKIP
+
+Layers, in order (``report.layers`` says which ran): ``file`` and ``security`` (h5py, before pynwb
+opens anything; a file with links leaving it is never opened), ``schema`` (pynwb.validate with the
+cached namespaces), ``inspector`` (nwbinspector's checks, DANDI configuration), ``domain`` (our checks,
+registered into nwbinspector), ``dandi`` (DANDI readiness), ``analysis`` (analysis readiness).
+Session files (``.yaml``/``.yml``/``.json``) get the ``session`` layer instead.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Literal
+
+from ndx_glymphatic.errors import GlymphError
+from ndx_glymphatic.validators.probe import probe_path
+from ndx_glymphatic.validators.report import ValidationMessage, ValidationReport
+
+__all__ = [
+    "PROFILES",
+    "PROFILE_LAYERS",
+    "SESSION_FILE_SUFFIXES",
+    "Profile",
+    "collect_paths",
+    "validate_file",
+    "validate_paths",
+]
+
+Profile = Literal["dandi", "analysis", "all"]
+
+#: The layers each profile runs.
+PROFILE_LAYERS: dict[str, tuple[str, ...]] = {
+    "dandi": ("file", "security", "schema", "inspector", "domain", "dandi"),
+    "analysis": ("file", "security", "schema", "domain", "analysis"),
+    "all": ("file", "security", "schema", "inspector", "domain", "dandi", "analysis"),
+}
+PROFILES: tuple[str, ...] = tuple(PROFILE_LAYERS)
+SESSION_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class _UsageError(GlymphError):
+    exit_code = 2
+
+
+def _check_profile(*, profile: str) -> None:
+    if profile not in PROFILE_LAYERS:
+        raise _UsageError(f"unknown validation profile {profile!r}; expected one of {list(PROFILES)}")
+
+
+def _crash_message(*, layer: str, error: BaseException) -> ValidationMessage:
+    where = traceback.extract_tb(error.__traceback__)[-1:] if error.__traceback__ else []
+    at = f" (at {Path(where[0].filename).name}:{where[0].lineno})" if where else ""
+    return ValidationMessage(
+        layer=layer, severity="error", importance="ERROR", check=f"{layer}_layer", location="",
+        message=f"the {layer} layer could not finish: {type(error).__name__}: {error}{at}",
+        hint="the file is probably damaged in a way the earlier layers describe; if not, please report this",
+    )
+
+
+def _session_report(*, path: Path, profile: str) -> ValidationReport:
+    report = ValidationReport(path=str(path), profile=profile, kind="session")
+    try:
+        from ndx_glymphatic.converters.session import validate_session_file
+    except ImportError:
+        report.could_not_run = True
+        report.set_layer(layer="session", skipped_reason="ndx_glymphatic.converters.session is not available")
+        report.add(messages=[ValidationMessage(
+            layer="session", severity="error", importance="ERROR", check="session_schema", location="",
+            message=("session files are validated against the converters' session JSON Schema, but "
+                     "ndx_glymphatic.converters.session is not installed in this environment."),
+            hint="install the complete ndx-glymphatic package (the converters part), then validate again",
+        )])
+        return report
+    if not path.is_file():
+        report.could_not_run = True
+        report.set_layer(layer="session", skipped_reason="the path is not a readable file")
+        report.add(messages=[ValidationMessage(
+            layer="session", severity="error", importance="ERROR", check="path_exists", location="",
+            message=f"{path} does not exist or is not a file.", hint="check the path",
+        )])
+        return report
+    started = time.perf_counter()
+    report.set_layer(layer="session")
+    try:
+        problems = list(validate_session_file(path=path))
+    except GlymphError as error:
+        problems = [str(error)]
+    except Exception as error:
+        report.add(messages=[_crash_message(layer="session", error=error)])
+        problems = []
+    for problem in problems:
+        field, separator, text = str(problem).partition(": ")
+        report.add(messages=[ValidationMessage(
+            layer="session", severity="error", importance="CRITICAL", check="session_schema",
+            location=field if separator else "", message=text if separator else str(problem),
+            hint="fix the field in the session file (see docs/formats.md for the session file layout)",
+        )])
+    report.durations_in_s["session"] = time.perf_counter() - started
+    return report
+
+
+def _read_nwbfile(*, path: Path) -> object:
+    from pynwb import read_nwb
+
+    import ndx_glymphatic  # noqa: F401  (loads our namespace and the ones it includes)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read_nwb(path=str(path))
+
+
+def _read_error_message(*, error: BaseException) -> ValidationMessage:
+    text = f"{type(error).__name__}: {error}"
+    last = text.strip().splitlines()[-1] if text.strip() else text
+    return ValidationMessage(
+        layer="file", severity="error", importance="ERROR", check="pynwb_readable", location="",
+        message=f"pynwb cannot read the file: {last[:2000]}",
+        hint=("the file's structure does not match its schema (see the schema layer for details); rewrite it "
+              "with pynwb / `glymph convert` rather than editing it by hand"),
+    )
+
+
+def validate_file(*, path: str | Path, profile: Profile = "all") -> ValidationReport:
+    """Validate one NWB file (or session file) and return the report; never raises for a bad file.
+
+    Parameters
+    ----------
+    path : str or Path
+        An ``.nwb`` file, or a session file (``.yaml``, ``.yml``, ``.json``) before conversion.
+    profile : {"dandi", "analysis", "all"}
+        Which layers to run (see :data:`PROFILE_LAYERS`).
+
+    Returns
+    -------
+    ValidationReport
+        ``.is_conformant``, ``.messages``, ``.format_text()``, ``.to_json()``.
+
+    Raises
+    ------
+    GlymphError
+        Only for an unknown ``profile`` (a usage error, exit code 2).
+    """
+    _check_profile(profile=profile)
+    path = Path(path)
+    if path.suffix.lower() in SESSION_FILE_SUFFIXES:
+        return _session_report(path=path, profile=profile)
+    layers = PROFILE_LAYERS[profile]
+    report = ValidationReport(path=str(path), profile=profile)
+
+    started = time.perf_counter()
+    probe = probe_path(path=path)
+    report.durations_in_s["file+security"] = time.perf_counter() - started
+    report.could_not_run = probe.could_not_run
+    report.set_layer(layer="file")
+    report.add(messages=probe.file_messages)
+    if probe.security_ran:
+        report.set_layer(layer="security")
+        report.add(messages=probe.security_messages)
+    else:
+        report.set_layer(layer="security", skipped_reason=probe.refusal)
+    remaining = [layer for layer in layers if layer not in ("file", "security")]
+    if not probe.openable:
+        for layer in remaining:
+            report.set_layer(layer=layer, skipped_reason=f"not opened with pynwb: {probe.refusal}")
+        return report
+
+    if "schema" in layers:
+        started = time.perf_counter()
+        report.set_layer(layer="schema")
+        try:
+            from ndx_glymphatic.validators.layers import schema_messages
+
+            report.add(messages=schema_messages(path=path))
+        except Exception as error:
+            report.add(messages=[_crash_message(layer="schema", error=error)])
+        report.durations_in_s["schema"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    try:
+        nwbfile = _read_nwbfile(path=path)
+    except Exception as error:
+        report.add(messages=[_read_error_message(error=error)])
+        for layer in remaining:
+            if layer != "schema":
+                report.set_layer(layer=layer, skipped_reason="pynwb cannot read the file (see the file layer)")
+        return report
+    report.durations_in_s["read"] = time.perf_counter() - started
+    try:
+        _run_open_file_layers(report=report, nwbfile=nwbfile, path=path, layers=layers)
+    finally:
+        io = nwbfile.get_read_io()
+        if io is not None:
+            io.close()
+    return report
+
+
+def _run_open_file_layers(*, report: ValidationReport, nwbfile: object, path: Path, layers: Sequence[str]) -> None:
+    from ndx_glymphatic.validators.layers import dandi_cli_messages, dandi_messages, inspector_and_domain_messages
+
+    run_inspector, run_domain = "inspector" in layers, "domain" in layers
+    if run_inspector or run_domain:
+        started = time.perf_counter()
+        try:
+            inspector, domain = inspector_and_domain_messages(
+                nwbfile=nwbfile, run_inspector=run_inspector, run_domain=run_domain
+            )
+            for layer, messages in (("inspector", inspector), ("domain", domain)):
+                if layer in layers:
+                    report.set_layer(layer=layer)
+                    report.add(messages=messages)
+        except Exception as error:
+            for layer in ("inspector", "domain"):
+                if layer in layers:
+                    report.set_layer(layer=layer)
+            report.add(messages=[_crash_message(layer="domain" if run_domain else "inspector", error=error)])
+        report.durations_in_s["inspector+domain"] = time.perf_counter() - started
+    if "dandi" in layers:
+        started = time.perf_counter()
+        try:
+            report.add(messages=dandi_messages(nwbfile=nwbfile, path=path))
+            cli_messages, note = dandi_cli_messages(path=path)
+            report.add(messages=cli_messages)
+            report.set_layer(layer="dandi", note=note)
+        except Exception as error:
+            report.set_layer(layer="dandi")
+            report.add(messages=[_crash_message(layer="dandi", error=error)])
+        report.durations_in_s["dandi"] = time.perf_counter() - started
+    if "analysis" in layers:
+        from ndx_glymphatic.validators.analysis_readiness import analysis_messages
+
+        started = time.perf_counter()
+        report.set_layer(layer="analysis")
+        try:
+            report.add(messages=analysis_messages(nwbfile=nwbfile))
+        except Exception as error:
+            report.add(messages=[_crash_message(layer="analysis", error=error)])
+        report.durations_in_s["analysis"] = time.perf_counter() - started
+
+
+# ----------------------------------------------------------------------------------- many paths
+def collect_paths(*, paths: Iterable[str | Path]) -> list[Path]:
+    """The files to validate: files as given; folders searched recursively for ``*.nwb``.
+
+    A folder whose name ends in ``.nwb`` is itself returned (and reported as not a file). A folder with no
+    NWB file is returned as is, so that its report says so.
+    """
+    collected: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir() and not path.name.endswith((".nwb", ".nwb.zarr")):
+            found = sorted(p for p in path.rglob("*.nwb") if not p.name.startswith("._"))
+            collected.extend(found if found else [path])
+        else:
+            collected.append(path)
+    unique: list[Path] = []
+    seen: set[Path] = set()
+    for path in collected:
+        key = path.resolve() if path.exists() else path
+        if key not in seen:
+            seen.add(key)
+            unique.append(path)
+    return unique
+
+
+def _empty_folder_report(*, path: Path, profile: str) -> ValidationReport:
+    report = ValidationReport(path=str(path), profile=profile, kind="unknown", could_not_run=True)
+    report.set_layer(layer="file")
+    report.add(messages=[ValidationMessage(
+        layer="file", severity="error", importance="ERROR", check="nwb_files_found", location="",
+        message=f"{path} is a folder without any .nwb file (searched recursively).",
+        hint="pass .nwb files or folders holding them",
+    )])
+    return report
+
+
+def _child(connection: object, path: str, profile: str) -> None:  # pragma: no cover - runs in a fork
+    try:
+        report = validate_file(path=path, profile=profile)  # type: ignore[arg-type]
+        connection.send(report.to_json())  # type: ignore[attr-defined]
+    except BaseException as error:
+        connection.send({"crash": f"{type(error).__name__}: {error}"})  # type: ignore[attr-defined]
+    finally:
+        connection.close()  # type: ignore[attr-defined]
+
+
+def _failure_report(*, path: Path, profile: str, check: str, message: str, hint: str) -> ValidationReport:
+    report = ValidationReport(path=str(path), profile=profile, kind="unknown")
+    report.set_layer(layer="file")
+    report.add(messages=[ValidationMessage(layer="file", severity="error", importance="ERROR", check=check,
+                                           location="", message=message, hint=hint)])
+    return report
+
+
+def _validate_isolated(*, path: Path, profile: str, timeout_in_s: float) -> ValidationReport:
+    """Run :func:`validate_file` in a forked process: a crash or hang of the HDF5 library stays there."""
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(sender, str(path), profile), daemon=True)
+    process.start()
+    sender.close()
+    document = None
+    ended = False
+    try:
+        if receiver.poll(timeout_in_s):
+            ended = True  # a report arrived, or the child died and closed its end of the pipe
+            try:
+                document = receiver.recv()
+            except EOFError:
+                document = None
+    finally:
+        receiver.close()
+        process.join(timeout=30 if ended else 0)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    if document is not None and "crash" not in document:
+        return ValidationReport.from_json(document)
+    if document is not None:
+        return _failure_report(path=path, profile=profile, check="validator_crashed",
+                               message=f"validation stopped with {document['crash']}",
+                               hint="please report this with the file")
+    if process.exitcode is not None and process.exitcode < 0:
+        name = signal.Signals(-process.exitcode).name
+        return _failure_report(
+            path=path, profile=profile, check="hdf5_readable",
+            message=f"reading the file crashed the HDF5 library ({name}): the file is damaged.",
+            hint="restore the file from its source or write it again",
+        )
+    return _failure_report(
+        path=path, profile=profile, check="validation_finished",
+        message=f"validation did not finish within {timeout_in_s:g} s and was stopped.",
+        hint="the file may be damaged (a loop in its HDF5 structure); raise --timeout for very large files",
+    )
+
+
+def validate_paths(
+    *,
+    paths: Iterable[str | Path],
+    profile: Profile = "all",
+    progress: bool = True,
+    isolate: bool = True,
+    timeout_in_s: float = 1800.0,
+) -> list[ValidationReport]:
+    """Validate files and folders (searched recursively for ``*.nwb``); one report per file.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        Files (NWB or session files) and folders.
+    profile : {"dandi", "analysis", "all"}
+        Which layers to run.
+    progress : bool
+        Show a progress bar (only on a terminal and with more than one file).
+    isolate : bool
+        Validate each file in a separate (forked) process, so that a crash or hang of the HDF5 library
+        on a damaged file is reported instead of ending or blocking the run. Ignored where fork is
+        unavailable.
+    timeout_in_s : float
+        With ``isolate``, stop a file's validation after this long and report it.
+
+    Returns
+    -------
+    list of ValidationReport
+    """
+    from tqdm import tqdm
+
+    _check_profile(profile=profile)
+    files = collect_paths(paths=paths)
+    can_fork = isolate and "fork" in multiprocessing.get_all_start_methods()
+    show = progress and len(files) > 1 and sys.stderr.isatty()
+    reports = []
+    for path in tqdm(files, desc="validating", unit="file", disable=not show):
+        if path.is_dir() and not path.name.endswith((".nwb", ".nwb.zarr")):
+            reports.append(_empty_folder_report(path=path, profile=profile))
+        elif can_fork and path.suffix.lower() not in SESSION_FILE_SUFFIXES:
+            reports.append(_validate_isolated(path=path, profile=profile, timeout_in_s=timeout_in_s))
+        else:
+            reports.append(validate_file(path=path, profile=profile))
+    return reports

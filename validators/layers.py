@@ -1,0 +1,374 @@
+"""The layers that look at an NWB file through pynwb: schema, inspector, domain, DANDI readiness.
+
+(The ``file`` and ``security`` layers run before pynwb opens anything: ``probe.py``; the analysis
+layer is ``analysis_readiness.py``.)
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ndx_glymphatic.validators._check_tools import DOMAIN_CHECKS, location_of, split_hint
+from ndx_glymphatic.validators.report import IMPORTANCE_TO_SEVERITY, ValidationMessage
+
+__all__ = [
+    "DANDI_SEX_VALUES",
+    "NOT_APPLICABLE_INSPECTOR_FINDINGS",
+    "dandi_cli_messages",
+    "dandi_messages",
+    "expected_dandi_file_name",
+    "inspector_and_domain_messages",
+    "modalities_of",
+    "sanitize_dandi_label",
+    "schema_messages",
+]
+
+#: Checks that run in the security layer before pynwb opens the file; not repeated in the domain layer.
+_CHECKS_RUN_BEFORE_OPENING = ("check_no_links_leaving_file",)
+
+_OUR_TABLE_TYPES = (
+    "TracerInfusionsTable", "DrugAdministrationsTable", "ClockAlignmentTable", "VasomotionStimulationEpochsTable",
+    "OptogeneticEpochsTable", "Hypnogram",
+)
+
+#: nwbinspector findings that do not apply to this kind of data: (check name, predicate, reason).
+#: They are dropped from the inspector layer; docs/validation.md lists them.
+NOT_APPLICABLE_INSPECTOR_FINDINGS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    (
+        "check_time_intervals_stop_after_start",
+        lambda message: message.object_type == "DrugAdministrationsTable",
+        "a bolus injection is an instant: DrugAdministrationsTable rows have stop_time == start_time",
+    ),
+    (
+        "check_single_row",
+        lambda message: message.object_type in _OUR_TABLE_TYPES,
+        "one infusion, one drug injection or one aligned clock per session is the normal case",
+    ),
+    (
+        "check_electrodes_location_allen_ccf",
+        lambda message: "muscle" in message.message.lower(),
+        "EMG electrodes sit in a muscle, which has no Allen brain atlas term",
+    ),
+)
+
+#: Hints for the nwbinspector checks most often seen on these files (others point to the docs).
+_INSPECTOR_HINTS = {
+    "check_subject_exists": "add a Subject: nwbfile.subject = Subject(subject_id=..., species='Mus musculus', "
+                            "sex=..., age='P90D')",
+    "check_subject_id_exists": "set Subject(subject_id=...), e.g. the animal's ID",
+    "check_subject_id_no_slashes": "remove '/' from subject_id",
+    "check_session_id_no_slashes": "remove '/' from session_id",
+    "check_subject_sex": "set Subject(sex=...) to 'M', 'F', 'U' (unknown) or 'O' (other)",
+    "check_subject_species_exists": "set Subject(species='Mus musculus')",
+    "check_subject_species_form": "use the Latin binomial ('Mus musculus') or an NCBI taxonomy URL",
+    "check_subject_age": "set Subject(age='P90D') (ISO 8601 duration) or Subject(date_of_birth=...)",
+    "check_subject_proper_age_range": "write an age range as 'P60D/P90D' with the lower bound first",
+    "check_electrodes_location_allen_ccf": "use Allen Mouse Brain Atlas names (e.g. 'Isocortex', 'SSp') "
+                                           "for electrode locations",
+    "check_experimenter_exists": "set NWBFile(experimenter=['Last, First'])",
+    "check_experimenter_form": "write experimenters as 'Last, First'",
+    "check_institution": "set NWBFile(institution=...)",
+    "check_keywords": "set NWBFile(keywords=[...])",
+    "check_data_orientation": "store time along the first axis of data",
+    "check_regular_timestamps": "store regularly sampled data with rate + starting_time instead of timestamps",
+    "check_timestamps_ascending": "sort the samples by time",
+    "check_missing_unit": "set the series' unit",
+    "check_small_dataset_compression": "compress datasets (H5DataIO(compression='gzip'))",
+    "check_large_dataset_compression": "compress large datasets (H5DataIO(compression='gzip', chunks=True))",
+    "check_description": "write a description of the object",
+}
+_INSPECTOR_DOCS = "https://nwbinspector.readthedocs.io/en/dev/best_practices/best_practices_index.html"
+
+
+# ---------------------------------------------------------------------------------------------- schema
+def schema_messages(*, path: Path) -> list[ValidationMessage]:
+    """pynwb.validate against the namespaces cached in the file (our extension included)."""
+    import pynwb
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        errors = pynwb.validate(path=str(path))
+    if isinstance(errors, tuple):  # older pynwb returned (errors, status)
+        errors = errors[0]
+    messages = []
+    for error in errors:
+        name = str(getattr(error, "name", "") or "")
+        messages.append(ValidationMessage(
+            layer="schema", severity="error", importance="PYNWB_VALIDATION", check=type(error).__name__,
+            location=str(getattr(error, "location", "") or ""),
+            message=f"{name}: {getattr(error, 'reason', str(error))}",
+            hint=("the file does not follow the NWB schema (or our cached extension spec): write it with pynwb / "
+                  "`glymph convert` instead of editing it, and do not change types or shapes by hand"),
+            object_name=name.split("/")[-1],
+        ))
+    return messages
+
+
+# ------------------------------------------------------------------------------ inspector and domain
+def _object_index(*, nwbfile: Any) -> dict[tuple[str, str], list[Any]]:
+    index: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for neurodata_object in nwbfile.objects.values():
+        index[(type(neurodata_object).__name__, getattr(neurodata_object, "name", ""))].append(neurodata_object)
+    return index
+
+
+def _crashed_check_name(text: str) -> str | None:
+    match = re.match(r"During evaluation of '(\w+)'", text or "")
+    return match.group(1) if match else None
+
+
+def _convert(*, inspector_message: Any, index: dict, layer_of: Callable[[str], str]) -> ValidationMessage:
+    importance = inspector_message.importance.name
+    check = inspector_message.check_function_name or ""
+    crashed = _crashed_check_name(check)
+    if crashed is not None:
+        last_line = (inspector_message.message or "").strip().splitlines()[-1:] or [""]
+        return ValidationMessage(
+            layer=layer_of(crashed), severity="error", importance=importance, check=crashed,
+            location=inspector_message.location or "",
+            message=f"the check could not run on this file: {last_line[0]}",
+            hint="the object does not have the types or shapes the schema requires; see the schema layer",
+            object_type=inspector_message.object_type or "", object_name=inspector_message.object_name or "",
+        )
+    text, hint = split_hint(text=inspector_message.message)
+    if not hint:
+        hint = _INSPECTOR_HINTS.get(check, f"see the NWB best practices for {check}: {_INSPECTOR_DOCS}")
+    location = inspector_message.location
+    if not location:
+        candidates = index.get((inspector_message.object_type or "", inspector_message.object_name or ""), [])
+        location = location_of(candidates[0]) if len(candidates) == 1 else ""
+    return ValidationMessage(
+        layer=layer_of(check), severity=IMPORTANCE_TO_SEVERITY.get(importance, "error"), importance=importance,
+        check=check, location=location or "", message=text, hint=hint,
+        object_type=inspector_message.object_type or "", object_name=inspector_message.object_name or "",
+    )
+
+
+def inspector_and_domain_messages(
+    *, nwbfile: Any, run_inspector: bool, run_domain: bool
+) -> tuple[list[ValidationMessage], list[ValidationMessage]]:
+    """Run nwbinspector's own checks (DANDI configuration) and our registered domain checks in one pass.
+
+    Parameters
+    ----------
+    nwbfile : pynwb.NWBFile
+        The open file.
+    run_inspector, run_domain : bool
+        Which of the two layers to run.
+
+    Returns
+    -------
+    inspector, domain : list of ValidationMessage
+    """
+    from nwbinspector import available_checks, inspect_nwbfile_object, load_config
+
+    checks = []
+    if run_inspector:
+        checks += [check for check in available_checks if check.__name__ not in DOMAIN_CHECKS]
+    if run_domain:
+        checks += [check for name, check in DOMAIN_CHECKS.items() if name not in _CHECKS_RUN_BEFORE_OPENING]
+    if not checks:
+        return [], []
+    index = _object_index(nwbfile=nwbfile)
+
+    def layer_of(check: str) -> str:
+        return "domain" if check in DOMAIN_CHECKS else "inspector"
+
+    inspector: list[ValidationMessage] = []
+    domain: list[ValidationMessage] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = list(inspect_nwbfile_object(nwbfile_object=nwbfile, checks=checks, config=load_config("dandi")))
+    for inspector_message in found:
+        if any(
+            inspector_message.check_function_name == name and applies(inspector_message)
+            for name, applies, _ in NOT_APPLICABLE_INSPECTOR_FINDINGS
+        ):
+            continue
+        message = _convert(inspector_message=inspector_message, index=index, layer_of=layer_of)
+        (domain if message.layer == "domain" else inspector).append(message)
+    return inspector, domain
+
+
+# -------------------------------------------------------------------------------------------- DANDI
+DANDI_SEX_VALUES = ("M", "F", "U", "O")
+_ISO_DURATION = re.compile(r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
+                           r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$")
+_SPECIES_FORM = re.compile(r"^([A-Z][a-z]+ [a-z]+( [a-z]+)?|https?://purl\.obolibrary\.org/obo/NCBITaxon_\d+)$")
+
+
+def sanitize_dandi_label(*, label: str) -> str:
+    """A subject/session ID as DANDI writes it in file names: letters, digits and '-' only."""
+    return re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9-]", "-", label.strip())).strip("-")
+
+
+def modalities_of(*, nwbfile: Any) -> list[str]:
+    """The DANDI modality suffixes of a file from what it holds, sorted (e.g. ['ecephys', 'ogen', 'ophys'])."""
+    from pynwb.ecephys import ElectricalSeries
+    from pynwb.ophys import ImageSegmentation, RoiResponseSeries
+
+    found: set[str] = set()
+    for neurodata_object in nwbfile.objects.values():
+        type_names = {cls.__name__ for cls in type(neurodata_object).__mro__}
+        module = type(neurodata_object).__module__
+        if isinstance(neurodata_object, ElectricalSeries):
+            found.add("ecephys")
+        elif isinstance(neurodata_object, (RoiResponseSeries, ImageSegmentation)) or type_names & {
+            "FiberPhotometryResponseSeries", "FiberPhotometry", "FiberPhotometryTable",
+        }:
+            found.add("ophys")
+        elif type_names & {"OptogeneticSeries", "OptogeneticEpochsTable", "OptogeneticExperimentMetadata"} or (
+            module.startswith("pynwb.ogen")
+        ):
+            found.add("ogen")
+        elif module.startswith("pynwb.behavior"):
+            found.add("behavior")
+        elif module.startswith("pynwb.icephys"):
+            found.add("icephys")
+    return sorted(found)
+
+
+def expected_dandi_file_name(*, nwbfile: Any) -> str | None:
+    """``sub-<id>_ses-<id>_<modalities>.nwb`` for this file (None without a subject_id)."""
+    subject = nwbfile.subject
+    subject_id = sanitize_dandi_label(label=str(subject.subject_id or "")) if subject is not None else ""
+    if not subject_id:
+        return None
+    parts = [f"sub-{subject_id}"]
+    session_id = sanitize_dandi_label(label=str(nwbfile.session_id or ""))
+    if session_id:
+        parts.append(f"ses-{session_id}")
+    modalities = modalities_of(nwbfile=nwbfile)
+    if modalities:
+        parts.append("+".join(modalities))
+    return "_".join(parts) + ".nwb"
+
+
+def _dandi_message(*, check: str, message: str, hint: str, location: str = "/general/subject",
+                   severity: str = "error") -> ValidationMessage:
+    importance = {"error": "CRITICAL", "warning": "BEST_PRACTICE_VIOLATION", "info": "BEST_PRACTICE_SUGGESTION"}
+    return ValidationMessage(layer="dandi", severity=severity, importance=importance[severity], check=check,
+                             location=location, message=message, hint=hint)
+
+
+def dandiset_root_of(*, path: Path) -> Path | None:
+    """The nearest folder above ``path`` holding a ``dandiset.yaml`` (None if there is none)."""
+    for folder in path.resolve().parents:
+        if (folder / "dandiset.yaml").is_file():
+            return folder
+    return None
+
+
+def dandi_messages(*, nwbfile: Any, path: Path) -> list[ValidationMessage]:
+    """What DANDI requires of a file, in words: subject and session fields, and the file's name and place."""
+    messages: list[ValidationMessage] = []
+    subject = nwbfile.subject
+    if subject is None:
+        messages.append(_dandi_message(
+            check="dandi_subject", message="The file has no Subject; DANDI requires one.",
+            hint="nwbfile.subject = Subject(subject_id=..., species='Mus musculus', sex=..., age='P90D')",
+        ))
+    else:
+        subject_id = str(subject.subject_id or "").strip()
+        if not subject_id:
+            messages.append(_dandi_message(check="dandi_subject_id", message="subject_id is empty.",
+                                           hint="set Subject(subject_id=...) to the animal's ID"))
+        elif "/" in subject_id:
+            messages.append(_dandi_message(check="dandi_subject_id", message=f"subject_id '{subject_id}' has '/'.",
+                                           hint="DANDI uses the ID in folder names: remove '/'"))
+        species = str(subject.species or "").strip()
+        if not species:
+            messages.append(_dandi_message(check="dandi_species", message="species is empty.",
+                                           hint="set Subject(species='Mus musculus')"))
+        elif not _SPECIES_FORM.match(species):
+            messages.append(_dandi_message(
+                check="dandi_species", message=f"species '{species}' is neither a Latin binomial nor an NCBI URL.",
+                hint="write 'Mus musculus' (not 'mouse')",
+            ))
+        sex = str(subject.sex or "").strip()
+        if sex not in DANDI_SEX_VALUES:
+            messages.append(_dandi_message(check="dandi_sex", message=f"sex is {sex!r}, expected one of "
+                                           f"{list(DANDI_SEX_VALUES)}.", hint="'M', 'F', 'U' (unknown) or 'O' (other)"))
+        age = str(subject.age or "").strip()
+        if not age and subject.date_of_birth is None:
+            messages.append(_dandi_message(check="dandi_age", message="neither age nor date_of_birth is set.",
+                                           hint="set Subject(age='P90D') (ISO 8601) or Subject(date_of_birth=...)"))
+        elif age and not all(_ISO_DURATION.match(part) for part in age.split("/") if part):
+            messages.append(_dandi_message(check="dandi_age", message=f"age '{age}' is not an ISO 8601 duration.",
+                                           hint="write 90 days as 'P90D', 12 weeks as 'P12W'"))
+    session_id = str(nwbfile.session_id or "").strip()
+    if not session_id:
+        messages.append(_dandi_message(
+            check="dandi_session_id", location="/general/session_id", message="session_id is not set.",
+            hint="set NWBFile(session_id=...): DANDI names files sub-<subject>_ses-<session>",
+        ))
+    elif "/" in session_id:
+        messages.append(_dandi_message(check="dandi_session_id", location="/general/session_id",
+                                       message=f"session_id '{session_id}' has '/'.", hint="remove '/'"))
+    messages.extend(_naming_messages(nwbfile=nwbfile, path=path))
+    return messages
+
+
+def _naming_messages(*, nwbfile: Any, path: Path) -> list[ValidationMessage]:
+    expected = expected_dandi_file_name(nwbfile=nwbfile)
+    root = dandiset_root_of(path=path)
+    if root is None:
+        return [_dandi_message(
+            check="dandi_layout", location="", severity="info",
+            message=(f"{path.name} is not inside a dandiset folder (no dandiset.yaml above it); DANDI expects "
+                     f"sub-<subject>/{expected or 'sub-<subject>_ses-<session>_<modalities>.nwb'}."),
+            hint="lay files out for upload with `glymph organize FILES -o DANDISET_DIR`",
+        )]
+    if expected is None:
+        return []
+    subject_folder = expected.split("_")[0]
+    actual = path.resolve().relative_to(root).as_posix()
+    wanted = f"{subject_folder}/{expected}"
+    if actual == wanted:
+        return []
+    return [_dandi_message(
+        check="dandi_file_name", location="",
+        message=f"{actual} inside dandiset {root} should be {wanted} (from the file's subject, session and content).",
+        hint="rename it, or lay files out with `glymph organize FILES -o DANDISET_DIR`",
+    )]
+
+
+def dandi_cli_messages(*, path: Path) -> tuple[list[ValidationMessage], str]:
+    """``dandi validate`` on the file when dandi-cli is importable.
+
+    Returns
+    -------
+    messages : list of ValidationMessage
+    note : str
+        Why dandi-cli did not run ("" when it ran).
+    """
+    try:
+        from dandi.validate import validate as dandi_validate
+    except ImportError:
+        return [], "dandi-cli not installed, `dandi validate` not run (pip install 'ndx-glymphatic[dandi]')"
+    root = dandiset_root_of(path=path)
+    if root is None:
+        return [], "`dandi validate` needs the file inside a dandiset folder (run `glymph organize`)"
+    messages = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = list(dandi_validate(str(path)))
+    for result in results:
+        severity_name = getattr(getattr(result, "severity", None), "name", "ERROR") or "ERROR"
+        if severity_name in ("HINT", "INFO"):
+            severity = "info"
+        elif severity_name == "WARNING":
+            severity = "warning"
+        else:
+            severity = "error"
+        messages.append(_dandi_message(
+            check=f"dandi_validate:{getattr(result, 'id', 'unknown')}", location="", severity=severity,
+            message=str(getattr(result, "message", result)),
+            hint="see the DANDI validation docs: https://docs.dandiarchive.org/",
+        ))
+    return messages, ""
