@@ -710,6 +710,13 @@ class TdtBlockReader(RigReader):
                 file_start = file_stop
         return out
 
+    def read_stream(self, *, stream_name: str) -> np.ndarray:
+        """Read a whole stream into memory (tests and short blocks only); accepts code or Python name."""
+        store = self.resolve_store_name(store_name=stream_name)
+        return self.read_samples(
+            stream_name=store.name, start_sample=0, stop_sample=self._stream_infos[store.name].n_samples
+        )
+
     def iter_stream_chunks(self, *, stream_name: str, chunk_samples: int = 1_000_000) -> Iterator[np.ndarray]:
         """Yield a stream's samples in order as ``(n, n_channels)`` arrays of at most ``chunk_samples`` rows.
 
