@@ -368,13 +368,18 @@ class NeurophotometricsReader(RigReader):
         """Yield ``(n, 1)`` float64 chunks of one LED x ROI stream (reads the CSV in row chunks)."""
         roi, bit = self._stream_key(stream_name)
         keep = self._frames.led_bits == bit
+        chunk_samples = max(int(chunk_samples), 1)
         row = 0
-        for frame in self._csv(usecols=[roi], chunksize=max(int(chunk_samples), 1)):
+        pending = np.empty(0)
+        for frame in self._csv(usecols=[roi], chunksize=chunk_samples):
             values = self._numeric(values=frame[roi].to_numpy(), column=roi)
-            selected = values[keep[row : row + values.size]]
+            pending = np.concatenate((pending, values[keep[row : row + values.size]]))
             row += values.size
-            if selected.size:
-                yield selected[:, None]
+            while pending.size >= chunk_samples:
+                yield pending[:chunk_samples, None]
+                pending = pending[chunk_samples:]
+        if pending.size:
+            yield pending[:, None]
         if row != keep.size:
             raise InputFileError(
                 path=self.path, field=roi, expected=f"{keep.size} rows", found=f"{row} rows (file changed?)"

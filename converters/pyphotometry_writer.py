@@ -72,14 +72,24 @@ def _chunks(source: ChunkSource) -> Iterator[np.ndarray]:
 
 
 def _lockstep(sources: Sequence[ChunkSource]) -> Iterator[list[np.ndarray]]:
+    """Blocks of equal length from every source, whatever chunk sizes each source comes in."""
     iterators = [_chunks(source) for source in sources]
+    buffers: list[np.ndarray | None] = [None] * len(iterators)
     while True:
-        chunks = [next(iterator, None) for iterator in iterators]
-        if all(chunk is None for chunk in chunks):
+        for k, iterator in enumerate(iterators):
+            while buffers[k] is None or buffers[k].shape[0] == 0:
+                chunk = next(iterator, None)
+                if chunk is None:
+                    break
+                buffers[k] = np.asarray(chunk)
+        lengths = [0 if buffer is None else buffer.shape[0] for buffer in buffers]
+        if all(length == 0 for length in lengths):
             return
-        if any(chunk is None for chunk in chunks) or len({chunk.shape[0] for chunk in chunks}) != 1:
-            raise ValueError("all signals must come in chunks of equal length")
-        yield chunks
+        if any(length == 0 for length in lengths):
+            raise ValueError("all signals must have the same number of samples")
+        size = min(lengths)
+        yield [buffer[:size] for buffer in buffers]
+        buffers = [buffer[size:] for buffer in buffers]
 
 
 def _check_counts(values: np.ndarray) -> np.ndarray:

@@ -23,8 +23,24 @@ import numpy as np
 import pytest
 
 from ndx_glymphatic.converters._contract import EventChannel, RigReader, StreamInfo
+from ndx_glymphatic.converters.doric import DoricCsvReader, DoricFileReader
+from ndx_glymphatic.converters.doric_writer import (
+    DoricGroup,
+    write_doric_csv,
+    write_doric_v1,
+    write_doric_v6,
+)
 from ndx_glymphatic.converters.edf import EdfReader
 from ndx_glymphatic.converters.edf_writer import EdfSignalSource, write_edf
+from ndx_glymphatic.converters.neurophotometrics import NeurophotometricsReader
+from ndx_glymphatic.converters.neurophotometrics_writer import (
+    NpmFrames,
+    interleave_npm_frames,
+    write_npm_current_csv,
+    write_npm_legacy_csv,
+)
+from ndx_glymphatic.converters.pyphotometry import PyPhotometryCsvReader, PyPhotometryReader
+from ndx_glymphatic.converters.pyphotometry_writer import write_ppd, write_pyphotometry_csv
 from ndx_glymphatic.converters.tdt import TdtBlockReader
 from ndx_glymphatic.converters.tdt_writer import (
     EEG_RATE_IN_HZ,
@@ -233,6 +249,179 @@ CASES: list[ReaderCase] = [
         ),
     ),
 ]
+
+
+# ------------------------------------------------------------- Doric / Neurophotometrics / pyPhotometry
+_PHOTOMETRY = np.sin(np.arange(2400) / 40.0) * 0.2 + 1.0
+_TTL = np.zeros(24_000)
+_TTL[[*range(3000, 3600), *range(15_000, 15_010)]] = 1.0
+_PPD_START = datetime(2024, 3, 1, 9, 30, 0)
+_COUNTS = (np.arange(3000) % 700 + 1000).astype(np.uint16)
+_BASELINE = (np.arange(3000) % 13 + 100).astype(np.uint16)
+_DIGITAL = (np.arange(3000) // 250) % 2
+_VPD = 0.00010122
+
+
+def _make_doric_v6(folder: Path) -> RigReader:
+    path = folder / "contract.doric"
+    groups = [
+        DoricGroup(path="LockInAOUT01", datasets={"AIN01": _chunked(_PHOTOMETRY, 500)}, rate_in_Hz=120.0),
+        DoricGroup(path="AIN02xAOUT02-LockIn", datasets={"Values": -_PHOTOMETRY}, rate_in_Hz=120.0),
+        DoricGroup(path="DigitalIO", datasets={"DIO01": _chunked(_TTL, 5000)}, rate_in_Hz=1200.0),
+    ]
+    write_doric_v6(destination=path, series={"Series0001": groups})
+    return DoricFileReader(path=path)
+
+
+def _make_doric_v1(folder: Path) -> RigReader:
+    path = write_doric_v1(
+        destination=folder / "old.doric",
+        channels={"AIn-1 - Dem (AOut-1)": _PHOTOMETRY, "DI--O-1": _TTL[::10]},
+        rate_in_Hz=120.0,
+    )
+    return DoricFileReader(path=path)
+
+
+def _make_doric_csv(folder: Path) -> RigReader:
+    columns = {"AIn-1 - Dem (AOut-1)": _PHOTOMETRY, "DI/O-1": _TTL[::10]}
+    path = write_doric_csv(destination=folder / "export.csv", columns=columns, rate_in_Hz=120.0)
+    return DoricCsvReader(path=path)
+
+
+def _npm_frames() -> NpmFrames:
+    return interleave_npm_frames(
+        led_signals={470: {"G0": _PHOTOMETRY[:1200]}, 415: {"G0": _PHOTOMETRY[1200:]}},
+        frame_rate_in_Hz=40.0,
+        start_time_in_s=1000.0,
+    )
+
+
+def _make_npm_current(folder: Path) -> RigReader:
+    return NeurophotometricsReader(path=write_npm_current_csv(destination=folder / "fp.csv", frames=_npm_frames()))
+
+
+def _make_npm_legacy(folder: Path) -> RigReader:
+    frames = _npm_frames()
+    frames = NpmFrames(
+        frame_counter=frames.frame_counter,
+        system_timestamps_in_s=frames.system_timestamps_in_s,
+        led_states=frames.led_states,
+        roi_values={"Region0G": frames.roi_values["G0"]},
+    )
+    input0 = (np.arange(frames.frame_counter.size) // 300) % 2 == 1
+    path = write_npm_legacy_csv(destination=folder / "legacy.csv", frames=frames, input_levels={"Input0": input0})
+    return NeurophotometricsReader(path=path)
+
+
+def _make_ppd_pulsed(folder: Path) -> RigReader:
+    path = write_ppd(
+        destination=folder / "pulsed.ppd",
+        analog_counts=[_chunked(_COUNTS, 1000), _chunked(_COUNTS[::-1].copy(), 1000)],
+        baseline_counts=[_BASELINE, _BASELINE],
+        digital_levels=[_DIGITAL],
+        mode="2EX_2EM_pulsed",
+        sampling_rate=100,
+        volts_per_division=[_VPD, _VPD],
+        date_time=_PPD_START,
+    )
+    return PyPhotometryReader(path=path)
+
+
+def _make_ppd_csv(folder: Path) -> RigReader:
+    path = write_pyphotometry_csv(
+        destination=folder / "export.csv",
+        analog_counts=[_COUNTS, _BASELINE],
+        digital_levels=[_DIGITAL, 1 - _DIGITAL],
+        sampling_rate=100,
+        volts_per_division=_VPD,
+        date_time=_PPD_START,
+    )
+    return PyPhotometryCsvReader(path=path)
+
+
+def _stream(n: int, rate: float, first: np.ndarray | None = None, atol: float = 0.0) -> ExpectedStream:
+    return ExpectedStream(n_samples=n, n_channels=1, rate_in_Hz=rate, first_samples=first, atol=atol)
+
+
+_ON_OFF = (_COUNTS.astype(float) - _BASELINE) * _VPD
+CASES.extend(
+    [
+        ReaderCase(
+            id="doric-v6",
+            make=_make_doric_v6,
+            expected=ExpectedFacts(
+                streams={
+                    "LockInAOUT01/AIN01": _stream(2400, 120.0, _PHOTOMETRY[:300, None]),
+                    "AIN02xAOUT02-LockIn": _stream(2400, 120.0, -_PHOTOMETRY[:300, None]),
+                },
+                events={"DIO01": 2},
+            ),
+        ),
+        ReaderCase(
+            id="doric-v1",
+            make=_make_doric_v1,
+            expected=ExpectedFacts(
+                streams={"AIn-1 - Dem (AOut-1)": _stream(2400, 120.0, _PHOTOMETRY[:300, None])}, events={"DI--O-1": 2}
+            ),
+        ),
+        ReaderCase(
+            id="doric-csv",
+            make=_make_doric_csv,
+            expected=ExpectedFacts(
+                streams={"AIn-1 - Dem (AOut-1)": _stream(2400, 120.0, _PHOTOMETRY[:300, None])}, events={"DI/O-1": 2}
+            ),
+        ),
+        ReaderCase(
+            id="npm-current",
+            make=_make_npm_current,
+            expected=ExpectedFacts(
+                streams={
+                    "G0@470": _stream(1200, 20.0, _PHOTOMETRY[:300, None]),
+                    "G0@415": _stream(1200, 20.0, _PHOTOMETRY[1200:1500, None]),
+                }
+            ),
+        ),
+        ReaderCase(
+            id="npm-legacy",
+            make=_make_npm_legacy,
+            expected=ExpectedFacts(
+                streams={
+                    "Region0G@470": _stream(1200, 20.0, _PHOTOMETRY[:300, None]),
+                    "Region0G@415": _stream(1200, 20.0, _PHOTOMETRY[1200:1500, None]),
+                },
+                events={"Input0": 4},
+            ),
+        ),
+        ReaderCase(
+            id="ppd-pulsed",
+            make=_make_ppd_pulsed,
+            expected=ExpectedFacts(
+                streams={
+                    "analog_1": _stream(3000, 100.0, _ON_OFF[:300, None], atol=1e-12),
+                    "analog_1_on": _stream(3000, 100.0, _COUNTS[:300, None] * _VPD, atol=1e-12),
+                    "analog_1_off": _stream(3000, 100.0, _BASELINE[:300, None] * _VPD, atol=1e-12),
+                    "analog_2": _stream(3000, 100.0),
+                    "analog_2_on": _stream(3000, 100.0, _COUNTS[::-1][:300, None] * _VPD, atol=1e-12),
+                    "analog_2_off": _stream(3000, 100.0),
+                },
+                events={"digital_1": 6},
+                session_start_time=_PPD_START,
+            ),
+        ),
+        ReaderCase(
+            id="ppd-csv",
+            make=_make_ppd_csv,
+            expected=ExpectedFacts(
+                streams={
+                    "analog_1": _stream(3000, 100.0, _COUNTS[:300, None] * _VPD, atol=1e-12),
+                    "analog_2": _stream(3000, 100.0, _BASELINE[:300, None] * _VPD, atol=1e-12),
+                },
+                events={"digital_1": 6, "digital_2": 5},  # digital_2 starts high: no onset at 0
+                session_start_time=_PPD_START,
+            ),
+        ),
+    ]
+)
 
 
 @pytest.fixture(params=CASES, ids=lambda case: case.id)
