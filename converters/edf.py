@@ -18,6 +18,7 @@ unclipped.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
 from collections.abc import Iterator, Mapping
@@ -148,9 +149,7 @@ def read_edf_header(*, path: str | Path) -> EdfHeader:
     with open(path, "rb") as handle:
         raw = handle.read(256)
     if len(raw) < 256:
-        raise InputFileError(
-            path=path, field="header", expected="a 256-byte EDF header", found=f"{len(raw)} bytes"
-        )
+        raise InputFileError(path=path, field="header", expected="a 256-byte EDF header", found=f"{len(raw)} bytes")
 
     def text(start: int, stop: int) -> str:
         return raw[start:stop].decode("latin-1").strip()
@@ -161,19 +160,13 @@ def read_edf_header(*, path: str | Path) -> EdfHeader:
         recording=text(88, 168),
         startdate=text(168, 176),
         starttime=text(176, 184),
-        header_bytes=int(
-            _header_number(path=path, raw=raw, start=184, stop=192, field="header bytes", kind=int)
-        ),
+        header_bytes=int(_header_number(path=path, raw=raw, start=184, stop=192, field="header bytes", kind=int)),
         reserved=text(192, 236),
-        n_records=int(
-            _header_number(path=path, raw=raw, start=236, stop=244, field="number of records", kind=int)
-        ),
+        n_records=int(_header_number(path=path, raw=raw, start=236, stop=244, field="number of records", kind=int)),
         record_duration_in_s=float(
             _header_number(path=path, raw=raw, start=244, stop=252, field="record duration", kind=float)
         ),
-        n_signals=int(
-            _header_number(path=path, raw=raw, start=252, stop=256, field="number of signals", kind=int)
-        ),
+        n_signals=int(_header_number(path=path, raw=raw, start=252, stop=256, field="number of signals", kind=int)),
     )
 
 
@@ -220,9 +213,10 @@ class EdfSignal:
         return low - step / 2, high + step / 2
 
 
-def _open_pyedflib(*, path: Path, header: EdfHeader) -> pyedflib.EdfReader:
+def _open_pyedflib(*, path: Path, header: EdfHeader, annotations: bool) -> pyedflib.EdfReader:
+    mode = pyedflib.READ_ALL_ANNOTATIONS if annotations else pyedflib.DO_NOT_READ_ANNOTATIONS
     try:
-        return pyedflib.EdfReader(str(path))
+        return pyedflib.EdfReader(str(path), annotations_mode=mode)
     except OSError as error:
         message = str(error)
         if "startdate" in message:
@@ -240,6 +234,14 @@ def _open_pyedflib(*, path: Path, header: EdfHeader) -> pyedflib.EdfReader:
                 expected="hh.mm.ss with '.' separators",
                 found=repr(header.starttime),
             ) from None
+        if "already been opened" in message:
+            raise InputFileError(
+                path=path,
+                field="file",
+                expected="a file no other EDF reader in this process holds open (edflib allows one)",
+                found="the file already open",
+                hint="close the other pyedflib.EdfReader first",
+            ) from None
         if "Filesize" in message or "filesize" in message:
             size = path.stat().st_size
             raise InputFileError(
@@ -248,9 +250,7 @@ def _open_pyedflib(*, path: Path, header: EdfHeader) -> pyedflib.EdfReader:
                 expected=f"header bytes + {header.n_records} data records as the header declares",
                 found=f"{size} bytes (the file is truncated or padded)",
             ) from None
-        raise InputFileError(
-            path=path, field="header", expected="an EDF/EDF+ compliant file", found=message
-        ) from None
+        raise InputFileError(path=path, field="header", expected="an EDF/EDF+ compliant file", found=message) from None
 
 
 class EdfReader(RigReader):
@@ -272,8 +272,9 @@ class EdfReader(RigReader):
     Notes
     -----
     ``notes`` collects non-fatal findings (values outside the declared physical range, falls
-    without a rise). The reader keeps the file open; use it as a context manager or call
-    :meth:`close`.
+    without a rise). The EDF library refuses to open one file twice in a process, so the reader
+    does not keep the file open: headers and annotations are read in ``__init__``, and every
+    sample read opens the file (header only) and closes it again.
     """
 
     format_name = "EDF/EDF+"
@@ -292,15 +293,23 @@ class EdfReader(RigReader):
                 expected="EDF, or EDF+C (continuous data records)",
                 found="EDF+D (discontinuous data records; sample times would not be regular)",
             )
-        self._edf = _open_pyedflib(path=self.path, header=self.header)
-        self._signals = self._read_signals()
+        with self._open(annotations=True) as edf:
+            self._signals = self._read_signals(edf=edf)
+            self._start_time = edf.getStartdatetime()
+            self._duration_in_s = float(edf.getFileDuration())
+            self._annotations = edf.readAnnotations()
         self._range_warned: set[int] = set()
 
+    @contextlib.contextmanager
+    def _open(self, *, annotations: bool = False) -> Iterator[pyedflib.EdfReader]:
+        edf = _open_pyedflib(path=self.path, header=self.header, annotations=annotations)
+        try:
+            yield edf
+        finally:
+            edf.close()
+
     def close(self) -> None:
-        """Close the underlying pyedflib reader."""
-        if getattr(self, "_edf", None) is not None:
-            self._edf.close()
-            self._edf = None
+        """Nothing to release (the file is only open during reads); kept for ``with`` use."""
 
     def __enter__(self) -> EdfReader:
         return self
@@ -308,8 +317,7 @@ class EdfReader(RigReader):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _read_signals(self) -> list[EdfSignal]:
-        edf = self._edf
+    def _read_signals(self, *, edf: pyedflib.EdfReader) -> list[EdfSignal]:
         n_samples = edf.getNSamples()
         signals = []
         for index in range(edf.signals_in_file):
@@ -334,7 +342,7 @@ class EdfReader(RigReader):
     @property
     def session_start_time(self) -> datetime:
         """Start date and time (naive: EDF has no time zone), including a sub-second EDF+ start."""
-        return self._edf.getStartdatetime()
+        return self._start_time
 
     @property
     def signals(self) -> tuple[EdfSignal, ...]:
@@ -344,7 +352,7 @@ class EdfReader(RigReader):
     @property
     def duration_in_s(self) -> float:
         """Data records times record duration."""
-        return float(self._edf.getFileDuration())
+        return self._duration_in_s
 
     @cached_property
     def _groups(self) -> dict[str, list[EdfSignal]]:
@@ -432,18 +440,22 @@ class EdfReader(RigReader):
         out = np.empty((max(stop - start, 0), len(members)), dtype=np.float64)
         if stop <= start:
             return out
-        for column, signal in enumerate(members):
-            values = self._edf.readSignal(signal.index, start=start, n=stop - start)
-            if values.size != stop - start:
-                raise InputFileError(
-                    path=self.path,
-                    field=f"signal {signal.label!r} samples {start}-{stop}",
-                    expected=f"{stop - start} samples",
-                    found=f"{values.size} samples",
-                )
-            self._check_range(signal=signal, values=values, first_sample=start)
-            out[:, column] = values
+        with self._open() as edf:
+            for column, signal in enumerate(members):
+                out[:, column] = self._read_signal(edf=edf, signal=signal, start=start, stop=stop)
         return out
+
+    def _read_signal(self, *, edf: pyedflib.EdfReader, signal: EdfSignal, start: int, stop: int) -> np.ndarray:
+        values = edf.readSignal(signal.index, start=start, n=stop - start)
+        if values.size != stop - start:
+            raise InputFileError(
+                path=self.path,
+                field=f"signal {signal.label!r} samples {start}-{stop}",
+                expected=f"{stop - start} samples",
+                found=f"{values.size} samples",
+            )
+        self._check_range(signal=signal, values=values, first_sample=start)
+        return values
 
     def iter_stream_chunks(self, *, stream_name: str, chunk_samples: int = 1_000_000) -> Iterator[np.ndarray]:
         """Yield a stream's physical values as ``(n, n_channels)`` float64 chunks (pyedflib start/n reads)."""
@@ -452,27 +464,25 @@ class EdfReader(RigReader):
             raise ValueError(f"chunk_samples must be >= 1, got {chunk_samples}")
         n_total = min(s.n_samples for s in members)
         for start in range(0, n_total, chunk_samples):
-            yield self.read_samples(
-                stream_name=stream_name, start_sample=start, stop_sample=start + chunk_samples
-            )
+            yield self.read_samples(stream_name=stream_name, start_sample=start, stop_sample=start + chunk_samples)
 
     def check_physical_ranges(self, *, chunk_samples: int = 1_000_000) -> dict[str, tuple[float, float]]:
         """Scan every signal in chunks; return the (min, max) found per label (warns like reads do)."""
         found = {}
-        for signal in self._signals:
-            low, high = np.inf, -np.inf
-            for start in range(0, signal.n_samples, chunk_samples):
-                n = min(chunk_samples, signal.n_samples - start)
-                values = self._edf.readSignal(signal.index, start=start, n=n)
-                self._check_range(signal=signal, values=values, first_sample=start)
-                low, high = min(low, float(values.min())), max(high, float(values.max()))
-            found[signal.label] = (low, high)
+        with self._open() as edf:
+            for signal in self._signals:
+                low, high = np.inf, -np.inf
+                for start in range(0, signal.n_samples, chunk_samples):
+                    stop = min(start + chunk_samples, signal.n_samples)
+                    values = self._read_signal(edf=edf, signal=signal, start=start, stop=stop)
+                    low, high = min(low, float(values.min())), max(high, float(values.max()))
+                found[signal.label] = (low, high)
         return found
 
     # ------------------------------------------------------------------------------------- events
     @cached_property
     def _event_channels(self) -> dict[str, EventChannel]:
-        onsets, durations, texts = self._edf.readAnnotations()
+        onsets, durations, texts = self._annotations
         onsets = np.asarray(onsets, dtype=np.float64)
         durations = np.asarray(durations, dtype=np.float64)
         texts = [str(t) for t in texts]
@@ -492,11 +502,7 @@ class EdfReader(RigReader):
             annotation_onsets = np.array([o for o, _, _ in other])
             annotation_durations = np.array([d for _, d, _ in other])
             offsets = np.where(annotation_durations >= 0, annotation_onsets + annotation_durations, np.nan)
-            name = (
-                ANNOTATIONS_CHANNEL
-                if ANNOTATIONS_CHANNEL not in channels
-                else f"{ANNOTATIONS_CHANNEL} (text)"
-            )
+            name = ANNOTATIONS_CHANNEL if ANNOTATIONS_CHANNEL not in channels else f"{ANNOTATIONS_CHANNEL} (text)"
             channels[name] = EventChannel(
                 name=name,
                 onset_times_in_s=annotation_onsets,
