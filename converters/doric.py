@@ -286,6 +286,8 @@ class DoricFileReader(RigReader):
         self._stream_info: dict[str, StreamInfo] | None = None
         self._events: dict[str, EventChannel] | None = None
         self.available_series: tuple[str, ...] = ()
+        #: V6 datasets that are not 1-D signals (e.g. image stacks), left out of the streams.
+        self.skipped_datasets: tuple[str, ...] = ()
         self.series: str | None = None
         self.console: str | None = None
         with self._open() as handle:
@@ -307,9 +309,7 @@ class DoricFileReader(RigReader):
     # -- opening and scanning --------------------------------------------------------------
     def _open(self) -> h5py.File:
         if not self.path.is_file():
-            raise InputFileError(
-                path=self.path, field="file", expected="an existing .doric file", found="nothing"
-            )
+            raise InputFileError(path=self.path, field="file", expected="an existing .doric file", found="nothing")
         try:
             return h5py.File(self.path, "r")
         except OSError as error:
@@ -420,9 +420,11 @@ class DoricFileReader(RigReader):
         sources: dict[str, _Source] = {}
         digital: dict[str, _Source] = {}
         for group_path, group in _groups_with_datasets(group=root):
-            data_names = sorted(
-                key for key in group if isinstance(group[key], h5py.Dataset) and key != "Time"
-            )
+            datasets = [key for key in group if isinstance(group[key], h5py.Dataset) and key != "Time"]
+            data_names = sorted(key for key in datasets if group[key].ndim == 1)
+            self.skipped_datasets += tuple(group[key].name for key in datasets if group[key].ndim != 1)
+            if not data_names:
+                continue
             if "Time" not in group or not isinstance(group["Time"], h5py.Dataset):
                 raise InputFileError(
                     path=self.path,
@@ -511,9 +513,7 @@ class DoricFileReader(RigReader):
                     time = handle[source.time_path]
                     step = 1_000_000
                     for start in range(0, data.shape[0], step):
-                        levels = (
-                            np.asarray(data[start : start + step], dtype=np.float64) > self.digital_threshold
-                        )
+                        levels = np.asarray(data[start : start + step], dtype=np.float64) > self.digital_threshold
                         times = np.asarray(time[start : start + step], dtype=np.float64)
                         detector.feed(levels=levels, times=times)
                     events[name] = detector.event_channel(name=name)
@@ -553,16 +553,12 @@ class DoricCsvReader(RigReader):
 
     format_name = "Doric Neuroscience Studio CSV export"
 
-    def __init__(
-        self, *, path: str | Path, max_jitter_fraction: float = 0.1, digital_threshold: float = 0.5
-    ) -> None:
+    def __init__(self, *, path: str | Path, max_jitter_fraction: float = 0.1, digital_threshold: float = 0.5) -> None:
         super().__init__(path=path)
         self.max_jitter_fraction = max_jitter_fraction
         self.digital_threshold = digital_threshold
         if not self.path.is_file():
-            raise InputFileError(
-                path=self.path, field="file", expected="an existing CSV file", found="nothing"
-            )
+            raise InputFileError(path=self.path, field="file", expected="an existing CSV file", found="nothing")
         self._header_rows, self.columns = self._read_header()
         self._stream_info: dict[str, StreamInfo] | None = None
         self._events: dict[str, EventChannel] | None = None
@@ -640,9 +636,7 @@ class DoricCsvReader(RigReader):
         """Yield ``(n, 1)`` float64 chunks of one column."""
         analog = [name for name in self.columns[1:] if name not in self._digital_names()]
         if stream_name not in analog:
-            raise InputFileError(
-                path=self.path, field="stream", expected=f"one of {analog}", found=repr(stream_name)
-            )
+            raise InputFileError(path=self.path, field="stream", expected=f"one of {analog}", found=repr(stream_name))
         yield from self._read_columns(names=[stream_name], chunk_samples=chunk_samples)
 
     def events(self) -> Mapping[str, EventChannel]:
@@ -653,8 +647,6 @@ class DoricCsvReader(RigReader):
             if names:
                 for block in self._read_columns(names=[_CSV_TIME, *names], chunk_samples=1_000_000):
                     for column, name in enumerate(names, start=1):
-                        detectors[name].feed(
-                            levels=block[:, column] > self.digital_threshold, times=block[:, 0]
-                        )
+                        detectors[name].feed(levels=block[:, column] > self.digital_threshold, times=block[:, 0])
             self._events = {name: detector.event_channel(name=name) for name, detector in detectors.items()}
         return self._events

@@ -141,7 +141,11 @@ def test_jitter_decides_between_rate_and_timestamps(tmp_path: Path) -> None:
             ]
         },
     )
-    streams = DoricFileReader(path=path).streams()
+    with h5py.File(path, "a") as handle:  # an image stack beside the signals is left out, not an error
+        handle.create_dataset("DataAcquisition/FPConsole/Signals/Series0001/CAM1/ImageStack", data=np.zeros((2, 4, 4)))
+    reader = DoricFileReader(path=path)
+    assert reader.skipped_datasets == ("/DataAcquisition/FPConsole/Signals/Series0001/CAM1/ImageStack",)
+    streams = reader.streams()
     regular = streams["AnalogIn/AIN01"]
     assert regular.rate_in_Hz == pytest.approx(100.0, rel=1e-3) and regular.timestamps_in_s is None
     assert regular.starting_time_in_s == pytest.approx(small[0])
