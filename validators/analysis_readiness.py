@@ -6,11 +6,11 @@ FiberPhotometryChannelsTable row a FiberPhotometryResponseSeries points at), nev
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ndx_glymphatic.access import PhotometryChannel, get_electrical_series, get_hypnogram, photometry_channels
 from ndx_glymphatic.validators.limits import get_limits
 from ndx_glymphatic.validators.report import ValidationMessage
 
@@ -67,39 +67,8 @@ REQUIREMENTS: dict[str, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class _Channel:
-    row: int
-    measured_quantity: str
-    channel_role: str
-    control_channel: int
-    series: Any | None
-
-
 def _text(value: Any) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-
-
-def _photometry_channels(*, nwbfile: Any) -> list[_Channel]:
-    tables = [obj for obj in nwbfile.objects.values() if type(obj).__name__ == "FiberPhotometryChannelsTable"]
-    if not tables:
-        return []
-    table = tables[0]
-    series_by_row: dict[int, Any] = {}
-    for obj in nwbfile.objects.values():
-        region = getattr(obj, "fiber_photometry_table_region", None)
-        if region is not None and region.table is table and len(getattr(obj.data, "shape", ())) == 1:
-            rows = np.asarray(region.data[:]).ravel()
-            if rows.size == 1:
-                series_by_row.setdefault(int(rows[0]), obj)
-    quantities = [_text(value) for value in table["measured_quantity"].data[:]]
-    roles = [_text(value) for value in table["channel_role"].data[:]]
-    controls = np.asarray(table["control_channel"].data[:], dtype=int)
-    return [
-        _Channel(row=row, measured_quantity=quantities[row], channel_role=roles[row],
-                 control_channel=int(controls[row]), series=series_by_row.get(row))
-        for row in range(len(table))
-    ]
 
 
 def _series_span(*, series: Any) -> tuple[float, float, float | None]:
@@ -166,7 +135,7 @@ def _message(*, check: str, message: str, location: str = "", severity: str | No
                              location=location, message=message, hint=f"the analysis needs {why}")
 
 
-def _ne_messages(*, channels: list[_Channel]) -> tuple[list[ValidationMessage], tuple[float, float] | None]:
+def _ne_messages(*, channels: list[PhotometryChannel]) -> tuple[list[ValidationMessage], tuple[float, float] | None]:
     limits = get_limits()["analysis"]
     table_location = "/general/fiber_photometry/fiber_photometry_table"
     ne = [channel for channel in channels
@@ -209,11 +178,10 @@ def _ne_messages(*, channels: list[_Channel]) -> tuple[list[ValidationMessage], 
 
 def _hypnogram_messages(*, nwbfile: Any, ne_span: tuple[float, float] | None) -> list[ValidationMessage]:
     limits = get_limits()["analysis"]
-    hypnograms = [obj for obj in nwbfile.objects.values() if type(obj).__name__ == "Hypnogram"]
-    if not hypnograms:
+    hypnogram = get_hypnogram(nwbfile=nwbfile)
+    if hypnogram is None:
         return [_message(check="analysis_hypnogram", location="/intervals",
                          message="The file has no Hypnogram (scored sleep states).")]
-    hypnogram = hypnograms[0]
     location = f"/intervals/{hypnogram.name}"
     start = np.asarray(hypnogram["start_time"].data[:], dtype=float)
     stop = np.asarray(hypnogram["stop_time"].data[:], dtype=float)
@@ -236,14 +204,11 @@ def _hypnogram_messages(*, nwbfile: Any, ne_span: tuple[float, float] | None) ->
 
 
 def _eeg_messages(*, nwbfile: Any) -> list[ValidationMessage]:
-    from pynwb.ecephys import ElectricalSeries
-
     limits = get_limits()["analysis"]
-    eeg = [obj for obj in nwbfile.objects.values()
-           if isinstance(obj, ElectricalSeries) and "emg" not in obj.name.lower()]
-    if not eeg:
-        return [_message(check="analysis_eeg", location="/acquisition", message="The file has no EEG series.")]
-    series = next((obj for obj in eeg if obj.name.upper() == "EEG"), eeg[0])
+    series = get_electrical_series(nwbfile=nwbfile, name="EEG")
+    if series is None:
+        return [_message(check="analysis_eeg", location="/acquisition",
+                         message="The file has no EEG series (an ElectricalSeries named 'EEG' in acquisition).")]
     _, _, rate = _series_span(series=series)
     if rate is None or rate < limits["min_eeg_rate_in_Hz"]:
         rate_text = "unknown" if rate is None else f"{rate:.4g} Hz"
@@ -266,7 +231,7 @@ def analysis_messages(*, nwbfile: Any) -> list[ValidationMessage]:
     list of ValidationMessage
         One message per unmet requirement (see :data:`REQUIREMENTS`).
     """
-    channels = _photometry_channels(nwbfile=nwbfile)
+    channels = photometry_channels(nwbfile=nwbfile)
     messages, ne_span = _ne_messages(channels=channels)
     messages += _hypnogram_messages(nwbfile=nwbfile, ne_span=ne_span)
     messages += _eeg_messages(nwbfile=nwbfile)

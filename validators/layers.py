@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -110,49 +109,64 @@ def schema_messages(*, path: Path) -> list[ValidationMessage]:
 
 
 # ------------------------------------------------------------------------------ inspector and domain
-def _object_index(*, nwbfile: Any) -> dict[tuple[str, str], list[Any]]:
-    index: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for neurodata_object in nwbfile.objects.values():
-        index[(type(neurodata_object).__name__, getattr(neurodata_object, "name", ""))].append(neurodata_object)
-    return index
+def _crash(*, check: Any, neurodata_object: Any, error: Exception, layer: str) -> ValidationMessage:
+    return ValidationMessage(
+        layer=layer, severity="warning", importance="ERROR", check=check.__name__,
+        location=location_of(neurodata_object),
+        message=f"the check could not run on this object: {type(error).__name__}: {error}",
+        hint=("the object does not have the content the check expects (see the schema layer for type or shape "
+              "errors); a check that fails on a valid file is a bug of the check: please report it"),
+        object_type=type(neurodata_object).__name__, object_name=str(getattr(neurodata_object, "name", "")),
+    )
 
 
-def _crashed_check_name(text: str) -> str | None:
-    match = re.match(r"During evaluation of '(\w+)'", text or "")
-    return match.group(1) if match else None
-
-
-def _convert(*, inspector_message: Any, index: dict, layer_of: Callable[[str], str]) -> ValidationMessage:
+def _convert(*, inspector_message: Any, neurodata_object: Any, layer: str) -> ValidationMessage:
     importance = inspector_message.importance.name
     check = inspector_message.check_function_name or ""
-    crashed = _crashed_check_name(check)
-    if crashed is not None:
-        last_line = (inspector_message.message or "").strip().splitlines()[-1:] or [""]
-        return ValidationMessage(
-            layer=layer_of(crashed), severity="error", importance=importance, check=crashed,
-            location=inspector_message.location or "",
-            message=f"the check could not run on this file: {last_line[0]}",
-            hint="the object does not have the types or shapes the schema requires; see the schema layer",
-            object_type=inspector_message.object_type or "", object_name=inspector_message.object_name or "",
-        )
     text, hint = split_hint(text=inspector_message.message)
     if not hint:
         hint = _INSPECTOR_HINTS.get(check, f"see the NWB best practices for {check}: {_INSPECTOR_DOCS}")
-    location = inspector_message.location
-    if not location:
-        candidates = index.get((inspector_message.object_type or "", inspector_message.object_name or ""), [])
-        location = location_of(candidates[0]) if len(candidates) == 1 else ""
     return ValidationMessage(
-        layer=layer_of(check), severity=IMPORTANCE_TO_SEVERITY.get(importance, "error"), importance=importance,
-        check=check, location=location or "", message=text, hint=hint,
-        object_type=inspector_message.object_type or "", object_name=inspector_message.object_name or "",
+        layer=layer, severity=IMPORTANCE_TO_SEVERITY.get(importance, "error"), importance=importance,
+        check=check, location=inspector_message.location or location_of(neurodata_object), message=text, hint=hint,
+        object_type=inspector_message.object_type or type(neurodata_object).__name__,
+        object_name=inspector_message.object_name or str(getattr(neurodata_object, "name", "")),
     )
+
+
+def _applies(*, check: Any, neurodata_object: Any, schema_version: Any) -> bool:
+    neurodata_type = getattr(check, "neurodata_type", None)
+    if neurodata_type is not None and not issubclass(type(neurodata_object), neurodata_type):
+        return False
+    if schema_version is not None:
+        from packaging.version import Version
+
+        below = getattr(check, "nwb_schema_version_lt", None)
+        above = getattr(check, "nwb_schema_version_gt", None)
+        if below is not None and schema_version >= Version(below):
+            return False
+        if above is not None and schema_version <= Version(above):
+            return False
+    return True
+
+
+def _schema_version(*, nwbfile: Any) -> Any:
+    from packaging.version import InvalidVersion, Version
+
+    info = getattr(getattr(nwbfile, "read_io", None), "nwb_version", None)
+    try:
+        return Version(info[0]) if info and info[0] else None
+    except (InvalidVersion, TypeError):
+        return None
 
 
 def inspector_and_domain_messages(
     *, nwbfile: Any, run_inspector: bool, run_domain: bool
 ) -> tuple[list[ValidationMessage], list[ValidationMessage]]:
     """Run nwbinspector's own checks (DANDI configuration) and our registered domain checks in one pass.
+
+    The loop is nwbinspector's (``run_checks``) with two differences: a check that raises is reported
+    with the object it failed on, and the findings of :data:`NOT_APPLICABLE_INSPECTOR_FINDINGS` are dropped.
 
     Parameters
     ----------
@@ -165,34 +179,44 @@ def inspector_and_domain_messages(
     -------
     inspector, domain : list of ValidationMessage
     """
-    from nwbinspector import available_checks, inspect_nwbfile_object, load_config
+    from nwbinspector import InspectorMessage, available_checks, configure_checks, load_config
 
-    checks = []
+    selected = []
     if run_inspector:
-        checks += [check for check in available_checks if check.__name__ not in DOMAIN_CHECKS]
+        selected += [check for check in available_checks if check.__name__ not in DOMAIN_CHECKS]
     if run_domain:
-        checks += [check for name, check in DOMAIN_CHECKS.items() if name not in _CHECKS_RUN_BEFORE_OPENING]
-    if not checks:
+        selected += [check for name, check in DOMAIN_CHECKS.items() if name not in _CHECKS_RUN_BEFORE_OPENING]
+    if not selected:
         return [], []
-    index = _object_index(nwbfile=nwbfile)
-
-    def layer_of(check: str) -> str:
-        return "domain" if check in DOMAIN_CHECKS else "inspector"
-
-    inspector: list[ValidationMessage] = []
-    domain: list[ValidationMessage] = []
+    checks = configure_checks(checks=selected, config=load_config("dandi"))
+    schema_version = _schema_version(nwbfile=nwbfile)
+    objects = list(nwbfile.objects.values())
+    found: dict[str, list[ValidationMessage]] = {"inspector": [], "domain": []}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        found = list(inspect_nwbfile_object(nwbfile_object=nwbfile, checks=checks, config=load_config("dandi")))
-    for inspector_message in found:
-        if any(
-            inspector_message.check_function_name == name and applies(inspector_message)
-            for name, applies, _ in NOT_APPLICABLE_INSPECTOR_FINDINGS
-        ):
-            continue
-        message = _convert(inspector_message=inspector_message, index=index, layer_of=layer_of)
-        (domain if message.layer == "domain" else inspector).append(message)
-    return inspector, domain
+        for check in checks:
+            layer = "domain" if check.__name__ in DOMAIN_CHECKS else "inspector"
+            for neurodata_object in objects:
+                if not _applies(check=check, neurodata_object=neurodata_object, schema_version=schema_version):
+                    continue
+                try:
+                    output = check(neurodata_object)
+                except Exception as error:
+                    found[layer].append(_crash(check=check, neurodata_object=neurodata_object, error=error,
+                                               layer=layer))
+                    continue
+                if output is None:
+                    continue
+                for inspector_message in [output] if isinstance(output, InspectorMessage) else output:
+                    if inspector_message is None:
+                        continue
+                    inspector_message.importance = check.importance
+                    if any(inspector_message.check_function_name == name and applies(inspector_message)
+                           for name, applies, _ in NOT_APPLICABLE_INSPECTOR_FINDINGS):
+                        continue
+                    found[layer].append(_convert(inspector_message=inspector_message,
+                                                 neurodata_object=neurodata_object, layer=layer))
+    return found["inspector"], found["domain"]
 
 
 # -------------------------------------------------------------------------------------------- DANDI

@@ -224,9 +224,14 @@ class ValidationReport:
             f"{counts['warning']} warning(s), {counts['info']} note(s)"
         ]
         layer_words = []
+        skipped: dict[str, list[str]] = {}
         for layer, entry in self.layers.items():
+            if entry["status"] == "skipped":
+                skipped.setdefault(entry["reason"], []).append(layer)
+                continue
             reason = f" ({entry['reason']})" if entry["reason"] else ""
             layer_words.append(f"{layer}: {self.layer_status(layer=layer)}{reason}")
+        layer_words.extend(f"skipped {', '.join(layers)} ({reason})" for reason, layers in skipped.items())
         if layer_words:
             lines.append("  layers: " + "; ".join(layer_words))
         titles = {"error": "ERRORS", "warning": "WARNINGS", "info": "NOTES"}
