@@ -227,13 +227,9 @@ def _read_sev_header(*, path: Path) -> _SevFile:
     file_type = raw[8:11]
     version = raw[11]
     if file_type != b"SEV":
-        raise InputFileError(
-            path=path, field="SEV header bytes 8-10", expected="b'SEV'", found=repr(file_type)
-        )
+        raise InputFileError(path=path, field="SEV header bytes 8-10", expected="b'SEV'", found=repr(file_type))
     if version > 3:
-        raise InputFileError(
-            path=path, field="SEV header version", expected="version 0 to 3", found=str(version)
-        )
+        raise InputFileError(path=path, field="SEV header version", expected="version 0 to 3", found=str(version))
     stem = path.stem
     names = [match.group(1) for match in _SEV_NAME_PATTERN.finditer(stem)]
     code = names[-1] if names else stem
@@ -510,11 +506,7 @@ class TdtBlockReader(RigReader):
         InputFileError
             No store of the wanted kinds has that name; the message lists those present.
         """
-        wanted = [
-            store
-            for store in self._stores.values()
-            if store.kind in kinds and store.type_code != EVTYPE_STROFF
-        ]
+        wanted = [store for store in self._stores.values() if store.kind in kinds and store.type_code != EVTYPE_STROFF]
         for store in wanted:
             if store_name in (store.code, store.name, "x" + store.code):
                 return store
@@ -582,17 +574,32 @@ class TdtBlockReader(RigReader):
         )[list(store.channels)]
         return int(counts.min()) * store.samples_per_packet
 
+    def _check_packet_times(self, *, store: TdtStore) -> None:
+        """Note gaps or overlaps: consecutive packets should start ``samples_per_packet / rate`` apart."""
+        if store.storage != "tev" or store.n_records < 2:
+            return
+        indices = self._store_record_indices(store=store)
+        first_channel = indices[np.asarray(self._records["channel"][indices]) == store.channels[0]]
+        steps = np.diff(np.asarray(self._records["timestamp"][first_channel], dtype=np.float64))
+        expected = store.samples_per_packet / store.rate_in_Hz
+        irregular = np.flatnonzero(np.abs(steps - expected) > 1.0 / store.rate_in_Hz)
+        if irregular.size:
+            self.notes.append(
+                f"{self.tsq_path}: store {store.code} has {irregular.size} packet(s) not following the "
+                f"previous one after {expected:.6g} s (first after packet {int(irregular[0])}: "
+                f"{steps[irregular[0]]:.6g} s); samples are read as if contiguous"
+            )
+
     @cached_property
     def _stream_infos(self) -> dict[str, StreamInfo]:
         infos = {}
         for store in self._stores.values():
             if store.kind != "stream":
                 continue
+            self._check_packet_times(store=store)
             unit = "V" if store.data_format is not None and store.data_format.kind == "f" else "a.u."
             channel_names = (
-                (store.name,)
-                if len(store.channels) == 1
-                else tuple(f"{store.name}_ch{c}" for c in store.channels)
+                (store.name,) if len(store.channels) == 1 else tuple(f"{store.name}_ch{c}" for c in store.channels)
             )
             infos[store.name] = StreamInfo(
                 name=store.name,
@@ -729,22 +736,16 @@ class TdtBlockReader(RigReader):
         if store.storage == "tev":
             self._check_tev(store=store)
         for start in range(0, n_total, chunk_samples):
-            yield self.read_samples(
-                stream_name=store.name, start_sample=start, stop_sample=start + chunk_samples
-            )
+            yield self.read_samples(stream_name=store.name, start_sample=start, stop_sample=start + chunk_samples)
 
     # ------------------------------------------------------------------------------------- events
     @cached_property
     def _event_channels(self) -> dict[str, EventChannel]:
         records = self._records
         onset_stores = [
-            s
-            for s in self._stores.values()
-            if s.kind == "epoc" and s.type_code in (EVTYPE_STRON, EVTYPE_MARK)
+            s for s in self._stores.values() if s.kind == "epoc" and s.type_code in (EVTYPE_STRON, EVTYPE_MARK)
         ]
-        offset_stores = [
-            s for s in self._stores.values() if s.kind == "epoc" and s.type_code == EVTYPE_STROFF
-        ]
+        offset_stores = [s for s in self._stores.values() if s.kind == "epoc" and s.type_code == EVTYPE_STROFF]
         buddies: dict[str, tuple[TdtStore, np.ndarray]] = {}
         for store in offset_stores:
             indices = self._store_record_indices(store=store)

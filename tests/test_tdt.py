@@ -301,9 +301,9 @@ def test_real_pmat_headers(pmat: Path) -> None:
     assert streams["Fi1r"].n_channels == 4
     assert infos["Fi1i"].kind == "scalar"
     assert reader.duration_in_s == pytest.approx(660.84, abs=0.005)
-    assert reader.session_start_time == datetime(2017, 2, 7, 21, 18, 23, 999999, tzinfo=timezone.utc) or (
-        abs(reader.session_start_time.timestamp() - 1486502303.999999) < 1e-5
-    )
+    assert reader.session_start_time.tzinfo is timezone.utc
+    assert reader.session_start_time.timestamp() == pytest.approx(1486502303.999999, abs=1e-5)
+    assert reader.notes == []  # packets contiguous, stop marker present
 
 
 def test_real_pmat_epocs_equal_the_official_reader_on_a_copy_with_an_empty_tev(pmat: Path, tmp_path: Path) -> None:
@@ -457,6 +457,19 @@ def test_missing_sev_files_of_a_unique_channel_store(tmp_path: Path) -> None:
     assert "stream data of store Fi1r" in message
     assert "expected *_Fi1r_Ch<n>.sev files for channels [1]" in message
     assert "found no .sev file for channels [1]" in message
+
+
+def test_a_gap_between_packets_is_noted(tmp_path: Path) -> None:
+    block = _small_block(tmp_path)
+    tsq = next(block.glob("*.tsq"))
+    records = np.fromfile(tsq, dtype=TSQ_RECORD_DTYPE)
+    stream_rows = np.flatnonzero(records["type"] == 0x8101)
+    records["timestamp"][stream_rows[-1]] += 0.5
+    records.tofile(tsq)
+    reader = TdtBlockReader(path=block)
+    assert reader.streams()["_465A"].n_samples == 2048
+    assert len(reader.notes) == 1
+    assert "store 465A has 1 packet(s) not following the previous one" in reader.notes[0]
 
 
 def test_writer_refuses_to_overwrite_and_leaves_no_partial_files(tmp_path: Path) -> None:
