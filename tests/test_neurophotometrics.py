@@ -211,7 +211,11 @@ def test_real_current_layout_file() -> None:
 
 @pytest.fixture(scope="module")
 def real_legacy_csvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The parquet copies of the real legacy tables written back out as CSV (quoted headers, as Bonsai may)."""
     pytest.importorskip("pyarrow", reason="pyarrow is needed to read the real parquet fixtures (pip install pyarrow)")
+    import pyarrow.csv
+    import pyarrow.parquet
+
     folder = tmp_path_factory.mktemp("npm_real")
     paths = {}
     for key, name in [
@@ -221,7 +225,7 @@ def real_legacy_csvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path
         ("di3", "v5__neurophotometrics_fpData.digitalInputs.pqt"),
     ]:
         paths[key] = folder / f"{key}.csv"
-        pd.read_parquet(_real(name)).to_csv(paths[key], index=False)
+        pyarrow.csv.write_csv(pyarrow.parquet.read_table(_real(name)), paths[key])
     return paths
 
 
