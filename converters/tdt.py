@@ -665,7 +665,7 @@ class TdtBlockReader(RigReader):
             data = self._read_sev_range(store=store, start=start, stop=stop)
         else:
             data = self._read_tev_range(store=store, start=start, stop=stop)
-        return data.astype(out_dtype, copy=False)
+        return np.ascontiguousarray(data, dtype=out_dtype)
 
     def _read_tev_range(self, *, store: TdtStore, start: int, stop: int) -> np.ndarray:
         table = self._check_tev(store=store)

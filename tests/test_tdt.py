@@ -211,6 +211,25 @@ def test_data_formats_equal_the_official_reader(tmp_path: Path, data_format: str
     assert reader.store_infos()["Dat1"].data_format == np.dtype(data_format)
 
 
+def test_sev_store_whose_code_starts_with_a_digit(tmp_path: Path) -> None:
+    # tdt.read_block fails on these (it looks the .sev store up by its code, not its Python name).
+    values = np.stack([np.arange(3000), -np.arange(3000)], axis=1).astype(np.float32)
+    write_tdt_block(
+        folder=tmp_path,
+        block_name="DigitSev",
+        start_time=START,
+        streams=[
+            TdtStreamSource(code="560B", rate_in_Hz=PHOTOMETRY_RATE_IN_HZ, chunks=[values], n_channels=2, storage="sev")
+        ],
+        show_progress=False,
+    )
+    reader = TdtBlockReader(path=tmp_path / "DigitSev")
+    data = reader.read_stream(stream_name="560B")
+    assert data.flags.c_contiguous
+    np.testing.assert_array_equal(data, values[: 3000 // 256 * 256])  # the writer writes whole packets
+    assert reader.streams()["_560B"].rate_in_Hz == pytest.approx(PHOTOMETRY_RATE_IN_HZ, rel=1e-12)
+
+
 def test_icon_epocs_with_values_3_and_4_become_onsets_and_offsets(tmp_path: Path) -> None:
     times = np.array([1.0, 1.5, 3.0, 3.25, 7.0, 7.75])
     write_tdt_block(
