@@ -1,0 +1,74 @@
+"""``glymph convert`` and ``glymph schema``: the converter's command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ndx_glymphatic.converters.convert import convert_session
+from ndx_glymphatic.converters.nwb_writer import CompressionSettings
+from ndx_glymphatic.converters.session import session_schema_text, validate_session_file
+
+__all__ = ["COMMANDS", "convert", "schema"]
+
+
+@click.command("convert")
+@click.argument("session_file", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output_path", type=click.Path(path_type=Path), required=True,
+              help="The NWB file to write.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+@click.option("--compression", type=click.Choice(["gzip", "lzf", "none"]), default="gzip", show_default=True,
+              help="HDF5 filter of the big datasets (gzip is readable everywhere; lzf only by h5py).")
+@click.option("--compression-level", type=click.IntRange(0, 9), default=4, show_default=True,
+              help="gzip level.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Compression threads (default: one per core).")
+@click.option("--check-only", is_flag=True, help="Only check the session file; write nothing.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+def convert(
+    session_file: Path, output_path: Path, overwrite: bool, compression: str, compression_level: int,
+    threads: int | None, check_only: bool, no_progress: bool,
+) -> None:
+    """Convert the session described by SESSION_FILE (YAML or JSON) into one NWB file.
+
+    The session file names the rig files (paths relative to it) and holds the metadata; see
+    `glymph schema session`. Nothing is written unless every check passes, and an existing file is
+    only replaced with --overwrite.
+    """
+    if check_only:
+        from ndx_glymphatic.converters.session import SessionFileError
+
+        problems = validate_session_file(path=session_file)
+        if problems:
+            raise SessionFileError(path=session_file, problems=problems)
+        click.echo(f"{session_file}: session file is valid")
+        return
+    settings = CompressionSettings(
+        method=compression, level=compression_level,
+        **({"n_threads": threads} if threads is not None else {}),
+    )
+    result = convert_session(
+        session_path=session_file, output_path=output_path, overwrite=overwrite, progress=not no_progress,
+        compression=settings,
+    )
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    if result.clock_alignment is not None:
+        fit = result.clock_alignment
+        click.echo(
+            f"clock alignment: {fit['number_of_matched_pulses']} pulses, drift {(fit['slope'] - 1) * 1e6:.1f} ppm, "
+            f"offset {fit['offset_in_s']:.4f} s, residual RMS {fit['residual_rms_in_s'] * 1e3:.3f} ms",
+            err=True,
+        )
+    click.echo(f"wrote {result.output_path} ({result.seconds:.1f} s)")
+
+
+@click.command("schema")
+@click.argument("name", type=click.Choice(["session"]))
+def schema(name: str) -> None:
+    """Print a published JSON Schema (NAME: session, the conversion session file)."""
+    click.echo(session_schema_text(), nl=False)
+
+
+COMMANDS: list[click.Command] = [convert, schema]

@@ -1,0 +1,638 @@
+"""Write a simulated session as rig files + a ready session file, so every reader is tested at any length.
+
+``glymph simulate OUTDIR --format tdt|doric|npm|ppd`` uses :data:`SESSION_WRITERS`. Each format writes:
+
+- the photometry recording in that rig's format (TDT Synapse block, Doric ``.doric`` V6, Neurophotometrics
+  FP3002 CSV + digital-input CSV, pyPhotometry ``.ppd``), with a sync TTL (``PtC0`` / ``DIO01`` /
+  digital input / digital line 1) at irregular intervals and, for TDT, the LC laser pulses (``Pu1/``);
+- EEG/EMG as an EDF+ file from a second system with its own clock: it starts ``EEG_CLOCK_OFFSET_IN_S``
+  after the photometry recording and its clock runs ``EEG_CLOCK_DRIFT_PPM`` fast, so converting it
+  exercises clock alignment; the sync TTL is in its annotations (``TTL: Rise`` / ``TTL: Fall``);
+- the hypnogram as a SleepScore-style state table, scored on the EEG clock;
+- ``session.yaml``: every metadata field and the channel semantics, ready for ``glymph convert``.
+
+Rates: TDT and Doric photometry keep the simulator's rate (1017.25 Hz by default); NPM frames run at
+``NPM_FRAME_RATE_IN_HZ`` (30 Hz per LED) and pyPhotometry at ``PPD_RATE_IN_HZ``, sampled from the
+simulated streams at the nearest sample. NPM has no far-red LED (no CSF tracer channel) and the
+``.ppd`` holds the two NE channels.
+
+EEG content: sample ``i`` of the EDF is simulator sample ``i + offset samples``, i.e. the EEG content is
+exact at the start and its clock drift shifts it by ``drift * t`` (0.36 s after 10 h at 10 ppm) against
+the simulator's ground truth, as on a real rig.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from ndx_glymphatic import __version__
+from ndx_glymphatic.io import atomic_output_path
+from ndx_glymphatic.simulation import (
+    ELECTRODE_CHANNELS,
+    FIBERS,
+    INDICATORS,
+    PHOTOMETRY_CHANNELS,
+    SimulatedSession,
+    electrode_channels,
+    iter_ephys_chunks,
+    iter_photometry_chunks,
+    photometry_samples,
+)
+
+__all__ = [
+    "EEG_CLOCK_DRIFT_PPM",
+    "EEG_CLOCK_OFFSET_IN_S",
+    "NPM_FRAME_RATE_IN_HZ",
+    "PPD_RATE_IN_HZ",
+    "SESSION_WRITERS",
+    "sync_pulse_times",
+    "write_rig_session",
+]
+
+#: The EEG system starts this long after the photometry system (seconds on the photometry clock).
+EEG_CLOCK_OFFSET_IN_S = 2.5
+#: The EEG system's clock runs this much fast (parts per million).
+EEG_CLOCK_DRIFT_PPM = 10.0
+#: Neurophotometrics camera frame rate (all LEDs together; three LEDs -> 30 Hz each).
+NPM_FRAME_RATE_IN_HZ = 90.0
+#: pyPhotometry sampling rate.
+PPD_RATE_IN_HZ = 130
+#: Sync TTL pulse width and the range of intervals between pulses (irregular, so pulses are matchable).
+SYNC_PULSE_WIDTH_IN_S = 0.1
+SYNC_INTERVAL_RANGE_IN_S = (2.0, 10.0)
+#: EDF signal labels (Pinnacle Sirenia style) of the simulator's electrode channels.
+EDF_LABELS = {"EEG1": "EEG EEG1A-B", "EEG2": "EEG EEG2A-B", "EMG": "EMG EMG"}
+_EDF_RANGE_IN_uV = 3000.0
+_TDT_CODES = {"ne_465nm": "465A", "ne_isosbestic_405nm": "405A", "blood_volume_560nm": "560B",
+              "csf_tracer_650nm": "650B"}
+_NPM_LEDS = {"ne_465nm": (470, "G0"), "ne_isosbestic_405nm": (415, "G0"), "blood_volume_560nm": (560, "G1")}
+_PPD_CHANNELS = ("ne_465nm", "ne_isosbestic_405nm")
+_PPD_VOLTS_PER_DIVISION = 3.3 / (1 << 15)
+_CHUNK = 1 << 20
+
+
+def sync_pulse_times(*, duration_in_s: float, seed: int) -> np.ndarray:
+    """Onsets of the shared sync TTL on the photometry clock: irregular intervals, reproducible per seed."""
+    rng = np.random.default_rng([seed, 0x5C])
+    low, high = SYNC_INTERVAL_RANGE_IN_S
+    n = int(duration_in_s / low) + 2
+    onsets = 1.0 + np.cumsum(rng.uniform(low, high, n))
+    return onsets[onsets + SYNC_PULSE_WIDTH_IN_S < duration_in_s - 1.0]
+
+
+def _eeg_clock(times_in_s: np.ndarray) -> np.ndarray:
+    """Photometry-clock times -> EEG-clock times (``t_eeg = (t - offset) / slope``)."""
+    slope = 1.0 + EEG_CLOCK_DRIFT_PPM * 1e-6
+    return (np.asarray(times_in_s, dtype=np.float64) - EEG_CLOCK_OFFSET_IN_S) / slope
+
+
+def _lc_pulses(session: SimulatedSession) -> tuple[np.ndarray, np.ndarray]:
+    p = session.parameters
+    onsets = [
+        epoch.start_s + np.arange(round((epoch.stop_s - epoch.start_s) * epoch.pulse_frequency_hz))
+        / epoch.pulse_frequency_hz
+        for epoch in session.ground_truth.lc_stimulation
+    ]
+    onsets_array = np.concatenate(onsets) if onsets else np.empty(0)
+    return onsets_array, onsets_array + p.lc_pulse_width_ms / 1e3
+
+
+def _resampled_chunks(
+    *, session: SimulatedSession, channel: str, times_in_s: np.ndarray, chunk: int = _CHUNK
+) -> Iterator[np.ndarray]:
+    """The simulated channel at the sample nearest each time (for rigs slower than the simulator)."""
+    rate = session.parameters.photometry_rate_hz
+    last = session.n_photometry_samples - 1
+    for start in range(0, len(times_in_s), chunk):
+        indices = np.clip(np.rint(times_in_s[start : start + chunk] * rate).astype(np.int64), 0, last)
+        block = photometry_samples(session=session, channel=channel, start=int(indices[0]),
+                                   stop=int(indices[-1]) + 1)
+        yield block[indices - indices[0]]
+
+
+def _channels_for(format_name: str, channels: Sequence[str] | None) -> tuple[Any, ...]:
+    allowed = {"npm": set(_NPM_LEDS), "ppd": set(_PPD_CHANNELS)}.get(format_name)
+    specs = [spec for spec in PHOTOMETRY_CHANNELS if channels is None or spec.name in channels]
+    if allowed is not None:
+        specs = [spec for spec in specs if spec.name in allowed]
+    names = {spec.name for spec in specs}
+    # A control channel must come with its signal channel and vice versa.
+    return tuple(spec for spec in specs if spec.control_channel is None or spec.control_channel in names)
+
+
+# ------------------------------------------------------------------------------------ photometry
+def _write_tdt(*, session: SimulatedSession, outdir: Path, specs: tuple, sync: np.ndarray, overwrite: bool,
+               show_progress: bool) -> tuple[Path, dict[str, str], list[Path]]:
+    from ndx_glymphatic.converters.tdt_writer import TdtEpocSource, TdtStreamSource, write_tdt_block
+
+    p = session.parameters
+    streams = [
+        TdtStreamSource(
+            code=_TDT_CODES[spec.name], rate_in_Hz=p.photometry_rate_hz,
+            chunks=(chunk.astype(np.float32) for chunk in iter_photometry_chunks(session=session, channel=spec.name)),
+        )
+        for spec in specs
+    ]
+    lc_on, lc_off = _lc_pulses(session)
+    epocs = [TdtEpocSource(code="PtC0", onset_times_in_s=sync, offset_times_in_s=sync + SYNC_PULSE_WIDTH_IN_S)]
+    if lc_on.size:
+        epocs.append(TdtEpocSource(code="Pu1/", onset_times_in_s=lc_on, offset_times_in_s=lc_off))
+    block_name = f"{session.session_id}-block"
+    summary = write_tdt_block(
+        folder=outdir / "tdt", block_name=block_name, start_time=datetime.fromisoformat(p.session_start_time),
+        streams=streams, epocs=epocs, tank_name="GlymphSim", expected_duration_in_s=p.duration_s,
+        overwrite=overwrite, show_progress=show_progress,
+    )
+    stream_names = {spec.name: f"_{_TDT_CODES[spec.name]}" for spec in specs}
+    written = [summary.tsq_path, summary.tev_path, *summary.sev_paths]
+    return summary.block_folder, stream_names, written
+
+
+def _write_doric(*, session: SimulatedSession, outdir: Path, specs: tuple, sync: np.ndarray, overwrite: bool,
+                 show_progress: bool) -> tuple[Path, dict[str, str], list[Path]]:
+    from ndx_glymphatic.converters.doric_writer import DoricGroup, write_doric_v6
+
+    p = session.parameters
+    rate = p.photometry_rate_hz
+    groups = []
+    stream_names = {}
+    for index, spec in enumerate(specs, start=1):
+        group = f"LockInAOUT{index:02d}"
+        groups.append(DoricGroup(
+            path=group, rate_in_Hz=rate,
+            datasets={"AIN01": iter_photometry_chunks(session=session, channel=spec.name)},
+            usernames={"AIN01": spec.name},
+        ))
+        stream_names[spec.name] = f"{group}/AIN01"
+
+    def digital_chunks() -> Iterator[np.ndarray]:
+        for start in range(0, session.n_photometry_samples, _CHUNK):
+            times = (start + np.arange(min(_CHUNK, session.n_photometry_samples - start))) / rate
+            index = np.searchsorted(sync, times, side="right") - 1
+            high = (index >= 0) & (times < sync[np.maximum(index, 0)] + SYNC_PULSE_WIDTH_IN_S)
+            yield high.astype(np.float64)
+
+    groups.append(DoricGroup(path="DigitalIO", rate_in_Hz=rate, datasets={"DIO01": digital_chunks()}))
+    path = outdir / "doric" / f"{session.session_id}.doric"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_doric_v6(destination=path, series={"Series0001": groups}, overwrite=overwrite)
+    return path, stream_names, [path]
+
+
+def _write_npm(*, session: SimulatedSession, outdir: Path, specs: tuple, sync: np.ndarray, overwrite: bool,
+               show_progress: bool) -> tuple[Path, dict[str, str], list[Path]]:
+    from ndx_glymphatic.converters.neurophotometrics_writer import (
+        interleave_npm_frames,
+        write_npm_current_csv,
+        write_npm_digital_inputs_csv,
+    )
+
+    p = session.parameters
+    leds = sorted({_NPM_LEDS[spec.name][0] for spec in specs}, key=[470, 415, 560].index)
+    per_led_rate = NPM_FRAME_RATE_IN_HZ / len(leds)
+    n_per_led = int(p.duration_s * per_led_rate) - 1
+    device_start_in_s = 1000.0  # FP3002 device clock at the first frame
+    rois = sorted({_NPM_LEDS[spec.name][1] for spec in specs})
+    block = 20_000
+
+    def frame_chunks() -> Iterator[Any]:
+        for first in range(0, n_per_led, block):
+            n = min(block, n_per_led - first)
+            signals: dict[int, dict[str, np.ndarray]] = {led: {roi: np.zeros(n) for roi in rois} for led in leds}
+            for spec in specs:
+                led, roi = _NPM_LEDS[spec.name]
+                position = leds.index(led)
+                frame_index = 1 + (first + np.arange(n)) * len(leds) + position
+                times = frame_index / NPM_FRAME_RATE_IN_HZ
+                signals[led][roi] = next(_resampled_chunks(session=session, channel=spec.name, times_in_s=times,
+                                                           chunk=n))
+            for led in leds:  # ROIs a LED does not excite record background light
+                for roi in rois:
+                    if not any(_NPM_LEDS[s.name] == (led, roi) for s in specs):
+                        signals[led][roi] = np.full(n, 0.01)
+            yield interleave_npm_frames(
+                led_signals=signals, frame_rate_in_Hz=NPM_FRAME_RATE_IN_HZ, led_order=leds,
+                start_time_in_s=device_start_in_s, first_frame_index=0 if first == 0 else 1 + first * len(leds),
+                first_frame_all_leds=first == 0,
+            )
+
+    folder = outdir / "npm"
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path = write_npm_current_csv(destination=folder / "raw_photometry.csv", frames=frame_chunks(),
+                                     overwrite=overwrite)
+    digital_path = write_npm_digital_inputs_csv(
+        destination=folder / "digital_inputs.csv", generation=1,
+        onsets_in_s={"Input0": sync + device_start_in_s},
+        offsets_in_s={"Input0": sync + SYNC_PULSE_WIDTH_IN_S + device_start_in_s}, overwrite=overwrite,
+    )
+    stream_names = {spec.name: f"{_NPM_LEDS[spec.name][1]}@{_NPM_LEDS[spec.name][0]}" for spec in specs}
+    return csv_path, stream_names, [csv_path, digital_path]
+
+
+def _write_ppd(*, session: SimulatedSession, outdir: Path, specs: tuple, sync: np.ndarray, overwrite: bool,
+               show_progress: bool) -> tuple[Path, dict[str, str], list[Path]]:
+    from ndx_glymphatic.converters.pyphotometry_writer import adc_counts_from_volts, write_ppd
+
+    p = session.parameters
+    n = int(p.duration_s * PPD_RATE_IN_HZ)
+    times = np.arange(n) / PPD_RATE_IN_HZ
+    analog = [
+        (adc_counts_from_volts(volts=chunk, volts_per_division=_PPD_VOLTS_PER_DIVISION)
+         for chunk in _resampled_chunks(session=session, channel=spec.name, times_in_s=times))
+        for spec in specs
+    ]
+
+    def digital() -> Iterator[np.ndarray]:
+        for start in range(0, n, _CHUNK):
+            t = times[start : start + _CHUNK]
+            index = np.searchsorted(sync, t, side="right") - 1
+            yield ((index >= 0) & (t < sync[np.maximum(index, 0)] + SYNC_PULSE_WIDTH_IN_S)).astype(np.uint16)
+
+    path = outdir / "ppd" / f"{session.session_id}.ppd"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_ppd(
+        destination=path, analog_counts=analog, digital_levels=[digital()], mode="2EX_2EM_continuous",
+        sampling_rate=PPD_RATE_IN_HZ, volts_per_division=[_PPD_VOLTS_PER_DIVISION] * len(specs),
+        date_time=datetime.fromisoformat(p.session_start_time).replace(tzinfo=None),
+        subject_id=f"sim{p.seed:04d}", version="1.1", overwrite=overwrite,
+    )
+    stream_names = {spec.name: f"analog_{index}" for index, spec in enumerate(specs, start=1)}
+    return path, stream_names, [path]
+
+
+_PHOTOMETRY_WRITERS: dict[str, Callable[..., tuple[Path, dict[str, str], list[Path]]]] = {
+    "tdt": _write_tdt, "doric": _write_doric, "npm": _write_npm, "ppd": _write_ppd,
+}
+_SYNC_CHANNELS = {"tdt": "PtC0", "doric": "DIO01", "npm": "Input0", "ppd": "digital_1"}
+_SYSTEMS = {"tdt": "TDT RZ10x (simulated)", "doric": "Doric FP console (simulated)",
+            "npm": "Neurophotometrics FP3002 (simulated)", "ppd": "pyPhotometry (simulated)"}
+
+
+# --------------------------------------------------------------------------------- EEG and hypnogram
+def _write_edf(*, session: SimulatedSession, outdir: Path, sync: np.ndarray, overwrite: bool,
+               show_progress: bool) -> Path:
+    from ndx_glymphatic.converters.edf_writer import EdfSignalSource, write_edf
+
+    p = session.parameters
+    rate = p.ephys_rate_hz
+    offset_samples = round(EEG_CLOCK_OFFSET_IN_S * rate)
+    n = session.n_ephys_samples - offset_samples
+    n -= n % round(rate)  # whole 1-s data records
+
+    def channel_chunks(series: str, column: int) -> Iterator[np.ndarray]:
+        for chunk in iter_ephys_chunks(session=session, series=series, start=offset_samples,
+                                       stop=offset_samples + n, chunk_samples=_CHUNK):
+            yield chunk[:, column] * 1e6
+
+    signals = [
+        EdfSignalSource(
+            label=EDF_LABELS[spec.name], rate_in_Hz=rate, unit="uV",
+            chunks=channel_chunks(spec.series, [c.name for c in electrode_channels(series=spec.series)].index(
+                spec.name)),
+            physical_min=-_EDF_RANGE_IN_uV, physical_max=_EDF_RANGE_IN_uV,
+        )
+        for spec in ELECTRODE_CHANNELS
+    ]
+    eeg_sync = _eeg_clock(sync)
+    keep = (eeg_sync > 0) & (eeg_sync + SYNC_PULSE_WIDTH_IN_S < n / rate)
+    start = datetime.fromisoformat(p.session_start_time).replace(tzinfo=None)
+    path = outdir / "eeg" / f"{session.session_id}_eeg.edf"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_edf(
+        path=path, signals=signals, start_time=start.replace(microsecond=0), ttl_rise_times_in_s=eeg_sync[keep],
+        ttl_fall_times_in_s=eeg_sync[keep] + SYNC_PULSE_WIDTH_IN_S, ttl_name="TTL",
+        patient_code=f"sim{p.seed:04d}", equipment="Pinnacle_8200_simulated", expected_duration_in_s=n / rate,
+        overwrite=overwrite, show_progress=show_progress,
+    )
+    return path
+
+
+def _write_hypnogram(*, session: SimulatedSession, outdir: Path, eeg_duration_in_s: float,
+                     overwrite: bool) -> Path:
+    from ndx_glymphatic.converters.hypnogram import HypnogramIntervals
+    from ndx_glymphatic.converters.hypnogram_writer import write_state_table
+
+    rows = session.ground_truth.sleep_states
+    starts = _eeg_clock(np.array([row.start_s for row in rows]))
+    stops = _eeg_clock(np.array([row.stop_s for row in rows]))
+    keep = (stops > 0) & (starts < eeg_duration_in_s)
+    intervals = HypnogramIntervals(
+        start_times_in_s=np.clip(starts[keep], 0.0, eeg_duration_in_s),
+        stop_times_in_s=np.clip(stops[keep], 0.0, eeg_duration_in_s),
+        sleep_states=tuple(row.state for row, kept in zip(rows, keep) if kept),
+        scoring_method="manual",
+        scorer="simulated scorer (ground truth)",
+        epoch_length_in_s=None,
+    )
+    path = outdir / "hypnogram" / f"{session.session_id}_sleepscore.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_state_table(destination=path, intervals=intervals, overwrite=overwrite)
+    return path
+
+
+# -------------------------------------------------------------------------------------- session file
+def _session_document(
+    *, session: SimulatedSession, format_name: str, specs: tuple, photometry_path: str, stream_names: dict,
+    edf_path: str | None, hypnogram_path: str | None, extra_photometry: dict[str, Any],
+) -> dict[str, Any]:
+    p = session.parameters
+    truth = session.ground_truth
+    wavelengths = sorted({spec.excitation_wavelength_in_nm for spec in specs})
+    fibers_used = sorted({spec.fiber for spec in specs} | {"fiber_lc"})
+    if truth.vasomotion_stimulation:
+        fibers_used = sorted(set(fibers_used) | {"fiber_flow"})
+    document: dict[str, Any] = {
+        "subject": {
+            "subject_id": f"sim{p.seed:04d}", "species": "Mus musculus", "sex": "M", "age": "P90D",
+            "strain": "C57BL/6J", "description": "Simulated adult male mouse.",
+        },
+        "session": {
+            "session_start_time": p.session_start_time,
+            "session_description": (
+                f"Simulated {p.duration_s / 3600:g} h light-phase sleep session ({p.condition}) recorded as "
+                f"{_SYSTEMS[format_name]} photometry + EDF EEG/EMG."
+            ),
+            "session_id": session.session_id,
+            "experimenter": ["Simulator, ndx-glymphatic"],
+            "lab": "ndx-glymphatic simulation",
+            "institution": "ndx-glymphatic",
+            "experiment_description": (
+                "Synthetic session with known ground truth (ndx-glymphatic simulator): infraslow NE oscillation "
+                "in NREM, anti-correlated blood volume, CSF tracer influx, micro-arousals, LC optogenetic "
+                "stimulation, vasomotion stimulation and a drug condition."
+            ),
+            "keywords": ["glymphatic", "sleep", "norepinephrine", "fiber photometry", "simulation"],
+            "notes": f"Written by ndx-glymphatic {__version__} (glymph simulate --format {format_name}).",
+        },
+        "devices": {
+            "excitation_sources": [
+                {"name": f"led_{w:g}nm", "description": f"{w:g} nm excitation LED.", "manufacturer":
+                 "Tucker-Davis Technologies", "model_number": "RZ10x LUX LED", "source_type": "LED",
+                 "wavelength_in_nm": float(w), "power_in_W": 30e-6}
+                for w in wavelengths
+            ] + [{
+                "name": "laser_473nm", "description": "Blue laser for LC and smooth-muscle stimulation.",
+                "manufacturer": "Shanghai Laser & Optics Century", "model_number": "BL473T3",
+                "source_type": "Solid-State Laser", "wavelength_in_nm": float(p.lc_wavelength_nm),
+                "power_in_W": p.lc_power_mW / 1000.0,
+            }],
+            "photodetectors": [{
+                "name": "photodetector", "description": "Photosensor reading every photometry channel.",
+                "manufacturer": "Tucker-Davis Technologies", "model_number": "RZ10x LUX photosensor",
+                "detector_type": "photodiode",
+            }],
+            "optical_fibers": [
+                {"name": FIBERS[key].name, "description": f"Implanted fiber at the {FIBERS[key].location}.",
+                 "manufacturer": "Doric Lenses", "model_number": "MFC_400/430-0.48", "numerical_aperture": 0.48,
+                 "core_diameter_in_um": 400.0, "location": FIBERS[key].location, "ap_in_mm": FIBERS[key].ap_in_mm,
+                 "ml_in_mm": FIBERS[key].ml_in_mm, "depth_in_mm": -FIBERS[key].dv_in_mm,
+                 "hemisphere": FIBERS[key].hemisphere}
+                for key in fibers_used
+            ],
+        },
+        "indicators": [],
+        "tracers": [],
+    }
+    for key, spec in INDICATORS.items():
+        if spec.is_tracer:
+            document["tracers"].append({
+                "name": spec.name, "label": spec.label, "description": spec.description,
+                "manufacturer": "Thermo Fisher Scientific", "fluorophore": spec.fluorophore,
+                "carrier_molecule": spec.carrier_molecule, "molecular_weight_in_kDa": spec.molecular_weight_in_kDa,
+                "labeled_compartment": spec.labeled_compartment, "excitation_peak_in_nm": spec.excitation_peak_in_nm,
+                "emission_peak_in_nm": spec.emission_peak_in_nm,
+            })
+        elif any(s.indicator == key for s in specs):
+            ne_fiber = FIBERS["fiber_ne"]
+            document["indicators"].append({
+                "name": spec.name, "label": spec.label, "description": spec.description,
+                "manufacturer": "Yulong Li lab",
+                "viral_vector": {"name": "AAV_GRAB_NE2m", "construct_name": "AAV9-hSyn-GRAB_NE2m",
+                                 "description": "Norepinephrine sensor GRAB_NE2m under the human synapsin promoter.",
+                                 "manufacturer": "WZ Biosciences", "titer_in_vg_per_ml": 1.0e13},
+                "injection": {"name": "GRAB_NE_injection", "location": ne_fiber.location,
+                              "hemisphere": ne_fiber.hemisphere, "reference": "bregma", "ap_in_mm": ne_fiber.ap_in_mm,
+                              "ml_in_mm": ne_fiber.ml_in_mm, "dv_in_mm": ne_fiber.dv_in_mm - 0.1,
+                              "volume_in_uL": 0.5},
+            })
+    document["photometry"] = {
+        "format": format_name,
+        "file": photometry_path,
+        "system_name": _SYSTEMS[format_name],
+        **extra_photometry,
+        "channels": [
+            {
+                "name": spec.name, "stream": stream_names[spec.name], "description": spec.description,
+                "measured_quantity": spec.measured_quantity, "channel_role": spec.channel_role,
+                "control_channel": spec.control_channel, "indicator": spec.indicator,
+                "optical_fiber": FIBERS[spec.fiber].name,
+                "excitation_source": f"led_{spec.excitation_wavelength_in_nm:g}nm", "photodetector": "photodetector",
+                "excitation_wavelength_in_nm": spec.excitation_wavelength_in_nm,
+                "emission_wavelength_in_nm": spec.emission_wavelength_in_nm,
+            }
+            for spec in specs
+        ],
+    }
+    if edf_path is not None:
+        groups: dict[str, Any] = {}
+        for spec in ELECTRODE_CHANNELS:
+            groups.setdefault(spec.group, {"name": spec.group, "description": f"{spec.series} electrodes.",
+                                           "location": spec.group_location})
+        document["electrophysiology"] = {
+            "format": "edf",
+            "file": edf_path,
+            "amplifier": {"name": "eeg_emg_amplifier", "description": "EEG/EMG amplifier (Sirenia, simulated).",
+                          "manufacturer": "Pinnacle Technology", "model_number": "8200-K1-SL"},
+            "electrode_groups": list(groups.values()),
+            "channels": [
+                {"name": spec.name, "stream": EDF_LABELS[spec.name], "series": spec.series, "group": spec.group,
+                 "location": "Isocortex" if spec.series == "EEG" else "root", "description": spec.description}
+                for spec in ELECTRODE_CHANNELS
+            ],
+            "filtering": "none (simulated broadband signal)",
+            "clock_alignment": {
+                "primary_ttl_channel": _SYNC_CHANNELS[format_name], "secondary_ttl_channel": "TTL",
+                "primary_system": _SYSTEMS[format_name], "secondary_system": "Pinnacle Sirenia EEG/EMG (simulated)",
+            },
+        }
+    if hypnogram_path is not None:
+        document["hypnogram"] = {
+            "file": hypnogram_path, "format": "state-table", "scoring_method": "manual",
+            "scorer": "simulated scorer (ground truth)", "clock": "electrophysiology",
+            "description": "Sleep states scored on the EEG/EMG (SleepScore export; simulator ground truth).",
+        }
+    infusion = truth.infusion
+    document["infusions"] = [{
+        "tracer": infusion["tracer"], "start_time_in_s": infusion["start_s"], "stop_time_in_s": infusion["stop_s"],
+        "route": infusion["route"], "site": infusion["site"], "volume_in_uL": infusion["volume_uL"],
+        "rate_in_uL_per_min": infusion["rate_uL_per_min"], "concentration": 0.5, "concentration_unit": "%",
+    }]
+    drug = truth.drug
+    document["drugs"] = [{
+        "drug": drug["name"], "dose": drug["dose"], "dose_unit": drug["dose_unit"], "route": drug["route"],
+        "vehicle": drug["vehicle"], "time_in_s": drug["time_s"],
+    }]
+    document["condition"] = {
+        "condition": truth.condition, "is_control": truth.condition == "vehicle",
+        "description": ("Zolpidem 10 mg/kg i.p." if truth.condition == "zolpidem" else "Vehicle (saline) i.p.")
+        + f" at {drug['time_s']:g} s.",
+    }
+    lc = FIBERS["fiber_lc"]
+    optogenetics: dict[str, Any] = {
+        "stimulation_software": "Synapse (simulated)",
+        "effectors": [
+            {"name": "ChR2_LC", "label": "hChR2(H134R)", "description": "ChR2 in noradrenergic LC neurons.",
+             "viral_vector": {"name": "AAV_PRS_ChR2", "construct_name": "AAV5-PRSx8-hChR2(H134R)-mCherry",
+                              "description": "ChR2 under the PRSx8 promoter, selective for noradrenergic LC neurons.",
+                              "manufacturer": "UNC Vector Core", "titer_in_vg_per_ml": 4.0e12},
+             "injection": {"name": "LC_ChR2_injection", "location": lc.location, "hemisphere": lc.hemisphere,
+                           "reference": "bregma", "ap_in_mm": lc.ap_in_mm, "ml_in_mm": lc.ml_in_mm,
+                           "dv_in_mm": lc.dv_in_mm - 0.1, "volume_in_uL": 0.3}},
+        ],
+        "sites": [{"name": "LC", "excitation_source": "laser_473nm", "optical_fiber": "fiber_lc",
+                   "effector": "ChR2_LC"}],
+    }
+    lc_protocol = {
+        "description": f"Optogenetic stimulation of the locus coeruleus: {p.lc_train_duration_s:g} s trains of "
+        f"{p.lc_pulse_width_ms:g} ms pulses at {p.lc_pulse_frequency_hz:g} Hz during NREM sleep.",
+        "sites": ["LC"], "pulse_length_in_ms": p.lc_pulse_width_ms, "period_in_ms": 1000.0 / p.lc_pulse_frequency_hz,
+        "number_pulses_per_pulse_train": round(p.lc_train_duration_s * p.lc_pulse_frequency_hz),
+        "power_in_mW": p.lc_power_mW, "wavelength_in_nm": p.lc_wavelength_nm,
+    }
+    if format_name == "tdt" and truth.lc_stimulation:
+        lc_protocol["from_ttl"] = {"system": "photometry", "event_channel": "Pu1_", "max_gap_in_s": 2.0}
+        optogenetics["lc_stimulation"] = lc_protocol
+    elif truth.lc_stimulation:
+        lc_protocol["epochs"] = [{"start_time_in_s": e.start_s, "stop_time_in_s": e.stop_s}
+                                 for e in truth.lc_stimulation]
+        optogenetics["lc_stimulation"] = lc_protocol
+    if truth.vasomotion_stimulation:
+        epoch = truth.vasomotion_stimulation[0]
+        optogenetics["effectors"].append({
+            "name": "ChR2_smooth_muscle", "label": "ChR2(H134R)",
+            "description": "ChR2 in arterial smooth muscle cells under the recording fiber."})
+        optogenetics["sites"].append({"name": "smooth_muscle", "excitation_source": "laser_473nm",
+                                      "optical_fiber": "fiber_flow", "effector": "ChR2_smooth_muscle"})
+        optogenetics["vasomotion_stimulation"] = {
+            "description": "Optogenetic stimulation of arterial smooth muscle, square light modulation imposing "
+            "slow vasomotion.",
+            "sites": ["smooth_muscle"], "stimulation_method": "optogenetic", "target": "arterial smooth muscle",
+            "modulation_frequency_in_Hz": epoch.pulse_frequency_hz, "modulation_waveform": "square",
+            "pulse_length_in_ms": epoch.pulse_width_ms, "power_in_mW": 5.0, "wavelength_in_nm": p.lc_wavelength_nm,
+            # (the simulator may let the last epoch run past the end of a short session: clip it)
+            "epochs": [{"start_time_in_s": e.start_s, "stop_time_in_s": min(e.stop_s, p.duration_s - 1.0)}
+                       for e in truth.vasomotion_stimulation if e.start_s < p.duration_s - 2.0],
+        }
+    document["optogenetics"] = optogenetics
+    return document
+
+
+def _write_session_file(*, document: dict[str, Any], path: Path, overwrite: bool) -> Path:
+    header = (
+        "# ndx-glymphatic conversion session file, written by `glymph simulate`.\n"
+        "# Convert with: glymph convert session.yaml -o session.nwb   (schema: glymph schema session)\n"
+    )
+    with atomic_output_path(destination=path, overwrite=overwrite) as temporary:
+        temporary.write_text(header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100))
+    return path
+
+
+def write_rig_session(
+    *,
+    session: SimulatedSession,
+    outdir: Path,
+    format: str,
+    overwrite: bool = False,
+    show_progress: bool = False,
+    photometry_channels: Sequence[str] | None = None,
+    include_eeg: bool = True,
+    include_hypnogram: bool = True,
+) -> list[Path]:
+    """Write a simulated session as rig files plus ``session.yaml`` in ``outdir``.
+
+    Parameters
+    ----------
+    session : SimulatedSession
+        From :func:`ndx_glymphatic.simulation.simulate_session`.
+    outdir : Path
+        Output folder: ``<format>/...`` (photometry), ``eeg/*.edf``, ``hypnogram/*.csv``, ``session.yaml``.
+    format : {"tdt", "doric", "npm", "ppd"}
+        Photometry rig format.
+    overwrite : bool
+        Replace existing files.
+    show_progress : bool
+        Progress bars of the rig writers.
+    photometry_channels : sequence of str, optional
+        Simulator channel names to write (default: all the format can hold).
+    include_eeg, include_hypnogram : bool
+        Write the EDF EEG/EMG file and the hypnogram export.
+
+    Returns
+    -------
+    list of Path
+        Every file written, ``session.yaml`` last.
+    """
+    if format not in _PHOTOMETRY_WRITERS:
+        raise ValueError(f"format must be one of {sorted(_PHOTOMETRY_WRITERS)}, got {format!r}")
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    session_path = outdir / "session.yaml"
+    if session_path.exists() and not overwrite:
+        from ndx_glymphatic.errors import InputFileError
+
+        raise InputFileError(path=session_path, field="output path", expected="a path that does not exist yet",
+                             found="an existing file", hint="pass --overwrite to replace it")
+    specs = _channels_for(format, photometry_channels)
+    sync = sync_pulse_times(duration_in_s=session.parameters.duration_s, seed=session.parameters.seed)
+    photometry_path, stream_names, written = _PHOTOMETRY_WRITERS[format](
+        session=session, outdir=outdir, specs=specs, sync=sync, overwrite=overwrite, show_progress=show_progress
+    )
+    extra: dict[str, Any] = {}
+    if format == "npm":
+        extra["digital_input_files"] = [str(written[1].relative_to(outdir))]
+    edf_relative = hypnogram_relative = None
+    if include_eeg:
+        edf_path = _write_edf(session=session, outdir=outdir, sync=sync, overwrite=overwrite,
+                              show_progress=show_progress)
+        written.append(edf_path)
+        edf_relative = str(edf_path.relative_to(outdir))
+    if include_hypnogram:
+        rate = session.parameters.ephys_rate_hz
+        offset_samples = round(EEG_CLOCK_OFFSET_IN_S * rate)
+        n = session.n_ephys_samples - offset_samples
+        eeg_duration = (n - n % round(rate)) / rate
+        hypnogram_path = _write_hypnogram(session=session, outdir=outdir, eeg_duration_in_s=eeg_duration,
+                                          overwrite=overwrite)
+        written.append(hypnogram_path)
+        hypnogram_relative = str(hypnogram_path.relative_to(outdir))
+    document = _session_document(
+        session=session, format_name=format, specs=specs, photometry_path=str(photometry_path.relative_to(outdir)),
+        stream_names=stream_names, edf_path=edf_relative, hypnogram_path=hypnogram_relative,
+        extra_photometry=extra,
+    )
+    if hypnogram_relative is not None and edf_relative is None:
+        document["hypnogram"]["clock"] = "photometry"
+    written.append(_write_session_file(document=document, path=session_path, overwrite=overwrite))
+    return written
+
+
+def _session_writer(format_name: str) -> Callable[..., list[Path]]:
+    def writer(*, session: SimulatedSession, outdir: Path, overwrite: bool, show_progress: bool) -> list[Path]:
+        return write_rig_session(session=session, outdir=outdir, format=format_name, overwrite=overwrite,
+                                 show_progress=show_progress)
+
+    writer.__name__ = f"write_{format_name}_session"
+    writer.__doc__ = f"Write OUTDIR/{format_name}/..., eeg/*.edf, hypnogram/*.csv and session.yaml."
+    return writer
+
+
+#: ``glymph simulate --format`` writers (merged into the simulator's registry).
+SESSION_WRITERS: dict[str, Callable[..., list[Path]]] = {
+    name: _session_writer(name) for name in _PHOTOMETRY_WRITERS
+}
