@@ -320,7 +320,7 @@ def _place_lc_trains(
                 continue
             if onset + p.lc_train_duration_s > vaso[0] and onset < vaso[1]:
                 continue
-            onsets.append(round(float(onset), 1))
+            onsets.append(math.ceil(onset * 10.0) / 10.0)
             break
     return onsets
 
@@ -442,11 +442,14 @@ def _ne_trace(
     for onset in lc_onsets:
         drive[round(onset * fs) : round((onset + p.lc_train_duration_s) * fs)] = 1.0
     if lc_onsets:
-        response = _lowpass(_lowpass(drive, time_constant_s=2.0, rate_hz=fs), time_constant_s=8.0, rate_hz=fs)
-        unit = np.zeros(int((p.lc_train_duration_s + 120.0) * fs))
+
+        def release(x: np.ndarray) -> np.ndarray:
+            fast = _lowpass(x, time_constant_s=2.0, rate_hz=fs, initial=0.0)
+            return _lowpass(fast, time_constant_s=8.0, rate_hz=fs, initial=0.0)
+
+        unit = np.zeros(round((p.lc_train_duration_s + 120.0) * fs))
         unit[: round(p.lc_train_duration_s * fs)] = 1.0
-        unit_peak = _lowpass(_lowpass(unit, time_constant_s=2.0, rate_hz=fs), time_constant_s=8.0, rate_hz=fs).max()
-        transients += p.lc_ne_response_percent * response / unit_peak
+        transients += p.lc_ne_response_percent * release(drive) / release(unit).max()
     noise = 0.3 * _ornstein_uhlenbeck(rng=rng, n=n, time_constant_s=2.0, rate_hz=fs)
     return level + oscillation + transients + noise
 

@@ -124,7 +124,7 @@ class SimulationParameters:
     ne_rem_slope_percent_per_min: float = -2.0
     ne_to_blood_volume_lag_s: float = 3.0
     blood_volume_gain: float = 0.5
-    csf_modulation_depth: float = 0.05
+    csf_modulation_depth: float = 0.08
     sigma_phase_offset_rad: float = 3.0 * math.pi / 4.0
     sigma_modulation_depth: float = 0.6
     spindle_rate_per_min: float = 6.0
