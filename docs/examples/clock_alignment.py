@@ -1,26 +1,17 @@
-"""ClockAlignment: the EEG/EMG system put onto the photometry clock by shared TTL pulses."""
+"""ClockAlignment: where the clock-alignment record lives in a file, and how to read it back."""
 
-import numpy as np
 from pynwb.testing.mock.file import mock_NWBFile
 
-from ndx_glymphatic import ClockAlignment, ClockAlignmentTable
+from ndx_glymphatic import ClockAlignment
+from ndx_glymphatic.testing.mock import mock_ClockAlignmentTable
 
-secondary = np.arange(10) * 30.0
-primary = 1.00005 * secondary + 2.5
-table = ClockAlignmentTable(description="TTL-based clock alignment.")
-table.add_row(
-    secondary_system="Pinnacle Sirenia EEG/EMG",
-    primary_system="TDT RZ10x photometry",
-    primary_ttl_channel="PtC0",
-    secondary_ttl_channel="TTL: Rise",
-    number_of_matched_pulses=10,
-    slope=1.00005,
-    offset_in_s=2.5,
-    residual_rms_in_s=0.0,
-    max_abs_residual_in_s=0.0,
-    matched_primary_times_in_s=primary.tolist(),
-    matched_secondary_times_in_s=secondary.tolist(),
-)
 nwbfile = mock_NWBFile()
-nwbfile.add_lab_meta_data(ClockAlignment(clock_alignment_table=table))
-assert nwbfile.lab_meta_data["clock_alignment"].clock_alignment_table["slope"][0] == 1.00005
+nwbfile.add_lab_meta_data(ClockAlignment(clock_alignment_table=mock_ClockAlignmentTable()))
+
+alignment = nwbfile.lab_meta_data["clock_alignment"].clock_alignment_table.to_dataframe()
+for row in alignment.itertuples():
+    drift_ppm = (row.slope - 1.0) * 1e6
+    rms_in_ms = row.residual_rms_in_s * 1e3
+    print(f"{row.secondary_system} -> {row.primary_system}: {row.number_of_matched_pulses} pulses, "
+          f"drift {drift_ppm:.0f} ppm, offset {row.offset_in_s:.3f} s, residual RMS {rms_in_ms:.2f} ms")
+assert alignment.residual_rms_in_s.iloc[0] < 1e-3
