@@ -23,6 +23,7 @@ _ENUMS: dict[tuple[str, str], list[str]] = {
     ("preprocessing", "fit_on"): ["decimated", "full_rate"],
     ("preprocessing", "without_control"): ["baseline_median", "refuse"],
     ("preprocessing", "bleaching_correction"): ["exponential", "moving_average", "none"],
+    ("coupling", "extremum_search"): ["half_period", "full"],
 }
 _POSITIVE_INTEGERS = {
     "decimation_factor",

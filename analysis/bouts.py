@@ -21,6 +21,7 @@ __all__ = [
     "merge_micro_arousals_into_nrem",
     "micro_arousals",
     "nrem_bouts",
+    "state_mask",
     "state_summary",
     "states_at",
 ]
@@ -276,6 +277,34 @@ def bout_sample_ranges(
     return ranges
 
 
+def state_mask(*, times: NDArray[np.floating], hypnogram: Hypnogram, state: str) -> NDArray[np.bool_]:
+    """True where ``times`` fall inside a row of ``state`` (rows are half-open ``[start, stop)``).
+
+    Parameters
+    ----------
+    times : ndarray
+        Sorted sample times in seconds.
+    hypnogram : Hypnogram
+        Scored rows (non-overlapping).
+    state : str
+        State word.
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    times = np.asarray(times, dtype=np.float64)
+    mask = np.zeros(times.shape, dtype=bool)
+    rows = hypnogram.states == state
+    low = np.searchsorted(times, hypnogram.starts[rows], side="left")
+    high = np.searchsorted(times, hypnogram.stops[rows], side="left")
+    edges = np.zeros(times.size + 1, dtype=np.int64)
+    np.add.at(edges, low, 1)
+    np.add.at(edges, high, -1)
+    mask[:] = np.cumsum(edges[:-1]) > 0
+    return mask
+
+
 def states_at(*, times: NDArray[np.floating], hypnogram: Hypnogram) -> NDArray[np.str_]:
     """The state at each time (``"unscored"`` outside every row).
 
@@ -291,13 +320,10 @@ def states_at(*, times: NDArray[np.floating], hypnogram: Hypnogram) -> NDArray[n
     ndarray of str
     """
     times = np.asarray(times, dtype=np.float64)
-    labels = np.full(times.shape, "unscored", dtype=object)
     row = np.searchsorted(hypnogram.starts, times, side="right") - 1
-    valid = row >= 0
-    inside = np.zeros(times.shape, dtype=bool)
-    inside[valid] = times[valid] < hypnogram.stops[row[valid]]
-    labels[inside] = hypnogram.states[row[inside]]
-    return labels.astype(str)
+    inside = (row >= 0) & (times < hypnogram.stops[np.clip(row, 0, None)]) if len(hypnogram) else row >= 0
+    table = np.append(hypnogram.states.astype(str), "unscored")
+    return table[np.where(inside, row, table.size - 1)]
 
 
 def state_summary(

@@ -29,6 +29,7 @@ __all__ = [
     "oscillation_amplitude",
     "oscillation_peaks",
     "polynomial_detrend",
+    "welch_on_grid",
 ]
 
 
@@ -142,9 +143,10 @@ def polynomial_detrend(*, values: NDArray[np.floating], order: int) -> NDArray[n
     values = np.asarray(values, dtype=np.float64)
     if values.size <= order + 1:
         return values - values.mean()
-    axis = np.linspace(-1.0, 1.0, values.size)
-    coefficients = np.polynomial.legendre.legfit(axis, values, order)
-    return values - np.polynomial.legendre.legval(axis, coefficients)
+    basis = np.polynomial.legendre.legvander(np.linspace(-1.0, 1.0, values.size), order)
+    # Legendre columns are nearly orthogonal on a uniform grid: the normal equations are well posed
+    coefficients = np.linalg.solve(basis.T @ basis, basis.T @ values)
+    return values - basis @ coefficients
 
 
 def _grid_peak(
@@ -162,6 +164,64 @@ def _grid_peak(
             step = frequencies[best + 1] - frequencies[best]
             return float(frequencies[best] + np.clip(shift, -0.5, 0.5) * step)
     return float(frequencies[best])
+
+
+def welch_on_grid(
+    *,
+    values: NDArray[np.floating],
+    rate_hz: float,
+    frequencies_hz: NDArray[np.float64],
+    segment: int,
+    overlap: float = 0.5,
+) -> NDArray[np.float64]:
+    """Welch PSD (Hamming segments, one-sided density) evaluated directly at the given frequencies.
+
+    Equivalent to MATLAB ``pwelch(x, hamming(segment), overlap, f, fs)`` with a frequency vector:
+    each segment is Hamming-windowed and zero-padded; when ``rate_hz / step`` is a whole number the
+    padded FFT bins fall exactly on the grid, otherwise the FFT is 8x finer than the grid and the
+    (smooth) periodogram is linearly interpolated. Segment periodograms are averaged and scaled to
+    one-sided units^2 / Hz.
+
+    Parameters
+    ----------
+    values : ndarray
+        The (detrended) trace.
+    rate_hz : float
+        Its rate.
+    frequencies_hz : ndarray
+        Evenly spaced frequencies from 0 (e.g. 0-0.1 Hz in 0.0005-Hz steps).
+    segment : int
+        Segment length in samples (<= len(values)).
+    overlap : float
+        Fractional overlap.
+
+    Returns
+    -------
+    ndarray
+        PSD at each frequency.
+    """
+    from scipy import fft
+
+    values = np.asarray(values, dtype=np.float64)
+    frequencies_hz = np.asarray(frequencies_hz, dtype=np.float64)
+    segment = min(segment, values.size)
+    step = max(1, segment - int(segment * overlap))
+    frames = np.lib.stride_tricks.sliding_window_view(values, segment)[::step]
+    window = np.hamming(segment)
+    grid_step = float(frequencies_hz[1] - frequencies_hz[0]) if frequencies_hz.size > 1 else rate_hz / segment
+    ratio = rate_hz / grid_step
+    exact = abs(ratio - round(ratio)) < 1e-6 * ratio
+    nfft = max(segment, round(ratio) if exact else fft.next_fast_len(int(np.ceil(8 * ratio))))
+    keep = int(np.ceil(frequencies_hz[-1] * nfft / rate_hz)) + 2
+    spectra = np.abs(fft.rfft(frames * window, n=nfft, axis=1)[:, :keep]) ** 2
+    mean = spectra.mean(axis=0)
+    if exact and nfft == round(ratio):
+        power = mean[np.rint(frequencies_hz / grid_step).astype(int)]
+    else:
+        power = np.interp(frequencies_hz, np.arange(keep) * rate_hz / nfft, mean)
+    power = power * (2.0 / (rate_hz * float(np.sum(window**2))))
+    power[frequencies_hz == 0] /= 2.0
+    return power
 
 
 def infraslow_spectrum(
@@ -198,7 +258,8 @@ def infraslow_spectrum(
     fmax_hz, frequency_step_hz : float
         The output grid ``0, step, ..., fmax``.
     welch_segment_s, welch_overlap : float
-        Welch segments (Hamming windowed); a bout shorter than a segment is one segment.
+        Welch segments (Hamming windowed, :func:`welch_on_grid`); a bout shorter than a segment is
+        one segment.
     peak_search_hz : tuple of float
         Band searched for the peak.
     normalisation_fmax_hz, normalisation_percentile : float
@@ -219,25 +280,15 @@ def infraslow_spectrum(
     weighted = np.zeros_like(grid)
     total = 0.0
     bout_peaks: list[float] = []
-    nfft_min = int(np.ceil(rate_hz / frequency_step_hz))
     for start, stop in bout_ranges:
         bout = filtered[start:stop]
         if bout.size < 8 or not np.all(np.isfinite(bout)):
             continue
         bout = polynomial_detrend(values=bout, order=detrend_order)
         segment = min(bout.size, max(8, round(welch_segment_s * rate_hz)))
-        nfft = max(segment, nfft_min)
-        frequencies, power = sps.welch(
-            bout,
-            fs=rate_hz,
-            window="hamming",
-            nperseg=segment,
-            noverlap=int(segment * welch_overlap),
-            nfft=nfft,
-            detrend=False,
-            scaling="density",
+        on_grid = welch_on_grid(
+            values=bout, rate_hz=rate_hz, frequencies_hz=grid, segment=segment, overlap=welch_overlap
         )
-        on_grid = np.interp(grid, frequencies, power)
         duration = bout.size / rate_hz
         weighted += duration * on_grid
         total += duration

@@ -204,6 +204,10 @@ class CouplingParams:
         Polynomial order removed from each bout before z-scoring.
     extremum : dict
         Which extremum is reported per pair, ``"min"`` (anti-correlation), ``"max"`` or ``"abs"``.
+    extremum_search : str
+        ``"half_period"``: search the extremum within +- half the NE oscillation period (the one
+        nearest zero lag; correlograms of oscillations repeat every period), falling back to the
+        whole range when the period is unknown; ``"full"``: the whole lag range.
     """
 
     min_bout_s: float = 100.0
@@ -215,9 +219,10 @@ class CouplingParams:
             "ne_vs_blood_volume": "min",
             "ne_vs_csf": "max",
             "blood_volume_vs_csf": "min",
-            "ne_vs_sigma": "abs",
+            "ne_vs_sigma": "max",
         }
     )
+    extremum_search: str = "half_period"
 
 
 @dataclass(frozen=True)

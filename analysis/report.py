@@ -1,0 +1,628 @@
+"""Figures (matplotlib, Agg) and the self-contained report.html of one session.
+
+Every figure is written as a PNG and embedded in the HTML as base64, so the report is one file
+that can be mailed or archived. Long traces are drawn as per-pixel min/max envelopes, so a 24-h
+session plots as fast and as faithfully as a 1-h one.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from ndx_glymphatic.analysis.pipeline import SessionAnalysis
+
+__all__ = [
+    "STATE_COLOURS",
+    "envelope_for_plot",
+    "html_page",
+    "render_session_figures",
+    "render_session_report",
+]
+
+STATE_COLOURS = {
+    "wake": "#e4572e",
+    "NREM": "#2e86ab",
+    "REM": "#a23b72",
+    "micro-arousal": "#f2a541",
+    "artifact": "#777777",
+    "unscored": "#dddddd",
+}
+_TRACE_COLOURS = {"ne": "#1b7f3b", "blood_volume": "#c0392b", "csf_tracer": "#2c3e99", "sigma": "#8e44ad"}
+_LABELS = {
+    "ne": "NE (% dF/F)",
+    "blood_volume": "Blood volume (% dF/F)",
+    "csf_tracer": "CSF tracer (% dF/F)",
+    "sigma": "EEG sigma power",
+}
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
+    return plt
+
+
+def envelope_for_plot(
+    *, times: NDArray[np.float64], values: NDArray[np.float64], max_points: int = 4000
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Reduce a long trace to per-bin (time, min, max) for drawing.
+
+    Parameters
+    ----------
+    times, values : ndarray
+    max_points : int
+        Bins.
+
+    Returns
+    -------
+    t, low, high : ndarray
+    """
+    n = values.size
+    if n <= max_points:
+        return times, values, values
+    size = math.ceil(n / max_points)
+    usable = (n // size) * size
+    blocks = values[:usable].reshape(-1, size)
+    with np.errstate(all="ignore"), _quiet():
+        low = np.nanmin(blocks, axis=1)
+        high = np.nanmax(blocks, axis=1)
+    return times[:usable].reshape(-1, size)[:, 0], low, high
+
+
+class _quiet:
+    def __enter__(self) -> None:
+        import warnings
+
+        self._catch = warnings.catch_warnings()
+        self._catch.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *args: object) -> None:
+        self._catch.__exit__(*args)
+
+
+def _hypnogram_axis(ax: Any, analysis: SessionAnalysis, *, scale: float) -> None:
+    labelled = analysis.labelled
+    if labelled is None:
+        return
+    levels = {"wake": 3, "micro-arousal": 2.5, "REM": 1, "NREM": 2, "artifact": 0, "unscored": 0}
+    for start, stop, state in zip(labelled.starts, labelled.stops, labelled.states):
+        level = levels.get(str(state), 0)
+        ax.fill_between(
+            [start / scale, stop / scale], level - 0.4, level + 0.4, color=STATE_COLOURS.get(str(state), "#999"),
+            linewidth=0,
+        )
+    ax.set_yticks([1, 2, 2.5, 3], ["REM", "NREM", "MA", "Wake"])
+    ax.set_ylim(0.4, 3.5)
+
+
+def _time_scale(duration_s: float) -> tuple[float, str]:
+    return (3600.0, "h") if duration_s > 3 * 3600 else (60.0, "min")
+
+
+def _overview(analysis: SessionAnalysis, path: Path) -> None:
+    plt = _pyplot()
+    traces = analysis.traces
+    keys = [key for key in ("ne", "blood_volume", "csf_tracer") if f"{key}_dff" in traces]
+    has_spec = analysis.session.spectrogram is not None and analysis.session.spectrogram.times.size > 1
+    rows = 1 + int(has_spec) + len(keys)
+    heights = [0.8] + ([1.2] if has_spec else []) + [1.0] * len(keys)
+    fig, axes = plt.subplots(rows, 1, figsize=(11, 1.4 * sum(heights) + 0.8), sharex=True,
+                             gridspec_kw={"height_ratios": heights})
+    axes = np.atleast_1d(axes)
+    scale, unit = _time_scale(analysis.session.duration_s)
+    _hypnogram_axis(axes[0], analysis, scale=scale)
+    axes[0].set_title("Hypnogram, EEG spectrogram and photometry over the session", loc="left")
+    row = 1
+    if has_spec:
+        spectrogram = analysis.session.spectrogram
+        assert spectrogram is not None
+        step = max(1, spectrogram.times.size // 3000)
+        power = spectrogram.power[::step].astype(np.float64)
+        with _quiet():
+            image = 10 * np.log10(np.where(power > 0, power, np.nan))
+        low, high = np.nanpercentile(image, [2, 98]) if np.any(np.isfinite(image)) else (0, 1)
+        axes[row].pcolormesh(
+            spectrogram.times[::step] / scale, spectrogram.frequencies_hz, image.T, shading="auto",
+            cmap="magma", vmin=low, vmax=high, rasterized=True,
+        )
+        axes[row].set_ylabel("EEG (Hz)")
+        row += 1
+    for key in keys:
+        t, low, high = envelope_for_plot(times=analysis.times, values=traces[f"{key}_dff"])
+        axes[row].fill_between(t / scale, low, high, color=_TRACE_COLOURS[key], linewidth=0.3)
+        axes[row].set_ylabel(_LABELS[key].replace(" (", "\n("))
+        row += 1
+    session = analysis.session
+    for ax in axes[1:]:
+        if session.csf_infusion_start_s is not None:
+            ax.axvline(session.csf_infusion_start_s / scale, color="k", lw=0.8, ls="--")
+        if session.drug is not None:
+            ax.axvline(session.drug["time_s"] / scale, color="#555", lw=0.8, ls=":")
+    axes[-1].set_xlabel(f"time ({unit}); dashed: tracer infusion, dotted: injection")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _zoom(analysis: SessionAnalysis, path: Path) -> bool:
+    nrem = analysis.nrem_bouts
+    if nrem is None or len(nrem) == 0:
+        return False
+    plt = _pyplot()
+    longest = int(np.argmax(nrem.durations))
+    start = float(nrem.starts[longest]) - 30.0
+    stop = min(float(nrem.stops[longest]) + 30.0, start + 960.0)
+    inside = (analysis.times >= start) & (analysis.times <= stop)
+    if np.count_nonzero(inside) < 10:
+        return False
+    keys = [key for key in ("ne_dff", "blood_volume_hp", "csf_tracer_hp", "sigma_power") if key in analysis.traces]
+    fig, axes = plt.subplots(len(keys), 1, figsize=(11, 1.5 * len(keys) + 0.8), sharex=True)
+    axes = np.atleast_1d(axes)
+    t = analysis.times[inside]
+    names = {
+        "ne_dff": ("ne", "NE (% dF/F)"),
+        "blood_volume_hp": ("blood_volume", "Blood volume\n(% dF/F, high-passed)"),
+        "csf_tracer_hp": ("csf_tracer", "CSF tracer\n(% dF/F, high-passed)"),
+        "sigma_power": ("sigma", "Sigma power (V²)"),
+    }
+    for ax, key in zip(axes, keys):
+        colour_key, label = names[key]
+        ax.plot(t, analysis.traces[key][inside], color=_TRACE_COLOURS[colour_key], lw=0.9)
+        ax.set_ylabel(label)
+        scored = analysis.micro_arousals_scored
+        if scored is not None:
+            for a, b in zip(scored.starts, scored.stops):
+                if b >= start and a <= stop:
+                    ax.axvspan(a, b, color=STATE_COLOURS["micro-arousal"], alpha=0.35, lw=0)
+    detected = analysis.micro_arousals_detected
+    if detected is not None:
+        marks = detected.onsets[(detected.onsets >= start) & (detected.onsets <= stop)]
+        axes[0].plot(marks, np.full(marks.size, np.nanmax(analysis.traces["ne_dff"][inside])), "v", color="k", ms=5,
+                     label="detected micro-arousal")
+        if marks.size:
+            axes[0].legend(loc="upper right", frameon=False)
+    spindles = analysis.spindles
+    if spindles is not None and "sigma_power" in keys:
+        marks = spindles.onsets[(spindles.onsets >= start) & (spindles.onsets <= stop)]
+        axes[-1].plot(marks, np.zeros(marks.size), "|", color="k", ms=8)
+    axes[0].set_title(
+        f"Longest NREM bout ({nrem.durations[longest]:.0f} s); orange: scored micro-arousals, "
+        "ticks: spindles", loc="left"
+    )
+    axes[-1].set_xlabel("time (s)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def _spectra(analysis: SessionAnalysis, path: Path) -> bool:
+    spectra = {key: value for key, value in analysis.spectra.items() if value.n_bouts}
+    if not spectra:
+        return False
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    for key, spectrum in spectra.items():
+        ax.plot(spectrum.frequencies_hz, spectrum.normalized_psd, color=_TRACE_COLOURS[key],
+                label=f"{_LABELS[key].split(' (')[0]}: peak {spectrum.peak_frequency_hz:.4f} Hz")
+        if math.isfinite(spectrum.peak_frequency_hz):
+            ax.axvline(spectrum.peak_frequency_hz, color=_TRACE_COLOURS[key], lw=0.6, ls=":")
+    n = next(iter(spectra.values()))
+    ax.set_xlim(0, float(n.frequencies_hz[-1]))
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("PSD / 90th percentile < 0.03 Hz")
+    ax.set_title(f"Infraslow spectra in NREM ({n.n_bouts} bouts, {n.total_duration_s / 60:.0f} min)", loc="left")
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def _xcorr(analysis: SessionAnalysis, path: Path) -> bool:
+    results = {key: value for key, value in analysis.cross_correlations.items() if value.n_bouts}
+    if not results:
+        return False
+    plt = _pyplot()
+    titles = {
+        "ne_vs_blood_volume": "NE → blood volume",
+        "ne_vs_csf": "NE → CSF tracer",
+        "blood_volume_vs_csf": "blood volume → CSF tracer",
+        "ne_vs_sigma": "NE → sigma power",
+    }
+    fig, axes = plt.subplots(1, len(results), figsize=(3.2 * len(results), 3.0), squeeze=False)
+    for ax, (key, result) in zip(axes[0], results.items()):
+        if result.per_bout.shape[0] > 1:
+            sem = result.per_bout.std(axis=0, ddof=1) / np.sqrt(result.per_bout.shape[0])
+            ax.fill_between(result.lags_s, result.mean - sem, result.mean + sem, color="#bbb", lw=0)
+        ax.plot(result.lags_s, result.mean, color="k", lw=1)
+        ax.axvline(0, color="#999", lw=0.5)
+        ax.axhline(0, color="#999", lw=0.5)
+        ax.plot([result.lag_s], [result.value], "o", color="#c0392b")
+        ax.set_title(f"{titles.get(key, key)}\nlag {result.lag_s:+.1f} s, r = {result.value:.2f} (n={result.n_bouts})",
+                     fontsize=8.5)
+        ax.set_xlabel("lag (s); > 0: second follows")
+    axes[0][0].set_ylabel("correlation (z-scored, unbiased)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def _phase(analysis: SessionAnalysis, path: Path) -> bool:
+    lock = analysis.phase_locking
+    if lock is None or lock.n_bouts == 0:
+        return False
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    degrees = np.degrees(lock.phase_bins_rad)
+    ax.bar(degrees, lock.amplitude_by_phase, width=degrees[1] - degrees[0], color=_TRACE_COLOURS["sigma"], alpha=0.7)
+    ax.axhline(1.0, color="#999", lw=0.6)
+    twin = ax.twinx()
+    grid = np.linspace(-180, 180, 200)
+    twin.plot(grid, np.cos(np.radians(grid)), color=_TRACE_COLOURS["ne"], lw=1)
+    twin.set_ylabel("NE phase (cos)", color=_TRACE_COLOURS["ne"])
+    ax.set_xlabel("NE infraslow phase (deg; 0 = NE peak)")
+    ax.set_ylabel("sigma power / bout mean")
+    ax.set_title(f"Sigma power by NE phase: MVL {lock.mean_vector_length:.3f}, p = {lock.p_value:.3g}", loc="left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def _triggered(analysis: SessionAnalysis, key: str, title: str, path: Path) -> bool:
+    averages = analysis.triggered_averages.get(key, {})
+    averages = {name: value for name, value in averages.items() if value.n_events}
+    if not averages:
+        return False
+    plt = _pyplot()
+    spectro = analysis.triggered_spectrograms.get(key)
+    with_spectrogram = spectro is not None and spectro.n_events > 0
+    columns = len(averages) + int(with_spectrogram)
+    fig, axes = plt.subplots(1, columns, figsize=(3.0 * columns, 2.9), squeeze=False)
+    labels = {
+        "ne_dff": ("ne", "NE (% dF/F)"),
+        "blood_volume_dff": ("blood_volume", "blood volume (% dF/F)"),
+        "blood_volume_hp": ("blood_volume", "blood volume (% dF/F, hp)"),
+        "csf_tracer_dff": ("csf_tracer", "CSF tracer (% dF/F)"),
+        "csf_tracer_hp": ("csf_tracer", "CSF tracer (% dF/F, hp)"),
+        "sigma_power": ("sigma", "sigma power (V²)"),
+    }
+    for ax, (name, average) in zip(axes[0], averages.items()):
+        colour, label = labels.get(name, ("ne", name))
+        ax.fill_between(average.lags_s, average.mean - average.sem, average.mean + average.sem,
+                        color=_TRACE_COLOURS[colour], alpha=0.25, lw=0)
+        ax.plot(average.lags_s, average.mean, color=_TRACE_COLOURS[colour], lw=1)
+        ax.axvline(0, color="k", lw=0.6)
+        ax.set_title(f"{label}\n(n = {average.n_events})", fontsize=8.5)
+        ax.set_xlabel("time from onset (s)")
+    if with_spectrogram:
+        ax = axes[0][-1]
+        assert spectro is not None
+        # display only: average 1-Hz bands (single 5-s windows are chi-square noisy)
+        edges = np.arange(0.0, float(spectro.frequencies_hz[-1]) + 1.0, 1.0)
+        which = np.digitize(spectro.frequencies_hz, edges) - 1
+        present = [b for b in range(edges.size - 1) if np.any(which == b)]
+        banded = np.column_stack([spectro.relative_power_percent[:, which == b].mean(axis=1) for b in present])
+        centres = [edges[b] + 0.5 for b in present]
+        mesh = ax.pcolormesh(spectro.lags_s, centres, banded.T, shading="auto", cmap="RdBu_r", vmin=50, vmax=150)
+        fig.colorbar(mesh, ax=ax, label="% of baseline")
+        ax.set_ylabel("EEG (Hz)")
+        ax.set_xlabel("time from onset (s)")
+        ax.set_title(f"EEG spectrogram (n = {spectro.n_events})", fontsize=8.5)
+    fig.suptitle(title, x=0.01, ha="left", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def _kinetics(analysis: SessionAnalysis, path: Path) -> bool:
+    k = analysis.kinetics
+    if k is None or "csf_tracer_dff" not in analysis.traces:
+        return False
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    scale, unit = _time_scale(analysis.session.duration_s)
+    t, low, high = envelope_for_plot(times=analysis.times, values=analysis.traces["csf_tracer_dff"])
+    ax.fill_between(t / scale, low, high, color=_TRACE_COLOURS["csf_tracer"], lw=0.3, alpha=0.7)
+    infusion = analysis.session.csf_infusion_start_s
+    if infusion is not None:
+        ax.axvline(infusion / scale, color="k", ls="--", lw=0.8, label="infusion start")
+    for value, label, style in ((k.t10_s, "10 %", ":"), (k.t90_s, "90 %", "-.")):
+        if math.isfinite(value):
+            ax.axvline(value / scale, color="#444", ls=style, lw=0.8, label=f"{label} of peak")
+    if math.isfinite(k.peak_time_s):
+        ax.plot([k.peak_time_s / scale], [k.peak_percent], "o", color="#c0392b", label="peak")
+    ax.set_xlabel(f"time ({unit})")
+    ax.set_ylabel("CSF tracer (% dF/F)")
+    ax.set_title(
+        f"Tracer influx: 10-90 % rise {k.rise_time_s:.0f} s, slope {k.influx_slope_percent_per_min:.2f} %/min; "
+        f"efflux half-time {k.efflux_half_time_s:.0f} s", loc="left", fontsize=9,
+    )
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def render_session_figures(*, analysis: SessionAnalysis, folder: Path) -> list[Path]:
+    """Draw every figure that has data into ``folder``; return their paths in report order.
+
+    Parameters
+    ----------
+    analysis : SessionAnalysis
+    folder : Path
+
+    Returns
+    -------
+    list of Path
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    makers = [
+        ("overview.png", lambda p: _overview(analysis, p) or True),
+        ("nrem_bout.png", lambda p: _zoom(analysis, p)),
+        ("infraslow_spectra.png", lambda p: _spectra(analysis, p)),
+        ("cross_correlations.png", lambda p: _xcorr(analysis, p)),
+        ("sigma_phase_locking.png", lambda p: _phase(analysis, p)),
+        ("micro_arousal_triggered.png",
+         lambda p: _triggered(analysis, "micro_arousal", "Around isolated micro-arousal onsets", p)),
+        ("lc_stimulation_triggered.png",
+         lambda p: _triggered(analysis, "lc_stimulation", "Around LC optogenetic train onsets", p)),
+        ("vasomotion_stimulation_triggered.png",
+         lambda p: _triggered(analysis, "vasomotion_stimulation", "Around vasomotion-stimulation light pulses", p)),
+        ("tracer_kinetics.png", lambda p: _kinetics(analysis, p)),
+    ]
+    for name, make in makers:
+        path = folder / name
+        if make(path):
+            written.append(path)
+    return written
+
+
+_CAPTIONS = {
+    "overview.png": "The whole session: scored states (micro-arousal rule applied), EEG spectrogram, and the "
+    "photometry channels as dF/F (min/max envelope per pixel).",
+    "nrem_bout.png": "The longest NREM bout at full resolution: the infraslow NE oscillation with blood volume "
+    "and CSF tracer (high-passed at the spectrum cut-off) and EEG sigma power.",
+    "infraslow_spectra.png": "Bout-duration-weighted Welch spectra over NREM bouts (published recipe), normalised "
+    "to the 90th percentile below 0.03 Hz.",
+    "cross_correlations.png": "Bout-averaged unbiased cross-correlations of z-scored detrended signals "
+    "(mean ± s.e.m. over bouts). A positive lag means the second signal follows the first.",
+    "sigma_phase_locking.png": "EEG sigma power (normalised per bout) by the Hilbert phase of the infraslow NE "
+    "oscillation; mean vector length tested against circular-shift surrogates.",
+    "micro_arousal_triggered.png": "Averages around isolated micro-arousals (0-10 s long, none other within ±40 s).",
+    "lc_stimulation_triggered.png": "Averages around LC optogenetic stimulation trains; spectrogram in % of the "
+    "pre-onset baseline.",
+    "vasomotion_stimulation_triggered.png": "Averages around the light pulses of vasomotion stimulation.",
+    "tracer_kinetics.png": "CSF tracer dF/F against the median of the 5 min before the infusion, with the 10 % "
+    "and 90 % crossings of the peak.",
+}
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "–"
+        return f"{value:.{digits}g}"
+    return html.escape(str(value))
+
+
+def _get(document: dict[str, Any], dotted: str) -> Any:
+    value: Any = document
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _summary_text(document: dict[str, Any]) -> str:
+    m = document["metrics"]
+    parts = []
+    states = m.get("states", {})
+    if states:
+        parts.append(
+            f"The mouse slept {_fmt(states['sleep']['total_s'] / 60, 3)} min "
+            f"({_fmt(100 * (states['sleep']['fraction'] or 0), 3)} % of the scored time): "
+            f"NREM {_fmt(states['NREM']['total_s'] / 60, 3)} min, REM {_fmt(states['REM']['total_s'] / 60, 3)} min, "
+            f"{states['micro-arousal']['n_bouts']} micro-arousals."
+        )
+    osc = _get(m, "ne.oscillation") or {}
+    if osc.get("peak_frequency_hz") is not None:
+        parts.append(
+            f"During NREM ({osc['n_bouts']} bouts, {_fmt(osc['total_bout_s'] / 60, 3)} min) NE oscillated at "
+            f"{_fmt(osc['peak_frequency_hz'], 3)} Hz (one cycle every {_fmt(osc['peak_period_s'], 3)} s), "
+            f"{_fmt(osc['peak_rate_per_min'], 3)} peaks per minute, amplitude "
+            f"{_fmt(osc['amplitude_percent_median'], 3)} % dF/F (90th-10th percentile)."
+        )
+    else:
+        parts.append("No NREM bout was long enough to measure the infraslow NE oscillation.")
+    bv = _get(m, "coupling.ne_vs_blood_volume")
+    if bv and bv.get("lag_s") is not None:
+        parts.append(
+            f"Blood volume was anti-correlated with NE (r = {_fmt(bv['value'], 2)}) and followed it by "
+            f"{_fmt(bv['lag_s'], 2)} s."
+            if (bv["value"] or 0) < 0
+            else f"NE and blood volume correlated at r = {_fmt(bv['value'], 2)}, lag {_fmt(bv['lag_s'], 2)} s."
+        )
+    lock = _get(m, "eeg.sigma_phase_locking")
+    if lock and lock.get("mean_vector_length") is not None:
+        parts.append(
+            f"Sigma power was {'phase-locked' if (lock['p_value'] or 1) < 0.05 else 'not significantly locked'} to "
+            f"the NE oscillation (MVL {_fmt(lock['mean_vector_length'], 2)}, p = {_fmt(lock['p_value'], 2)}, "
+            f"preferred phase {_fmt(lock['preferred_phase_deg'], 3)}°)."
+        )
+    det = _get(m, "micro_arousals.detection_vs_scored")
+    if det and det.get("f1") is not None:
+        parts.append(
+            f"Micro-arousals detected from EMG/EEG agreed with the scored ones at F1 = {_fmt(det['f1'], 3)} "
+            f"(precision {_fmt(det['precision'], 3)}, recall {_fmt(det['recall'], 3)})."
+        )
+    csf = m.get("csf_tracer", {})
+    if csf.get("rise_time_s") is not None:
+        parts.append(
+            f"The CSF tracer rose from 10 % to 90 % of its peak ({_fmt(csf['peak_percent'], 3)} % dF/F) in "
+            f"{_fmt(csf['rise_time_s'], 3)} s ({_fmt(csf['influx_slope_percent_per_min'], 3)} % dF/F per min)."
+        )
+    return " ".join(parts)
+
+
+_KEY_METRICS = [
+    ("NE oscillation peak frequency (Hz)", "ne.oscillation.peak_frequency_hz"),
+    ("NE peaks per min of NREM", "ne.oscillation.peak_rate_per_min"),
+    ("NE amplitude, 90th-10th pct (% dF/F)", "ne.oscillation.amplitude_percent_median"),
+    ("NE control fit R²", "ne.preprocessing.r_squared"),
+    ("Blood-volume peak frequency (Hz)", "blood_volume.oscillation.peak_frequency_hz"),
+    ("NE → blood volume lag (s)", "coupling.ne_vs_blood_volume.lag_s"),
+    ("NE → blood volume r", "coupling.ne_vs_blood_volume.value"),
+    ("NE → CSF lag (s)", "coupling.ne_vs_csf.lag_s"),
+    ("NE → CSF r", "coupling.ne_vs_csf.value"),
+    ("Blood volume → CSF lag (s)", "coupling.blood_volume_vs_csf.lag_s"),
+    ("NE → sigma lag (s)", "coupling.ne_vs_sigma.lag_s"),
+    ("Sigma infraslow peak (Hz)", "eeg.sigma_infraslow.peak_frequency_hz"),
+    ("Sigma-NE phase locking MVL", "eeg.sigma_phase_locking.mean_vector_length"),
+    ("Sigma-NE phase locking p", "eeg.sigma_phase_locking.p_value"),
+    ("Spindles per min NREM", "eeg.spindles.density_per_min_nrem"),
+    ("Micro-arousals scored / detected", None),
+    ("Micro-arousal detection F1", "micro_arousals.detection_vs_scored.f1"),
+    ("NE rise at micro-arousal (% dF/F)", "micro_arousals.triggered.ne.peak_change"),
+    ("LC stimulation: NE response (% dF/F)", "lc_stimulation.ne.peak_change"),
+    ("LC stimulation: blood volume response (% dF/F)", "lc_stimulation.blood_volume.peak_change"),
+    ("Vasomotion: blood volume peak frequency (Hz)", "vasomotion_stimulation.blood_volume_peak_frequency_hz"),
+    ("CSF tracer 10-90 % rise time (s)", "csf_tracer.rise_time_s"),
+    ("CSF tracer influx slope (% dF/F per min)", "csf_tracer.influx_slope_percent_per_min"),
+    ("CSF tracer efflux half-time (s)", "csf_tracer.efflux_half_time_s"),
+    ("NREM total (min)", "states.NREM.total_s"),
+    ("REM total (min)", "states.REM.total_s"),
+    ("Sleep total (min)", "states.sleep.total_s"),
+]
+
+
+def html_page(*, title: str, body: str) -> str:
+    """A complete, self-contained HTML page with the report style.
+
+    Parameters
+    ----------
+    title : str
+    body : str
+        HTML of the body.
+
+    Returns
+    -------
+    str
+    """
+    style = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1150px;margin:2em auto;color:#222;
+line-height:1.45;padding:0 1em}
+h1{font-size:1.5em;margin-bottom:.2em} h2{font-size:1.15em;margin-top:1.8em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:.9em} td,th{padding:.25em .8em;border-bottom:1px solid #eee;text-align:left}
+td.num{text-align:right;font-variant-numeric:tabular-nums} .meta{color:#666;font-size:.9em}
+.note{background:#fff7e0;border-left:3px solid #f2a541;padding:.3em .8em;margin:.3em 0}
+figure{margin:1.2em 0} figure img{max-width:100%;border:1px solid #eee} figcaption{color:#555;font-size:.88em}
+pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:.8em} .summary{font-size:1.02em;background:#f3f8fb;
+padding:.8em 1em;border-radius:4px}
+"""
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{style}</style></head><body>\n{body}\n</body></html>\n"
+    )
+
+
+def _image(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f"<img alt='{html.escape(path.stem)}' src='data:image/png;base64,{data}'>"
+
+
+def render_session_report(
+    *, analysis: SessionAnalysis, document: dict[str, Any], figures: list[Path], path: Path
+) -> Path:
+    """Write the self-contained report.html of one session.
+
+    Parameters
+    ----------
+    analysis : SessionAnalysis
+    document : dict
+        The metrics.json content.
+    figures : list of Path
+        PNGs to embed, in order.
+    path : Path
+        The HTML file to write.
+
+    Returns
+    -------
+    Path
+    """
+    info = document["input"]
+    m = document["metrics"]
+    rows = []
+    for label, key in _KEY_METRICS:
+        if key is None:
+            ma = m.get("micro_arousals", {})
+            value = f"{ma.get('scored_n', '–')} / {ma.get('detected_n', '–')}"
+        else:
+            raw = _get(m, key)
+            if raw is not None and key.startswith("states.") and key.endswith("total_s"):
+                raw = raw / 60.0
+            value = _fmt(raw, 4)
+        rows.append(f"<tr><td>{html.escape(label)}</td><td class='num'>{value}</td></tr>")
+    states = m.get("states", {})
+    state_rows = "".join(
+        f"<tr><td>{html.escape(state)}</td><td class='num'>{_fmt(values['total_s'] / 60, 4)}</td>"
+        f"<td class='num'>{values['n_bouts']}</td><td class='num'>{_fmt(values['mean_bout_s'], 3)}</td>"
+        f"<td class='num'>{_fmt(100 * values['fraction'] if values['fraction'] is not None else None, 3)}</td></tr>"
+        for state, values in states.items()
+    )
+    band_rows = ""
+    by_state = _get(m, "eeg.band_power_by_state_V2") or {}
+    if by_state:
+        bands = list(next(iter(by_state.values())).keys())
+        band_rows = "<tr><th>state</th>" + "".join(f"<th>{html.escape(b)} (µV²)</th>" for b in bands) + "</tr>"
+        for state, values in by_state.items():
+            band_rows += f"<tr><td>{html.escape(state)}</td>" + "".join(
+                f"<td class='num'>{_fmt(values[b] * 1e12 if values[b] is not None else None, 3)}</td>" for b in bands
+            ) + "</tr>"
+    notes = "".join(f"<div class='note'>{html.escape(note)}</div>" for note in document["notes"])
+    figure_html = "".join(
+        f"<figure>{_image(figure)}<figcaption>{html.escape(_CAPTIONS.get(figure.name, ''))}</figcaption></figure>"
+        for figure in figures
+    )
+    title = f"Session {info.get('session_id') or info.get('identifier')}"
+    body = f"""
+<h1>{html.escape(title)}</h1>
+<div class='meta'>subject {_fmt(info.get('subject_id'))} · condition {_fmt(info.get('condition'))}
+{'(control)' if info.get('is_control') else ''} · start {_fmt(info.get('session_start_time'))} ·
+{_fmt(info.get('duration_s', 0) / 3600, 3)} h · file {html.escape(str(info.get('path')))} ·
+ndx-glymphatic {html.escape(document['package']['version'])}</div>
+<h2>Summary</h2><p class='summary'>{html.escape(_summary_text(document))}</p>
+{('<h2>Notes</h2>' + notes) if notes else ''}
+<h2>Key measures</h2><table>{''.join(rows)}</table>
+<h2>Sleep states</h2><table><tr><th>state</th><th>total (min)</th><th>bouts</th><th>mean bout (s)</th>
+<th>% of scored</th></tr>{state_rows}</table>
+{('<h2>EEG band power by state</h2><table>' + band_rows + '</table>') if band_rows else ''}
+<h2>Figures</h2>{figure_html}
+<h2>Parameters</h2><details><summary>All parameters used (published defaults unless overridden)</summary>
+<pre>{html.escape(json.dumps(document['parameters'], indent=2))}</pre></details>
+<p class='meta'>Every number above is in metrics.json beside this report (schema: metrics_schema.json).</p>
+"""
+    path.write_text(html_page(title=title, body=body), encoding="utf-8")
+    return path

@@ -1,0 +1,423 @@
+"""Read an ndx-glymphatic NWB file lazily and reduce its streams to what the analysis needs.
+
+Nothing here loads a whole high-rate series: photometry is smoothed and decimated chunk by chunk
+straight from the HDF5 datasets (~1 kHz -> ~10 Hz), EEG and EMG are read once in chunks into a
+spectrogram and smoothed power envelopes. Channels are found by table semantics
+(:mod:`ndx_glymphatic.access`: measured quantity + channel role), never by series name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from pynwb import NWBFile, TimeSeries
+
+from ndx_glymphatic.analysis import preprocessing as pre
+from ndx_glymphatic.analysis.bouts import Hypnogram
+from ndx_glymphatic.analysis.eeg import EnvelopeSpec, Spectrogram, stream_features
+from ndx_glymphatic.analysis.params import AnalysisParams
+
+__all__ = [
+    "ColumnView",
+    "Epochs",
+    "PhotometryTrace",
+    "SessionData",
+    "read_session",
+    "series_timing",
+]
+
+
+class ColumnView:
+    """One column of a 2-D (time x channels) dataset, sliceable along time like a 1-D array.
+
+    Parameters
+    ----------
+    data : array-like
+        A 1-D or 2-D dataset (h5py or numpy).
+    column : int
+        Column to expose (ignored for 1-D data).
+    """
+
+    def __init__(self, *, data: Any, column: int = 0) -> None:
+        self._data = data
+        self._column = column
+        self._two_d = len(getattr(data, "shape", (len(data),))) == 2
+
+    def __len__(self) -> int:
+        return int(self._data.shape[0]) if hasattr(self._data, "shape") else len(self._data)
+
+    def __getitem__(self, key: slice) -> NDArray[Any]:
+        if self._two_d:
+            return np.asarray(self._data[key, self._column])
+        return np.asarray(self._data[key])
+
+
+@dataclass(frozen=True)
+class PhotometryTrace:
+    """One photometry channel after smoothing and decimation, on its own grid.
+
+    Attributes
+    ----------
+    name : str
+        Series name in the file (for messages only).
+    measured_quantity, channel_role : str
+        From the channels table.
+    decimated : DecimatedSeries
+        Smoothed, decimated samples (series units x conversion).
+    raw : ColumnView
+        Lazy view of the raw samples (for the full-rate control fit).
+    raw_rate_hz : float
+    raw_starting_time : float
+    """
+
+    name: str
+    measured_quantity: str
+    channel_role: str
+    decimated: pre.DecimatedSeries
+    raw: ColumnView
+    raw_rate_hz: float
+    raw_starting_time: float
+
+
+@dataclass(frozen=True)
+class Epochs:
+    """Stimulation epochs (LC trains or vasomotion stimulation).
+
+    Attributes
+    ----------
+    starts, stops : ndarray
+        Epoch bounds (seconds).
+    pulse_onsets : ndarray
+        Onsets of the individual light pulses derived from the table (``start + k * period`` for
+        ``k < number_pulses_per_pulse_train``), or the epoch starts when the table has no period.
+    modulation_frequency_hz : float or None
+        Vasomotion modulation frequency when recorded.
+    """
+
+    starts: NDArray[np.float64]
+    stops: NDArray[np.float64]
+    pulse_onsets: NDArray[np.float64]
+    modulation_frequency_hz: float | None = None
+
+
+@dataclass
+class SessionData:
+    """Everything the analysis uses from one file, reduced.
+
+    Attributes
+    ----------
+    path : str
+    identifier, session_id, subject_id : str or None
+    condition : str or None
+    is_control : bool or None
+    session_start_time : str
+    duration_s : float
+        Longest stream duration.
+    ne_signal, ne_control, blood_volume, csf_tracer : PhotometryTrace or None
+    hypnogram : Hypnogram or None
+    csf_infusion_start_s, blood_infusion_start_s : float or None
+        First infusion of a tracer labelling the CSF / blood plasma.
+    drug : dict or None
+        First drug administration (name, dose, unit, route, time).
+    lc_stimulation, vasomotion_stimulation : Epochs or None
+    spectrogram : Spectrogram or None
+    eeg_envelopes : dict of DecimatedSeries
+        ``"spindle"`` (spindle band, 0.25 s) and ``"delta"`` (micro-arousal confirmation).
+    emg_envelope : DecimatedSeries or None
+    notes : list of str
+    """
+
+    path: str
+    identifier: str | None = None
+    session_id: str | None = None
+    subject_id: str | None = None
+    condition: str | None = None
+    is_control: bool | None = None
+    session_start_time: str = ""
+    duration_s: float = 0.0
+    ne_signal: PhotometryTrace | None = None
+    ne_control: PhotometryTrace | None = None
+    blood_volume: PhotometryTrace | None = None
+    csf_tracer: PhotometryTrace | None = None
+    hypnogram: Hypnogram | None = None
+    csf_infusion_start_s: float | None = None
+    blood_infusion_start_s: float | None = None
+    drug: dict[str, Any] | None = None
+    lc_stimulation: Epochs | None = None
+    vasomotion_stimulation: Epochs | None = None
+    spectrogram: Spectrogram | None = None
+    eeg_envelopes: dict[str, pre.DecimatedSeries] = field(default_factory=dict)
+    emg_envelope: pre.DecimatedSeries | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def series_timing(*, series: TimeSeries) -> tuple[float, float]:
+    """Rate and starting time of a regularly sampled series (from ``timestamps`` if it has no rate).
+
+    Parameters
+    ----------
+    series : TimeSeries
+
+    Returns
+    -------
+    rate_hz, starting_time : float
+    """
+    if series.rate is not None:
+        return float(series.rate), float(series.starting_time or 0.0)
+    timestamps = series.timestamps
+    n = len(timestamps)
+    if n < 2:
+        raise ValueError(f"series {series.name!r} has fewer than 2 timestamps")
+    first, last = float(timestamps[0]), float(timestamps[n - 1])
+    return (n - 1) / (last - first), first
+
+
+def _photometry(
+    *,
+    channel: Any,
+    params: AnalysisParams,
+    progress: Callable[[int], None] | None,
+) -> PhotometryTrace:
+    series = channel.series
+    rate, start = series_timing(series=series)
+    factor, window = pre.decimation_for_rate(
+        rate_hz=rate,
+        decimation_factor=params.preprocessing.decimation_factor,
+        smoothing_window_samples=params.preprocessing.smoothing_window_samples,
+        reference_rate_hz=params.preprocessing.reference_rate_hz,
+    )
+    raw = ColumnView(data=series.data, column=channel.column)
+    scale = float(series.conversion or 1.0)
+    decimated = pre.smooth_and_decimate(
+        data=raw,
+        rate_hz=rate,
+        starting_time=start,
+        decimation_factor=factor,
+        smoothing_window_samples=window,
+        chunk_samples=params.preprocessing.chunk_samples,
+        scale=scale,
+        progress=progress,
+    )
+    offset = float(getattr(series, "offset", 0.0) or 0.0)
+    if offset:
+        decimated = pre.DecimatedSeries(decimated.values + offset, decimated.rate_hz, decimated.starting_time)
+    return PhotometryTrace(
+        name=series.name,
+        measured_quantity=channel.measured_quantity,
+        channel_role=channel.channel_role,
+        decimated=decimated,
+        raw=raw,
+        raw_rate_hz=rate,
+        raw_starting_time=start,
+    )
+
+
+def _column(table: Any, name: str) -> list[Any]:
+    return list(table[name][:]) if name in table.colnames else []
+
+
+def _epochs(*, table: Any) -> Epochs:
+    starts = np.asarray(table["start_time"][:], dtype=np.float64)
+    stops = np.asarray(table["stop_time"][:], dtype=np.float64)
+    if "stimulation_on" in table.colnames:
+        on = np.asarray(table["stimulation_on"][:], dtype=bool)
+    else:
+        on = np.ones(starts.size, dtype=bool)
+    periods = _column(table, "period_in_ms")
+    counts = _column(table, "number_pulses_per_pulse_train")
+    pulses: list[float] = []
+    for i in np.flatnonzero(on):
+        if periods and counts and float(periods[i]) > 0 and int(counts[i]) > 0:
+            pulses.extend(starts[i] + np.arange(int(counts[i])) * float(periods[i]) / 1000.0)
+        else:
+            pulses.append(float(starts[i]))
+    frequency = None
+    frequencies = _column(table, "modulation_frequency_in_Hz")
+    if frequencies:
+        frequency = float(frequencies[0])
+    return Epochs(
+        starts=starts[on], stops=stops[on], pulse_onsets=np.asarray(pulses), modulation_frequency_hz=frequency
+    )
+
+
+def _first_infusion(*, nwbfile: NWBFile, compartment: str) -> float | None:
+    table = (nwbfile.intervals or {}).get("tracer_infusions")
+    if table is None or len(table) == 0:
+        return None
+    starts = table["start_time"][:]
+    tracers = table["tracer"][:] if "tracer" in table.colnames else [None] * len(starts)
+    found = [
+        float(start)
+        for start, tracer in zip(starts, tracers)
+        if getattr(tracer, "labeled_compartment", None) == compartment
+    ]
+    return min(found) if found else None
+
+
+def _drug(*, nwbfile: NWBFile) -> dict[str, Any] | None:
+    table = (nwbfile.intervals or {}).get("drug_administrations")
+    if table is None or len(table) == 0:
+        return None
+    frame = {name: table[name][:] for name in table.colnames}
+    first = int(np.argmin(frame["start_time"]))
+    return {
+        "time_s": float(frame["start_time"][first]),
+        **{
+            key: (value[first].item() if hasattr(value[first], "item") else value[first])
+            for key, value in frame.items()
+            if key in ("drug", "dose", "dose_unit", "route", "vehicle")
+        },
+    }
+
+
+def read_session(
+    *,
+    nwbfile: NWBFile,
+    path: str,
+    params: AnalysisParams,
+    progress: Callable[[int], None] | None = None,
+) -> SessionData:
+    """Reduce an opened NWB file to :class:`SessionData` (streams decimated chunk by chunk).
+
+    Parameters
+    ----------
+    nwbfile : NWBFile
+        Opened read-only (lazy datasets).
+    path : str
+        Its path (for messages).
+    params : AnalysisParams
+        Rates, windows and bands of the reductions.
+    progress : callable, optional
+        Called with raw samples consumed (all streams together).
+
+    Returns
+    -------
+    SessionData
+    """
+    from ndx_glymphatic.access import (
+        find_photometry_channel,
+        get_electrical_series,
+        get_experimental_condition,
+        get_hypnogram,
+        photometry_channels,
+    )
+
+    session = SessionData(path=path)
+    session.identifier = nwbfile.identifier
+    session.session_id = nwbfile.session_id
+    session.subject_id = nwbfile.subject.subject_id if nwbfile.subject is not None else None
+    session.session_start_time = nwbfile.session_start_time.isoformat()
+    condition = get_experimental_condition(nwbfile=nwbfile)
+    if condition is not None:
+        session.condition = str(condition.condition)
+        session.is_control = bool(condition.is_control)
+
+    channels = photometry_channels(nwbfile=nwbfile)
+    ne = find_photometry_channel(nwbfile=nwbfile, measured_quantity="norepinephrine")
+    if ne is not None and ne.series is not None:
+        session.ne_signal = _photometry(channel=ne, params=params, progress=progress)
+        if 0 <= ne.control_channel < len(channels) and channels[ne.control_channel].series is not None:
+            session.ne_control = _photometry(
+                channel=channels[ne.control_channel], params=params, progress=progress
+            )
+    for attribute, quantity in (("blood_volume", "cerebral blood volume"), ("csf_tracer", "CSF tracer")):
+        channel = find_photometry_channel(nwbfile=nwbfile, measured_quantity=quantity)
+        if channel is not None and channel.series is not None:
+            setattr(session, attribute, _photometry(channel=channel, params=params, progress=progress))
+
+    hypnogram = get_hypnogram(nwbfile=nwbfile)
+    if hypnogram is not None and len(hypnogram) > 0:
+        session.hypnogram = Hypnogram.from_rows(
+            starts=hypnogram["start_time"][:],
+            stops=hypnogram["stop_time"][:],
+            states=[str(state) for state in hypnogram["sleep_state"][:]],
+        )
+    session.csf_infusion_start_s = _first_infusion(nwbfile=nwbfile, compartment="CSF")
+    session.blood_infusion_start_s = _first_infusion(nwbfile=nwbfile, compartment="blood plasma")
+    session.drug = _drug(nwbfile=nwbfile)
+    intervals = nwbfile.intervals or {}
+    if "lc_optogenetic_stimulation" in intervals and len(intervals["lc_optogenetic_stimulation"]):
+        session.lc_stimulation = _epochs(table=intervals["lc_optogenetic_stimulation"])
+    if "vasomotion_stimulation" in intervals and len(intervals["vasomotion_stimulation"]):
+        session.vasomotion_stimulation = _epochs(table=intervals["vasomotion_stimulation"])
+
+    eeg_params = params.eeg
+    eeg = get_electrical_series(nwbfile=nwbfile, name="EEG")
+    if eeg is not None:
+        rate, start = series_timing(series=eeg)
+        spectrogram, envelopes = stream_features(
+            data=ColumnView(data=eeg.data, column=0),
+            rate_hz=rate,
+            starting_time=start,
+            scale=float(eeg.conversion or 1.0),
+            spectrogram_window_s=eeg_params.spectrogram_window_s,
+            spectrogram_step_s=eeg_params.spectrogram_step_s,
+            spectrogram_fmax_hz=eeg_params.spectrogram_fmax_hz,
+            envelopes={
+                "spindle": EnvelopeSpec(
+                    band_hz=eeg_params.spindle_band_hz,
+                    order=eeg_params.spindle_filter_order,
+                    smoothing_s=eeg_params.spindle_smoothing_s,
+                ),
+                "delta": EnvelopeSpec(
+                    band_hz=params.arousal.eeg_band_hz, order=3, smoothing_s=params.arousal.eeg_smoothing_s
+                ),
+            },
+            envelope_rate_hz=eeg_params.envelope_rate_hz,
+            chunk_s=eeg_params.chunk_s,
+            progress=progress,
+        )
+        session.spectrogram = spectrogram
+        session.eeg_envelopes = envelopes
+    emg = get_electrical_series(nwbfile=nwbfile, name="EMG")
+    if emg is not None:
+        rate, start = series_timing(series=emg)
+        _, envelopes = stream_features(
+            data=ColumnView(data=emg.data, column=0),
+            rate_hz=rate,
+            starting_time=start,
+            scale=float(emg.conversion or 1.0),
+            spectrogram_window_s=None,
+            envelopes={
+                "emg": EnvelopeSpec(
+                    band_hz=(params.arousal.emg_highpass_hz, None),
+                    order=3,
+                    smoothing_s=params.arousal.emg_smoothing_s,
+                )
+            },
+            envelope_rate_hz=eeg_params.envelope_rate_hz,
+            chunk_s=eeg_params.chunk_s,
+            progress=progress,
+        )
+        session.emg_envelope = envelopes["emg"]
+
+    durations = [
+        trace.decimated.values.size / trace.decimated.rate_hz
+        for trace in (session.ne_signal, session.blood_volume, session.csf_tracer)
+        if trace is not None
+    ]
+    session.duration_s = max(durations, default=0.0)
+    return session
+
+
+def raw_sample_count(*, nwbfile: NWBFile) -> int:
+    """Raw samples the reduction will read (for a progress bar)."""
+    from ndx_glymphatic.access import get_electrical_series, photometry_channels
+
+    total = 0
+    for channel in photometry_channels(nwbfile=nwbfile):
+        if channel.series is not None and channel.measured_quantity in (
+            "norepinephrine",
+            "cerebral blood volume",
+            "CSF tracer",
+        ):
+            total += int(channel.series.data.shape[0])
+    for name in ("EEG", "EMG"):
+        series = get_electrical_series(nwbfile=nwbfile, name=name)
+        if series is not None:
+            total += int(series.data.shape[0])
+    return total
