@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from ndx_glymphatic.converters._contract import EventChannel, RigReader, StreamInfo
-from ndx_glymphatic.converters.doric import EdgeDetector, infer_sample_timing, pair_offsets
+from ndx_glymphatic.converters._timing import EdgeDetector, infer_sample_timing, pair_offsets
 from ndx_glymphatic.errors import InputFileError
 
 __all__ = [
