@@ -253,6 +253,37 @@ def test_sigma_power_is_locked_to_ne_phase_with_known_offset(short_session):
     )
 
 
+def test_eeg_and_emg_follow_sleep_state(short_session):
+    fs = short_session.parameters.ephys_rate_hz
+    n = short_session.n_ephys_samples
+    eeg = ephys_samples(session=short_session, series="EEG", start=0, stop=n)[:, 0]
+    emg = ephys_samples(session=short_session, series="EMG", start=0, stop=n)[:, 0]
+    latents = short_session.latents
+    state = latents.sleep_state[
+        np.minimum((np.arange(n) * latents.rate_hz / fs).astype(int), len(latents.sleep_state) - 1)
+    ]
+
+    def band_power(low, high, code):
+        sos = signal.butter(4, [low, high], btype="bandpass", fs=fs, output="sos")
+        return np.mean(signal.sosfiltfilt(sos, eeg)[state == code] ** 2)
+
+    wake = STATE_CODES["wake"]
+    assert band_power(1.0, 4.0, NREM) > 4 * band_power(1.0, 4.0, wake)
+    assert band_power(5.0, 9.0, REM) > 4 * band_power(5.0, 9.0, NREM)
+    emg_rms = {code: np.sqrt(np.mean(emg[state == code] ** 2)) for code in (wake, NREM, REM)}
+    assert emg_rms[wake] > 2 * emg_rms[NREM] > 2 * emg_rms[REM]
+    assert len(short_session.twitches) > 0 and len(short_session.spindles) > 0
+
+
+def test_vasomotion_epoch_imposes_its_frequency_on_blood_volume(six_hours):
+    (epoch,) = six_hours.ground_truth.vasomotion_stimulation
+    fs = six_hours.latents.rate_hz
+    x = signal.detrend(six_hours.latents.blood_volume_percent[round(epoch.start_s * fs) : round(epoch.stop_s * fs)])
+    freqs, power = signal.periodogram(x, fs, window="hann", nfft=2**15)
+    infraslow = (freqs > 0.01) & (freqs < 0.1)
+    assert freqs[infraslow][np.argmax(power[infraslow])] == pytest.approx(epoch.pulse_frequency_hz, abs=0.002)
+
+
 def test_lc_trains_in_nrem_evoke_ne_vasoconstriction_and_csf_influx(six_hours):
     latents, truth = six_hours.latents, six_hours.ground_truth
     fs = latents.rate_hz

@@ -56,13 +56,27 @@ Channel metadata shared by every writer (:mod:`ndx_glymphatic.simulation.channel
     INDICATORS, FIBERS, ELECTRODE_CHANNELS (EEG1, EEG2 in "EEG"; EMG in "EMG")
     photometry_channel(*, name) -> PhotometryChannelSpec;  electrode_channels(*, series) -> tuple
 
-Output::
+Output (:mod:`~ndx_glymphatic.simulation.nwb`, :mod:`~ndx_glymphatic.simulation.writers`)::
 
     write_session_nwb(*, session, path, overwrite=False, show_progress=False) -> Path
-    SESSION_WRITERS: dict[str, writer]   # format name -> writer(*, session, outdir, overwrite,
-                                         #   show_progress) -> list[Path]; "nwb" built in, rig
-                                         #   formats (tdt, doric, npm, ppd) register here
-    ``glymph simulate OUTDIR --duration-s --seed --ne-frequency-hz --condition --format``
+        streams every series (GenericDataChunkIterator + gzip 4 + shuffle) through atomic_output_path
+    build_session_nwbfile(*, session, show_progress=False) -> NWBFile   # lazy iterators; write once
+    session_writers() -> dict[str, SessionWriter]
+        SessionWriter: writer(*, session, outdir, overwrite, show_progress) -> list[Path];
+        "nwb" is built in; rig formats register by providing a module
+        ndx_glymphatic.converters.session_writers with SESSION_WRITERS: dict[str, SessionWriter]
+    glymph simulate OUTDIR [--duration-s 3600] [--seed 0] [--ne-frequency-hz 0.02]
+        [--condition vehicle|zolpidem] [--format nwb] [--photometry-rate-hz 1017.25]
+        [--ephys-rate-hz 512] [--overwrite] [--no-progress]
+        -> OUTDIR/<session_id>.nwb (for nwb) and OUTDIR/ground_truth.json
+
+Model, in short (all amplitudes of latents in % dF/F): NE = state level (wake +6, NREM 0, REM -4
+dropping 2 %/min, smoothed) + NREM-gated oscillation ``A(t) cos(phi(t))`` (A = 4, x(1 - 0.5 e(t))
+under zolpidem) + micro-arousal bumps + LC-evoked release + small noise; blood volume
+``-0.5 NE(t - lag)`` + vasomotion drive + noise; CSF tracer = infusion curve x (1 + 0.08 x
+negated fast blood volume); sigma amplitude ``1 + 0.6 cos(phi - offset)`` in NREM.
+Photometry fluorescence = baseline x bleaching x (1 - motion artefact) x (1 + response / 100); the
+405 nm control has no response. Motion artefacts occur in wake only.
 """
 
 from ndx_glymphatic.simulation.channels import (
@@ -87,6 +101,7 @@ from ndx_glymphatic.simulation.latents import (
     simulate_session,
     tracer_curve,
 )
+from ndx_glymphatic.simulation.nwb import build_session_nwbfile, write_session_nwb
 from ndx_glymphatic.simulation.parameters import CONDITIONS, SimulationParameters
 from ndx_glymphatic.simulation.streams import (
     BLOCK_SAMPLES,
@@ -98,6 +113,7 @@ from ndx_glymphatic.simulation.streams import (
     photometry_samples,
 )
 from ndx_glymphatic.simulation.truth import GroundTruth, SleepInterval, StimulationEpoch
+from ndx_glymphatic.simulation.writers import SessionWriter, session_writers
 
 __all__ = [
     "BLOCK_SAMPLES",
@@ -116,10 +132,12 @@ __all__ = [
     "IndicatorSpec",
     "Latents",
     "PhotometryChannelSpec",
+    "SessionWriter",
     "SimulatedSession",
     "SimulationParameters",
     "SleepInterval",
     "StimulationEpoch",
+    "build_session_nwbfile",
     "drug_effect",
     "electrode_channels",
     "ephys_samples",
@@ -128,6 +146,8 @@ __all__ = [
     "n_samples",
     "photometry_channel",
     "photometry_samples",
+    "session_writers",
     "simulate_session",
     "tracer_curve",
+    "write_session_nwb",
 ]

@@ -65,11 +65,11 @@ def _key(name: str) -> int:
 
 
 def _interpolate(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """Linear interpolation of ``values`` at fractional sample ``positions`` (clamped at the end)."""
-    index = np.minimum(positions.astype(np.int64), len(values) - 2)
-    fraction = positions - index
-    low = values[index]
-    return low + fraction * (values[index + 1] - low)
+    """Linear interpolation of ``values`` at fractional sample ``positions`` (held constant past the end)."""
+    first = int(positions[0]) if len(positions) else 0
+    last = min(len(values), int(positions[-1]) + 2) if len(positions) else 0
+    window = np.arange(first, last, dtype=np.float64)
+    return np.interp(positions, window, values[first:last])
 
 
 def _latent_positions(*, session: SimulatedSession, rate_hz: float, first: int, n: int) -> np.ndarray:
@@ -228,7 +228,7 @@ def _filter_bank(rate_hz: float, series: str) -> tuple[tuple[str, ...], np.ndarr
         )
     bank = np.array([h / np.sqrt(np.sum(h * h)) for h in filters])
     size = sp_fft.next_fast_len(BLOCK_SAMPLES + taps - 1, real=True)
-    spectra = sp_fft.rfft(bank, size, axis=1)
+    spectra = sp_fft.rfft(bank.astype(np.float32), size, axis=1)
     return tuple(names), spectra, size
 
 
