@@ -88,7 +88,7 @@ def tracer_kinetics(
     infusion_start_s: float,
     rise_low_percent: float = 10.0,
     rise_high_percent: float = 90.0,
-    smoothing_s: float = 30.0,
+    smoothing_s: float = 100.0,
     efflux_fraction: float = 0.5,
 ) -> TracerKinetics:
     """Influx and efflux kinetics of a tracer dF/F curve (see module docstring).

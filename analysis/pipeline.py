@@ -41,6 +41,9 @@ __all__ = [
 
 METRICS_SCHEMA_VERSION = "1.0.0"
 
+#: One period of the ~0.02 Hz NREM NE oscillation (only used to word notes).
+_NOMINAL_PERIOD_S = 50.0
+
 
 @dataclass
 class SessionAnalysis:
@@ -408,9 +411,15 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
         "amplitude_percent_median": float(np.nanmedian(amplitudes)) if amplitudes.size else None,
     }
     result.metrics = metrics
-    if peaks.duration_s and longest * 1.0 < 1.0 / 0.02:
+    if session.duration_s < _NOMINAL_PERIOD_S:
         notes.append(
-            f"the longest NREM bout ({longest:.0f} s) is shorter than one ~50-s NE oscillation period"
+            f"the session ({session.duration_s:.0f} s) is shorter than one ~{_NOMINAL_PERIOD_S:.0f}-s period of "
+            "the NREM NE oscillation"
+        )
+    elif all_nrem_ranges and longest < _NOMINAL_PERIOD_S:
+        notes.append(
+            f"the longest NREM bout ({longest:.0f} s) is shorter than one ~{_NOMINAL_PERIOD_S:.0f}-s "
+            "NE oscillation period"
         )
     for key in ("blood_volume", "csf_tracer"):
         if key in result.spectra:
@@ -771,8 +780,11 @@ def write_outputs(
     nwb_path: Path,
     folder: Path,
     write_derived: bool = False,
+    figures: bool = True,
 ) -> tuple[dict[str, Any], list[Path], Path | None]:
     """Write metrics.json, figures/*.png, report.html (and optionally a derived NWB copy) into ``folder``.
+
+    With ``figures=False`` only metrics.json (and the derived copy) are written.
 
     Returns
     -------
@@ -787,13 +799,17 @@ def write_outputs(
     document = _document(analysis=analysis, nwb_path=nwb_path)
     jsonschema.validate(document, metrics_schema())
     (folder / "metrics.json").write_text(json.dumps(document, indent=2) + "\n")
-    figures = render_session_figures(analysis=analysis, folder=folder / "figures")
-    render_session_report(analysis=analysis, document=document, figures=figures, path=folder / "report.html")
+    figure_paths: list[Path] = []
+    if figures:
+        figure_paths = render_session_figures(analysis=analysis, folder=folder / "figures")
+        render_session_report(
+            analysis=analysis, document=document, figures=figure_paths, path=folder / "report.html"
+        )
     derived = None
     if write_derived:
         derived = folder / f"{nwb_path.stem}_derived.nwb"
         _write_derived_copy(nwb_path=nwb_path, destination=derived, analysis=analysis)
-    return document, figures, derived
+    return document, figure_paths, derived
 
 
 class _Progress:

@@ -1,0 +1,511 @@
+"""Many sessions: per-session analysis, the metrics table, drug vs vehicle, the predictor analysis.
+
+:func:`run_group_analysis` is ``glymph analyze-group``. Every file is checked for analysis
+readiness *before* anything is computed; if any fails, the whole group is refused (exit 1, every
+failing file listed, nothing written). Then each session is analysed as by ``glymph analyze``
+(into ``sessions/<file stem>/``), and the group outputs are written beside them:
+
+- ``sessions.csv``: one row per session (file, subject, session, condition, is_control, and every
+  scalar metric, dotted names as in metrics.json);
+- ``comparisons.csv``: every metric, each treatment condition against the control condition
+  (paired when subjects repeat; see :func:`~ndx_glymphatic.analysis.group.compare_conditions`);
+- ``predictors.csv``: the clearance metric regressed on each predictor, ranked by R^2;
+- ``group.json``: the same comparisons and predictors plus the parameters and package version;
+- ``figures/*.png`` and ``report.html`` (self-contained).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import html
+import json
+import math
+import shutil
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ndx_glymphatic.analysis import group
+from ndx_glymphatic.analysis.params import AnalysisParams
+from ndx_glymphatic.errors import InputFileError, NotReadyError
+
+__all__ = ["GroupResult", "collect_inputs", "run_group_analysis"]
+
+_IDENTITY_COLUMNS = ["file", "subject", "session_id", "condition", "is_control"]
+_KEY_METRICS = [
+    ("ne.oscillation.peak_frequency_hz", "NE oscillation frequency (Hz)"),
+    ("ne.oscillation.peak_rate_per_min", "NE peaks per min NREM"),
+    ("ne.oscillation.amplitude_percent_median", "NE amplitude (% dF/F)"),
+    ("states.NREM.total_s", "NREM time (s)"),
+    ("states.REM.total_s", "REM time (s)"),
+    ("states.micro-arousal.per_hour_nrem", "micro-arousals per h NREM"),
+    ("coupling.ne_vs_blood_volume.lag_s", "NE → blood volume lag (s)"),
+    ("csf_tracer.peak_percent", "CSF tracer peak (% dF/F)"),
+    ("csf_tracer.influx_slope_percent_per_min", "CSF influx slope (%/min)"),
+]
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """What :func:`run_group_analysis` wrote.
+
+    Attributes
+    ----------
+    output_dir : Path
+    rows : list of dict
+        The sessions table.
+    comparisons : list of ConditionComparison
+    predictors : list of PredictorFit
+    report_path : Path
+    """
+
+    output_dir: Path
+    rows: list[dict[str, Any]]
+    comparisons: list[group.ConditionComparison]
+    predictors: list[group.PredictorFit]
+    report_path: Path
+
+
+def collect_inputs(*, paths: list[str | Path]) -> list[Path]:
+    """Expand files and folders (``*.nwb`` directly inside, sorted) into a list of NWB files.
+
+    Parameters
+    ----------
+    paths : list of str or Path
+
+    Returns
+    -------
+    list of Path
+    """
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.glob("*.nwb") if p.is_file())
+            if not found:
+                raise InputFileError(path=path, field="folder", expected="at least one .nwb file", found="none")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputFileError(path=path, field="input", expected="an NWB file or a folder of them", found="nothing")
+    unique = list(dict.fromkeys(p.resolve() for p in files))
+    if len(unique) < 2:
+        raise InputFileError(
+            path=paths[0] if paths else ".", field="inputs", expected="at least two sessions", found=f"{len(unique)}"
+        )
+    return unique
+
+
+def _control_condition(rows: list[dict[str, Any]]) -> str | None:
+    controls = Counter(row["condition"] for row in rows if row.get("is_control") and row.get("condition"))
+    if controls:
+        return controls.most_common(1)[0][0]
+    return None
+
+
+def _numeric_columns(rows: list[dict[str, Any]]) -> list[str]:
+    columns: dict[str, None] = {}
+    for row in rows:
+        for key, value in row.items():
+            if key in _IDENTITY_COLUMNS:
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                columns[key] = None
+    return list(columns)
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(
+                {
+                    key: ("" if value is None or (isinstance(value, float) and not math.isfinite(value)) else value)
+                    for key, value in row.items()
+                }
+            )
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _clean(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _group_figures(
+    *,
+    rows: list[dict[str, Any]],
+    curves: dict[str, list[dict[str, Any]]],
+    predictors: list[group.PredictorFit],
+    params: AnalysisParams,
+    folder: Path,
+) -> list[Path]:
+    from ndx_glymphatic.analysis.report import _pyplot, save_figure
+
+    plt = _pyplot()
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    conditions = sorted({str(row.get("condition")) for row in rows}, key=lambda c: (c != _control_condition(rows), c))
+    colours = ["#2e86ab", "#e4572e", "#1b7f3b", "#a23b72", "#f2a541"]
+
+    metrics = [(key, label) for key, label in _KEY_METRICS if any(isinstance(r.get(key), (int, float)) for r in rows)]
+    if metrics:
+        columns = 3
+        lines = math.ceil(len(metrics) / columns)
+        fig, axes = plt.subplots(lines, columns, figsize=(3.4 * columns, 2.8 * lines), squeeze=False)
+        for ax, (key, label) in zip(axes.flat, metrics):
+            by_subject: dict[str, dict[str, float]] = {}
+            for i, condition in enumerate(conditions):
+                values = [
+                    (str(r.get("subject")), float(r[key]))
+                    for r in rows
+                    if str(r.get("condition")) == condition
+                    and isinstance(r.get(key), (int, float))
+                    and math.isfinite(float(r[key]))
+                ]
+                jitter = np.linspace(-0.12, 0.12, len(values)) if len(values) > 1 else np.zeros(len(values))
+                ax.scatter(i + jitter, [v for _, v in values], color=colours[i % len(colours)], s=18, zorder=3)
+                if values:
+                    ax.hlines(np.mean([v for _, v in values]), i - 0.25, i + 0.25, color="k", lw=1.5, zorder=4)
+                for subject, value in values:
+                    by_subject.setdefault(subject, {})[condition] = value
+            for per_condition in by_subject.values():
+                if len(per_condition) > 1:
+                    xs = [conditions.index(c) for c in per_condition]
+                    ax.plot(xs, list(per_condition.values()), color="#bbb", lw=0.7, zorder=1)
+            ax.set_xticks(range(len(conditions)), conditions)
+            ax.set_title(label, fontsize=9)
+        for ax in list(axes.flat)[len(metrics) :]:
+            ax.axis("off")
+        path = folder / "key_metrics_by_condition.png"
+        save_figure(fig, path, left_in=0.7, top_in=0.35, hspace=0.45, wspace=0.4)
+        written.append(path)
+
+    spectra = curves.get("ne_spectrum", [])
+    if spectra:
+        fig, ax = plt.subplots(figsize=(6.5, 3.6))
+        for i, condition in enumerate(conditions):
+            members = [c for c in spectra if c["condition"] == condition and c["normalized_psd"] is not None]
+            if not members:
+                continue
+            stack = np.array([[np.nan if v is None else v for v in c["normalized_psd"]] for c in members], dtype=float)
+            frequencies = np.asarray(members[0]["frequencies_hz"], dtype=float)
+            mean = np.nanmean(stack, axis=0)
+            ax.plot(frequencies, mean, color=colours[i % len(colours)], label=f"{condition} (n={len(members)})")
+            if len(members) > 1:
+                sem = np.nanstd(stack, axis=0, ddof=1) / np.sqrt(len(members))
+                ax.fill_between(frequencies, mean - sem, mean + sem, color=colours[i % len(colours)], alpha=0.2, lw=0)
+        ax.set_xlabel("frequency (Hz)")
+        ax.set_ylabel("normalised PSD")
+        ax.set_title("NE infraslow spectrum in NREM by condition (mean ± s.e.m.)", loc="left", fontsize=10)
+        ax.legend(frameon=False)
+        path = folder / "ne_spectrum_by_condition.png"
+        save_figure(fig, path, left_in=0.75, top_in=0.35)
+        written.append(path)
+
+    outcome_key = params.group.clearance_metric
+    usable = [fit for fit in predictors if math.isfinite(fit.r_squared)]
+    if usable:
+        fig, axes = plt.subplots(1, len(usable), figsize=(3.3 * len(usable), 3.0), squeeze=False)
+        for ax, fit in zip(axes[0], usable):
+            for i, condition in enumerate(conditions):
+                points = [
+                    (float(r[fit.predictor]), float(r[outcome_key]))
+                    for r in rows
+                    if str(r.get("condition")) == condition
+                    and isinstance(r.get(fit.predictor), (int, float))
+                    and isinstance(r.get(outcome_key), (int, float))
+                ]
+                if points:
+                    ax.scatter(*zip(*points), color=colours[i % len(colours)], s=18, label=condition)
+            xs = np.array([float(r[fit.predictor]) for r in rows if isinstance(r.get(fit.predictor), (int, float))])
+            if xs.size:
+                grid = np.linspace(np.nanmin(xs), np.nanmax(xs), 20)
+                ax.plot(grid, fit.intercept + fit.slope * grid, color="k", lw=1)
+            ax.set_title(f"#{fit.rank} {fit.predictor}\nR² = {fit.r_squared:.2f}, p = {fit.p_value:.2g}", fontsize=8)
+            ax.set_ylabel(outcome_key, fontsize=7)
+        axes[0][0].legend(frameon=False, fontsize=7)
+        path = folder / "predictors.png"
+        save_figure(fig, path, left_in=0.75, top_in=0.55, wspace=0.45)
+        written.append(path)
+    return written
+
+
+def _group_report(
+    *,
+    rows: list[dict[str, Any]],
+    comparisons: list[group.ConditionComparison],
+    predictors: list[group.PredictorFit],
+    figures: list[Path],
+    session_reports: dict[str, str],
+    params: AnalysisParams,
+    path: Path,
+) -> None:
+    from ndx_glymphatic import __version__
+    from ndx_glymphatic.analysis.report import _fmt, _image, html_page
+
+    key_names = dict(_KEY_METRICS)
+    key_rows = [c for c in comparisons if c.metric in key_names]
+    comparison_html = "".join(
+        f"<tr><td>{html.escape(key_names.get(c.metric, c.metric))}</td><td>{html.escape(c.treatment)} vs "
+        f"{html.escape(c.control)}</td><td>{c.design}</td><td class='num'>{c.n_control}/{c.n_treatment}</td>"
+        f"<td class='num'>{_fmt(c.mean_control, 4)}</td><td class='num'>{_fmt(c.mean_treatment, 4)}</td>"
+        f"<td class='num'>{_fmt(c.difference, 3)} [{_fmt(c.ci_low, 3)}, {_fmt(c.ci_high, 3)}]</td>"
+        f"<td class='num'>{_fmt(c.p_value, 3)}</td><td class='num'>{_fmt(c.rank_p_value, 3)}</td>"
+        f"<td class='num'>{c.effect_size_name} {_fmt(c.effect_size, 3)}</td></tr>"
+        for c in key_rows
+    )
+    predictor_html = "".join(
+        f"<tr><td class='num'>{fit.rank}</td><td>{html.escape(fit.predictor)}</td><td class='num'>{fit.n}</td>"
+        f"<td class='num'>{_fmt(fit.r_squared, 3)}</td><td class='num'>{_fmt(fit.slope, 3)}</td>"
+        f"<td class='num'>{_fmt(fit.p_value, 3)}</td></tr>"
+        for fit in predictors
+    )
+    session_html = "".join(
+        f"<tr><td><a href='{html.escape(link)}'>{html.escape(name)}</a></td>"
+        f"<td>{html.escape(str(row.get('subject')))}</td><td>{html.escape(str(row.get('condition')))}</td>"
+        f"<td class='num'>{_fmt(row.get('ne.oscillation.peak_frequency_hz'), 4)}</td>"
+        f"<td class='num'>{_fmt(row.get(params.group.clearance_metric), 4)}</td></tr>"
+        for (name, link), row in zip(session_reports.items(), rows)
+    )
+    best = predictors[0] if predictors and math.isfinite(predictors[0].r_squared) else None
+    summary = f"{len(rows)} sessions, {len({r.get('subject') for r in rows})} subjects, conditions: " + ", ".join(
+        f"{condition} ({count})" for condition, count in Counter(str(r.get("condition")) for r in rows).items()
+    ) + "."
+    frequency = next((c for c in comparisons if c.metric == "ne.oscillation.peak_frequency_hz"), None)
+    if frequency is not None:
+        summary += (
+            f" NE oscillation frequency, {frequency.treatment} vs {frequency.control}: "
+            f"{_fmt(frequency.mean_treatment, 3)} vs {_fmt(frequency.mean_control, 3)} Hz "
+            f"(difference {_fmt(frequency.difference, 3)} Hz, {int(100 * params.group.confidence)} % CI "
+            f"[{_fmt(frequency.ci_low, 3)}, {_fmt(frequency.ci_high, 3)}], "
+            f"{frequency.test} p = {_fmt(frequency.p_value, 3)})."
+        )
+    if best is not None:
+        summary += (
+            f" The best single predictor of {params.group.clearance_metric} was {best.predictor} "
+            f"(R² = {_fmt(best.r_squared, 3)})."
+        )
+    figure_html = "".join(f"<figure>{_image(figure)}</figure>" for figure in figures)
+    body = f"""
+<h1>Group analysis</h1><div class='meta'>ndx-glymphatic {html.escape(__version__)}</div>
+<h2>Summary</h2><p class='summary'>{html.escape(summary)}</p>
+<h2>Condition comparisons (key measures; all metrics in comparisons.csv)</h2>
+<table><tr><th>measure</th><th>comparison</th><th>design</th><th>n</th><th>control mean</th><th>treatment mean</th>
+<th>difference [CI]</th><th>p (t)</th><th>p (rank)</th><th>effect size</th></tr>{comparison_html}</table>
+<h2>Predictors of {html.escape(params.group.clearance_metric)}</h2>
+<table><tr><th>rank</th><th>predictor</th><th>n</th><th>R²</th><th>slope</th><th>p</th></tr>{predictor_html}</table>
+<h2>Figures</h2>{figure_html}
+<h2>Sessions</h2><table><tr><th>session report</th><th>subject</th><th>condition</th><th>NE frequency (Hz)</th>
+<th>{html.escape(params.group.clearance_metric)}</th></tr>{session_html}</table>
+"""
+    path.write_text(html_page(title="Group analysis", body=body), encoding="utf-8")
+
+
+def run_group_analysis(
+    *,
+    inputs: list[str | Path],
+    output_dir: str | Path,
+    params: AnalysisParams | None = None,
+    overwrite: bool = False,
+    show_progress: bool | None = None,
+    check: bool = True,
+    session_reports: bool = True,
+) -> GroupResult:
+    """Analyse every session, then compare conditions and rank clearance predictors.
+
+    Parameters
+    ----------
+    inputs : list of str or Path
+        NWB files and/or folders of NWB files.
+    output_dir : str or Path
+        Folder to create (atomically) or replace with ``overwrite``.
+    params : AnalysisParams, optional
+    overwrite : bool
+    show_progress : bool, optional
+        Default: when stderr is a terminal.
+    check : bool
+        Run the analysis-readiness validation on every file first.
+    session_reports : bool
+        Also draw each session's figures and report.html (metrics.json is always written).
+
+    Returns
+    -------
+    GroupResult
+
+    Raises
+    ------
+    NotReadyError
+        One or more files failed the readiness validation (all are listed; nothing written).
+    """
+    from pynwb import NWBHDF5IO
+
+    from ndx_glymphatic import __version__
+    from ndx_glymphatic.analysis.pipeline import (
+        _Progress,
+        analyze_session,
+        commit_output_dir,
+        prepare_output_dir,
+        write_outputs,
+    )
+    from ndx_glymphatic.analysis.session import raw_sample_count, read_session
+
+    params = params or AnalysisParams()
+    output_dir = Path(output_dir)
+    files = collect_inputs(paths=inputs)
+    if output_dir.exists() and any(output_dir.iterdir()) and not overwrite:
+        prepare_output_dir(output_dir=output_dir, overwrite=overwrite)
+    if check:
+        from ndx_glymphatic.validators.api import validate_file
+
+        failures = []
+        for path in files:
+            report = validate_file(path=path, profile="analysis")
+            if not report.is_conformant:
+                failures.append(report.format_text())
+        if failures:
+            raise NotReadyError(
+                f"{len(failures)} of {len(files)} files are not ready for analysis; nothing was written. "
+                "Fix these and run again:\n" + "\n".join(failures)
+            )
+    enabled = sys.stderr.isatty() if show_progress is None else show_progress
+    temporary = prepare_output_dir(output_dir=output_dir, overwrite=overwrite)
+    try:
+        rows: list[dict[str, Any]] = []
+        curves: dict[str, list[dict[str, Any]]] = {}
+        session_links: dict[str, str] = {}
+        used_names: set[str] = set()
+        for path in files:
+            name = path.stem
+            while name in used_names:
+                name += "_"
+            used_names.add(name)
+            folder = temporary / "sessions" / name
+            folder.mkdir(parents=True)
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                io = NWBHDF5IO(str(path), mode="r", load_namespaces=True)
+                try:
+                    nwbfile = io.read()
+                    progress = _Progress(
+                        total=raw_sample_count(nwbfile=nwbfile), enabled=enabled, description=f"reading {path.name}"
+                    )
+                    try:
+                        session = read_session(nwbfile=nwbfile, path=str(path), params=params, progress=progress)
+                    finally:
+                        progress.close()
+                finally:
+                    io.close()
+            analysis = analyze_session(session=session, params=params)
+            document, _, _ = write_outputs(
+                analysis=analysis, nwb_path=path, folder=folder, figures=session_reports
+            )
+            info = document["input"]
+            rows.append(
+                {
+                    "file": str(path),
+                    "subject": info["subject_id"],
+                    "session_id": info["session_id"],
+                    "condition": info["condition"],
+                    "is_control": info["is_control"],
+                    **group.flatten_metrics(metrics=document["metrics"]),
+                }
+            )
+            for key, curve in document["curves"].items():
+                if key.endswith("_spectrum"):
+                    curves.setdefault(key, []).append({"condition": info["condition"], **curve})
+            session_links[name] = f"sessions/{name}/" + ("report.html" if session_reports else "metrics.json")
+            del analysis, session
+
+        numeric = _numeric_columns(rows)
+        _write_csv(temporary / "sessions.csv", rows, _IDENTITY_COLUMNS + numeric)
+        control = _control_condition(rows)
+        comparisons: list[group.ConditionComparison] = []
+        if control is None:
+            note = "no session is marked as control (ExperimentalCondition.is_control): no condition comparison"
+        else:
+            note = None
+            treatments = sorted({str(r["condition"]) for r in rows if r.get("condition") and r["condition"] != control})
+            gp = params.group
+            for treatment in treatments:
+                for metric in numeric:
+                    comparison = group.compare_conditions(
+                        rows=rows,
+                        metric=metric,
+                        control=control,
+                        treatment=treatment,
+                        n_bootstrap=gp.n_bootstrap,
+                        confidence=gp.confidence,
+                        seed=gp.seed,
+                    )
+                    if comparison is not None:
+                        comparisons.append(comparison)
+        comparison_columns = [f.name for f in dataclasses.fields(group.ConditionComparison)]
+        _write_csv(temporary / "comparisons.csv", [dataclasses.asdict(c) for c in comparisons], comparison_columns)
+
+        gp = params.group
+
+        def column(key: str) -> np.ndarray:
+            return np.array(
+                [float(r[key]) if isinstance(r.get(key), (int, float)) else np.nan for r in rows], dtype=float
+            )
+
+        predictors = group.rank_predictors(
+            outcome=column(gp.clearance_metric), predictors={key: column(key) for key in gp.predictors}
+        )
+        predictor_columns = [f.name for f in dataclasses.fields(group.PredictorFit)]
+        _write_csv(temporary / "predictors.csv", [dataclasses.asdict(p) for p in predictors], predictor_columns)
+        (temporary / "group.json").write_text(
+            json.dumps(
+                _clean(
+                    {
+                        "package": {"name": "ndx-glymphatic", "version": __version__},
+                        "n_sessions": len(rows),
+                        "control_condition": control,
+                        "note": note,
+                        "clearance_metric": gp.clearance_metric,
+                        "comparisons": [dataclasses.asdict(c) for c in comparisons],
+                        "predictors": [dataclasses.asdict(p) for p in predictors],
+                        "parameters": params.to_dict(),
+                    }
+                ),
+                indent=2,
+            )
+            + "\n"
+        )
+        figures = _group_figures(
+            rows=rows, curves=curves, predictors=predictors, params=params, folder=temporary / "figures"
+        )
+        _group_report(
+            rows=rows,
+            comparisons=comparisons,
+            predictors=predictors,
+            figures=figures,
+            session_reports=session_links,
+            params=params,
+            path=temporary / "report.html",
+        )
+        commit_output_dir(temporary=temporary, output_dir=output_dir)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return GroupResult(
+        output_dir=output_dir,
+        rows=rows,
+        comparisons=comparisons,
+        predictors=predictors,
+        report_path=output_dir / "report.html",
+    )

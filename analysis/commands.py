@@ -1,0 +1,102 @@
+"""``glymph analyze`` and ``glymph analyze-group``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from ndx_glymphatic.analysis.params import AnalysisParams
+
+__all__ = ["COMMANDS", "analyze", "analyze_group"]
+
+
+def _params(path: Path | None) -> AnalysisParams:
+    from ndx_glymphatic.analysis.params import load_params
+
+    return load_params(path=path)
+
+
+@click.command("analyze")
+@click.argument("nwb_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-o", "--output", "output_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to write metrics.json, figures/ and report.html into (created atomically).")
+@click.option("--params", "params_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML overriding the published defaults (checked against params_schema.json).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing, non-empty output folder.")
+@click.option("--write-derived", is_flag=True,
+              help="Also write <name>_derived.nwb: a copy of the file with the dF/F series in a processing module.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+def analyze(
+    nwb_file: Path, output_dir: Path, params_path: Path | None, overwrite: bool, write_derived: bool, no_progress: bool
+) -> None:
+    """Reference analysis of one session (NE oscillation, coupling, EEG, micro-arousals, tracer kinetics).
+
+    The file must pass the analysis-readiness validation first; a file that does not is refused
+    (exit code 1, violations listed, nothing written).
+    """
+    from ndx_glymphatic.analysis.pipeline import run_analysis
+
+    result = run_analysis(
+        nwb_path=nwb_file,
+        output_dir=output_dir,
+        params=_params(params_path),
+        overwrite=overwrite,
+        show_progress=False if no_progress else None,
+        write_derived=write_derived,
+    )
+    oscillation = result.metrics["ne"]["oscillation"]
+    frequency = oscillation.get("peak_frequency_hz")
+    click.echo(
+        f"NE oscillation in NREM: {frequency:.4f} Hz over {oscillation['n_bouts']} bouts"
+        if frequency is not None
+        else "NE oscillation: no NREM bout long enough"
+    )
+    for note in result.document["notes"]:
+        click.echo(f"note: {note}")
+    click.echo(f"wrote {result.metrics_path}, {result.report_path} and {len(result.figure_paths)} figures")
+
+
+@click.command("analyze-group")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for sessions.csv, comparisons.csv, predictors.csv, group.json, report.html.")
+@click.option("--params", "params_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML overriding the published defaults (checked against params_schema.json).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing, non-empty output folder.")
+@click.option("--no-session-reports", is_flag=True,
+              help="Write each session's metrics.json only (no per-session figures and report.html).")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
+def analyze_group(
+    inputs: tuple[Path, ...],
+    output_dir: Path,
+    params_path: Path | None,
+    overwrite: bool,
+    no_session_reports: bool,
+    no_progress: bool,
+) -> None:
+    """Analyse many sessions (files or folders): metrics table, drug vs vehicle, clearance predictors.
+
+    Every file must pass the analysis-readiness validation; if any fails, the group is refused
+    (exit code 1, every failing file listed, nothing written).
+    """
+    from ndx_glymphatic.analysis.cohort import run_group_analysis
+
+    result = run_group_analysis(
+        inputs=list(inputs),
+        output_dir=output_dir,
+        params=_params(params_path),
+        overwrite=overwrite,
+        show_progress=False if no_progress else None,
+        session_reports=not no_session_reports,
+    )
+    click.echo(f"{len(result.rows)} sessions analysed; {len(result.comparisons)} condition comparisons")
+    if result.predictors:
+        best = result.predictors[0]
+        click.echo(f"best predictor of clearance: {best.predictor} (R^2 = {best.r_squared:.3f})")
+    click.echo(f"wrote {result.report_path}")
+
+
+COMMANDS: list[click.Command] = [analyze, analyze_group]
