@@ -111,14 +111,23 @@ def _session_report(*, path: Path, profile: str) -> ValidationReport:
     return report
 
 
-def _read_nwbfile(*, path: Path) -> object:
-    from pynwb import read_nwb
+def _open_io(*, path: Path, cached_namespaces: dict[str, str]) -> object:
+    """An open NWBHDF5IO on ``path``, reading as ``pynwb.read_nwb`` would.
+
+    When every namespace cached in the file is already loaded (core, ours and the ones ours includes),
+    read_nwb would use the loaded ones anyway, so the cached copies are not parsed again.
+    """
+    import pynwb
+    from pynwb import NWBHDF5IO
 
     import ndx_glymphatic  # noqa: F401  (loads our namespace and the ones it includes)
 
+    loaded = set(pynwb.get_type_map().namespace_catalog.namespaces)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return read_nwb(path=str(path))
+        if cached_namespaces and set(cached_namespaces) <= loaded:
+            return NWBHDF5IO(str(path), mode="r", manager=pynwb.get_manager())
+        return NWBHDF5IO(str(path), mode="r", load_namespaces=True)
 
 
 def _read_error_message(*, error: BaseException) -> ValidationMessage:
@@ -176,36 +185,46 @@ def validate_file(*, path: str | Path, profile: Profile = "all") -> ValidationRe
             report.set_layer(layer=layer, skipped_reason=f"not opened with pynwb: {probe.refusal}")
         return report
 
-    if "schema" in layers:
-        started = time.perf_counter()
-        report.set_layer(layer="schema")
-        try:
-            from ndx_glymphatic.validators.layers import schema_messages
-
-            report.add(messages=schema_messages(path=path))
-        except Exception as error:
-            report.add(messages=[_crash_message(layer="schema", error=error)])
-        report.durations_in_s["schema"] = time.perf_counter() - started
-
     started = time.perf_counter()
+    io = None
     try:
-        nwbfile = _read_nwbfile(path=path)
+        io = _open_io(path=path, cached_namespaces=probe.cached_namespaces)
+        builder = io.read_builder()
     except Exception as error:
+        if io is not None:
+            io.close()
         report.add(messages=[_read_error_message(error=error)])
         for layer in remaining:
-            if layer != "schema":
-                report.set_layer(layer=layer, skipped_reason="pynwb cannot read the file (see the file layer)")
+            report.set_layer(layer=layer, skipped_reason="pynwb cannot read the file (see the file layer)")
         return report
     report.durations_in_s["read"] = time.perf_counter() - started
     try:
+        if "schema" in layers:
+            started = time.perf_counter()
+            report.set_layer(layer="schema")
+            try:
+                from ndx_glymphatic.validators.layers import schema_messages
+
+                report.add(messages=schema_messages(path=path, builder=builder))
+            except Exception as error:
+                report.add(messages=[_crash_message(layer="schema", error=error)])
+            report.durations_in_s["schema"] = time.perf_counter() - started
+        started = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                nwbfile = io.read()
+        except Exception as error:
+            report.add(messages=[_read_error_message(error=error)])
+            for layer in remaining:
+                if layer != "schema":
+                    report.set_layer(layer=layer, skipped_reason="pynwb cannot read the file (see the file layer)")
+            return report
+        report.durations_in_s["read"] += time.perf_counter() - started
         _run_open_file_layers(report=report, nwbfile=nwbfile, path=path, layers=layers)
     finally:
-        io = nwbfile.get_read_io()
-        if io is not None:
-            io.close()
+        io.close()
     return report
-
-
 def _run_open_file_layers(*, report: ValidationReport, nwbfile: object, path: Path, layers: Sequence[str]) -> None:
     from ndx_glymphatic.validators.layers import dandi_cli_messages, dandi_messages, inspector_and_domain_messages
 
@@ -325,6 +344,12 @@ def _validate_isolated(*, path: Path, profile: str, timeout_in_s: float) -> Vali
         if process.is_alive():
             process.kill()
             process.join()
+    if not ended:
+        return _failure_report(
+            path=path, profile=profile, check="validation_finished",
+            message=f"validation did not finish within {timeout_in_s:g} s and was stopped.",
+            hint="the file may be damaged (a loop in its HDF5 structure); raise --timeout for very large files",
+        )
     if document is not None and "crash" not in document:
         return ValidationReport.from_json(document)
     if document is not None:
@@ -339,9 +364,9 @@ def _validate_isolated(*, path: Path, profile: str, timeout_in_s: float) -> Vali
             hint="restore the file from its source or write it again",
         )
     return _failure_report(
-        path=path, profile=profile, check="validation_finished",
-        message=f"validation did not finish within {timeout_in_s:g} s and was stopped.",
-        hint="the file may be damaged (a loop in its HDF5 structure); raise --timeout for very large files",
+        path=path, profile=profile, check="validator_crashed",
+        message=f"the validating process ended without a report (exit code {process.exitcode}).",
+        hint="please report this with the file",
     )
 
 

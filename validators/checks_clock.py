@@ -9,7 +9,6 @@ from ndx_glymphatic import ClockAlignmentTable
 from ndx_glymphatic.validators._check_tools import (
     column_numbers,
     column_texts,
-    describe_rows,
     domain_check,
     finding,
 )

@@ -15,7 +15,10 @@ from pynwb import TimeSeries
 from ndx_glymphatic.validators._check_tools import chunk_length, domain_check, finding, iter_chunks
 from ndx_glymphatic.validators.limits import get_limits
 
-__all__ = ["NanRun", "check_nan_runs", "check_timestamps_monotonic", "longest_nan_run"]
+__all__ = ["NanRun", "check_nan_runs", "check_signal_data_numeric", "check_timestamps_monotonic", "longest_nan_run"]
+
+#: Series whose samples must be numbers (text or object data cannot be analysed).
+_NUMERIC_SERIES = ("FiberPhotometryResponseSeries", "ElectricalSeries", "CommandedVoltageSeries")
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ def check_timestamps_monotonic(series: TimeSeries) -> InspectorMessage | None:
     )
 
 
-@domain_check(importance=Importance.BEST_PRACTICE_VIOLATION, neurodata_type=TimeSeries)
+@domain_check(importance=Importance.CRITICAL, neurodata_type=TimeSeries)
 def check_nan_runs(series: TimeSeries) -> InspectorMessage | None:
     """No run of NaN samples lasts longer than ``data_integrity.max_nan_run_in_s`` (read in chunks)."""
     data = series.data
@@ -151,4 +154,19 @@ def check_nan_runs(series: TimeSeries) -> InspectorMessage | None:
                  f"{maximum_s:g} s."),
         hint=("a long gap means lost data: cut the series into valid segments, or mark the time as 'artifact' "
               "in the hypnogram and describe the gap in the series' comments"),
+    )
+
+
+@domain_check(importance=Importance.CRITICAL, neurodata_type=TimeSeries)
+def check_signal_data_numeric(series: TimeSeries) -> InspectorMessage | None:
+    """Photometry and EEG/EMG samples are numbers (the schema of these types does not always say so)."""
+    if not {cls.__name__ for cls in type(series).__mro__} & set(_NUMERIC_SERIES):
+        return None
+    dtype = getattr(series.data, "dtype", None)
+    if dtype is None or np.issubdtype(dtype, np.number) or np.issubdtype(dtype, np.bool_):
+        return None
+    return finding(
+        message=f"data has dtype {dtype}, not numbers.",
+        hint="store the recorded samples as float32/float64 (or integers with a conversion factor)",
+        high=True,
     )

@@ -141,7 +141,8 @@ def check_experimental_condition_matches_drugs(condition: ExperimentalCondition)
     ]
     if condition.is_control and given:
         return finding(
-            message=f"condition '{condition.condition}' is marked as control, but drugs were given: {sorted(set(given))}.",
+            message=(f"condition '{condition.condition}' is marked as control, but drugs were given: "
+                     f"{sorted(set(given))}."),
             hint="set is_control=False for a drug condition, or record the injections as vehicle (dose 0)",
         )
     name = condition.condition.strip().lower()

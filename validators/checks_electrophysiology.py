@@ -34,8 +34,11 @@ def check_eeg_emg_unit_and_conversion(series: ElectricalSeries) -> InspectorMess
     low, high = get_limits()["electrophysiology"]["conversion"]
     conversion = float(series.conversion)
     problems = []
-    if series.unit != "volts":
-        problems.append(f"unit is '{series.unit}', expected 'volts'")
+    stored_attributes = getattr(series.data, "attrs", {})  # pynwb shows ElectricalSeries.unit as 'volts' always
+    unit = stored_attributes.get("unit", series.unit)
+    unit = unit.decode() if isinstance(unit, bytes) else str(unit)
+    if unit != "volts":
+        problems.append(f"unit is '{unit}', expected 'volts'")
     if not (np.isfinite(conversion) and low <= conversion <= high):
         problems.append(f"conversion = {conversion:g}, outside {low:g}-{high:g} V per stored unit")
     dtype = getattr(series.data, "dtype", None)

@@ -102,7 +102,7 @@ def organize(files: tuple[Path, ...], dandiset_dir: Path, mode: str, overwrite: 
     plan = organize_files(files=nwb_files, dandiset_dir=dandiset_dir, mode=mode, overwrite=overwrite)  # type: ignore[arg-type]
     for source, destination in plan.destinations.items():
         click.echo(f"{source} -> {destination}", err=True)
-    for source, problem in plan.problems.items():
+    for problem in plan.problems.values():
         click.echo(f"not placed: {problem}", err=True)
     code = 1 if plan.problems else 0
     if plan.destinations:

@@ -85,15 +85,176 @@ _INSPECTOR_DOCS = "https://nwbinspector.readthedocs.io/en/dev/best_practices/bes
 
 
 # ---------------------------------------------------------------------------------------------- schema
-def schema_messages(*, path: Path) -> list[ValidationMessage]:
-    """pynwb.validate against the namespaces cached in the file (our extension included)."""
+#: Namespace catalogs built from cached specifications, by hash of the cached specification text.
+_SPEC_CATALOGS: dict[str, tuple[Any, dict[str, Any]]] = {}
+
+
+def _cached_specification_key(*, path: Path) -> str | None:
+    """SHA-256 of every cached specification document in the file (None when it has none)."""
+    import hashlib
+
+    import h5py
+
+    digest = hashlib.sha256()
+    with h5py.File(path, "r") as h5file:
+        if "specifications" not in h5file:
+            return None
+        found = False
+
+        def add(name: str, obj: Any) -> None:
+            nonlocal found
+            if isinstance(obj, h5py.Dataset):
+                found = True
+                digest.update(name.encode())
+                value = obj[()]
+                digest.update(value if isinstance(value, bytes) else str(value).encode())
+
+        h5file["specifications"].visititems(add)
+    return digest.hexdigest() if found else None
+
+
+SPEC_CACHE_ENVIRONMENT_VARIABLE = "GLYMPH_SPEC_CACHE_DIR"
+
+
+def spec_cache_dir() -> Path | None:
+    """Folder of the on-disk cache of parsed specifications, or None when it cannot be used safely.
+
+    ``$GLYMPH_SPEC_CACHE_DIR`` (empty: no disk cache), else ``$XDG_CACHE_HOME/ndx-glymphatic`` or
+    ``~/.cache/ndx-glymphatic``, in a sub-folder per pynwb/hdmf version. Used only when the folder belongs
+    to the current user and nobody else can write to it (the cache holds pickles).
+    """
+    import os
+    import stat
+
+    import hdmf
     import pynwb
 
+    configured = os.environ.get(SPEC_CACHE_ENVIRONMENT_VARIABLE)
+    if configured == "":
+        return None
+    base = Path(configured) if configured else (
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ndx-glymphatic"
+    )
+    folder = base / f"specifications-pynwb{pynwb.__version__}-hdmf{hdmf.__version__}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for level in (folder, folder.parent):
+            info = level.stat()
+            if info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                return None
+    except (OSError, AttributeError):
+        return None
+    return folder
+
+
+def _load_catalog_from_disk(*, key: str) -> tuple[Any, dict[str, Any]] | None:
+    import pickle
+
+    folder = spec_cache_dir()
+    if folder is None or not (folder / f"{key}.pickle").is_file():
+        return None
+    try:
+        with open(folder / f"{key}.pickle", "rb") as stream:
+            return pickle.load(stream)
+    except Exception:  # a stale or broken cache entry: rebuild it
+        return None
+
+
+def _save_catalog_to_disk(*, key: str, cached: tuple[Any, dict[str, Any]]) -> None:
+    import pickle
+
+    from ndx_glymphatic.io import atomic_output_path
+
+    folder = spec_cache_dir()
+    if folder is None:
+        return
+    try:
+        with atomic_output_path(destination=folder / f"{key}.pickle", overwrite=True) as temporary:
+            with open(temporary, "wb") as stream:
+                pickle.dump(cached, stream, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # the cache is an optimisation only
+        return
+
+
+def _catalog_for(*, path: Path) -> tuple[Any, dict[str, Any]] | None:
+    """The namespace catalog of the file's cached specifications (as pynwb.validate builds it), memoised.
+
+    Parsing the cached specifications is the slowest step of schema validation (seconds); the result is
+    kept in memory and on disk (:func:`spec_cache_dir`), keyed by the hash of the specification text.
+    """
+    from hdmf.spec import NamespaceCatalog
+    from pynwb import NWBHDF5IO
+    from pynwb.spec import NWBDatasetSpec, NWBGroupSpec, NWBNamespace
+
+    key = _cached_specification_key(path=path)
+    if key is None:
+        return None
+    if key not in _SPEC_CATALOGS:
+        cached = _load_catalog_from_disk(key=key)
+        if cached is None:
+            catalog = NamespaceCatalog(group_spec_cls=NWBGroupSpec, dataset_spec_cls=NWBDatasetSpec,
+                                       spec_namespace_cls=NWBNamespace)
+            dependencies = NWBHDF5IO.load_namespaces(namespace_catalog=catalog, path=str(path))
+            cached = (catalog, dependencies)
+            _save_catalog_to_disk(key=key, cached=cached)
+        _SPEC_CATALOGS.clear()  # keep one: files validated together usually share their specification
+        _SPEC_CATALOGS[key] = cached
+    return _SPEC_CATALOGS[key]
+
+
+_VALIDATOR_MAPS: dict[tuple[int, str], Any] = {}
+
+
+def _validator_map(*, catalog: Any, namespace: str) -> Any:
+    from hdmf.validate import ValidatorMap
+
+    key = (id(catalog), namespace)
+    if key not in _VALIDATOR_MAPS:
+        if len(_VALIDATOR_MAPS) > 16:
+            _VALIDATOR_MAPS.clear()
+        _VALIDATOR_MAPS[key] = ValidatorMap(catalog.get_namespace(name=namespace))
+    return _VALIDATOR_MAPS[key]
+
+
+def schema_errors(*, path: Path, builder: Any) -> list[Any]:
+    """What ``pynwb.validate(path=path)`` returns, validating ``builder`` (the file's builder tree).
+
+    Same steps as pynwb.validate: a namespace catalog built from the specifications cached in the file,
+    validation against its most specific namespaces (those no other cached namespace includes;
+    hdmf-experimental left out as pynwb does). Faster: the catalog is parsed once per specification
+    (memory and disk cache) and the builder tree is the one the file is then read from. Files without
+    cached specifications go to pynwb.validate itself (core schema of the installed pynwb).
+    """
+    import pynwb
+
+    cached = _catalog_for(path=path)
+    if cached is None:
+        result = pynwb.validate(path=str(path))
+        return list(result[0] if isinstance(result, tuple) else result)
+    catalog, dependencies = cached
+    namespaces = set(dependencies)
+    for included in dependencies.values():
+        namespaces -= set(included)
+    namespaces.discard("hdmf-experimental")
+    errors: list[Any] = []
+    for namespace in sorted(namespaces):
+        errors += _validator_map(catalog=catalog, namespace=namespace).validate(builder)
+    return errors
+
+
+def schema_messages(*, path: Path, builder: Any) -> list[ValidationMessage]:
+    """NWB schema validation against the namespaces cached in the file (our extension included).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    builder : hdmf.build.GroupBuilder
+        Its root builder (``io.read_builder()``).
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        errors = pynwb.validate(path=str(path))
-    if isinstance(errors, tuple):  # older pynwb returned (errors, status)
-        errors = errors[0]
+        errors = schema_errors(path=path, builder=builder)
     messages = []
     for error in errors:
         name = str(getattr(error, "name", "") or "")
@@ -110,6 +271,14 @@ def schema_messages(*, path: Path) -> list[ValidationMessage]:
 
 # ------------------------------------------------------------------------------ inspector and domain
 def _crash(*, check: Any, neurodata_object: Any, error: Exception, layer: str) -> ValidationMessage:
+    if isinstance(error, OSError):  # h5py could not read stored bytes: the file is damaged
+        return ValidationMessage(
+            layer=layer, severity="error", importance="ERROR", check=check.__name__,
+            location=location_of(neurodata_object),
+            message=f"the stored data of this object cannot be read ({type(error).__name__}: {error}).",
+            hint="the file is damaged (e.g. a corrupted compressed chunk); restore it from its source or rewrite it",
+            object_type=type(neurodata_object).__name__, object_name=str(getattr(neurodata_object, "name", "")),
+        )
     return ValidationMessage(
         layer=layer, severity="warning", importance="ERROR", check=check.__name__,
         location=location_of(neurodata_object),

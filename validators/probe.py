@@ -68,6 +68,8 @@ class ProbeResult:
         Namespace name -> cached version, from ``/specifications``.
     security_ran : bool
         The link scan ran (the file opened as HDF5).
+    structure_broken : bool
+        Something pynwb needs before it can read anything is broken (e.g. unreadable cached specifications).
     """
 
     file_messages: list[ValidationMessage] = field(default_factory=list)
@@ -78,6 +80,7 @@ class ProbeResult:
     nwb_version: str = ""
     cached_namespaces: dict[str, str] = field(default_factory=dict)
     security_ran: bool = False
+    structure_broken: bool = False
 
 
 def supported_nwb_version() -> str:
@@ -198,34 +201,16 @@ def _open_error_message(*, path: Path, error: Exception, size: int) -> Validatio
                      f"({100 * eof / max(stored, 1):.1f} % present)."),
             hint="the copy, download or write was interrupted; copy or write the file again",
         )
-    if "signature" in text.lower():
-        return _file_message(
-            check="hdf5_signature", location="",
-            message=f"{path} starts like an HDF5 file but its superblock cannot be read ({text}).",
-            hint="the file header is damaged; restore the file from its source",
-        )
     return _file_message(
-        check="hdf5_readable", location="",
-        message=f"{path} is damaged: HDF5 cannot open it ({type(error).__name__}: {text}).",
-        hint="restore the file from its source or write it again",
+        check="hdf5_superblock", location="",
+        message=(f"{path} starts with the HDF5 signature but its superblock (the file header HDF5 needs to find "
+                 f"everything else) is damaged: {type(error).__name__}: {text}."),
+        hint="the start of the file was overwritten; restore the file from its source or write it again",
     )
 
 
-def find_links_leaving_file(*, h5file: h5py.File) -> tuple[list[LinkLeavingFile], list[tuple[str, str]]]:
-    """Every link or storage that leaves ``h5file``, found without following any link.
-
-    Parameters
-    ----------
-    h5file : h5py.File
-        The open file.
-
-    Returns
-    -------
-    leaving : list of LinkLeavingFile
-        External links, virtual datasets mapping other files, datasets with external raw storage.
-    dangling : list of (location, target)
-        Soft links whose target does not exist in the file.
-    """
+def _visit_links(*, h5file: h5py.File) -> tuple[list[LinkLeavingFile], list[tuple[str, str]], list[str]]:
+    """External links, dangling soft links, and the names of all hard links (no link is followed)."""
     leaving: list[LinkLeavingFile] = []
     dangling: list[tuple[str, str]] = []
     datasets: list[str] = []
@@ -242,6 +227,29 @@ def find_links_leaving_file(*, h5file: h5py.File) -> tuple[list[LinkLeavingFile]
             datasets.append(name)
 
     h5file.visititems_links(visit)
+    return leaving, dangling, datasets
+
+
+def find_hard_link_cycles(*, h5file: h5py.File, names: list[str]) -> list[str]:
+    """Locations of hard links that point back at one of their own parent groups (a loop in the tree)."""
+    cycles = []
+    for name in names:
+        try:
+            link_target = h5file[name]
+        except (KeyError, OSError, RuntimeError):
+            continue
+        if not isinstance(link_target, h5py.Group):
+            continue
+        parts = name.split("/")
+        ancestors = ["/"] + ["/".join(parts[:depth]) for depth in range(1, len(parts))]
+        if any(h5file[ancestor] == link_target for ancestor in ancestors):
+            cycles.append("/" + name)
+    return cycles
+
+
+def _leaving_storage(*, h5file: h5py.File, datasets: list[str]) -> list[LinkLeavingFile]:
+    """Virtual datasets mapping other files and datasets with external raw storage."""
+    leaving = []
     for name in datasets:
         try:
             object_id = h5py.h5o.open(h5file.id, name.encode())
@@ -265,7 +273,26 @@ def find_links_leaving_file(*, h5file: h5py.File) -> tuple[list[LinkLeavingFile]
                     external_name = external_name.decode(errors="replace")
                 leaving.append(LinkLeavingFile(location="/" + name, kind="external storage",
                                                target=str(external_name)))
-    return leaving, dangling
+    return leaving
+
+
+def find_links_leaving_file(*, h5file: h5py.File) -> tuple[list[LinkLeavingFile], list[tuple[str, str]]]:
+    """Every link or storage that leaves ``h5file``, found without following any link.
+
+    Parameters
+    ----------
+    h5file : h5py.File
+        The open file.
+
+    Returns
+    -------
+    leaving : list of LinkLeavingFile
+        External links, virtual datasets mapping other files, datasets with external raw storage.
+    dangling : list of (location, target)
+        Soft links whose target does not exist in the file.
+    """
+    leaving, dangling, hard_links = _visit_links(h5file=h5file)
+    return leaving + _leaving_storage(h5file=h5file, datasets=hard_links), dangling
 
 
 def _attribute_text(*, value: object) -> str | None:
@@ -346,20 +373,62 @@ def _check_nwb_root(*, path: Path, h5file: h5py.File, result: ProbeResult) -> bo
                 message=f"The required group '/{name}' is missing.",
                 hint="every NWB file has it (possibly empty); rewrite the file with pynwb",
             ))
-    missing_datasets = [name for name in _ROOT_DATASETS[:3] if name not in h5file]
-    return not missing_datasets
+    return all(name in h5file for name in (*_ROOT_DATASETS, *_ROOT_GROUPS))
+
+
+_CORE_NAMESPACES = ("core", "hdmf-common", "hdmf-experimental")
+
+
+def _extension_namespaces(*, h5file: h5py.File) -> set[str]:
+    """Namespaces other than core/hdmf-common of the typed objects in the file (from their attributes)."""
+    found: set[str] = set()
+
+    def visit(name: str, obj: h5py.Group | h5py.Dataset) -> None:
+        namespace = _attribute_text(value=obj.attrs.get("namespace"))
+        if namespace and namespace not in _CORE_NAMESPACES:
+            found.add(namespace)
+
+    h5file.visititems(visit)
+    return found
+
+
+def _check_specification_location(*, h5file: h5py.File, result: ProbeResult) -> None:
+    """The root attribute ``.specloc`` (where pynwb finds the cached specifications) must resolve."""
+    reference = h5file.attrs.get(".specloc")
+    if reference is None:
+        return
+    try:
+        h5file[reference]
+    except Exception as error:
+        result.structure_broken = True
+        result.file_messages.append(_file_message(
+            check="cached_specifications", location="/.specloc",
+            message=(f"The root attribute '.specloc' points to the cached specifications, but that object is gone "
+                     f"({type(error).__name__}: {error}); pynwb fails on it before reading anything."),
+            hint="the specifications group was deleted by hand; rewrite the file with pynwb",
+        ))
 
 
 def _check_specifications(*, h5file: h5py.File, result: ProbeResult) -> None:
+    _check_specification_location(h5file=h5file, result=result)
     if "specifications" not in h5file:
-        result.file_messages.append(_file_message(
-            check="cached_specifications", severity="warning", importance="BEST_PRACTICE_VIOLATION",
-            location="/specifications",
-            message=("The file has no cached specifications (/specifications): readers without the same "
-                     "extensions installed cannot read its extension types, and the schema is checked "
-                     "against the installed versions instead."),
-            hint="write files with NWBHDF5IO(..., mode='w') and the default cache_spec=True",
-        ))
+        extensions = sorted(_extension_namespaces(h5file=h5file))
+        if extensions:
+            result.file_messages.append(_file_message(
+                check="cached_specifications", location="/specifications",
+                message=(f"The file uses the extension namespace(s) {extensions} but caches no specification "
+                         f"(/specifications is missing): nobody without these extensions installed can read it, "
+                         f"and its schema cannot be checked against what it was written with."),
+                hint="write files with NWBHDF5IO(..., mode='w') and the default cache_spec=True",
+            ))
+        else:
+            result.file_messages.append(_file_message(
+                check="cached_specifications", severity="warning", importance="BEST_PRACTICE_VIOLATION",
+                location="/specifications",
+                message="The file caches no specification (/specifications is missing); the installed core "
+                        "schema is used instead.",
+                hint="write files with NWBHDF5IO(..., mode='w') and the default cache_spec=True",
+            ))
         return
     specifications = h5file["specifications"]
     for namespace in specifications:
@@ -373,11 +442,82 @@ def _check_specifications(*, h5file: h5py.File, result: ProbeResult) -> None:
             raw = group[version]["namespace"][()]
             json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
         except (KeyError, TypeError, ValueError, OSError, AttributeError) as error:
+            result.structure_broken = True
             result.file_messages.append(_file_message(
                 check="cached_specifications", location=location,
                 message=f"The cached specification of namespace '{namespace}' {version} is unreadable: {error}.",
                 hint="rewrite the file with pynwb so the specification is cached again",
             ))
+
+
+def _defined_types(*, spec: object) -> set[str]:
+    """Every type defined in a parsed specification document (at any depth)."""
+    found: set[str] = set()
+    if isinstance(spec, dict):
+        for key in ("neurodata_type_def", "data_type_def"):  # NWB and hdmf-common spellings
+            if isinstance(spec.get(key), str):
+                found.add(spec[key])
+        for value in spec.values():
+            found |= _defined_types(spec=value)
+    elif isinstance(spec, list):
+        for value in spec:
+            found |= _defined_types(spec=value)
+    return found
+
+
+def _types_by_namespace(*, h5file: h5py.File) -> dict[str, set[str]]:
+    """Types each namespace defines: from the cached specification, else from the installed one."""
+    import pynwb
+
+    types: dict[str, set[str]] = {}
+    specifications = h5file.get("specifications")
+    if isinstance(specifications, h5py.Group):
+        for namespace, group in specifications.items():
+            if not isinstance(group, h5py.Group) or len(group) == 0:
+                continue
+            version_group = group[sorted(group.keys())[-1]]
+            defined: set[str] = set()
+            for name, dataset in version_group.items():
+                if name == "namespace" or not isinstance(dataset, h5py.Dataset):
+                    continue
+                try:
+                    raw = dataset[()]
+                    defined |= _defined_types(spec=json.loads(raw.decode() if isinstance(raw, bytes) else raw))
+                except (TypeError, ValueError, OSError):
+                    continue
+            types[namespace] = defined
+    catalog = pynwb.get_type_map().namespace_catalog
+    for namespace in catalog.namespaces:
+        if namespace not in types:
+            types[namespace] = set(catalog.get_namespace(namespace).get_registered_types())
+    return types
+
+
+def _check_neurodata_types(*, h5file: h5py.File, result: ProbeResult) -> None:
+    """Every typed object's (namespace, neurodata_type) is defined by that namespace's specification."""
+    known = _types_by_namespace(h5file=h5file)
+    unknown: list[tuple[str, str, str]] = []
+
+    def visit(name: str, obj: h5py.Group | h5py.Dataset) -> None:
+        neurodata_type = _attribute_text(value=obj.attrs.get("neurodata_type"))
+        if neurodata_type is None:
+            return
+        namespace = _attribute_text(value=obj.attrs.get("namespace")) or ""
+        if neurodata_type not in known.get(namespace, set()):
+            unknown.append(("/" + name, namespace, neurodata_type))
+
+    h5file.visititems(visit)
+    for location, namespace, neurodata_type in unknown[:20]:
+        if namespace in known:
+            text = f"{location} has neurodata_type '{neurodata_type}', which namespace '{namespace}' does not define"
+        else:
+            text = (f"{location} has neurodata_type '{neurodata_type}' of namespace '{namespace or '(none)'}', which "
+                    f"is neither cached in the file nor installed")
+        result.file_messages.append(_file_message(
+            check="known_neurodata_types", location=location,
+            message=text + ": readers skip or misread this object.",
+            hint="the type attribute was edited or the writing extension is missing; rewrite the file with pynwb",
+        ))
 
 
 def _security_messages(*, leaving: list[LinkLeavingFile]) -> list[ValidationMessage]:
@@ -438,7 +578,9 @@ def probe_path(*, path: str | Path) -> ProbeResult:
     try:
         with h5file:
             try:
-                leaving, dangling = find_links_leaving_file(h5file=h5file)
+                leaving, dangling, hard_links = _visit_links(h5file=h5file)
+                leaving += _leaving_storage(h5file=h5file, datasets=hard_links)
+                cycles = find_hard_link_cycles(h5file=h5file, names=hard_links)
                 result.security_ran = True
             except Exception as error:
                 result.file_messages.append(_file_message(
@@ -456,9 +598,17 @@ def probe_path(*, path: str | Path) -> ProbeResult:
                     message=f"The soft link {location} points to '{target}', which does not exist in the file.",
                     hint="the object it referred to was deleted; rewrite the file with pynwb",
                 ))
+            for location in cycles:
+                result.file_messages.append(_file_message(
+                    check="no_link_cycles", location=location,
+                    message=f"{location} is a hard link back to one of its own parent groups: the object tree "
+                            f"has a loop, and readers that walk it never end.",
+                    hint="remove the link (del f[...] with h5py) or rewrite the file with pynwb",
+                ))
             root_ok = _check_nwb_root(path=path, h5file=h5file, result=result)
-            if root_ok:
+            if root_ok and not cycles:
                 _check_specifications(h5file=h5file, result=result)
+                _check_neurodata_types(h5file=h5file, result=result)
     except Exception as error:
         result.file_messages.append(_file_message(
             check="hdf5_readable",
@@ -471,8 +621,10 @@ def probe_path(*, path: str | Path) -> ProbeResult:
         result.refusal = "the file has links leaving it (see the security layer)"
     elif not root_ok:
         result.refusal = "the file is not a readable NWB file (see the file layer)"
-    elif dangling:
-        result.refusal = "the file has dangling links (see the file layer)"
+    elif dangling or cycles:
+        result.refusal = "the file has broken links (see the file layer)"
+    elif result.structure_broken:
+        result.refusal = "its cached specifications are broken (see the file layer)"
     else:
         result.openable = True
     return result
