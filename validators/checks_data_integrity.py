@@ -95,8 +95,10 @@ def _rate(series: TimeSeries) -> float | None:
 def check_timestamps_monotonic(series: TimeSeries) -> InspectorMessage | None:
     """Explicit timestamps are finite and strictly increasing over the WHOLE series (read in chunks)."""
     timestamps = series.timestamps
-    if timestamps is None or isinstance(timestamps, TimeSeries) or not hasattr(timestamps, "shape"):
+    if timestamps is None or isinstance(timestamps, TimeSeries):
         return None
+    if not hasattr(timestamps, "shape"):  # in-memory list
+        timestamps = np.asarray(timestamps, dtype=float)
     previous = -np.inf
     n_bad = 0
     first_bad: tuple[int, float, float] | None = None

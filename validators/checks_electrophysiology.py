@@ -95,17 +95,25 @@ def check_eeg_emg_amplitude_plausible(series: ElectricalSeries) -> InspectorMess
 
 @domain_check(importance=Importance.BEST_PRACTICE_SUGGESTION, neurodata_type=ElectricalSeries)
 def check_emg_electrodes_in_muscle(series: ElectricalSeries) -> InspectorMessage | None:
-    """A series named EMG records from electrodes whose location is a muscle (e.g. 'neck muscle')."""
+    """A series named EMG records from electrodes in a muscle (their own or their group's location).
+
+    The Allen atlas has no muscle, so files may give EMG electrodes the location 'root' and put the muscle
+    (e.g. 'neck muscle') on their electrode group; either place counts.
+    """
     if "emg" not in series.name.lower() or series.electrodes is None:
         return None
     table = series.electrodes.table
-    if "location" not in table.colnames:
-        return None
-    rows = np.asarray(series.electrodes.data[:]).ravel()
-    locations = [str(table["location"][int(row)]) for row in rows]
-    if all("muscle" in location.lower() for location in locations):
+    rows = [int(row) for row in np.asarray(series.electrodes.data[:]).ravel()]
+    places = []
+    for row in rows:
+        location = str(table["location"][row]) if "location" in table.colnames else ""
+        group = table["group"][row] if "group" in table.colnames else None
+        group_location = str(getattr(group, "location", "") or "")
+        if "muscle" not in location.lower() and "muscle" not in group_location.lower():
+            places.append(f"{location!r} (group {group_location!r})")
+    if not places:
         return None
     return finding(
-        message=f"EMG electrodes have location(s) {sorted(set(locations))}, not a muscle.",
-        hint="set the EMG electrodes' location to the muscle, e.g. 'neck muscle'",
+        message=f"EMG electrode(s) at {sorted(set(places))}, not in a muscle.",
+        hint="set the EMG electrode group's location (or the electrodes') to the muscle, e.g. 'neck muscle'",
     )
