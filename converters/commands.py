@@ -8,7 +8,11 @@ import click
 
 from ndx_glymphatic.converters.convert import convert_session
 from ndx_glymphatic.converters.nwb_writer import CompressionSettings
-from ndx_glymphatic.converters.session import session_schema_text, validate_session_file
+from ndx_glymphatic.converters.session import (
+    session_example_text,
+    session_schema_text,
+    validate_session_file,
+)
 
 __all__ = ["COMMANDS", "convert", "schema"]
 
@@ -66,8 +70,12 @@ def convert(
 
 @click.command("schema")
 @click.argument("name", type=click.Choice(["session"]))
-def schema(name: str) -> None:
+@click.option("--example", is_flag=True, help="Print an annotated example file instead of the schema.")
+def schema(name: str, example: bool) -> None:
     """Print a published JSON Schema (NAME: session, the conversion session file)."""
+    if example:
+        click.echo(session_example_text(), nl=False)
+        return
     click.echo(session_schema_text(), nl=False)
 
 

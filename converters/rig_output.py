@@ -269,7 +269,9 @@ def _write_ppd(*, session: SimulatedSession, outdir: Path, specs: tuple, sync: n
 _PHOTOMETRY_WRITERS: dict[str, Callable[..., tuple[Path, dict[str, str], list[Path]]]] = {
     "tdt": _write_tdt, "doric": _write_doric, "npm": _write_npm, "ppd": _write_ppd,
 }
-_SYNC_CHANNELS = {"tdt": "PtC0", "doric": "DIO01", "npm": "Input0", "ppd": "digital_1"}
+_SYNC_CHANNELS = {"tdt": "PtC0", "doric": "DIO01", "npm": "digital_inputs", "ppd": "digital_1"}
+#: Sync TTLs sampled by the photometry system at its frame rate are only that precise: looser alignment limits.
+_ALIGNMENT_LIMITS = {"ppd": {"max_residual_rms_in_s": 0.005, "tolerance_in_s": 0.02}}
 _SYSTEMS = {"tdt": "TDT RZ10x (simulated)", "doric": "Doric FP console (simulated)",
             "npm": "Neurophotometrics FP3002 (simulated)", "ppd": "pyPhotometry (simulated)"}
 
@@ -459,6 +461,7 @@ def _session_document(
             "clock_alignment": {
                 "primary_ttl_channel": _SYNC_CHANNELS[format_name], "secondary_ttl_channel": "TTL",
                 "primary_system": _SYSTEMS[format_name], "secondary_system": "Pinnacle Sirenia EEG/EMG (simulated)",
+                **_ALIGNMENT_LIMITS.get(format_name, {}),
             },
         }
     if hypnogram_path is not None:

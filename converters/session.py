@@ -70,6 +70,7 @@ __all__ = [
     "check_session_document",
     "load_session",
     "read_session_document",
+    "session_example_text",
     "session_schema",
     "session_schema_text",
     "validate_session_file",
@@ -130,6 +131,12 @@ class SessionFileError(GlymphError):
 def session_schema_text() -> str:
     """The published JSON Schema of session files, as text."""
     return (files("ndx_glymphatic.converters") / "session_schema.json").read_text()
+
+
+@functools.cache
+def session_example_text() -> str:
+    """An annotated example session file (YAML), as text."""
+    return (files("ndx_glymphatic.converters") / "session_example.yaml").read_text()
 
 
 def session_schema() -> dict[str, Any]:
@@ -779,8 +786,11 @@ def _cross_reference_problems(document: Any, *, base_folder: Path) -> list[str]:
                 problems.append(f"{path}.control_channel: expected another channel's name, "
                                 f"got the channel's own name {_show(control)}")
             elif control not in channel_names:
+                controls = {name for name, role in roles.items()
+                            if role in ("isosbestic control", "reference control") and isinstance(name, str)}
                 problems += _check_reference(path=path, entry=channel, key="control_channel",
-                                             known=channel_names, what="another photometry channel")
+                                             known=controls - {channel.get("name")},
+                                             what="another photometry channel whose channel_role is a control")
             elif roles.get(control) not in ("isosbestic control", "reference control"):
                 problems.append(
                     f"{path}.control_channel: expected a channel whose channel_role is \"isosbestic control\" "
