@@ -213,7 +213,7 @@ def _set_column(table: str, column: str, row: int, value: object) -> Callable[[h
 def _overlapping_states(h5file: h5py.File) -> None:
     start = h5file["intervals/sleep_states/start_time"]
     stop = h5file["intervals/sleep_states/stop_time"]
-    start[2] = stop[1] - 30.0
+    stop[1] = start[2] + 30.0
 
 
 def _sleep_state_word(h5file: h5py.File) -> None:
