@@ -329,3 +329,11 @@ def test_nrem_bouts_bridge_micro_arousals_and_break_on_wake() -> None:
     edges = np.array([0.0, 100.0, 300.0, 310.0, 500.0, 600.0, 700.0, 705.0, 800.0])
     bouts = nrem_bouts(start_times=edges[:-1], stop_times=edges[1:], states=states)
     assert bouts == [(100.0, 500.0), (600.0, 700.0)]  # a trailing micro-arousal is not part of the bout
+
+
+def test_every_check_and_requirement_is_documented() -> None:
+    from ndx_glymphatic.validators.analysis_readiness import REQUIREMENTS
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "validation.md").read_text()
+    missing = [name for name in [*DOMAIN_CHECKS, *REQUIREMENTS] if f"`{name}`" not in text]
+    assert not missing

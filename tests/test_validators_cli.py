@@ -170,7 +170,8 @@ def test_session_file_is_validated_before_conversion(tmp_path: Path) -> None:
     result = _invoke("validate", str(good))
     assert result.exit_code == 0, result.output
     bad = tmp_path / "bad.yaml"
-    bad.write_text(session_example_text().replace("excitation_wavelength_in_nm: 465", 'excitation_wavelength_in_nm: "465nm"'))
+    typo = 'excitation_wavelength_in_nm: "465nm"'
+    bad.write_text(session_example_text().replace("excitation_wavelength_in_nm: 465", typo))
     result = _invoke("validate", str(bad), "--format", "json")
     assert result.exit_code == 1
     report = json.loads(result.output)["files"][0]

@@ -122,7 +122,7 @@ def _open_io(*, path: Path, cached_namespaces: dict[str, str]) -> object:
 
     import ndx_glymphatic  # noqa: F401  (loads our namespace and the ones it includes)
 
-    loaded = set(pynwb.get_type_map().namespace_catalog.namespaces)
+    loaded = set(pynwb.available_namespaces())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if cached_namespaces and set(cached_namespaces) <= loaded:

@@ -55,19 +55,21 @@ def check_stimulation_epochs_inside_session(table: OptogeneticEpochsTable) -> In
 
 @domain_check(importance=Importance.CRITICAL, neurodata_type=OptogeneticEpochsTable)
 def check_stimulation_pulse_shorter_than_period(table: OptogeneticEpochsTable) -> InspectorMessage | None:
-    """While stimulating, 0 < pulse_length_in_ms <= period_in_ms (a pulse fits in its period)."""
+    """While stimulating, 0 < pulse_length_in_ms < period_in_ms (a pulse ends before the next one starts)."""
     pulse = column_numbers(table, "pulse_length_in_ms")
     period = column_numbers(table, "period_in_ms")
     if pulse is None or period is None:
         return None
     on = _stimulated_rows(table)
-    bad = np.flatnonzero(on & ~((pulse > 0) & (pulse <= period)))
+    bad = np.flatnonzero(on & ~((pulse > 0) & (pulse < period)))
     if bad.size == 0:
         return None
     values = ", ".join(f"{pulse[row]:g} ms / {period[row]:g} ms" for row in bad[:5])
     return finding(
-        message=f"{describe_rows(bad)}: pulse length / period = {values}; a pulse must be > 0 and fit its period.",
-        hint="pulse_length_in_ms is how long the light is on per pulse, period_in_ms = 1000 / pulse frequency",
+        message=f"{describe_rows(bad)}: pulse length / period = {values}; a pulse must be > 0 and shorter than its "
+                f"period.",
+        hint=("pulse_length_in_ms is how long the light is on per pulse, period_in_ms = 1000 / pulse frequency; "
+              "describe continuous light as one pulse with a period longer than the epoch"),
         high=True,
     )
 

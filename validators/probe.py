@@ -87,7 +87,7 @@ def supported_nwb_version() -> str:
     """The NWB core schema version of the installed pynwb (e.g. ``"2.11.0"``)."""
     import pynwb
 
-    return pynwb.get_type_map().namespace_catalog.get_namespace("core").version
+    return pynwb.get_type_map(copy=False).namespace_catalog.get_namespace("core").version
 
 
 def _version_tuple(text: str) -> tuple[int, ...] | None:
@@ -486,7 +486,7 @@ def _types_by_namespace(*, h5file: h5py.File) -> dict[str, set[str]]:
                 except (TypeError, ValueError, OSError):
                     continue
             types[namespace] = defined
-    catalog = pynwb.get_type_map().namespace_catalog
+    catalog = pynwb.get_type_map(copy=False).namespace_catalog  # read only
     for namespace in catalog.namespaces:
         if namespace not in types:
             types[namespace] = set(catalog.get_namespace(namespace).get_registered_types())
