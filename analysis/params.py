@@ -357,16 +357,17 @@ class KineticsParams:
     ----------
     rise_low_percent, rise_high_percent : float
         Influx runs from this % to that % of the tracer maximum (published: 10 -> 90).
-    smoothing_s : float
-        Moving mean before locating the peak and crossings; two periods of the ~0.02 Hz
-        oscillation, so the oscillation riding on the tracer curve does not inflate the peak.
+    smoothing_periods : float
+        Width of the moving mean applied before locating the peak and crossings, in periods of
+        the session's NE oscillation (its spectral peak; 50 s when unknown): a whole number of
+        periods cancels the oscillation riding on the tracer curve, which would inflate the peak.
     efflux_fraction : float
         Efflux half-time is the time from the peak down to this fraction of it.
     """
 
     rise_low_percent: float = 10.0
     rise_high_percent: float = 90.0
-    smoothing_s: float = 100.0
+    smoothing_periods: float = 2.0
     efflux_fraction: float = 0.5
 
 

@@ -9,6 +9,7 @@ into place at the end).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -646,13 +647,14 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
             notes.append("no CSF tracer infusion recorded: influx kinetics are skipped")
         else:
             kp = params.kinetics
+            period = 1.0 / ne_frequency if ne_frequency > 0 else _NOMINAL_PERIOD_S
             result.kinetics = kinetics.tracer_kinetics(
                 times=times,
                 dff=traces["csf_tracer_dff"],
                 infusion_start_s=session.csf_infusion_start_s,
                 rise_low_percent=kp.rise_low_percent,
                 rise_high_percent=kp.rise_high_percent,
-                smoothing_s=kp.smoothing_s,
+                smoothing_s=kp.smoothing_periods * period,
                 efflux_fraction=kp.efflux_fraction,
             )
             k = result.kinetics
@@ -741,6 +743,15 @@ def metrics_schema() -> dict[str, Any]:
     return json.loads(resources.files("ndx_glymphatic.analysis").joinpath("metrics_schema.json").read_text())
 
 
+@functools.lru_cache(maxsize=1)
+def _metrics_validator() -> Any:
+    import jsonschema
+
+    schema = metrics_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
 def _write_derived_copy(*, nwb_path: Path, destination: Path, analysis: SessionAnalysis) -> None:
     from pynwb import NWBHDF5IO, TimeSeries
 
@@ -792,12 +803,10 @@ def write_outputs(
     figures : list of Path
     derived : Path or None
     """
-    import jsonschema
-
     from ndx_glymphatic.analysis.report import render_session_figures, render_session_report
 
     document = _document(analysis=analysis, nwb_path=nwb_path)
-    jsonschema.validate(document, metrics_schema())
+    _metrics_validator().validate(document)
     (folder / "metrics.json").write_text(json.dumps(document, indent=2) + "\n")
     figure_paths: list[Path] = []
     if figures:
