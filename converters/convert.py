@@ -111,7 +111,7 @@ def convert_session(
     return ConversionResult(
         output_path=output_path,
         series={series.name: series.n_samples for series in plan.series},
-        notes=list(dict.fromkeys(plan.notes)),
+        notes=plan.all_notes(),
         clock_alignment=alignment,
         seconds=time.perf_counter() - started,
     )

@@ -196,7 +196,10 @@ def open_rig_reader(
     options : mapping, optional
         Reader keyword arguments (NPM ``digital_input_paths`` / ``led_order``, Doric ``series``).
     """
-    options = {key: value for key, value in (options or {}).items() if value not in (None, ())}
+    options = {
+        key: value for key, value in (options or {}).items()
+        if value is not None and not (isinstance(value, (list, tuple)) and not value)
+    }
     suffix = path.suffix.lower()
     if format == "tdt":
         from ndx_glymphatic.converters.tdt import TdtBlockReader
@@ -303,6 +306,13 @@ class ConversionPlan:
     recording_stop_in_s: float
     readers: list[RigReader]
     notes: list[str]
+
+    def all_notes(self) -> list[str]:
+        """Notes of the plan and of the readers so far (readers add notes while data are read)."""
+        notes = list(self.notes)
+        for reader in self.readers:
+            notes += list(getattr(reader, "notes", []))
+        return list(dict.fromkeys(notes))
 
     def close(self) -> None:
         """Close readers that hold files open."""
@@ -769,8 +779,9 @@ def plan_conversion(*, session: SessionConfig) -> ConversionPlan:
                         starts=epochs.start_times_in_s, stops=epochs.stop_times_in_s, recording=recording,
                         tolerance_in_s=1.0,
                     )
-        for reader in readers:
-            notes += list(getattr(reader, "notes", []))
+        for event in events:
+            if len(event.channel.onset_times_in_s) == 0:
+                notes.append(f"event channel {event.channel.name!r} has no events; no {event.table_name} table written")
         if photometry_reader is not None and photometry_reader.session_start_time is not None:
             rig_start = photometry_reader.session_start_time
             declared = session.session.session_start_time
@@ -1054,6 +1065,8 @@ def _add_events(*, nwbfile: NWBFile, plan: ConversionPlan) -> None:
     for event in plan.events:
         channel = event.channel
         onsets = np.asarray(channel.onset_times_in_s, dtype=np.float64)
+        if onsets.size == 0:
+            continue  # an empty table is a best-practice violation; the channel had no events
         order = np.argsort(onsets, kind="stable")
         durations = np.full(onsets.size, np.nan)
         if channel.offset_times_in_s is not None:

@@ -1,0 +1,363 @@
+"""Conversion of rig files + session file into NWB: round trips against the readers and official readers,
+clock alignment against the simulator's known drift and offset, schema and best-practice validation,
+the direct-chunk gzip path against HDF5's own filters, every simulated format and the real samples."""
+
+from __future__ import annotations
+
+import copy
+import json
+import warnings
+import zlib
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pynwb
+import pytest
+import yaml
+from click.testing import CliRunner
+from nwbinspector import Importance, inspect_nwbfile, inspect_nwbfile_object
+
+from ndx_glymphatic.access import find_photometry_channel, get_hypnogram, photometry_channels
+from ndx_glymphatic.cli import main
+from ndx_glymphatic.converters.convert import convert_session
+from ndx_glymphatic.converters.edf import EdfReader
+from ndx_glymphatic.converters.nwb_writer import CompressionSettings, encode_chunk, open_rig_reader
+from ndx_glymphatic.converters.rig_output import (
+    EEG_CLOCK_DRIFT_PPM,
+    EEG_CLOCK_OFFSET_IN_S,
+    sync_pulse_times,
+    write_rig_session,
+)
+from ndx_glymphatic.converters.tdt import TdtBlockReader
+from ndx_glymphatic.simulation import SimulationParameters, simulate_session
+
+REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
+PARAMETERS = SimulationParameters(
+    duration_s=600.0, seed=3, lc_stimulation_onsets_s=(200.0, 450.0), vasomotion_start_s=250.0,
+    vasomotion_duration_s=200.0,
+)
+SLOPE = 1.0 + EEG_CLOCK_DRIFT_PPM * 1e-6
+
+
+def _real(path: str) -> Path:
+    full = REAL / path
+    if not full.exists():
+        print(f"skipped: real sample {full} is absent")
+        pytest.skip(f"real sample {full} is absent (shared/data/real not available)")
+    return full
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    return simulate_session(parameters=PARAMETERS)
+
+
+@pytest.fixture(scope="module")
+def tdt_conversion(tmp_path_factory, simulated):
+    folder = tmp_path_factory.mktemp("tdt_session")
+    write_rig_session(session=simulated, outdir=folder, format="tdt")
+    result = convert_session(session_path=folder / "session.yaml", output_path=folder / "out.nwb", progress=False)
+    return folder, result
+
+
+@pytest.fixture(scope="module")
+def tdt_nwb(tdt_conversion):
+    _, result = tdt_conversion
+    io = _read(result.output_path)
+    yield io.read()
+    io.close()
+
+
+def _read(path: Path) -> pynwb.NWBHDF5IO:
+    """Open a converted file with the namespaces this process already loaded (reloading the cached ones from
+    every file costs seconds; the full cached-namespace path is checked once, on the TDT session)."""
+    return pynwb.NWBHDF5IO(str(path), "r", load_namespaces=False)
+
+
+def _assert_valid(path: Path, *, cached_namespaces: bool = False) -> None:
+    """pynwb schema validation and nwbinspector at BEST_PRACTICE_VIOLATION report nothing."""
+    assert pynwb.validate(path=str(path), use_cached_namespaces=cached_namespaces) == []
+    if cached_namespaces:
+        messages = list(inspect_nwbfile(nwbfile_path=str(path),
+                                        importance_threshold=Importance.BEST_PRACTICE_VIOLATION))
+    else:
+        with _read(path) as io:
+            messages = list(inspect_nwbfile_object(nwbfile_object=io.read(),
+                                                   importance_threshold=Importance.BEST_PRACTICE_VIOLATION))
+    assert messages == [], [f"{m.check_function_name}: {m.message}" for m in messages]
+
+
+def test_converted_tdt_session_is_schema_valid_and_inspector_clean(tdt_conversion) -> None:
+    folder, result = tdt_conversion
+    _assert_valid(result.output_path, cached_namespaces=True)
+    assert not [p for p in folder.iterdir() if p.name.endswith(".partial")]
+
+
+def test_photometry_round_trip_and_semantics(tdt_conversion, tdt_nwb) -> None:
+    folder, result = tdt_conversion
+    session = yaml.safe_load((folder / "session.yaml").read_text())
+    reader = TdtBlockReader(path=folder / session["photometry"]["file"])
+    for channel in session["photometry"]["channels"]:
+        series = tdt_nwb.acquisition[channel["name"]]
+        expected = reader.read_stream(stream_name=channel["stream"])[:, 0]
+        assert series.data.dtype == np.float32
+        np.testing.assert_array_equal(series.data[:], expected)
+        assert series.rate == pytest.approx(PARAMETERS.photometry_rate_hz)
+        assert series.timestamps is None
+        assert series.data.compression == "gzip" and series.data.compression_opts == 4 and series.data.shuffle
+    assert result.series["ne_465nm"] == reader.streams()["_465A"].n_samples
+    signal = find_photometry_channel(nwbfile=tdt_nwb, measured_quantity="norepinephrine", channel_role="signal")
+    assert signal.series.name == "ne_465nm"
+    control = photometry_channels(nwbfile=tdt_nwb)[signal.control_channel]
+    assert (control.channel_role, control.series.name) == ("isosbestic control", "ne_isosbestic_405nm")
+    table = tdt_nwb.lab_meta_data["fiber_photometry"].fiber_photometry_table
+    assert list(table["stream_name"][:]) == ["_465A", "_405A", "_560B", "_650B"]
+    assert table["indicator"][3].labeled_compartment == "CSF"
+
+
+def test_photometry_matches_the_official_tdt_reader(tdt_conversion, tdt_nwb) -> None:
+    import tdt
+
+    folder, _ = tdt_conversion
+    block = next((folder / "tdt").iterdir())
+    data = tdt.read_block(str(block), evtype=["streams"], store="560B").streams["_560B"].data
+    np.testing.assert_array_equal(tdt_nwb.acquisition["blood_volume_560nm"].data[:], data)
+
+
+def test_eeg_is_put_on_the_photometry_clock(tdt_conversion, tdt_nwb) -> None:
+    folder, result = tdt_conversion
+    alignment = tdt_nwb.lab_meta_data["clock_alignment"].clock_alignment_table
+    assert alignment["slope"][0] == pytest.approx(SLOPE, abs=2e-7)
+    assert alignment["offset_in_s"][0] == pytest.approx(EEG_CLOCK_OFFSET_IN_S, abs=1e-4)
+    assert alignment["residual_rms_in_s"][0] < 1e-4
+    assert alignment["number_of_matched_pulses"][0] == len(sync_pulse_times(duration_in_s=600.0, seed=3))
+    assert result.clock_alignment["slope"] == pytest.approx(SLOPE, abs=2e-7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        edf = EdfReader(path=next((folder / "eeg").iterdir()))
+    for name, columns in (("EEG", 2), ("EMG", 1)):
+        series = tdt_nwb.acquisition[name]
+        assert series.starting_time == pytest.approx(EEG_CLOCK_OFFSET_IN_S, abs=1e-4)
+        assert series.rate == pytest.approx(PARAMETERS.ephys_rate_hz / alignment["slope"][0], rel=1e-12)
+        assert series.rate == pytest.approx(PARAMETERS.ephys_rate_hz / SLOPE, rel=2e-7)
+        assert series.conversion == pytest.approx(1e-6)
+        expected = edf.read_stream(stream_name=name).astype(np.float32)
+        np.testing.assert_array_equal(series.data[:].reshape(len(expected), columns), expected)
+    edf.close()
+    electrodes = tdt_nwb.electrodes.to_dataframe()
+    assert list(electrodes["location"]) == ["Isocortex", "Isocortex", "root"]
+    assert electrodes["group"].iloc[2].location == "neck muscle"
+
+
+def test_events_stimulation_and_hypnogram_against_ground_truth(tdt_nwb, simulated) -> None:
+    truth = simulated.ground_truth
+    sync = sync_pulse_times(duration_in_s=600.0, seed=3)
+    np.testing.assert_allclose(tdt_nwb.events["ttl_PtC0"]["timestamp"][:], sync, atol=1e-5)
+    np.testing.assert_allclose(tdt_nwb.events["ttl_PtC0"]["duration"][:], 0.1, atol=1e-5)
+    lc = tdt_nwb.intervals["lc_optogenetic_stimulation"].to_dataframe()
+    assert len(lc) == len(truth.lc_stimulation) == 2
+    for (_, row), epoch in zip(lc.iterrows(), truth.lc_stimulation):
+        assert row.start_time == pytest.approx(epoch.start_s, abs=1e-4)
+        assert row.stop_time == pytest.approx(epoch.stop_s - 0.1 + 0.01, abs=1e-4)  # last pulse end
+        assert row.number_pulses_per_pulse_train == 100
+    vasomotion = tdt_nwb.intervals["vasomotion_stimulation"].to_dataframe()
+    assert vasomotion.start_time.iloc[0] == 250.0 and vasomotion.target.iloc[0] == "arterial smooth muscle"
+    hypnogram = get_hypnogram(nwbfile=tdt_nwb).to_dataframe()
+    truth_rows = [row for row in truth.sleep_states if row.start_s >= EEG_CLOCK_OFFSET_IN_S]
+    converted = hypnogram[hypnogram.start_time >= EEG_CLOCK_OFFSET_IN_S + 1e-3]
+    assert len(converted) >= len(truth_rows) - 1
+    for row in truth_rows[:-1]:  # the last row is clipped where the EEG file ends
+        match = converted[np.isclose(converted.start_time, row.start_s, atol=1e-3)]
+        assert len(match) == 1 and match.sleep_state.iloc[0] == row.state, row
+    infusion = tdt_nwb.intervals["tracer_infusions"].to_dataframe().iloc[0]
+    assert infusion.start_time == truth.infusion["start_s"] and infusion.tracer.name == "ovalbumin_AF647"
+    assert tdt_nwb.lab_meta_data["experimental_condition"].condition == "vehicle"
+    assert tdt_nwb.subject.age == "P90D" and tdt_nwb.session_start_time.utcoffset() is not None
+
+
+@pytest.mark.parametrize("shape, chunks", [((1000,), (256,)), ((1001, 3), (128, 3)), ((7,), (7,))])
+def test_direct_chunks_decode_like_hdf5_filters(tmp_path: Path, shape, chunks) -> None:
+    rng = np.random.default_rng(1)
+    data = rng.normal(size=shape).cumsum(axis=0).astype(np.float32)
+    settings = CompressionSettings(level=4, shuffle=True)
+    path = tmp_path / "chunks.h5"
+    with h5py.File(path, "w") as file:
+        reference = file.create_dataset("reference", data=data, chunks=chunks, compression="gzip",
+                                        compression_opts=4, shuffle=True)
+        ours = file.create_dataset("ours", shape=shape, dtype=np.float32, chunks=chunks, compression="gzip",
+                                   compression_opts=4, shuffle=True)
+        for start in range(0, shape[0], chunks[0]):
+            block = np.zeros(chunks, dtype=np.float32)
+            part = data[start : start + chunks[0]]
+            block[: len(part)] = part
+            offset = (start,) + (0,) * (len(shape) - 1)
+            encoded = encode_chunk(chunk=block, settings=settings)
+            ours.id.write_direct_chunk(offset, encoded, filter_mask=0)
+            mask, stored = reference.id.read_direct_chunk(offset)
+            assert mask == 0
+            assert zlib.decompress(stored) == zlib.decompress(encoded)  # same shuffled bytes
+    with h5py.File(path, "r") as file:
+        np.testing.assert_array_equal(file["ours"][:], data)
+        assert file["ours"].compression == "gzip" and file["ours"].shuffle
+
+
+def test_cli_convert_refuses_to_overwrite_without_flag(tdt_conversion, tmp_path: Path) -> None:
+    folder, _ = tdt_conversion
+    runner = CliRunner()
+    output = tmp_path / "cli.nwb"
+    arguments = ["convert", str(folder / "session.yaml"), "-o", str(output), "--no-progress", "--compression", "none"]
+    result = runner.invoke(main, arguments)
+    assert result.exit_code == 0, result.output
+    assert f"wrote {output}" in result.output
+    with h5py.File(output, "r") as file:
+        assert file["acquisition/ne_465nm/data"].compression is None
+    before = output.stat().st_mtime_ns
+    result = runner.invoke(main, arguments)
+    assert result.exit_code == 2
+    assert "expected a path that does not exist yet, found an existing file (pass --overwrite" in result.output
+    assert output.stat().st_mtime_ns == before
+    result = runner.invoke(main, [*arguments, "--overwrite", "--compression", "lzf"])
+    assert result.exit_code == 0, result.output
+    with h5py.File(output, "r") as file:
+        assert file["acquisition/ne_465nm/data"].compression == "lzf"
+        reference = TdtBlockReader(path=next((folder / "tdt").iterdir())).read_stream(stream_name="_465A")[:, 0]
+        np.testing.assert_array_equal(file["acquisition/ne_465nm/data"][:], reference)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cli.nwb"]
+
+
+@pytest.mark.parametrize("rig_format", ["doric", "npm", "ppd"])
+def test_every_simulated_format_converts(tmp_path: Path, simulated, rig_format: str) -> None:
+    write_rig_session(session=simulated, outdir=tmp_path, format=rig_format)
+    session = yaml.safe_load((tmp_path / "session.yaml").read_text())
+    result = convert_session(session_path=tmp_path / "session.yaml", output_path=tmp_path / "out.nwb",
+                             progress=False)
+    _assert_valid(result.output_path)
+    options = {"digital_input_paths": [tmp_path / p for p in session["photometry"].get("digital_input_files", [])]}
+    reader = open_rig_reader(format=rig_format, path=tmp_path / session["photometry"]["file"], options=options)
+    with _read(result.output_path) as io:
+        nwbfile = io.read()
+        for channel in session["photometry"]["channels"]:
+            expected = reader.read_stream(stream_name=channel["stream"])[:, 0].astype(np.float32)
+            np.testing.assert_array_equal(nwbfile.acquisition[channel["name"]].data[:], expected)
+        # the sync TTL is sampled at the photometry rate (130 Hz for pyPhotometry): the slope is that precise
+        tolerance = {"doric": 2e-6, "npm": 2e-6, "ppd": 2e-5}[rig_format]
+        assert nwbfile.lab_meta_data["clock_alignment"].clock_alignment_table["slope"][0] == pytest.approx(
+            SLOPE, abs=tolerance)
+        assert len(get_hypnogram(nwbfile=nwbfile)) > 3
+
+
+# --------------------------------------------------------------------------------------- real samples
+def _minimal_session(*, photometry: dict | None = None, electrophysiology: dict | None = None) -> dict:
+    document = {
+        "subject": {"subject_id": "m1", "species": "Mus musculus", "sex": "U", "age": "P60D", "strain": "C57BL/6J"},
+        "session": {
+            "session_start_time": "2020-01-01T00:00:00+00:00", "session_description": "Real sample conversion.",
+            "session_id": "real", "experimenter": ["Tester, Test"], "lab": "test lab", "institution": "test",
+        },
+    }
+    if photometry is not None:
+        document["devices"] = {
+            "excitation_sources": [
+                {"name": f"led_{w}", "description": f"{w} nm LED.", "manufacturer": "unknown", "source_type": "LED"}
+                for w in (405, 470)
+            ],
+            "photodetectors": [{"name": "detector", "description": "Photodetector.", "manufacturer": "unknown",
+                                "detector_type": "photodiode"}],
+            "optical_fibers": [{"name": "fiber", "description": "Fiber.", "manufacturer": "unknown",
+                                "numerical_aperture": 0.48, "location": "striatum", "ap_in_mm": 1.0, "ml_in_mm": 1.5,
+                                "depth_in_mm": 3.0, "hemisphere": "left"}],
+        }
+        document["indicators"] = [{"name": "GCaMP6f", "label": "GCaMP6f", "description": "Calcium sensor."}]
+        signal, control = photometry.pop("streams")
+        common = {"measured_quantity": "calcium", "indicator": "GCaMP6f", "optical_fiber": "fiber",
+                  "photodetector": "detector", "emission_wavelength_in_nm": 525}
+        photometry["channels"] = [
+            {"name": "signal_470nm", "stream": signal, "description": "470 nm.", "channel_role": "signal",
+             "control_channel": "control_405nm", "excitation_source": "led_470", "excitation_wavelength_in_nm": 470,
+             **common},
+            {"name": "control_405nm", "stream": control, "description": "405 nm.",
+             "channel_role": "isosbestic control", "excitation_source": "led_405", "excitation_wavelength_in_nm": 405,
+             **common},
+        ]
+        document["photometry"] = photometry
+    if electrophysiology is not None:
+        document["electrophysiology"] = electrophysiology
+    return document
+
+
+def _write(document: dict, path: Path) -> Path:
+    path.write_text(yaml.safe_dump(copy.deepcopy(document)))
+    return path
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["pyphotometry/m17-R-2018-12-12-090409.ppd", "pyphotometry/BriVandrey/1396_OF-2022-04-06-111534.ppd"],
+)
+def test_real_pyphotometry_files_convert(tmp_path: Path, name: str) -> None:
+    ppd = _real(name)
+    session = _write(_minimal_session(photometry={"format": "ppd", "file": str(ppd),
+                                                  "streams": ("analog_1", "analog_2")}), tmp_path / "s.yaml")
+    result = convert_session(session_path=session, output_path=tmp_path / "out.nwb", progress=False)
+    _assert_valid(result.output_path)
+    reader = open_rig_reader(format="ppd", path=ppd)
+    with _read(result.output_path) as io:
+        nwbfile = io.read()
+        np.testing.assert_array_equal(nwbfile.acquisition["signal_470nm"].data[:],
+                                      reader.read_stream(stream_name="analog_1")[:, 0].astype(np.float32))
+        assert nwbfile.acquisition["signal_470nm"].rate == 130.0
+        events = {name: len(table) for name, table in nwbfile.events.items()}
+    expected_events = {name: len(channel.onset_times_in_s) for name, channel in reader.events().items()
+                       if len(channel.onset_times_in_s)}
+    assert events == {f"ttl_{name}": n for name, n in expected_events.items()}
+
+
+def test_real_neurophotometrics_csv_converts(tmp_path: Path) -> None:
+    csv_path = _real("neurophotometrics/ibl/raw_photometry.csv")
+    session = _write(_minimal_session(photometry={"format": "npm", "file": str(csv_path),
+                                                  "streams": ("G0@470", "G0@415")}), tmp_path / "s.yaml")
+    result = convert_session(session_path=session, output_path=tmp_path / "out.nwb", progress=False)
+    _assert_valid(result.output_path)
+    with _read(result.output_path) as io:
+        series = io.read().acquisition["signal_470nm"]
+        assert series.data.shape == (1006,) and series.rate == pytest.approx(30.0, rel=1e-3)
+
+
+def test_real_faster2_edf_converts_as_an_eeg_only_session(tmp_path: Path) -> None:
+    edf = _real("edf/faster2/test.edf")
+    ephys = {
+        "format": "edf", "file": str(edf),
+        "amplifier": {"description": "FASTER2 recording system."},
+        "electrode_groups": [{"name": "EEG_screws", "description": "EEG screws.", "location": "cortex"},
+                             {"name": "EMG_wires", "description": "EMG wires.", "location": "neck muscle"}],
+        "channels": [{"name": "EEG09", "stream": "EEG09", "series": "EEG", "group": "EEG_screws"},
+                     {"name": "EMG09", "stream": "EMG09", "series": "EMG", "group": "EMG_wires"}],
+    }
+    session = _write(_minimal_session(electrophysiology=ephys), tmp_path / "s.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = convert_session(session_path=session, output_path=tmp_path / "out.nwb", progress=False)
+        reader = EdfReader(path=edf)
+        expected = reader.read_stream(stream_name="EEG")[:, 0].astype(np.float32)
+        reader.close()
+    assert any("outside its declared physical range" in note for note in result.notes)
+    _assert_valid(result.output_path)
+    with _read(result.output_path) as io:
+        nwbfile = io.read()
+        np.testing.assert_array_equal(nwbfile.acquisition["EEG"].data[:], expected)
+        assert nwbfile.acquisition["EEG"].rate == 128.0 and "clock_alignment" not in nwbfile.lab_meta_data
+
+
+def test_real_tdt_block_without_tev_gives_the_clear_error(tmp_path: Path) -> None:
+    block = _real("tdt/pMAT_Photometry-161823")
+    session = _write(_minimal_session(photometry={"format": "tdt", "file": str(block),
+                                                  "streams": ("490R", "405R")}), tmp_path / "s.yaml")
+    result = CliRunner().invoke(main, ["convert", str(session), "-o", str(tmp_path / "out.nwb"), "--no-progress"])
+    assert result.exit_code == 2
+    assert "Photometry-161823.tev: stream data of store 490R (_490R): expected the .tev data file beside the .tsq " \
+        "index, found no such file" in result.output
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+    reader = TdtBlockReader(path=block)  # headers and epocs are still readable
+    assert json.dumps(sorted(reader.events())) == '["PAB_", "Tick", "Vid1"]'
