@@ -876,6 +876,7 @@ def run_analysis(
     show_progress: bool | None = None,
     write_derived: bool = False,
     check: bool = True,
+    figures: bool = True,
 ) -> AnalysisResult:
     """Analyse one session file and write metrics.json, figures and report.html into ``output_dir``.
 
@@ -896,6 +897,8 @@ def run_analysis(
         module ``glymph_analysis``.
     check : bool
         Run the analysis-readiness validation first (the command line always does).
+    figures : bool
+        Draw the figures and report.html (False: metrics.json only).
 
     Returns
     -------
@@ -937,8 +940,8 @@ def run_analysis(
         finally:
             io.close()
         analysis = analyze_session(session=session, params=params)
-        document, figures, derived = write_outputs(
-            analysis=analysis, nwb_path=nwb_path, folder=temporary, write_derived=write_derived
+        document, figure_paths, derived = write_outputs(
+            analysis=analysis, nwb_path=nwb_path, folder=temporary, write_derived=write_derived, figures=figures
         )
         commit_output_dir(temporary=temporary, output_dir=output_dir)
     except BaseException:
@@ -948,7 +951,7 @@ def run_analysis(
         output_dir=output_dir,
         metrics_path=output_dir / "metrics.json",
         report_path=output_dir / "report.html",
-        figure_paths=[output_dir / "figures" / path.name for path in figures],
+        figure_paths=[output_dir / "figures" / path.name for path in figure_paths],
         derived_nwb_path=output_dir / derived.name if derived is not None else None,
         document=document,
     )
