@@ -14,6 +14,7 @@ Nothing is written before steps 1 and 2 pass; an existing ``output_path`` is nev
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,7 +135,11 @@ def _check_output_path(*, output_path: Path, overwrite: bool) -> None:
             path=output_path, field="output path", expected="a file name ending in .nwb",
             found=repr(output_path.name),
         )
-    if output_path.parent.exists() and not output_path.parent.is_dir():
-        raise InputFileError(
-            path=output_path.parent, field="output folder", expected="a folder", found="a file"
-        )
+    folder = output_path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the first existing ancestor: missing folders are created
+    if not folder.is_dir():
+        raise InputFileError(path=folder, field="output folder", expected="a folder", found="a file")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputFileError(path=folder, field="output folder", expected="a folder you may write to",
+                             found="no write permission")
