@@ -182,19 +182,33 @@ def block_sums(
     counts = np.zeros(n_blocks, dtype=np.int64)
     block = 0
     for chunk_start in range(start, stop, step):
-        chunk = np.asarray(data[chunk_start : min(chunk_start + step, stop)], dtype=np.float64)
+        chunk = np.asarray(data[chunk_start : min(chunk_start + step, stop)])
         if transform is not None:
-            chunk = transform(chunk)
+            chunk = transform(chunk.astype(np.float64))
         n_full = chunk.size // factor
-        finite = np.isfinite(chunk)
-        cleaned = np.where(finite, chunk, 0.0)
-        if n_full:
-            sums[block : block + n_full] = cleaned[: n_full * factor].reshape(n_full, factor).sum(axis=1)
-            counts[block : block + n_full] = finite[: n_full * factor].reshape(n_full, factor).sum(axis=1)
-        if chunk.size % factor:
-            sums[block + n_full] = cleaned[n_full * factor :].sum()
-            counts[block + n_full] = finite[n_full * factor :].sum()
-            n_full += 1
+        all_finite = bool(np.isfinite(chunk.sum(dtype=np.float64)))  # one NaN/inf makes the sum non-finite
+        if all_finite:
+            if n_full:
+                sums[block : block + n_full] = chunk[: n_full * factor].reshape(n_full, factor).sum(
+                    axis=1, dtype=np.float64
+                )
+                counts[block : block + n_full] = factor
+            if chunk.size % factor:
+                sums[block + n_full] = chunk[n_full * factor :].sum(dtype=np.float64)
+                counts[block + n_full] = chunk.size - n_full * factor
+                n_full += 1
+        else:
+            finite = np.isfinite(chunk)
+            cleaned = np.where(finite, chunk, 0.0)
+            if n_full:
+                sums[block : block + n_full] = cleaned[: n_full * factor].reshape(n_full, factor).sum(
+                    axis=1, dtype=np.float64
+                )
+                counts[block : block + n_full] = finite[: n_full * factor].reshape(n_full, factor).sum(axis=1)
+            if chunk.size % factor:
+                sums[block + n_full] = cleaned[n_full * factor :].sum(dtype=np.float64)
+                counts[block + n_full] = finite[n_full * factor :].sum()
+                n_full += 1
         block += n_full
         if progress is not None:
             progress(chunk.size)

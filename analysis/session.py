@@ -9,6 +9,7 @@ spectrogram and smoothed power envelopes. Channels are found by table semantics
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,7 +127,8 @@ class SessionData:
     lc_stimulation, vasomotion_stimulation : Epochs or None
     spectrogram : Spectrogram or None
     eeg_envelopes : dict of DecimatedSeries
-        ``"spindle"`` (spindle band, 0.25 s) and ``"delta"`` (micro-arousal confirmation).
+        ``"spindle"`` (spindle band, 0.25 s) and, when ``arousal.eeg_threshold`` > 0, ``"delta"``
+        (EEG confirmation of micro-arousals).
     emg_envelope : DecimatedSeries or None
     notes : list of str
     """
@@ -280,6 +282,7 @@ def read_session(
     path: str,
     params: AnalysisParams,
     progress: Callable[[int], None] | None = None,
+    parallel: bool = True,
 ) -> SessionData:
     """Reduce an opened NWB file to :class:`SessionData` (streams decimated chunk by chunk).
 
@@ -293,6 +296,8 @@ def read_session(
         Rates, windows and bands of the reductions.
     progress : callable, optional
         Called with raw samples consumed (all streams together).
+    parallel : bool
+        Reduce photometry and EEG/EMG in two threads (same results as serial).
 
     Returns
     -------
@@ -316,18 +321,82 @@ def read_session(
         session.condition = str(condition.condition)
         session.is_control = bool(condition.is_control)
 
-    channels = photometry_channels(nwbfile=nwbfile)
-    ne = find_photometry_channel(nwbfile=nwbfile, measured_quantity="norepinephrine")
-    if ne is not None and ne.series is not None:
-        session.ne_signal = _photometry(channel=ne, params=params, progress=progress)
-        if 0 <= ne.control_channel < len(channels) and channels[ne.control_channel].series is not None:
-            session.ne_control = _photometry(
-                channel=channels[ne.control_channel], params=params, progress=progress
+    def reduce_photometry() -> None:
+        channels = photometry_channels(nwbfile=nwbfile)
+        ne = find_photometry_channel(nwbfile=nwbfile, measured_quantity="norepinephrine")
+        if ne is not None and ne.series is not None:
+            session.ne_signal = _photometry(channel=ne, params=params, progress=progress)
+            if 0 <= ne.control_channel < len(channels) and channels[ne.control_channel].series is not None:
+                session.ne_control = _photometry(
+                    channel=channels[ne.control_channel], params=params, progress=progress
+                )
+        for attribute, quantity in (("blood_volume", "cerebral blood volume"), ("csf_tracer", "CSF tracer")):
+            channel = find_photometry_channel(nwbfile=nwbfile, measured_quantity=quantity)
+            if channel is not None and channel.series is not None:
+                setattr(session, attribute, _photometry(channel=channel, params=params, progress=progress))
+
+    def reduce_ephys() -> None:
+        eeg_params = params.eeg
+        eeg_envelopes = {
+            "spindle": EnvelopeSpec(
+                band_hz=eeg_params.spindle_band_hz,
+                order=eeg_params.spindle_filter_order,
+                smoothing_s=eeg_params.spindle_smoothing_s,
             )
-    for attribute, quantity in (("blood_volume", "cerebral blood volume"), ("csf_tracer", "CSF tracer")):
-        channel = find_photometry_channel(nwbfile=nwbfile, measured_quantity=quantity)
-        if channel is not None and channel.series is not None:
-            setattr(session, attribute, _photometry(channel=channel, params=params, progress=progress))
+        }
+        if params.arousal.eeg_threshold > 0:  # the delta envelope only serves the EEG confirmation of arousals
+            eeg_envelopes["delta"] = EnvelopeSpec(
+                band_hz=params.arousal.eeg_band_hz, order=3, smoothing_s=params.arousal.eeg_smoothing_s
+            )
+        eeg = get_electrical_series(nwbfile=nwbfile, name="EEG")
+        if eeg is not None:
+            rate, start = series_timing(series=eeg)
+            spectrogram, envelopes = stream_features(
+                data=ColumnView(data=eeg.data, column=0),
+                rate_hz=rate,
+                starting_time=start,
+                scale=float(eeg.conversion or 1.0),
+                spectrogram_window_s=eeg_params.spectrogram_window_s,
+                spectrogram_step_s=eeg_params.spectrogram_step_s,
+                spectrogram_fmax_hz=eeg_params.spectrogram_fmax_hz,
+                envelopes=eeg_envelopes,
+                envelope_rate_hz=eeg_params.envelope_rate_hz,
+                chunk_s=eeg_params.chunk_s,
+                progress=progress,
+            )
+            session.spectrogram = spectrogram
+            session.eeg_envelopes = envelopes
+        emg = get_electrical_series(nwbfile=nwbfile, name="EMG")
+        if emg is not None:
+            rate, start = series_timing(series=emg)
+            _, envelopes = stream_features(
+                data=ColumnView(data=emg.data, column=0),
+                rate_hz=rate,
+                starting_time=start,
+                scale=float(emg.conversion or 1.0),
+                spectrogram_window_s=None,
+                envelopes={
+                    "emg": EnvelopeSpec(
+                        band_hz=(params.arousal.emg_highpass_hz, None),
+                        order=3,
+                        smoothing_s=params.arousal.emg_smoothing_s,
+                    )
+                },
+                envelope_rate_hz=eeg_params.envelope_rate_hz,
+                chunk_s=eeg_params.chunk_s,
+                progress=progress,
+            )
+            session.emg_envelope = envelopes["emg"]
+
+    # Two threads: photometry reduction is mostly HDF5 decompression (serialised by h5py's lock),
+    # EEG/EMG reduction mostly filtering and FFTs (which release the GIL), so they overlap well.
+    if parallel:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for future in [pool.submit(reduce_photometry), pool.submit(reduce_ephys)]:
+                future.result()
+    else:
+        reduce_photometry()
+        reduce_ephys()
 
     hypnogram = get_hypnogram(nwbfile=nwbfile)
     if hypnogram is not None and len(hypnogram) > 0:
@@ -344,56 +413,6 @@ def read_session(
         session.lc_stimulation = _epochs(table=intervals["lc_optogenetic_stimulation"])
     if "vasomotion_stimulation" in intervals and len(intervals["vasomotion_stimulation"]):
         session.vasomotion_stimulation = _epochs(table=intervals["vasomotion_stimulation"])
-
-    eeg_params = params.eeg
-    eeg = get_electrical_series(nwbfile=nwbfile, name="EEG")
-    if eeg is not None:
-        rate, start = series_timing(series=eeg)
-        spectrogram, envelopes = stream_features(
-            data=ColumnView(data=eeg.data, column=0),
-            rate_hz=rate,
-            starting_time=start,
-            scale=float(eeg.conversion or 1.0),
-            spectrogram_window_s=eeg_params.spectrogram_window_s,
-            spectrogram_step_s=eeg_params.spectrogram_step_s,
-            spectrogram_fmax_hz=eeg_params.spectrogram_fmax_hz,
-            envelopes={
-                "spindle": EnvelopeSpec(
-                    band_hz=eeg_params.spindle_band_hz,
-                    order=eeg_params.spindle_filter_order,
-                    smoothing_s=eeg_params.spindle_smoothing_s,
-                ),
-                "delta": EnvelopeSpec(
-                    band_hz=params.arousal.eeg_band_hz, order=3, smoothing_s=params.arousal.eeg_smoothing_s
-                ),
-            },
-            envelope_rate_hz=eeg_params.envelope_rate_hz,
-            chunk_s=eeg_params.chunk_s,
-            progress=progress,
-        )
-        session.spectrogram = spectrogram
-        session.eeg_envelopes = envelopes
-    emg = get_electrical_series(nwbfile=nwbfile, name="EMG")
-    if emg is not None:
-        rate, start = series_timing(series=emg)
-        _, envelopes = stream_features(
-            data=ColumnView(data=emg.data, column=0),
-            rate_hz=rate,
-            starting_time=start,
-            scale=float(emg.conversion or 1.0),
-            spectrogram_window_s=None,
-            envelopes={
-                "emg": EnvelopeSpec(
-                    band_hz=(params.arousal.emg_highpass_hz, None),
-                    order=3,
-                    smoothing_s=params.arousal.emg_smoothing_s,
-                )
-            },
-            envelope_rate_hz=eeg_params.envelope_rate_hz,
-            chunk_s=eeg_params.chunk_s,
-            progress=progress,
-        )
-        session.emg_envelope = envelopes["emg"]
 
     durations = [
         trace.decimated.values.size / trace.decimated.rate_hz
