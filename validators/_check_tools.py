@@ -167,14 +167,17 @@ def chunk_length() -> int:
 
 
 def iter_chunks(*, data: Any, length: int) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(first_index, block)`` over axis 0 of an h5py dataset or array, ``length`` samples at a time.
+    """Yield ``(first_index, block)`` over axis 0 of an h5py dataset or array, about ``length`` values at a time.
 
-    For 2-D data the block length is divided by the number of columns so a block holds about
-    ``length`` values.
+    For 2-D data the block length is divided by the number of columns so a block holds about ``length``
+    values; for chunked datasets it is rounded to whole chunks (no chunk is decompressed twice).
     """
     n_total = int(data.shape[0])
     width = int(np.prod(data.shape[1:])) if len(data.shape) > 1 else 1
     step = max(1, length // max(width, 1))
+    chunk_rows = (getattr(data, "chunks", None) or (0,))[0]
+    if chunk_rows:
+        step = max(1, step // chunk_rows) * chunk_rows
     for first in range(0, n_total, step):
         yield first, np.asarray(data[first:first + step])
 

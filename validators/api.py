@@ -111,23 +111,42 @@ def _session_report(*, path: Path, profile: str) -> ValidationReport:
     return report
 
 
+#: Chunk cache per dataset of the file as validated. hdmf opens files with 32 MB per dataset; as pynwb keeps
+#: every series open, reading all samples of a 24-h file (check_nan_runs) would keep 32 MB of decompressed
+#: samples per series. Data checks read whole chunks, so a small cache loses nothing.
+READ_CHUNK_CACHE_BYTES = 2 * 2**20
+
+
 def _open_io(*, path: Path, cached_namespaces: dict[str, str]) -> object:
-    """An open NWBHDF5IO on ``path``, reading as ``pynwb.read_nwb`` would.
+    """An open NWBHDF5IO on ``path``, reading as ``pynwb.read_nwb`` would, with a small chunk cache.
 
     When every namespace cached in the file is already loaded (core, ours and the ones ours includes),
     read_nwb would use the loaded ones anyway, so the cached copies are not parsed again.
     """
+    import h5py
     import pynwb
     from pynwb import NWBHDF5IO
 
     import ndx_glymphatic  # noqa: F401  (loads our namespace and the ones it includes)
 
     loaded = set(pynwb.available_namespaces())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if cached_namespaces and set(cached_namespaces) <= loaded:
-            return NWBHDF5IO(str(path), mode="r", manager=pynwb.get_manager())
-        return NWBHDF5IO(str(path), mode="r", load_namespaces=True)
+    h5file = h5py.File(path, "r", rdcc_nbytes=READ_CHUNK_CACHE_BYTES)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if cached_namespaces and set(cached_namespaces) <= loaded:
+                return NWBHDF5IO(file=h5file, mode="r", manager=pynwb.get_manager())
+            return NWBHDF5IO(file=h5file, mode="r", load_namespaces=True)
+    except Exception:
+        h5file.close()
+        raise
+
+
+def _close_io(*, io: object) -> None:
+    h5file = getattr(io, "_file", None)
+    io.close()  # type: ignore[attr-defined]
+    if h5file is not None and h5file.id.valid:
+        h5file.close()
 
 
 def _read_error_message(*, error: BaseException) -> ValidationMessage:
@@ -192,7 +211,7 @@ def validate_file(*, path: str | Path, profile: Profile = "all") -> ValidationRe
         builder = io.read_builder()
     except Exception as error:
         if io is not None:
-            io.close()
+            _close_io(io=io)
         report.add(messages=[_read_error_message(error=error)])
         for layer in remaining:
             report.set_layer(layer=layer, skipped_reason="pynwb cannot read the file (see the file layer)")
@@ -223,7 +242,7 @@ def validate_file(*, path: str | Path, profile: Profile = "all") -> ValidationRe
         report.durations_in_s["read"] += time.perf_counter() - started
         _run_open_file_layers(report=report, nwbfile=nwbfile, path=path, layers=layers)
     finally:
-        io.close()
+        _close_io(io=io)
     return report
 def _run_open_file_layers(*, report: ValidationReport, nwbfile: object, path: Path, layers: Sequence[str]) -> None:
     from ndx_glymphatic.validators.layers import dandi_cli_messages, dandi_messages, inspector_and_domain_messages

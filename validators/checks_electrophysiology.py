@@ -6,7 +6,7 @@ import numpy as np
 from nwbinspector import Importance, InspectorMessage
 from pynwb.ecephys import ElectricalSeries
 
-from ndx_glymphatic.validators._check_tools import chunk_length, domain_check, finding
+from ndx_glymphatic.validators._check_tools import chunk_length, domain_check, finding, iter_chunks
 from ndx_glymphatic.validators.limits import get_limits
 
 __all__ = [
@@ -76,9 +76,9 @@ def check_eeg_emg_amplitude_plausible(series: ElectricalSeries) -> InspectorMess
     data = series.data
     if not hasattr(data, "shape") or len(data.shape) == 0 or data.shape[0] == 0:
         return None
-    width = int(np.prod(data.shape[1:])) if len(data.shape) > 1 else 1
-    n_read = max(1, min(int(data.shape[0]), chunk_length() // max(width, 1)))
-    block = np.asarray(data[:n_read], dtype=float)
+    _, block = next(iter_chunks(data=data, length=chunk_length()))
+    n_read = block.shape[0]
+    block = block.astype(float)
     finite = block[np.isfinite(block)]
     if finite.size == 0:
         return None
