@@ -1,6 +1,6 @@
 """``glymph demo``: the whole pipeline on a short simulated session.
 
-simulate -> write NWB -> check it reads with plain pynwb and validates. Each part of the package adds
+simulate -> write NWB -> validate it (every layer of ``glymph validate``). Each part of the package adds
 its step here as it lands (converters: simulate rig files -> convert; validators: validate;
 analysis: analyse -> report), so that in the end demo = simulate rig files -> convert -> validate ->
 analyse -> report.
@@ -8,13 +8,14 @@ analyse -> report.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
-import pynwb
 
+from ndx_glymphatic.io import atomic_output_path
 from ndx_glymphatic.simulation import SimulationParameters, simulate_session
 from ndx_glymphatic.simulation.nwb import write_session_nwb
 
@@ -79,11 +80,18 @@ def run_demo(
     result.outputs["NWB file"] = nwb_path
     _step(result=result, name="simulate", started=started)
 
+    from ndx_glymphatic.validators import validate_file  # imported here: keeps `glymph` start-up light
+    from ndx_glymphatic.validators.report import reports_to_json
+
     started = time.perf_counter()
-    errors = pynwb.validate(path=str(nwb_path))
-    if errors:
-        raise click.ClickException(f"{nwb_path}: NWB schema validation failed: {errors[0]}")
-    _step(result=result, name="schema validation", started=started)
+    report = validate_file(path=nwb_path, profile="all")
+    report_path = output_dir / "validation-report.json"
+    with atomic_output_path(destination=report_path, overwrite=True) as temporary:
+        temporary.write_text(json.dumps(reports_to_json(reports=[report], profile="all"), indent=2))
+    result.outputs["validation report"] = report_path
+    if not report.is_conformant:
+        raise click.ClickException(f"validation failed (see {report_path}):\n{report.format_text()}")
+    _step(result=result, name="validation", started=started)
     return result
 
 
