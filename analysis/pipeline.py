@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,8 @@ class SessionAnalysis:
     metrics : dict
         The ``metrics`` section of metrics.json (NaN as None).
     notes : list of str
+    timings_s : dict
+        Seconds spent reading/reducing the file and running the steps (filled by the callers).
     """
 
     session: SessionData
@@ -94,6 +97,7 @@ class SessionAnalysis:
     spindles: eeg.Events | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    timings_s: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -732,6 +736,7 @@ def _document(*, analysis: SessionAnalysis, nwb_path: Path) -> dict[str, Any]:
             "notes": analysis.notes,
             "metrics": analysis.metrics,
             "curves": curves,
+            "run": {"timings_s": analysis.timings_s},
         }
     )
 
@@ -934,12 +939,16 @@ def run_analysis(
                 total=raw_sample_count(nwbfile=nwbfile), enabled=enabled, description=f"reading {nwb_path.name}"
             )
             try:
+                started = time.perf_counter()
                 session = read_session(nwbfile=nwbfile, path=str(nwb_path), params=params, progress=progress)
+                read_s = time.perf_counter() - started
             finally:
                 progress.close()
         finally:
             io.close()
+        started = time.perf_counter()
         analysis = analyze_session(session=session, params=params)
+        analysis.timings_s = {"read_and_reduce": read_s, "steps": time.perf_counter() - started}
         document, figure_paths, derived = write_outputs(
             analysis=analysis, nwb_path=nwb_path, folder=temporary, write_derived=write_derived, figures=figures
         )

@@ -92,6 +92,17 @@ def run_demo(
     if not report.is_conformant:
         raise click.ClickException(f"validation failed (see {report_path}):\n{report.format_text()}")
     _step(result=result, name="validation", started=started)
+
+    from ndx_glymphatic.analysis import run_analysis  # imported here: keeps `glymph` start-up light
+
+    started = time.perf_counter()
+    # profile "all" above includes the analysis-readiness layer, so the check is not repeated
+    analysis = run_analysis(
+        nwb_path=nwb_path, output_dir=output_dir / "analysis", overwrite=True, show_progress=show_progress, check=False
+    )
+    result.outputs["analysis metrics"] = analysis.metrics_path
+    result.outputs["analysis report"] = analysis.report_path
+    _step(result=result, name="analysis", started=started)
     return result
 
 
