@@ -41,7 +41,9 @@ def write_clean_session(*, path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def clean_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_clean_session(path=tmp_path_factory.mktemp("clean") / "session.nwb")
+    # shared by the validator test modules of this session (never modified: tests work on copies)
+    path = tmp_path_factory.getbasetemp() / "validators-clean-session.nwb"
+    return path if path.is_file() else write_clean_session(path=path)
 
 
 def _damaged_copy(source: Path, target: Path, edit: object) -> Path:
@@ -200,14 +202,10 @@ def test_organize_refuses_collisions_and_files_without_ids(clean_file: Path, tmp
 
 # ----------------------------------------------------------------------------------- plain nwbinspector
 def test_checks_run_inside_plain_nwbinspector(clean_file: Path, tmp_path: Path) -> None:
-    folder = tmp_path / "inspect"
-    folder.mkdir()
-    _damaged_copy(clean_file, folder / "overlap.nwb", _overlap_states)
-    linked = folder / "linked.nwb"
-    shutil.copyfile(clean_file, linked)
-    with h5py.File(linked, "r+") as h5file:
+    damaged = _damaged_copy(clean_file, tmp_path / "overlap.nwb", _overlap_states)
+    with h5py.File(damaged, "r+") as h5file:
         h5file["acquisition/elsewhere"] = h5py.ExternalLink("/tmp/other.h5", "/data")
-    command = [str(Path(sys.executable).with_name("nwbinspector")), str(folder), "--modules",
+    command = [str(Path(sys.executable).with_name("nwbinspector")), str(damaged), "--modules",
                "ndx_glymphatic.validators", "--skip-validate", "--progress-bar", "false"]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=600)
     output = completed.stdout + completed.stderr

@@ -43,7 +43,9 @@ def write_clean_session(*, path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def base_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_clean_session(path=tmp_path_factory.mktemp("base") / "base.nwb")
+    # shared by the validator test modules of this session (never modified: tests damage copies)
+    path = tmp_path_factory.getbasetemp() / "validators-clean-session.nwb"
+    return path if path.is_file() else write_clean_session(path=path)
 
 
 # ------------------------------------------------------------------------------------------ damage kit

@@ -324,6 +324,9 @@ def _empty_folder_report(*, path: Path, profile: str) -> ValidationReport:
 
 
 def _child(connection: object, path: str, profile: str) -> None:  # pragma: no cover - runs in a fork
+    import faulthandler
+
+    faulthandler.disable()  # a crash is reported by the parent; no traceback dump on the terminal
     try:
         report = validate_file(path=path, profile=profile)  # type: ignore[arg-type]
         connection.send(report.to_json())  # type: ignore[attr-defined]
