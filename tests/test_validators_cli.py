@@ -214,3 +214,18 @@ def test_checks_run_inside_plain_nwbinspector(clean_file: Path, tmp_path: Path) 
     assert "check_no_links_leaving_file" in output
     assert "/acquisition/elsewhere: external link to '/tmp/other.h5:/data'" in output
     assert "CRITICAL" in output
+
+
+def test_dandi_cli_results_join_the_dandi_layer(clean_file: Path, tmp_path: Path) -> None:
+    pytest.importorskip("dandi", reason="dandi-cli (the 'dandi' extra) is not installed: `dandi validate` not run")
+    dandiset = tmp_path / "dandiset"
+    assert _invoke("organize", str(clean_file), "-o", str(dandiset), "--no-progress").exit_code == 0
+    organized = dandiset / ORGANIZED_NAME
+    clean = validate_file(path=organized, profile="dandi")
+    assert clean.messages == [] and clean.layers["dandi"] == {"status": "ran", "reason": ""}
+    no_species = _damaged_copy(organized, organized.with_name(organized.name.replace("seed3", "seed4")),
+                               lambda h5file: h5file["general/subject"].__delitem__("species"))
+    report = validate_file(path=no_species, profile="dandi")
+    assert "`dandi validate` ran; 1 of its findings come from nwbinspector" in report.layers["dandi"]["reason"]
+    assert sorted(m.check for m in report.messages) == [
+        "check_subject_species_exists", "dandi_file_name", "dandi_species"]

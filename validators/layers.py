@@ -531,6 +531,9 @@ def _naming_messages(*, nwbfile: Any, path: Path) -> list[ValidationMessage]:
     )]
 
 
+_REPEATED_DANDI_IDS = ("NWBI.", "PYNWB")
+
+
 def dandi_cli_messages(*, path: Path) -> tuple[list[ValidationMessage], str]:
     """``dandi validate`` on the file when dandi-cli is importable.
 
@@ -538,12 +541,15 @@ def dandi_cli_messages(*, path: Path) -> tuple[list[ValidationMessage], str]:
     -------
     messages : list of ValidationMessage
     note : str
-        Why dandi-cli did not run ("" when it ran).
+        Why dandi-cli did not run, or which of its findings were left to other layers ("" otherwise).
     """
     try:
-        from dandi.validate import validate as dandi_validate
+        import dandi.validate as dandi_validation
     except ImportError:
         return [], "dandi-cli not installed, `dandi validate` not run (pip install 'ndx-glymphatic[dandi]')"
+    dandi_validate = getattr(dandi_validation, "validate", None)
+    if dandi_validate is None:  # dandi >= 0.74 keeps it in a private module
+        from dandi.validate._core import validate as dandi_validate
     root = dandiset_root_of(path=path)
     if root is None:
         return [], "`dandi validate` needs the file inside a dandiset folder (run `glymph organize`)"
@@ -551,17 +557,25 @@ def dandi_cli_messages(*, path: Path) -> tuple[list[ValidationMessage], str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         results = list(dandi_validate(str(path)))
+    # dandi validate runs nwbinspector (DANDI config) and pynwb validation itself: those findings are already
+    # in the inspector and schema layers, so only dandi's own findings are added here
+    repeated = [result for result in results if str(getattr(result, "id", "")).startswith(_REPEATED_DANDI_IDS)]
+    results = [result for result in results if result not in repeated]
+    note = (f"`dandi validate` ran; {len(repeated)} of its findings come from nwbinspector/pynwb and are in the "
+            f"inspector/schema layers") if repeated else ""
     for result in results:
-        severity_name = getattr(getattr(result, "severity", None), "name", "ERROR") or "ERROR"
+        severity_name = getattr(getattr(result, "severity", None), "name", None) or "ERROR"
         if severity_name in ("HINT", "INFO"):
             severity = "info"
         elif severity_name == "WARNING":
             severity = "warning"
         else:
             severity = "error"
+        within = getattr(result, "within_asset_paths", None) or {}
         messages.append(_dandi_message(
-            check=f"dandi_validate:{getattr(result, 'id', 'unknown')}", location="", severity=severity,
-            message=str(getattr(result, "message", result)),
-            hint="see the DANDI validation docs: https://docs.dandiarchive.org/",
+            check=f"dandi_validate:{getattr(result, 'id', 'unknown')}",
+            location=str(next(iter(within.values()), "")) if isinstance(within, dict) else "", severity=severity,
+            message=str(getattr(result, "message", None) or result),
+            hint="see `dandi validate --help` and https://docs.dandiarchive.org/ for this rule",
         ))
-    return messages, ""
+    return messages, note
