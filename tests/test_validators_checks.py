@@ -337,3 +337,20 @@ def test_every_check_and_requirement_is_documented() -> None:
     text = (Path(__file__).resolve().parents[1] / "docs" / "validation.md").read_text()
     missing = [name for name in [*DOMAIN_CHECKS, *REQUIREMENTS] if f"`{name}`" not in text]
     assert not missing
+
+
+def test_environment_variable_points_plain_nwbinspector_runs_at_a_limits_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ndx_glymphatic.validators import limits as limits_module
+
+    custom = tmp_path / "limits.yaml"
+    custom.write_text("data_integrity:\n  max_nan_run_in_s: 30\n")
+    monkeypatch.setenv(limits_module.LIMITS_ENVIRONMENT_VARIABLE, str(custom))
+    monkeypatch.setattr(limits_module, "_active_limits", None)
+    series = TimeSeries(name="ts", data=np.r_[np.ones(10), np.full(50, np.nan)], unit="V", rate=10.0)
+    assert run_check("check_nan_runs", series) == []  # 5 s of NaN allowed under the 30-s limit
+    monkeypatch.setattr(limits_module, "_active_limits", None)
+    monkeypatch.delenv(limits_module.LIMITS_ENVIRONMENT_VARIABLE)
+    assert run_check("check_nan_runs", series)
+    monkeypatch.setattr(limits_module, "_active_limits", None)

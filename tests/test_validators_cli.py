@@ -229,3 +229,12 @@ def test_dandi_cli_results_join_the_dandi_layer(clean_file: Path, tmp_path: Path
     assert "`dandi validate` ran; 1 of its findings come from nwbinspector" in report.layers["dandi"]["reason"]
     assert sorted(m.check for m in report.messages) == [
         "check_subject_species_exists", "dandi_file_name", "dandi_species"]
+
+
+def test_session_file_without_the_converters_part_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ndx_glymphatic.converters.session", None)  # import now fails
+    session = tmp_path / "session.yaml"
+    session.write_text("subject: {subject_id: m1}\n")
+    report = validate_file(path=session)
+    assert report.exit_code == 2
+    assert "ndx_glymphatic.converters.session is not installed" in report.messages[0].message
