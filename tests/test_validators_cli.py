@@ -238,3 +238,12 @@ def test_session_file_without_the_converters_part_says_so(tmp_path: Path, monkey
     report = validate_file(path=session)
     assert report.exit_code == 2
     assert "ndx_glymphatic.converters.session is not installed" in report.messages[0].message
+
+
+def test_missing_ne_control_is_a_warning_because_the_analysis_falls_back(clean_file: Path, tmp_path: Path) -> None:
+    table = "general/fiber_photometry/fiber_photometry_table/control_channel"
+    without = _damaged_copy(clean_file, tmp_path / "no_control.nwb", lambda h5file: h5file[table].__setitem__(0, -1))
+    report = validate_file(path=without, profile="analysis")
+    assert report.is_conformant
+    assert [(m.check, m.severity) for m in report.messages] == [("analysis_ne_control", "warning")]
+    assert "baseline" in report.messages[0].hint

@@ -24,9 +24,10 @@ REQUIREMENTS: dict[str, tuple[str, str]] = {
         "(oscillation rate, amplitude, spectrum, coupling) is computed from it",
     ),
     "analysis_ne_control": (
-        "error",
+        "warning",
         "the NE signal's control channel (control_channel -> an 'isosbestic control' or 'reference control' "
-        "row with data): dF/F fits the control to the signal to remove motion and bleaching",
+        "row with data): dF/F fits the control to the signal to remove motion and bleaching; without one it "
+        "falls back to the median of a baseline (analysis parameter preprocessing.without_control)",
     ),
     "analysis_photometry_rate": (
         "error",
@@ -156,7 +157,7 @@ def _ne_messages(*, channels: list[PhotometryChannel]) -> tuple[list[ValidationM
         messages.append(_message(check="analysis_ne_control", location=table_location,
                                  message=f"The NE signal (row {signal.row}) names no control channel (-1)."))
     elif control is None or control.channel_role not in ("isosbestic control", "reference control"):
-        messages.append(_message(check="analysis_ne_control", location=table_location,
+        messages.append(_message(check="analysis_ne_control", location=table_location, severity="error",
                                  message=f"The NE signal's control_channel {signal.control_channel} is not a "
                                          f"control row of the table."))
     elif control.series is None:
