@@ -49,13 +49,6 @@ class EventScore:
     tolerance_s: float
 
 
-def _inside(*, times: NDArray[np.float64], intervals: Intervals) -> NDArray[np.bool_]:
-    row = np.searchsorted(intervals.starts, times, side="right") - 1
-    mask = row >= 0
-    mask[mask] = times[mask] < intervals.stops[row[mask]]
-    return mask
-
-
 def detect_micro_arousals(
     *,
     emg_power: DecimatedSeries,
@@ -92,9 +85,8 @@ def detect_micro_arousals(
     Events
         ``peaks`` holds the peak EMG power ratio (to the NREM median) of each micro-arousal.
     """
-    times = emg_power.times
     values = emg_power.values
-    in_nrem = _inside(times=times, intervals=nrem_periods) & np.isfinite(values)
+    in_nrem = emg_power.mask_inside(starts=nrem_periods.starts, stops=nrem_periods.stops) & np.isfinite(values)
     if not np.any(in_nrem):
         empty = np.zeros(0)
         return Events(empty, empty, empty, float("nan"))
@@ -107,20 +99,20 @@ def detect_micro_arousals(
         keep_break = (starts[1:] - stops[:-1]) > gap
         starts = np.concatenate([starts[:1], starts[1:][keep_break]])
         stops = np.concatenate([stops[:-1][keep_break], stops[-1:]])
-    onsets = times[starts] if starts.size else np.zeros(0)
-    offsets = times[np.maximum(stops - 1, 0)] + 1.0 / emg_power.rate_hz if stops.size else np.zeros(0)
+    onsets = np.asarray(emg_power.time_of(starts), dtype=np.float64)
+    offsets = np.asarray(emg_power.time_of(stops), dtype=np.float64)
     durations = offsets - onsets
     keep = (durations >= min_duration_s) & (durations <= max_duration_s)
     if delta_power is not None and eeg_threshold > 0:
-        delta_in_nrem = _inside(times=delta_power.times, intervals=nrem_periods) & np.isfinite(
-            delta_power.values
-        )
+        delta_in_nrem = delta_power.mask_inside(
+            starts=nrem_periods.starts, stops=nrem_periods.stops
+        ) & np.isfinite(delta_power.values)
         delta_baseline = float(np.median(delta_power.values[delta_in_nrem])) if np.any(delta_in_nrem) else 0.0
         for i, (onset, offset) in enumerate(zip(onsets, offsets)):
             if not keep[i] or delta_baseline <= 0:
                 continue
-            inside = (delta_power.times >= onset) & (delta_power.times < offset)
-            level = np.nanmean(delta_power.values[inside]) if np.any(inside) else np.nan
+            low, high = int(delta_power.index_of(onset)), int(delta_power.index_of(offset))
+            level = np.nanmean(delta_power.values[low:high]) if high > low else np.nan
             keep[i] = bool(np.isfinite(level) and level < eeg_threshold * delta_baseline)
     peaks = np.array([np.nanmax(ratio[a:b]) for a, b in zip(starts, stops)]) if starts.size else np.zeros(0)
     return Events(onsets[keep], offsets[keep], peaks[keep], emg_threshold * baseline)

@@ -298,10 +298,8 @@ def state_mask(*, times: NDArray[np.floating], hypnogram: Hypnogram, state: str)
     rows = hypnogram.states == state
     low = np.searchsorted(times, hypnogram.starts[rows], side="left")
     high = np.searchsorted(times, hypnogram.stops[rows], side="left")
-    edges = np.zeros(times.size + 1, dtype=np.int64)
-    np.add.at(edges, low, 1)
-    np.add.at(edges, high, -1)
-    mask[:] = np.cumsum(edges[:-1]) > 0
+    for a, b in zip(low.tolist(), high.tolist()):
+        mask[a:b] = True
     return mask
 
 

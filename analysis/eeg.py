@@ -123,7 +123,7 @@ def stream_features(
     spectrogram_fmax_hz: float = 30.0,
     envelopes: dict[str, EnvelopeSpec] | None = None,
     envelope_rate_hz: float = 32.0,
-    chunk_s: float = 1800.0,
+    chunk_s: float = 600.0,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[Spectrogram | None, dict[str, DecimatedSeries]]:
     """Read an EEG/EMG stream once; return its spectrogram and smoothed band-power envelopes.
@@ -179,7 +179,7 @@ def stream_features(
 
     n_blocks = -(-n // block)
     sums = {name: np.zeros(n_blocks) for name in envelopes}
-    counts = {name: np.zeros(n_blocks, dtype=np.int64) for name in envelopes}
+    counts = {name: np.zeros(n_blocks, dtype=np.int32) for name in envelopes}
 
     for a in range(0, n, chunk):
         b = min(a + chunk, n)
@@ -228,9 +228,9 @@ def stream_features(
     out: dict[str, DecimatedSeries] = {}
     for name, spec in envelopes.items():
         window_blocks = max(1, round(spec.smoothing_s * rate_hz / block))
-        values = moving_mean_of_blocks(sums=sums[name], counts=counts[name], window_blocks=window_blocks)
+        values = moving_mean_of_blocks(sums=sums.pop(name), counts=counts.pop(name), window_blocks=window_blocks)
         out[name] = DecimatedSeries(
-            values=values, rate_hz=rate_hz / block, starting_time=starting_time - 0.5 / rate_hz
+            values=values.astype(np.float32), rate_hz=rate_hz / block, starting_time=starting_time - 0.5 / rate_hz
         )
     return spectrogram, out
 
@@ -244,7 +244,7 @@ def eeg_spectrogram(
     window_s: float = 5.0,
     step_s: float = 2.5,
     fmax_hz: float = 30.0,
-    chunk_s: float = 1800.0,
+    chunk_s: float = 600.0,
 ) -> Spectrogram:
     """Streamed Hann-window spectrogram (published: 5-s windows, 0.2-Hz steps up to 30 Hz).
 
@@ -287,7 +287,7 @@ def band_power_envelope(
     starting_time: float = 0.0,
     scale: float = 1.0,
     output_rate_hz: float = 32.0,
-    chunk_s: float = 1800.0,
+    chunk_s: float = 600.0,
 ) -> DecimatedSeries:
     """Streamed zero-phase band-pass (or high-pass), squared, moving-averaged power envelope.
 
@@ -407,6 +407,6 @@ def detect_spindles(
     durations = (stops - starts) / envelope.rate_hz
     keep = (durations >= min_duration_s) & (durations <= max_duration_s)
     starts, stops = starts[keep], stops[keep]
-    times = envelope.times
     peaks = np.array([values[a:b].max() for a, b in zip(starts, stops)])
-    return Events(times[starts], times[stops - 1] + 1.0 / envelope.rate_hz, peaks, threshold)
+    onsets = np.asarray(envelope.time_of(starts), dtype=np.float64)
+    return Events(onsets, np.asarray(envelope.time_of(stops), dtype=np.float64), peaks, threshold)

@@ -274,7 +274,7 @@ class EEGParams:
     spindle_min_s: float = 0.5
     spindle_max_s: float = 10.0
     envelope_rate_hz: float = 32.0
-    chunk_s: float = 1800.0
+    chunk_s: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -312,6 +312,8 @@ class ArousalParams:
         EMG high-pass before the power envelope.
     emg_smoothing_s : float
         Moving average of the squared EMG.
+    envelope_rate_hz : float
+        Rate at which the EMG (and delta) power envelopes are kept.
     eeg_band_hz : tuple of float
         EEG band whose power drop marks desynchronisation (delta).
     eeg_smoothing_s : float
@@ -337,6 +339,7 @@ class ArousalParams:
 
     emg_highpass_hz: float = 10.0
     emg_smoothing_s: float = 1.0
+    envelope_rate_hz: float = 10.0
     eeg_band_hz: tuple[float, float] = (1.0, 4.0)
     eeg_smoothing_s: float = 2.0
     emg_threshold: float = 4.0

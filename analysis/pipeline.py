@@ -480,7 +480,8 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
         }
         spindle_envelope = session.eeg_envelopes.get("spindle")
         if spindle_envelope is not None:
-            in_nrem = bouts.state_mask(times=spindle_envelope.times, hypnogram=result.labelled, state="NREM")
+            nrem_rows = result.labelled.intervals(state="NREM")
+            in_nrem = spindle_envelope.mask_inside(starts=nrem_rows.starts, stops=nrem_rows.stops)
             result.spindles = eeg.detect_spindles(
                 envelope=spindle_envelope,
                 nrem_mask=in_nrem,

@@ -75,8 +75,24 @@ class DecimatedSeries:
 
     @property
     def times(self) -> NDArray[np.float64]:
-        """Sample times in seconds."""
+        """Sample times in seconds (a new array: prefer :meth:`time_of` / :meth:`index_of` on long series)."""
         return self.starting_time + np.arange(self.values.size) / self.rate_hz
+
+    def time_of(self, index: NDArray[np.integer] | int) -> NDArray[np.float64] | float:
+        """Time in seconds of sample ``index``."""
+        return self.starting_time + np.asarray(index) / self.rate_hz
+
+    def index_of(self, time_s: NDArray[np.floating] | float) -> NDArray[np.int64] | int:
+        """First sample index at or after ``time_s``, clipped to ``[0, len]``."""
+        index = np.ceil((np.asarray(time_s, dtype=np.float64) - self.starting_time) * self.rate_hz - 1e-9)
+        return np.clip(index, 0, self.values.size).astype(np.int64)
+
+    def mask_inside(self, *, starts: NDArray[np.floating], stops: NDArray[np.floating]) -> NDArray[np.bool_]:
+        """True for samples inside any ``[start, stop)`` interval (one slice per interval, no time array)."""
+        mask = np.zeros(self.values.size, dtype=bool)
+        for low, high in zip(self.index_of(starts).tolist(), self.index_of(stops).tolist()):
+            mask[low:high] = True
+        return mask
 
 
 @dataclass(frozen=True)
@@ -236,16 +252,24 @@ def moving_mean_of_blocks(
         One value per block (NaN where the window holds no finite sample).
     """
     n = sums.size
-    cumulative_sums = np.concatenate([[0.0], np.cumsum(sums)])
-    cumulative_counts = np.concatenate([[0], np.cumsum(counts)])
     half = window_blocks // 2
-    index = np.arange(n)
-    low = np.clip(index - half, 0, n)
-    high = np.clip(index + (window_blocks - half), 0, n)
-    total = cumulative_sums[high] - cumulative_sums[low]
-    count = cumulative_counts[high] - cumulative_counts[low]
+
+    def windowed(values: NDArray[Any]) -> NDArray[np.float64]:
+        # cumulative sum extended so that index j (clipped to [0, n]) sits at position j + half:
+        # the window [k - half, k - half + window) is extended[k + window] - extended[k]
+        extended = np.empty(n + window_blocks + 1, dtype=np.float64)
+        extended[:half] = 0.0
+        extended[half] = 0.0
+        np.cumsum(values, out=extended[half + 1 : half + 1 + n])
+        extended[half + 1 + n :] = extended[half + n]
+        return extended[window_blocks : window_blocks + n] - extended[:n]
+
+    total = windowed(sums)
+    count = windowed(counts)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        np.divide(total, count, out=total, where=count > 0)
+    total[count <= 0] = np.nan
+    return total
 
 
 def smooth_and_decimate(

@@ -382,7 +382,7 @@ def read_session(
                         smoothing_s=params.arousal.emg_smoothing_s,
                     )
                 },
-                envelope_rate_hz=eeg_params.envelope_rate_hz,
+                envelope_rate_hz=params.arousal.envelope_rate_hz,
                 chunk_s=eeg_params.chunk_s,
                 progress=progress,
             )
