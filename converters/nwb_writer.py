@@ -109,7 +109,7 @@ __all__ = [
 #: Samples per HDF5 chunk aim at this many bytes (1 MiB: HDF5's default chunk cache size).
 DEFAULT_CHUNK_BYTES = 1 << 20
 #: Samples read from a rig reader per call.
-DEFAULT_READ_SAMPLES = 1 << 20
+DEFAULT_READ_SAMPLES = 1 << 18
 _VOLTS_PER_UNIT = {"V": 1.0, "mV": 1e-3, "uV": 1e-6, "µV": 1e-6, "μV": 1e-6, "nV": 1e-9}
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
 
@@ -1286,6 +1286,7 @@ class _DirectChunkWriter:
         self, *, dataset: h5py.Dataset, settings: CompressionSettings,
         pool: concurrent.futures.ThreadPoolExecutor | None, on_written: Callable[[int], None],
     ) -> None:
+        n_workers = settings.n_threads if pool is not None else 1
         self.dataset = dataset
         self.settings = settings
         self.pool = pool
@@ -1293,7 +1294,8 @@ class _DirectChunkWriter:
         self.chunk_shape = dataset.chunks
         self.chunk_rows = dataset.chunks[0]
         self.direct = settings.method in ("gzip", "none")
-        self.max_in_flight = 2 * (pool._max_workers if pool is not None else 1) + 2
+        # chunks encoded or waiting to be written: enough to keep every thread busy, few enough to bound memory
+        self.max_in_flight = n_workers + 1
         self.pending: collections.deque = collections.deque()
         self.buffer = np.zeros(self.chunk_shape, dtype=dataset.dtype)
         self.filled = 0

@@ -1,6 +1,7 @@
 """``glymph demo``: the whole pipeline on a short simulated session.
 
-simulate -> write NWB -> validate it (every layer of ``glymph validate``). Each part of the package adds
+simulate rig files (TDT block + EDF EEG/EMG + hypnogram + session.yaml) -> convert to NWB -> validate it
+(every layer of ``glymph validate``) -> analyse. Each part of the package adds
 its step here as it lands (converters: simulate rig files -> convert; validators: validate;
 analysis: analyse -> report), so that in the end demo = simulate rig files -> convert -> validate ->
 analyse -> report.
@@ -17,7 +18,6 @@ import click
 
 from ndx_glymphatic.io import atomic_output_path
 from ndx_glymphatic.simulation import SimulationParameters, simulate_session
-from ndx_glymphatic.simulation.nwb import write_session_nwb
 
 __all__ = ["COMMANDS", "DemoResult", "run_demo"]
 
@@ -71,14 +71,25 @@ def run_demo(
     result.outputs["ground truth"] = session.ground_truth.write_json(
         path=simulated_dir / "ground_truth.json", overwrite=True
     )
-    nwb_path = write_session_nwb(
-        session=session,
-        path=simulated_dir / f"{session.session_id}.nwb",
+    from ndx_glymphatic.converters.convert import convert_session  # imported here: keeps `glymph` start-up light
+    from ndx_glymphatic.converters.rig_output import write_rig_session
+
+    # The rig files a TDT photometry + Sirenia EEG/EMG setup would write, and their session file
+    rig_dir = simulated_dir / "rig"
+    write_rig_session(session=session, outdir=rig_dir, format="tdt", overwrite=True, show_progress=show_progress)
+    result.outputs["rig files"] = rig_dir
+    result.outputs["session file"] = rig_dir / "session.yaml"
+    _step(result=result, name="simulate rig files", started=started)
+
+    started = time.perf_counter()
+    nwb_path = convert_session(
+        session_path=rig_dir / "session.yaml",
+        output_path=simulated_dir / f"{session.session_id}.nwb",
         overwrite=True,
-        show_progress=show_progress,
-    )
+        progress=show_progress,
+    ).output_path
     result.outputs["NWB file"] = nwb_path
-    _step(result=result, name="simulate", started=started)
+    _step(result=result, name="convert", started=started)
 
     from ndx_glymphatic.validators import validate_file  # imported here: keeps `glymph` start-up light
     from ndx_glymphatic.validators.report import reports_to_json
