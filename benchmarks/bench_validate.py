@@ -99,7 +99,7 @@ def run(*, path: Path, repeats: int) -> dict[str, list[Measurement]]:
     try:
         for repeat in range(repeats):
             for stale in cache.iterdir():
-                stale.unlink()
+                shutil.rmtree(stale)
             for tool, command in (("nwbinspector", inspector), ("glymph validate (cold spec cache)", glymph),
                                   ("glymph validate (warm spec cache)", glymph)):
                 env = dict(base_env)
