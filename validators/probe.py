@@ -2,9 +2,11 @@
 
 Two layers run here:
 
-* **file**: can the path be read as an NWB HDF5 file at all (exists, is a file, not empty, HDF5
-  signature, not truncated, root attributes of an NWB file, a schema version this pynwb can read,
-  cached specifications readable)? Each failure gets its own message instead of a traceback.
+* **file**: can the path be read as an NWB HDF5 file at all (exists, is a regular file, not empty,
+  HDF5 signature, not truncated, superblock readable, root attributes of an NWB file, a schema version
+  this pynwb can read, required root objects, cached specifications readable, no dangling soft links
+  or hard-link loops, every neurodata_type defined by its namespace)? Each failure gets its own
+  message instead of a traceback.
 * **security**: does the file hold HDF5 links or storage that leave the file (external links, virtual
   datasets mapping other files, datasets stored in external raw files)? These are found without
   following them; a file that has any is never handed to pynwb, which would follow them.
