@@ -423,3 +423,19 @@ def test_cli_simulate_writes_nwb_and_ground_truth_and_refuses_to_overwrite(tmp_p
     bad = runner.invoke(main, ["simulate", str(tmp_path / "bad"), "--duration-s", "60", "--no-progress"])
     assert bad.exit_code == 2 and "duration_s" in bad.output
     assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
+
+
+def test_every_epoch_of_a_short_session_lies_inside_it() -> None:
+    from ndx_glymphatic.simulation import SimulationParameters, simulate_session
+
+    for duration_s in (600.0, 900.0):
+        truth = simulate_session(parameters=SimulationParameters(duration_s=duration_s, seed=3)).ground_truth
+        for epoch in [*truth.vasomotion_stimulation, *truth.lc_stimulation]:
+            assert 0.0 <= epoch.start_s < epoch.stop_s <= duration_s, (duration_s, epoch)
+
+
+def test_a_vasomotion_epoch_past_the_end_is_refused() -> None:
+    from ndx_glymphatic.simulation import SimulationParameters
+
+    with pytest.raises(ValueError, match="vasomotion epoch"):
+        SimulationParameters(duration_s=900.0, vasomotion_start_s=800.0)

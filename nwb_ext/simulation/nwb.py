@@ -444,7 +444,8 @@ def _add_optogenetics(*, nwbfile: NWBFile, session: SimulatedSession, fibers: di
             wavelength_in_nm=p.lc_wavelength_nm,
             optogenetic_sites=[0],
         )
-    nwbfile.add_time_intervals(lc_epochs)
+    if truth.lc_stimulation:  # an empty table is a best-practice warning
+        nwbfile.add_time_intervals(lc_epochs)
     vasomotion = VasomotionStimulationEpochsTable(
         name="vasomotion_stimulation",
         description=(

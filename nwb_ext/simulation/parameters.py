@@ -193,6 +193,13 @@ class SimulationParameters:
                 f"the tracer infusion ({self.resolved_infusion_start_s} s + {self.infusion_duration_s} s) "
                 f"must end before the session ends ({self.duration_s} s)"
             )
+        if self.vasomotion_stimulation and (
+            self.resolved_vasomotion_start_s + self.vasomotion_duration_s > self.duration_s
+        ):
+            problems.append(
+                f"the vasomotion epoch ({self.resolved_vasomotion_start_s} s + {self.vasomotion_duration_s} s) "
+                f"must end before the session ends ({self.duration_s} s)"
+            )
         if not self.micro_arousal_min_s <= self.micro_arousal_max_s < self.min_wake_bout_s:
             problems.append("need micro_arousal_min_s <= micro_arousal_max_s < min_wake_bout_s")
         if problems:
@@ -210,7 +217,8 @@ class SimulationParameters:
         """Vasomotion epoch start, with the automatic default applied."""
         if self.vasomotion_start_s is not None:
             return float(self.vasomotion_start_s)
-        return float(round(0.7 * self.duration_s))
+        # 70 % into the session, but early enough that the whole epoch (and a minute after it) fits.
+        return float(max(0.0, min(round(0.7 * self.duration_s), self.duration_s - self.vasomotion_duration_s - 60.0)))
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
