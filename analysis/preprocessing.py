@@ -10,6 +10,9 @@ and the moving mean is taken over those. Output sample ``k`` averages raw sample
 ``[(k - h) D, (k + h) D)`` (``D`` the factor, ``h`` half the window in blocks), so it is centred at
 raw index ``k D - 0.5``: zero phase. At the two ends the window shrinks to the samples that exist,
 and raw NaNs are simply left out of the means (a block or window without finite samples is NaN).
+
+This module imports nothing from ``ndx_glymphatic``: ``_photometry_worker.py`` loads it by path in
+a lean second process. Keep it that way.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ __all__ = [
     "block_sums",
     "control_free_delta_f_over_f",
     "correct_bleaching",
+    "decimate_from_block_sums",
     "decimation_for_rate",
     "delta_f_over_f",
     "fill_short_gaps",
@@ -314,6 +318,44 @@ def smooth_and_decimate(
     sums, counts = block_sums(
         data=data, factor=decimation_factor, chunk_samples=chunk_samples, progress=progress
     )
+    return decimate_from_block_sums(
+        sums=sums,
+        counts=counts,
+        rate_hz=rate_hz,
+        starting_time=starting_time,
+        decimation_factor=decimation_factor,
+        smoothing_window_samples=smoothing_window_samples,
+        scale=scale,
+    )
+
+
+def decimate_from_block_sums(
+    *,
+    sums: NDArray[np.float64],
+    counts: NDArray[np.integer],
+    rate_hz: float,
+    starting_time: float,
+    decimation_factor: int,
+    smoothing_window_samples: int,
+    scale: float = 1.0,
+) -> DecimatedSeries:
+    """Second half of :func:`smooth_and_decimate`: the moving mean over precomputed block sums.
+
+    Parameters
+    ----------
+    sums, counts : ndarray
+        From :func:`block_sums` with ``factor = decimation_factor``.
+    rate_hz, starting_time : float
+        The raw stream's rate and first sample time.
+    decimation_factor, smoothing_window_samples : int
+        As in :func:`smooth_and_decimate`.
+    scale : float
+        Multiplies the result.
+
+    Returns
+    -------
+    DecimatedSeries
+    """
     values = moving_mean_of_blocks(
         sums=sums, counts=counts, window_blocks=smoothing_window_samples // decimation_factor
     )

@@ -8,11 +8,16 @@ spectrogram and smoothed power envelopes. Channels are found by table semantics
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import h5py
 import numpy as np
 from numpy.typing import NDArray
 from pynwb import NWBFile, TimeSeries
@@ -178,12 +183,21 @@ def series_timing(*, series: TimeSeries) -> tuple[float, float]:
     return (n - 1) / (last - first), first
 
 
-def _photometry(
-    *,
-    channel: Any,
-    params: AnalysisParams,
-    progress: Callable[[int], None] | None,
-) -> PhotometryTrace:
+@dataclass(frozen=True)
+class _PhotometryPlan:
+    """How one photometry channel is reduced (decided before reading)."""
+
+    channel: Any
+    rate: float
+    start: float
+    factor: int
+    window: int
+    scale: float
+    offset: float
+    raw: ColumnView
+
+
+def _plan(*, channel: Any, params: AnalysisParams) -> _PhotometryPlan:
     series = channel.series
     rate, start = series_timing(series=series)
     factor, window = pre.decimation_for_rate(
@@ -192,29 +206,77 @@ def _photometry(
         smoothing_window_samples=params.preprocessing.smoothing_window_samples,
         reference_rate_hz=params.preprocessing.reference_rate_hz,
     )
-    raw = ColumnView(data=series.data, column=channel.column)
-    scale = float(series.conversion or 1.0)
-    decimated = pre.smooth_and_decimate(
-        data=raw,
-        rate_hz=rate,
-        starting_time=start,
-        decimation_factor=factor,
-        smoothing_window_samples=window,
-        chunk_samples=params.preprocessing.chunk_samples,
-        scale=scale,
-        progress=progress,
+    return _PhotometryPlan(
+        channel=channel,
+        rate=rate,
+        start=start,
+        factor=factor,
+        window=window,
+        scale=float(series.conversion or 1.0),
+        offset=float(getattr(series, "offset", 0.0) or 0.0),
+        raw=ColumnView(data=series.data, column=channel.column),
     )
-    offset = float(getattr(series, "offset", 0.0) or 0.0)
-    if offset:
-        decimated = pre.DecimatedSeries(decimated.values + offset, decimated.rate_hz, decimated.starting_time)
+
+
+def _finish(*, plan: _PhotometryPlan, sums: NDArray[np.float64], counts: NDArray[np.integer]) -> PhotometryTrace:
+    decimated = pre.decimate_from_block_sums(
+        sums=sums,
+        counts=counts,
+        rate_hz=plan.rate,
+        starting_time=plan.start,
+        decimation_factor=plan.factor,
+        smoothing_window_samples=plan.window,
+        scale=plan.scale,
+    )
+    if plan.offset:
+        decimated = pre.DecimatedSeries(decimated.values + plan.offset, decimated.rate_hz, decimated.starting_time)
     return PhotometryTrace(
-        name=series.name,
-        measured_quantity=channel.measured_quantity,
-        channel_role=channel.channel_role,
+        name=plan.channel.series.name,
+        measured_quantity=plan.channel.measured_quantity,
+        channel_role=plan.channel.channel_role,
         decimated=decimated,
-        raw=raw,
-        raw_rate_hz=rate,
-        raw_starting_time=start,
+        raw=plan.raw,
+        raw_rate_hz=plan.rate,
+        raw_starting_time=plan.start,
+    )
+
+
+def _reduce_here(
+    *, plan: _PhotometryPlan, params: AnalysisParams, progress: Callable[[int], None] | None
+) -> PhotometryTrace:
+    sums, counts = pre.block_sums(
+        data=plan.raw, factor=plan.factor, chunk_samples=params.preprocessing.chunk_samples, progress=progress
+    )
+    return _finish(plan=plan, sums=sums, counts=counts)
+
+
+def _start_worker(*, plans: dict[str, _PhotometryPlan], params: AnalysisParams, folder: Path) -> Any | None:
+    """Start ``_photometry_worker.py`` on the h5py-backed plans; None when they are not all in one file."""
+    files = set()
+    streams = []
+    for key, plan in plans.items():
+        data = plan.channel.series.data
+        if not isinstance(data, h5py.Dataset):
+            return None
+        files.add(data.file.filename)
+        streams.append(
+            {
+                "key": key,
+                "dataset": data.name,
+                "column": plan.channel.column,
+                "factor": plan.factor,
+                "chunk": params.preprocessing.chunk_samples,
+            }
+        )
+    if len(files) != 1 or not streams:
+        return None
+    jobs = folder / "jobs.json"
+    jobs.write_text(json.dumps({"file": files.pop(), "streams": streams}))
+    worker = Path(__file__).with_name("_photometry_worker.py")
+    return subprocess.Popen(
+        [sys.executable, str(worker), str(jobs), str(folder / "sums.npz")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -297,7 +359,8 @@ def read_session(
     progress : callable, optional
         Called with raw samples consumed (all streams together).
     parallel : bool
-        Reduce photometry and EEG/EMG in two threads (same results as serial).
+        Reduce the photometry streams in a second process while this one reduces EEG and EMG
+        (same results as serial).
 
     Returns
     -------
@@ -321,19 +384,21 @@ def read_session(
         session.condition = str(condition.condition)
         session.is_control = bool(condition.is_control)
 
+    channels = photometry_channels(nwbfile=nwbfile)
+    plans: dict[str, _PhotometryPlan] = {}
+    ne = find_photometry_channel(nwbfile=nwbfile, measured_quantity="norepinephrine")
+    if ne is not None and ne.series is not None:
+        plans["ne_signal"] = _plan(channel=ne, params=params)
+        if 0 <= ne.control_channel < len(channels) and channels[ne.control_channel].series is not None:
+            plans["ne_control"] = _plan(channel=channels[ne.control_channel], params=params)
+    for attribute, quantity in (("blood_volume", "cerebral blood volume"), ("csf_tracer", "CSF tracer")):
+        channel = find_photometry_channel(nwbfile=nwbfile, measured_quantity=quantity)
+        if channel is not None and channel.series is not None:
+            plans[attribute] = _plan(channel=channel, params=params)
+
     def reduce_photometry() -> None:
-        channels = photometry_channels(nwbfile=nwbfile)
-        ne = find_photometry_channel(nwbfile=nwbfile, measured_quantity="norepinephrine")
-        if ne is not None and ne.series is not None:
-            session.ne_signal = _photometry(channel=ne, params=params, progress=progress)
-            if 0 <= ne.control_channel < len(channels) and channels[ne.control_channel].series is not None:
-                session.ne_control = _photometry(
-                    channel=channels[ne.control_channel], params=params, progress=progress
-                )
-        for attribute, quantity in (("blood_volume", "cerebral blood volume"), ("csf_tracer", "CSF tracer")):
-            channel = find_photometry_channel(nwbfile=nwbfile, measured_quantity=quantity)
-            if channel is not None and channel.series is not None:
-                setattr(session, attribute, _photometry(channel=channel, params=params, progress=progress))
+        for attribute, plan in plans.items():
+            setattr(session, attribute, _reduce_here(plan=plan, params=params, progress=progress))
 
     def reduce_ephys() -> None:
         eeg_params = params.eeg
@@ -388,12 +453,35 @@ def read_session(
             )
             session.emg_envelope = envelopes["emg"]
 
-    # Two threads: photometry reduction is mostly HDF5 decompression (serialised by h5py's lock),
-    # EEG/EMG reduction mostly filtering and FFTs (which release the GIL), so they overlap well.
-    if parallel:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            for future in [pool.submit(reduce_photometry), pool.submit(reduce_ephys)]:
-                future.result()
+    # HDF5 decompression dominates and h5py serialises it behind one lock, so the photometry streams
+    # are reduced by a lean second process (numpy + h5py only) while this one reduces EEG and EMG.
+    # Anything unusual (data not in one HDF5 file, the worker failing) falls back to this process.
+    done_in_worker = False
+    if parallel and plans:
+        with tempfile.TemporaryDirectory(prefix="glymph-reduce-") as folder:
+            worker = _start_worker(plans=plans, params=params, folder=Path(folder))
+            try:
+                reduce_ephys()
+            finally:
+                if worker is not None:
+                    _, errors = worker.communicate()
+            if worker is not None and worker.returncode == 0:
+                with np.load(Path(folder) / "sums.npz") as reduced:
+                    for attribute, plan in plans.items():
+                        trace = _finish(
+                            plan=plan, sums=reduced[f"{attribute}_sums"], counts=reduced[f"{attribute}_counts"]
+                        )
+                        setattr(session, attribute, trace)
+                        if progress is not None:
+                            progress(len(plan.raw))
+                done_in_worker = True
+            elif worker is not None:
+                session.notes.append(
+                    "the parallel photometry reduction failed and was redone in the main process: "
+                    + (errors.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
+                )
+        if not done_in_worker:
+            reduce_photometry()
     else:
         reduce_photometry()
         reduce_ephys()

@@ -43,13 +43,25 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     shutil.copyfile(good, no_control)
     with h5py.File(no_control, "a") as handle:
         handle["general/fiber_photometry/fiber_photometry_table/control_channel"][0] = -1
+    bad_control = folder / "bad_control.nwb"
+    shutil.copyfile(good, bad_control)
+    with h5py.File(bad_control, "a") as handle:
+        # the NE signal names the blood-volume signal row as its control
+        handle["general/fiber_photometry/fiber_photometry_table/control_channel"][0] = 2
     gap = folder / "gap.nwb"
     shutil.copyfile(good, gap)
     with h5py.File(gap, "a") as handle:
         rate = handle["acquisition/ne_465nm/starting_time"].attrs["rate"]
         # 30 s of NaN inside the NREM bout 410-700 s (a dropped fibre connection)
         handle["acquisition/ne_465nm/data"][int(500 * rate) : int(530 * rate)] = np.nan
-    return {"good": good, "short": short, "no_hypnogram": no_hypnogram, "no_control": no_control, "gap": gap}
+    return {
+        "good": good,
+        "short": short,
+        "no_hypnogram": no_hypnogram,
+        "no_control": no_control,
+        "bad_control": bad_control,
+        "gap": gap,
+    }
 
 
 def _analyze(path: Path, output_dir: Path, **options: object) -> object:
@@ -80,7 +92,7 @@ def test_cli_analyzes_a_ready_file(files: dict[str, Path], tmp_path: Path) -> No
     [
         ("short", "analysis_session_duration"),
         ("no_hypnogram", "analysis_hypnogram"),
-        ("no_control", "analysis_ne_control"),
+        ("bad_control", "analysis_ne_control"),
     ],
 )
 def test_cli_refuses_files_that_are_not_analysis_ready(
@@ -110,6 +122,14 @@ def test_bad_params_file_is_refused_before_anything_runs(files: dict[str, Path],
     assert code == 2
     assert "params.yaml" in output and "bouts/micro_arousal_max_duration_s" in output
     assert not (tmp_path / "out").exists()
+
+
+def test_without_control_the_cli_falls_back_to_baseline_median(files: dict[str, Path], tmp_path: Path) -> None:
+    code, output = _run("analyze", str(files["no_control"]), "-o", str(tmp_path / "out"), "--no-progress")
+    assert code == 0, output
+    assert "note: NE has no control channel" in output
+    document = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert document["metrics"]["ne"]["preprocessing"]["method"] == "baseline_median"
 
 
 def test_without_control_the_library_falls_back_or_refuses(files: dict[str, Path], tmp_path: Path) -> None:
