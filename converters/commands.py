@@ -19,8 +19,8 @@ __all__ = ["COMMANDS", "convert", "schema"]
 
 @click.command("convert")
 @click.argument("session_file", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "output_path", type=click.Path(path_type=Path), required=True,
-              help="The NWB file to write.")
+@click.option("-o", "--output", "output_path", type=click.Path(path_type=Path), default=None,
+              help="The NWB file to write (required unless --check-only).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @click.option("--compression", type=click.Choice(["gzip", "lzf", "none"]), default="gzip", show_default=True,
               help="HDF5 filter of the big datasets (gzip is readable everywhere; lzf only by h5py).")
@@ -31,7 +31,7 @@ __all__ = ["COMMANDS", "convert", "schema"]
 @click.option("--check-only", is_flag=True, help="Only check the session file; write nothing.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def convert(
-    session_file: Path, output_path: Path, overwrite: bool, compression: str, compression_level: int,
+    session_file: Path, output_path: Path | None, overwrite: bool, compression: str, compression_level: int,
     threads: int | None, check_only: bool, no_progress: bool,
 ) -> None:
     """Convert the session described by SESSION_FILE (YAML or JSON) into one NWB file.
@@ -48,6 +48,8 @@ def convert(
             raise SessionFileError(path=session_file, problems=problems)
         click.echo(f"{session_file}: session file is valid")
         return
+    if output_path is None:
+        raise click.UsageError("Missing option '-o' / '--output' (the NWB file to write).")
     settings = CompressionSettings(
         method=compression, level=compression_level,
         **({"n_threads": threads} if threads is not None else {}),

@@ -25,6 +25,10 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
+import ctypes
+import ctypes.util
+import functools
+import mmap
 import os
 import re
 import sys
@@ -39,7 +43,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 from hdmf.backends.hdf5 import H5DataIO
-from hdmf.common import DynamicTableRegion
+from hdmf.common import DynamicTableRegion, VectorData
 from ndx_fiber_photometry import (
     FiberPhotometry,
     FiberPhotometryIndicators,
@@ -71,7 +75,7 @@ from ndx_optogenetics import (
 from pynwb import NWBHDF5IO, NWBFile
 from pynwb.device import Device, DeviceModel
 from pynwb.ecephys import ElectricalSeries
-from pynwb.event import EventsTable
+from pynwb.event import DurationVectorData, EventsTable, TimestampVectorData
 from pynwb.file import Subject
 from tqdm import tqdm
 
@@ -322,6 +326,34 @@ class ConversionPlan:
                 close()
 
 
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim`` (None elsewhere)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def release_memory(*, readers: list[RigReader]) -> None:
+    """Shed memory a conversion no longer needs, so the peak resident set stays flat in the recording's length.
+
+    - Pages of memory-mapped rig files (e.g. a whole TDT ``.tsq`` index, 41 MB for 24 h) that readers scanned:
+      they stay in the kernel's page cache and are mapped back if touched again (``madvise(MADV_DONTNEED)``).
+    - Heap memory freed by the header scans (large temporary arrays) that the C allocator keeps
+      (``malloc_trim``).
+    """
+    for reader in readers:
+        for value in vars(reader).values():
+            base = value.base if isinstance(value, np.memmap) else None
+            if isinstance(base, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+                with contextlib.suppress(OSError, ValueError):
+                    base.madvise(mmap.MADV_DONTNEED)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 def _safe_name(text: str) -> str:
     return _NAME_UNSAFE.sub("_", text).strip("_") or "events"
 
@@ -461,6 +493,18 @@ def _electrical_series(
             )
         )
     return plans
+
+
+def _probe_data(*, series: list[SeriesPlan]) -> None:
+    """Read the first sample of every stream: a missing or truncated data file fails now, before any output
+    exists (and readers build their per-stream packet tables while their index is mapped anyway)."""
+    seen = set()
+    for plan in series:
+        for source in plan.sources:
+            key = (id(source.reader), source.stream_name)
+            if key not in seen:
+                seen.add(key)
+                next(iter(source.reader.iter_stream_chunks(stream_name=source.stream_name, chunk_samples=1)), None)
 
 
 def _find_event_channel(*, reader: RigReader, name: str, field_path: str) -> EventChannel:
@@ -733,11 +777,15 @@ def plan_conversion(*, session: SessionConfig) -> ConversionPlan:
         series: list[SeriesPlan] = []
         if photometry_reader is not None:
             series += _photometry_series(session=session, reader=photometry_reader)
+            _probe_data(series=series)
+            photometry_reader.events()
+            release_memory(readers=readers)
         alignment = None
         if session.ephys_needs_alignment:
             alignment = _align_clocks(session=session, primary=photometry_reader, secondary=ephys_reader)
         if ephys_reader is not None:
             series += _electrical_series(session=session, reader=ephys_reader, alignment=alignment)
+        _probe_data(series=[plan for plan in series if plan.kind != "photometry"])
         starts = [plan.starting_time_in_s if plan.timestamps_in_s is None else float(plan.timestamps_in_s[0])
                   for plan in series]
         recording = (min(starts), max(plan.stop_time_in_s for plan in series))
@@ -791,6 +839,7 @@ def plan_conversion(*, session: SessionConfig) -> ConversionPlan:
                     f"photometry file's start ({rig_start.isoformat()}); rig times are taken relative to "
                     "session_start_time"
                 )
+        release_memory(readers=readers)
         return ConversionPlan(
             session=session, series=series, events=events, clock_alignment=alignment, hypnogram=hypnogram,
             lc_epochs=lc_epochs, vasomotion_epochs=vasomotion_epochs, recording_start_in_s=recording[0],
@@ -1062,6 +1111,7 @@ def _add_electrophysiology(*, nwbfile: NWBFile, plan: ConversionPlan, settings: 
 
 
 def _add_events(*, nwbfile: NWBFile, plan: ConversionPlan) -> None:
+    descriptions = {column["name"]: column["description"] for column in EventsTable.__columns__}
     for event in plan.events:
         channel = event.channel
         onsets = np.asarray(channel.onset_times_in_s, dtype=np.float64)
@@ -1072,23 +1122,21 @@ def _add_events(*, nwbfile: NWBFile, plan: ConversionPlan) -> None:
         if channel.offset_times_in_s is not None:
             durations = np.asarray(channel.offset_times_in_s, dtype=np.float64) - onsets
             durations[~np.isfinite(durations) | (durations < 0)] = np.nan
-        table = EventsTable(name=event.table_name, description=f"Events of {event.source_description}.",
-                            source_description=event.source_description)
+        columns = [
+            TimestampVectorData(name="timestamp", description=descriptions["timestamp"], data=onsets[order]),
+            DurationVectorData(name="duration", description=descriptions["duration"], data=durations[order]),
+        ]
         values = np.asarray(channel.values, dtype=np.float64)
-        has_values = values.size == onsets.size and np.any(np.isfinite(values))
-        has_labels = len(channel.labels) == onsets.size and onsets.size > 0
-        if has_values:
-            table.add_column(name="value", description="Value of the event (strobe / digital level).")
-        if has_labels:
-            table.add_column(name="label", description="Text of the event (annotation).")
-        for index in order:
-            row: dict[str, object] = {"timestamp": float(onsets[index]), "duration": float(durations[index])}
-            if has_values:
-                row["value"] = float(values[index])
-            if has_labels:
-                row["label"] = channel.labels[index]
-            table.add_row(**row)
-        nwbfile.add_events_table(table)
+        if values.size == onsets.size and np.any(np.isfinite(values)):
+            columns.append(VectorData(name="value", description="Value of the event (strobe / digital level).",
+                                      data=values[order]))
+        if len(channel.labels) == onsets.size:
+            columns.append(VectorData(name="label", description="Text of the event (annotation).",
+                                      data=[channel.labels[index] for index in order]))
+        nwbfile.add_events_table(
+            EventsTable(name=event.table_name, description=f"Events of {event.source_description}.",
+                        source_description=event.source_description, columns=columns)
+        )
 
 
 def _add_optogenetics(
@@ -1371,8 +1419,10 @@ def fill_datasets(
                 dataset=dataset, settings=settings, pool=pool,
                 on_written=lambda rows, n=series.n_columns: bar.update(rows * n),
             )
-            for block in iter_series_blocks(plan=series, read_samples=read_samples):
+            for index, block in enumerate(iter_series_blocks(plan=series, read_samples=read_samples)):
                 writer.append(block)
+                if index == 0:  # the first read may have scanned a mapped index (TDT packet table)
+                    release_memory(readers=plan.readers)
             writer.close()
 
 
