@@ -19,7 +19,12 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import signal as sps
 
-from ndx_glymphatic.analysis.preprocessing import DecimatedSeries, SliceableData, moving_mean_of_blocks
+from ndx_glymphatic.analysis.preprocessing import (
+    DecimatedSeries,
+    SliceableData,
+    block_sums,
+    moving_mean_of_blocks,
+)
 
 __all__ = [
     "EnvelopeSpec",
@@ -178,13 +183,18 @@ def stream_features(
     density = 2.0 / (rate_hz * float(np.sum(taper**2))) if window else 0.0
 
     n_blocks = -(-n // block)
-    sums = {name: np.zeros(n_blocks) for name in envelopes}
-    counts = {name: np.zeros(n_blocks, dtype=np.int32) for name in envelopes}
+    # each envelope's moving mean is finished chunk by chunk (the chunk's blocks plus the window's
+    # reach on either side), so only the float32 output is ever as long as the recording
+    window_blocks = {
+        name: max(1, round(spec.smoothing_s * rate_hz / block)) for name, spec in envelopes.items()
+    }
+    reach = max(window_blocks.values(), default=0) * block
+    outputs = {name: np.full(n_blocks, np.nan, dtype=np.float32) for name in envelopes}
 
     for a in range(0, n, chunk):
         b = min(a + chunk, n)
-        read_start = max(0, a - pad)
-        read_stop = min(n, b + max(pad, window))
+        read_start = max(0, a - pad - reach)
+        read_stop = min(n, b + max(pad + reach, window))
         raw = np.asarray(data[read_start:read_stop], dtype=np.float64) * scale
         if window and n_windows:
             first = a // step
@@ -201,23 +211,19 @@ def stream_features(
         if envelopes:
             finite = np.isfinite(raw)
             filled = np.where(finite, raw, 0.0)
-            inner = slice(a - read_start, b - read_start)
             first_block = a // block
+            last_block = -(-b // block)
             for name, sos in soses.items():
+                width = window_blocks[name]
+                half = width // 2
+                low_block = max(0, first_block - half)
+                high_block = min(n_blocks, last_block + width - half)
+                low, high = low_block * block, min(n, high_block * block)
                 filtered = sps.sosfiltfilt(sos, filled, padlen=min(filled.size - 1, 3 * sos.shape[0] * 2))
-                squared = np.where(finite, filtered**2, np.nan)[inner]
-                valid = np.isfinite(squared)
-                cleaned = np.where(valid, squared, 0.0)
-                n_full = cleaned.size // block
-                sums[name][first_block : first_block + n_full] = (
-                    cleaned[: n_full * block].reshape(n_full, block).sum(axis=1)
-                )
-                counts[name][first_block : first_block + n_full] = (
-                    valid[: n_full * block].reshape(n_full, block).sum(axis=1)
-                )
-                if cleaned.size % block:
-                    sums[name][first_block + n_full] = cleaned[n_full * block :].sum()
-                    counts[name][first_block + n_full] = valid[n_full * block :].sum()
+                squared = np.where(finite, filtered**2, np.nan)[low - read_start : high - read_start]
+                local_sums, local_counts = block_sums(data=squared, factor=block, chunk_samples=squared.size)
+                smoothed = moving_mean_of_blocks(sums=local_sums, counts=local_counts, window_blocks=width)
+                outputs[name][first_block:last_block] = smoothed[first_block - low_block : last_block - low_block]
         if progress is not None:
             progress(b - a)
 
@@ -225,13 +231,10 @@ def stream_features(
     if window:
         centres = starting_time + (np.arange(n_windows) * step + (window - 1) / 2.0) / rate_hz
         spectrogram = Spectrogram(times=centres, frequencies_hz=frequencies[keep], power=power)
-    out: dict[str, DecimatedSeries] = {}
-    for name, spec in envelopes.items():
-        window_blocks = max(1, round(spec.smoothing_s * rate_hz / block))
-        values = moving_mean_of_blocks(sums=sums.pop(name), counts=counts.pop(name), window_blocks=window_blocks)
-        out[name] = DecimatedSeries(
-            values=values.astype(np.float32), rate_hz=rate_hz / block, starting_time=starting_time - 0.5 / rate_hz
-        )
+    out = {
+        name: DecimatedSeries(values=values, rate_hz=rate_hz / block, starting_time=starting_time - 0.5 / rate_hz)
+        for name, values in outputs.items()
+    }
     return spectrogram, out
 
 

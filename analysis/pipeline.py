@@ -47,6 +47,16 @@ METRICS_SCHEMA_VERSION = "1.0.0"
 _NOMINAL_PERIOD_S = 50.0
 
 
+class TraceStore(dict):
+    """The ~10 Hz traces of a session, kept as float32 (halves what grows with recording length).
+
+    Steps read them back as float64 where they need the precision.
+    """
+
+    def __setitem__(self, key: str, value: NDArray[np.floating]) -> None:
+        super().__setitem__(key, np.asarray(value, dtype=np.float32))
+
+
 @dataclass
 class SessionAnalysis:
     """Every result of one session, in memory (metrics plus the curves the figures draw).
@@ -59,8 +69,8 @@ class SessionAnalysis:
     times : ndarray
         The common ~10 Hz grid (the NE grid).
     rate_hz : float
-    traces : dict of ndarray
-        On the grid: ``ne_dff``, ``blood_volume_dff``, ``csf_dff`` (percent), their high-passed
+    traces : TraceStore
+        float32, on the grid: ``ne_dff``, ``blood_volume_dff``, ``csf_dff`` (percent), their high-passed
         versions ``*_hp``, and ``sigma_power`` (EEG sigma band power).
     labelled : Hypnogram or None
         The hypnogram with the micro-arousal rule applied.
@@ -83,7 +93,7 @@ class SessionAnalysis:
     params: AnalysisParams
     times: NDArray[np.float64]
     rate_hz: float
-    traces: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    traces: TraceStore = field(default_factory=TraceStore)
     labelled: bouts.Hypnogram | None = None
     nrem_bouts: bouts.Intervals | None = None
     spectra: dict[str, oscillation.InfraslowSpectrum] = field(default_factory=dict)

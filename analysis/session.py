@@ -27,6 +27,10 @@ from ndx_glymphatic.analysis.bouts import Hypnogram
 from ndx_glymphatic.analysis.eeg import EnvelopeSpec, Spectrogram, stream_features
 from ndx_glymphatic.analysis.params import AnalysisParams
 
+#: Below this many raw photometry samples (about 40 min of four 1-kHz channels) a second process
+#: costs more to start than it saves.
+_PARALLEL_MIN_SAMPLES = 10_000_000
+
 __all__ = [
     "ColumnView",
     "Epochs",
@@ -360,7 +364,7 @@ def read_session(
         Called with raw samples consumed (all streams together).
     parallel : bool
         Reduce the photometry streams in a second process while this one reduces EEG and EMG
-        (same results as serial).
+        (same results as serial), when there are at least ``_PARALLEL_MIN_SAMPLES`` of them.
 
     Returns
     -------
@@ -457,7 +461,8 @@ def read_session(
     # are reduced by a lean second process (numpy + h5py only) while this one reduces EEG and EMG.
     # Anything unusual (data not in one HDF5 file, the worker failing) falls back to this process.
     done_in_worker = False
-    if parallel and plans:
+    raw_samples = sum(len(plan.raw) for plan in plans.values())
+    if parallel and raw_samples >= _PARALLEL_MIN_SAMPLES:
         with tempfile.TemporaryDirectory(prefix="glymph-reduce-") as folder:
             worker = _start_worker(plans=plans, params=params, folder=Path(folder))
             try:
