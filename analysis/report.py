@@ -477,7 +477,7 @@ def _summary_text(document: dict[str, Any]) -> str:
     if osc.get("peak_frequency_hz") is not None:
         parts.append(
             f"During NREM ({osc['n_bouts']} bouts, {_fmt(osc['total_bout_s'] / 60, 3)} min) NE oscillated at "
-            f"{_fmt(osc['peak_frequency_hz'], 3)} Hz (one cycle every {_fmt(osc['peak_period_s'], 3)} s), "
+            f"{osc['peak_frequency_hz']:.4f} Hz (one cycle every {_fmt(osc['peak_period_s'], 3)} s), "
             f"{_fmt(osc['peak_rate_per_min'], 3)} peaks per minute, amplitude "
             f"{_fmt(osc['amplitude_percent_median'], 3)} % dF/F (90th-10th percentile)."
         )

@@ -52,6 +52,7 @@ class Measurement:
     status: str
     wall_s: float
     peak_rss_mb: float
+    peak_tree_rss_mb: float = 0.0
     detail: str = ""
 
 
@@ -60,9 +61,11 @@ def _run_measured(
 ) -> Measurement:
     """Run ``command`` under a fresh helper process; return its wall time and peak RSS.
 
-    The helper waits for the command and reads ``RUSAGE_CHILDREN.ru_maxrss``, which then belongs to
-    this command alone. It kills the command after ``timeout_s`` or when its resident memory passes
-    ``cap`` GB (polled every 0.2 s), and says so in ``status``.
+    The helper waits for the command and reads ``RUSAGE_CHILDREN.ru_maxrss`` (the largest single
+    process of the command's tree: the command or a child it waited for), which then belongs to this
+    command alone; it also polls the summed RSS of the command and its direct children every 0.2 s
+    (``peak_tree_rss_mb``). It kills the command after ``timeout_s`` or when that sum passes ``cap``
+    GB, and says so in ``status``.
     """
     helper = textwrap.dedent(
         """
@@ -71,7 +74,8 @@ def _run_measured(
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         status = "ok"
-                out = []
+        import threading
+        out = []
         t = threading.Thread(target=lambda: out.extend(process.stdout), daemon=True); t.start()
         def rss(pid):
             total = 0
@@ -88,7 +92,9 @@ def _run_measured(
                 except OSError:
                     pass
             return total
+        tree_peak = 0
         while process.poll() is None:
+            tree_peak = max(tree_peak, rss(process.pid))
             if time.perf_counter() - start > timeout:
                 status = f"timeout after {timeout:.0f} s"; process.kill(); break
             if cap > 0 and rss(process.pid) > cap * 1e9:
@@ -103,7 +109,8 @@ def _run_measured(
         text = "".join(out)
         if status == "ok" and "MemoryError" in text:
             status = "out of memory (MemoryError)"
-        print(json.dumps({"status": status, "wall_s": wall, "peak_rss_mb": peak / 1e6, "detail": text[-2000:]}))
+        print(json.dumps({"status": status, "wall_s": wall, "peak_rss_mb": peak / 1e6,
+                          "peak_tree_rss_mb": tree_peak / 1e6, "detail": text[-2000:]}))
         """
     )
     result = subprocess.run(
@@ -159,12 +166,11 @@ def export_traces(*, nwb_path: Path, workdir: Path) -> tuple[Path, Path, float]:
             print(json.dumps({{"rate": float(ne.series.rate)}}))
         """
     )
-    if signal_path.exists() and control_path.exists():
-        rate_code = code.split("for channel, target")[0] + '    print(json.dumps({"rate": float(ne.series.rate)}))\n'
-        output = subprocess.run([sys.executable, "-c", rate_code], capture_output=True, text=True, check=True)
-    else:
+    rate_path = nwb_path.with_name(nwb_path.stem + "_ne_rate.json")
+    if not (signal_path.exists() and control_path.exists() and rate_path.exists()):
         output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    rate = json.loads(output.stdout.strip().splitlines()[-1])["rate"]
+        rate_path.write_text(output.stdout.strip().splitlines()[-1])
+    rate = json.loads(rate_path.read_text())["rate"]
     return signal_path, control_path, rate
 
 
@@ -267,9 +273,11 @@ def main() -> None:
         shutil.rmtree(out, ignore_errors=True)
 
     print()
-    print(f"{'what':<75} {'hours':>5} {'wall s':>8} {'peak RSS MB':>12}  status")
+    print(f"{'what':<75} {'hours':>5} {'wall s':>8} {'peak RSS MB':>12} {'tree MB':>8}  status")
     for m in measurements:
-        print(f"{m.what:<75} {m.hours:>5g} {m.wall_s:>8.1f} {m.peak_rss_mb:>12.0f}  {m.status}")
+        print(
+            f"{m.what:<75} {m.hours:>5g} {m.wall_s:>8.1f} {m.peak_rss_mb:>12.0f} {m.peak_tree_rss_mb:>8.0f}  {m.status}"
+        )
     analysis = {m.hours: m for m in measurements if m.what.startswith("ndx-glymphatic: analysis")}
     if len(analysis) >= 2:
         short, long = analysis[min(analysis)], analysis[max(analysis)]
@@ -282,6 +290,7 @@ def main() -> None:
         json.dumps(
             {
                 "machine": {
+                    "load_average_at_end": os.getloadavg(),
                     "cpus": os.cpu_count(),
                     "platform": platform.platform(),
                     "python": platform.python_version(),
