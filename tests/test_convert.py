@@ -18,6 +18,9 @@ import yaml
 from click.testing import CliRunner
 from nwbinspector import Importance, inspect_nwbfile_object
 
+# Converted files must also pass our own domain checks: import them so they are registered in nwbinspector
+# whatever order the test modules run in.
+import ndx_glymphatic.validators  # noqa: F401
 from ndx_glymphatic.access import find_photometry_channel, get_hypnogram, photometry_channels
 from ndx_glymphatic.cli import main
 from ndx_glymphatic.converters.convert import convert_session
@@ -264,7 +267,13 @@ def _minimal_session(*, photometry: dict | None = None, electrophysiology: dict 
                                 "numerical_aperture": 0.48, "location": "striatum", "ap_in_mm": 1.0, "ml_in_mm": 1.5,
                                 "depth_in_mm": 3.0, "hemisphere": "left"}],
         }
-        document["indicators"] = [{"name": "GCaMP6f", "label": "GCaMP6f", "description": "Calcium sensor."}]
+        document["indicators"] = [{
+            "name": "GCaMP6f", "label": "GCaMP6f", "description": "Calcium sensor.",
+            "viral_vector": {"name": "AAV_GCaMP6f", "construct_name": "AAV1-Syn-GCaMP6f", "description": "GCaMP6f.",
+                             "manufacturer": "Addgene", "titer_in_vg_per_ml": 1.0e13},
+            "injection": {"location": "striatum", "hemisphere": "left", "reference": "bregma", "ap_in_mm": 1.0,
+                          "ml_in_mm": 1.5, "dv_in_mm": -3.0, "volume_in_uL": 0.5},
+        }]
         signal, control = photometry.pop("streams")
         common = {"measured_quantity": "calcium", "indicator": "GCaMP6f", "optical_fiber": "fiber",
                   "photodetector": "detector", "emission_wavelength_in_nm": 525}
