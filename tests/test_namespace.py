@@ -15,6 +15,7 @@ from nwbinspector import Importance, inspect_nwbfile
 from pynwb import NWBHDF5IO
 
 import ndx_glymphatic
+import ndx_glymphatic.validators  # our domain checks run in the inspector test too
 from ndx_glymphatic import (
     ClockAlignment,
     ClockAlignmentTable,
