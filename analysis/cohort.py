@@ -407,9 +407,9 @@ def run_group_analysis(
                         session = read_session(nwbfile=nwbfile, path=str(path), params=params, progress=progress)
                     finally:
                         progress.close()
+                    analysis = analyze_session(session=session, params=params)  # full-rate fits read raw data
                 finally:
                     io.close()
-            analysis = analyze_session(session=session, params=params)
             document, _, _ = write_outputs(
                 analysis=analysis, nwb_path=path, folder=folder, figures=session_reports
             )

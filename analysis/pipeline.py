@@ -955,11 +955,12 @@ def run_analysis(
                 read_s = time.perf_counter() - started
             finally:
                 progress.close()
+            # the file stays open for the steps: a full-rate control fit reads the raw streams
+            started = time.perf_counter()
+            analysis = analyze_session(session=session, params=params)
+            analysis.timings_s = {"read_and_reduce": read_s, "steps": time.perf_counter() - started}
         finally:
             io.close()
-        started = time.perf_counter()
-        analysis = analyze_session(session=session, params=params)
-        analysis.timings_s = {"read_and_reduce": read_s, "steps": time.perf_counter() - started}
         document, figure_paths, derived = write_outputs(
             analysis=analysis, nwb_path=nwb_path, folder=temporary, write_derived=write_derived, figures=figures
         )

@@ -197,3 +197,19 @@ def test_overwrite_replaces_the_folder_atomically(files: dict[str, Path], tmp_pa
     _analyze(files["good"], out, overwrite=True)
     assert not (out / "stale.txt").exists() and (out / "metrics.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_full_rate_robust_control_fit_through_the_pipeline(files: dict[str, Path], tmp_path: Path) -> None:
+    decimated = _analyze(files["good"], tmp_path / "decimated")
+    params = AnalysisParams.from_mapping(
+        mapping={"preprocessing": {"fit_on": "full_rate", "control_fit": "irls", "robust_norm": "bisquare"}}
+    )
+    full = _analyze(files["good"], tmp_path / "full", params=params)
+    fit = full.metrics["ne"]["preprocessing"]
+    assert fit["fit_on"] == "full_rate" and fit["fit"] == "irls-bisquare"
+    with h5py.File(files["good"], "r") as handle:
+        assert fit["n_samples"] == handle["acquisition/ne_465nm/data"].shape[0]
+    assert fit["slope"] == pytest.approx(decimated.metrics["ne"]["preprocessing"]["slope"], rel=0.05)
+    assert full.metrics["ne"]["oscillation"]["peak_frequency_hz"] == pytest.approx(
+        decimated.metrics["ne"]["oscillation"]["peak_frequency_hz"], abs=0.0005
+    )
