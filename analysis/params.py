@@ -383,11 +383,12 @@ class TriggeredParams:
     window_s : float
         +- window around each train onset (published: 30 s).
     baseline_s : float
-        Seconds before onset used as the baseline of the spectrogram average.
+        Seconds before onset used as the baseline of the spectrogram average (the whole pre-onset
+        window by default: single 5-s windows are noisy).
     """
 
     window_s: float = 30.0
-    baseline_s: float = 10.0
+    baseline_s: float = 30.0
 
 
 @dataclass(frozen=True)

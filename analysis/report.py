@@ -333,11 +333,18 @@ def _triggered(analysis: SessionAnalysis, key: str, title: str, path: Path) -> b
         "csf_tracer_hp": ("csf_tracer", "CSF tracer (% dF/F, hp)"),
         "sigma_power": ("sigma", "sigma power (V²)"),
     }
+    relative = key != "micro_arousal"  # stimulation: each event relative to its own 10 s before onset
     for ax, (name, average) in zip(axes[0], averages.items()):
         colour, label = labels.get(name, ("ne", name))
-        ax.fill_between(average.lags_s, average.mean - average.sem, average.mean + average.sem,
-                        color=_TRACE_COLOURS[colour], alpha=0.25, lw=0)
-        ax.plot(average.lags_s, average.mean, color=_TRACE_COLOURS[colour], lw=1)
+        per_event = average.per_event
+        if relative:
+            before = (average.lags_s < 0) & (average.lags_s >= -10.0)
+            per_event = per_event - per_event[:, before].mean(axis=1, keepdims=True)
+            label = "Δ " + label
+        mean = per_event.mean(axis=0)
+        sem = per_event.std(axis=0, ddof=1) / np.sqrt(per_event.shape[0]) if per_event.shape[0] > 1 else 0 * mean
+        ax.fill_between(average.lags_s, mean - sem, mean + sem, color=_TRACE_COLOURS[colour], alpha=0.25, lw=0)
+        ax.plot(average.lags_s, mean, color=_TRACE_COLOURS[colour], lw=1)
         ax.axvline(0, color="k", lw=0.6)
         ax.set_title(f"{label}\n(n = {average.n_events})", fontsize=8.5)
         ax.set_xlabel("time from onset (s)")
@@ -356,7 +363,7 @@ def _triggered(analysis: SessionAnalysis, key: str, title: str, path: Path) -> b
         ax.set_xlabel("time from onset (s)")
         ax.set_title(f"EEG spectrogram (n = {spectro.n_events})", fontsize=8.5)
     fig.suptitle(title, x=0.01, ha="left", fontsize=10)
-    save_figure(fig, path, left_in=0.6, right_in=0.2, top_in=0.85, wspace=0.45)
+    save_figure(fig, path, left_in=0.6, right_in=0.8 if with_spectrogram else 0.2, top_in=0.85, wspace=0.45)
     return True
 
 
@@ -435,9 +442,10 @@ _CAPTIONS = {
     "sigma_phase_locking.png": "EEG sigma power (normalised per bout) by the Hilbert phase of the infraslow NE "
     "oscillation; mean vector length tested against circular-shift surrogates.",
     "micro_arousal_triggered.png": "Averages around isolated micro-arousals (0-10 s long, none other within ±40 s).",
-    "lc_stimulation_triggered.png": "Averages around LC optogenetic stimulation trains; spectrogram in % of the "
-    "pre-onset baseline.",
-    "vasomotion_stimulation_triggered.png": "Averages around the light pulses of vasomotion stimulation.",
+    "lc_stimulation_triggered.png": "Averages (mean ± s.e.m.) around LC optogenetic stimulation trains, each train "
+    "relative to its 10 s before onset; EEG spectrogram in % of the pre-onset baseline (1-Hz bands).",
+    "vasomotion_stimulation_triggered.png": "Averages around the light pulses of vasomotion stimulation, each "
+    "relative to its 10 s before onset.",
     "tracer_kinetics.png": "CSF tracer dF/F against the median of the 5 min before the infusion, with the 10 % "
     "and 90 % crossings of the peak.",
 }
