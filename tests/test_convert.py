@@ -298,7 +298,8 @@ def _write(document: dict, path: Path) -> Path:
 
 @pytest.mark.parametrize(
     "name",
-    ["pyphotometry/m17-R-2018-12-12-090409.ppd", "pyphotometry/BriVandrey/1396_OF-2022-04-06-111534.ppd"],
+    ["pyphotometry/m17-R-2018-12-12-090409.ppd", "pyphotometry/m53_NAc_L-2019-11-24-093939.ppd",
+     "pyphotometry/BriVandrey/1396_OF-2022-04-06-111534.ppd"],
 )
 def test_real_pyphotometry_files_convert(tmp_path: Path, name: str) -> None:
     ppd = _real(name)
