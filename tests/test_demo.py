@@ -53,3 +53,20 @@ def test_readme_python_example_runs_on_the_demo_output(demo_dir: Path) -> None:
     result = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert re.search(r"\d+ NREM bouts, \d+\.\d min of NREM", result.stdout), result.stdout
+
+
+def test_readme_usage_commands_run_in_order(tmp_path: Path) -> None:
+    """The README's 'Use it on your data' commands run as written (a shorter session keeps the suite fast)."""
+    readme = (REPOSITORY / "README.md").read_text()
+    block = re.search(r"<!-- usage-commands -->\n```bash\n(.*?)```", readme, flags=re.DOTALL).group(1)
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert commands[0].startswith("glymph simulate") and len(commands) == 6
+    commands[0] = commands[0].replace("--duration-s 1800", "--duration-s 900")
+    for command in commands:
+        arguments = command.split()[1:]
+        result = subprocess.run([sys.executable, "-m", "ndx_glymphatic", *arguments], capture_output=True, text=True,
+                                cwd=tmp_path)
+        assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+        assert "Traceback" not in result.stderr, command
+    assert (tmp_path / "analysis" / "report.html").exists()
+    assert list((tmp_path / "dandiset").glob("sub-*/sub-*_ses-*.nwb"))
