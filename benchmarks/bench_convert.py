@@ -180,7 +180,7 @@ def best_of(runs: list[Run]) -> Run:
     fastest = min(runs, key=lambda run: (not run.ok, run.seconds))
     return Run(tool=fastest.tool, hours=fastest.hours, seconds=fastest.seconds, cpu_seconds=fastest.cpu_seconds,
                peak_rss_mb=max(run.peak_rss_mb for run in runs), output_mb=fastest.output_mb, ok=fastest.ok,
-               note=fastest.note + (f" (best of {len(runs)})" if len(runs) > 1 else ""))
+               note=(fastest.note + (f" (best of {len(runs)})" if len(runs) > 1 else "")).strip())
 
 
 def ensure_neuroconv() -> Path:
@@ -302,9 +302,9 @@ def render(*, runs: list[Run], checks: dict[float, str]) -> str:
     ]
     for run in runs:
         ratio = run.seconds / floor[run.hours].seconds if run.hours in floor else float("nan")
-        note = run.note
+        note = run.note.strip()
         if run.ok and checks.get(run.hours) == "equal" and run.tool.startswith("glymph"):
-            note = ("datasets equal to the floor's; " + note).rstrip("; ")
+            note = f"datasets equal to the floor's {note}".strip()
         lines.append(f"| {run.hours:g} h | {run.tool} | {run.seconds:.1f} | {ratio:.2f} | {run.cpu_seconds:.1f} | "
                      f"{run.peak_rss_mb:.0f} | {run.output_mb:.0f} | {note} |")
     glymph = {run.hours: run for run in runs if run.tool.startswith("glymph")}
