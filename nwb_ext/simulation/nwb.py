@@ -152,6 +152,24 @@ def _fiber(*, spec: FiberSpec, model: OpticalFiberModel, description: str) -> Op
     )
 
 
+def _injection_below_fiber(
+    *, name: str, description: str, fiber: FiberSpec, volume_in_uL: float, viral_vector: ViralVector
+) -> ViralVectorInjection:
+    """A virus injection at a fiber's site, 0.1 mm below its tip (relative to bregma)."""
+    return ViralVectorInjection(
+        name=name,
+        description=description,
+        location=fiber.location,
+        hemisphere=fiber.hemisphere,
+        reference="bregma",
+        ap_in_mm=fiber.ap_in_mm,
+        ml_in_mm=fiber.ml_in_mm,
+        dv_in_mm=fiber.dv_in_mm - 0.1,
+        volume_in_uL=volume_in_uL,
+        viral_vector=viral_vector,
+    )
+
+
 def _indicator(*, spec: IndicatorSpec, injection: ViralVectorInjection | None) -> Indicator:
     if spec.is_tracer:
         return FluorescentTracer(
@@ -219,16 +237,10 @@ def _add_photometry(
         manufacturer="WZ Biosciences",
         titer_in_vg_per_ml=1.0e13,
     )
-    ne_fiber = FIBERS["fiber_ne"]
-    grab_injection = ViralVectorInjection(
+    grab_injection = _injection_below_fiber(
         name="GRAB_NE_injection",
         description="Injection of AAV9-hSyn-GRAB_NE2m at the norepinephrine fiber site.",
-        location=ne_fiber.location,
-        hemisphere=ne_fiber.hemisphere,
-        reference="bregma",
-        ap_in_mm=ne_fiber.ap_in_mm,
-        ml_in_mm=ne_fiber.ml_in_mm,
-        dv_in_mm=ne_fiber.dv_in_mm - 0.1,
+        fiber=FIBERS["fiber_ne"],
         volume_in_uL=0.5,
         viral_vector=grab_vector,
     )
@@ -383,16 +395,10 @@ def _add_optogenetics(*, nwbfile: NWBFile, session: SimulatedSession, fibers: di
         manufacturer="UNC Vector Core",
         titer_in_vg_per_ml=4.0e12,
     )
-    lc = FIBERS["fiber_lc"]
-    chr2_injection = ViralVectorInjection(
+    chr2_injection = _injection_below_fiber(
         name="LC_ChR2_injection",
         description="Injection of AAV5-PRSx8-hChR2(H134R)-mCherry into the locus coeruleus.",
-        location=lc.location,
-        hemisphere=lc.hemisphere,
-        reference="bregma",
-        ap_in_mm=lc.ap_in_mm,
-        ml_in_mm=lc.ml_in_mm,
-        dv_in_mm=lc.dv_in_mm - 0.1,
+        fiber=FIBERS["fiber_lc"],
         volume_in_uL=0.3,
         viral_vector=chr2_vector,
     )
