@@ -35,10 +35,10 @@ _POSITIVE_INTEGERS = {
 }
 _NON_NEGATIVE_NUMBERS = {
     "eeg_threshold",
-    "min_shift_s",
-    "baseline_s",
-    "max_gap_s",
-    "contiguity_tolerance_s",
+    "min_shift_in_s",
+    "baseline_in_s",
+    "max_gap_in_s",
+    "contiguity_tolerance_in_s",
 }
 _BAND_NAMES = ["delta", "theta", "sigma", "beta"]
 

@@ -6,7 +6,7 @@ scorer's NREM bout would be) and finds inside them:
 
 1. runs where the smoothed EMG power (high-passed EMG, squared, moving-averaged) exceeds
    ``emg_threshold`` times its median over consolidated NREM;
-2. runs closer than ``merge_gap_s`` merged, then kept if ``min_duration_s`` <= duration <=
+2. runs closer than ``merge_gap_in_s`` merged, then kept if ``min_duration_in_s`` <= duration <=
    the micro-arousal maximum of the rule in force;
 3. optionally confirmed by EEG desynchronisation: the mean smoothed delta power during the run
    is below ``eeg_threshold`` times its NREM median (``eeg_threshold`` 0 disables this).
@@ -34,9 +34,9 @@ class EventScore:
     ----------
     true_positives, false_positives, false_negatives : int
     precision, recall, f1 : float
-    onset_errors_s : ndarray
+    onset_errors_in_s : ndarray
         Detected minus reference onset of each matched pair.
-    tolerance_s : float
+    tolerance_in_s : float
     """
 
     true_positives: int
@@ -45,8 +45,8 @@ class EventScore:
     precision: float
     recall: float
     f1: float
-    onset_errors_s: NDArray[np.float64]
-    tolerance_s: float
+    onset_errors_in_s: NDArray[np.float64]
+    tolerance_in_s: float
 
 
 def detect_micro_arousals(
@@ -56,9 +56,9 @@ def detect_micro_arousals(
     delta_power: DecimatedSeries | None = None,
     emg_threshold: float = 4.0,
     eeg_threshold: float = 0.0,
-    min_duration_s: float = 1.5,
-    max_duration_s: float = 15.0,
-    merge_gap_s: float = 1.0,
+    min_duration_in_s: float = 1.5,
+    max_duration_in_s: float = 15.0,
+    merge_gap_in_s: float = 1.0,
 ) -> Events:
     """Detect micro-arousals as EMG activations (optionally with EEG delta loss) inside NREM.
 
@@ -75,9 +75,9 @@ def detect_micro_arousals(
         Multiple of the NREM median EMG power.
     eeg_threshold : float
         Fraction of the NREM median delta power the run's mean must fall below (0: not used).
-    min_duration_s, max_duration_s : float
+    min_duration_in_s, max_duration_in_s : float
         Accepted durations (the maximum is the micro-arousal rule's).
-    merge_gap_s : float
+    merge_gap_in_s : float
         Runs separated by less than this are merged first.
 
     Returns
@@ -94,7 +94,7 @@ def detect_micro_arousals(
     ratio = values / baseline if baseline > 0 else np.full_like(values, np.nan)
     above = in_nrem & (ratio > emg_threshold)
     starts, stops = runs_above(mask=above)
-    gap = round(merge_gap_s * emg_power.rate_hz)
+    gap = round(merge_gap_in_s * emg_power.rate_in_Hz)
     if starts.size > 1:
         keep_break = (starts[1:] - stops[:-1]) > gap
         starts = np.concatenate([starts[:1], starts[1:][keep_break]])
@@ -102,7 +102,7 @@ def detect_micro_arousals(
     onsets = np.asarray(emg_power.time_of(starts), dtype=np.float64)
     offsets = np.asarray(emg_power.time_of(stops), dtype=np.float64)
     durations = offsets - onsets
-    keep = (durations >= min_duration_s) & (durations <= max_duration_s)
+    keep = (durations >= min_duration_in_s) & (durations <= max_duration_in_s)
     if delta_power is not None and eeg_threshold > 0:
         delta_in_nrem = delta_power.mask_inside(
             starts=nrem_periods.starts, stops=nrem_periods.stops
@@ -119,7 +119,7 @@ def detect_micro_arousals(
 
 
 def score_events(
-    *, detected_onsets: NDArray[np.floating], reference_onsets: NDArray[np.floating], tolerance_s: float = 2.0
+    *, detected_onsets: NDArray[np.floating], reference_onsets: NDArray[np.floating], tolerance_in_s: float = 2.0
 ) -> EventScore:
     """Match detections to reference events one-to-one by onset (closest pairs first) and score them.
 
@@ -127,7 +127,7 @@ def score_events(
     ----------
     detected_onsets, reference_onsets : ndarray
         Onset times in seconds.
-    tolerance_s : float
+    tolerance_in_s : float
         Largest onset difference of a match.
 
     Returns
@@ -138,7 +138,7 @@ def score_events(
     reference = np.sort(np.asarray(reference_onsets, dtype=np.float64))
     pairs = []
     for i, onset in enumerate(detected):
-        low, high = np.searchsorted(reference, [onset - tolerance_s, onset + tolerance_s + 1e-12])
+        low, high = np.searchsorted(reference, [onset - tolerance_in_s, onset + tolerance_in_s + 1e-12])
         pairs.extend((abs(onset - reference[j]), i, j) for j in range(low, high))
     pairs.sort()
     used_detected: set[int] = set()
@@ -156,17 +156,17 @@ def score_events(
     precision = tp / detected.size if detected.size else float("nan")
     recall = tp / reference.size if reference.size else float("nan")
     f1 = 2 * tp / (2 * tp + fp + fn) if (tp + fp + fn) else float("nan")
-    return EventScore(tp, fp, fn, precision, recall, f1, np.asarray(errors), tolerance_s)
+    return EventScore(tp, fp, fn, precision, recall, f1, np.asarray(errors), tolerance_in_s)
 
 
 def isolated_events(
     *,
     onsets: NDArray[np.floating],
     durations: NDArray[np.floating],
-    isolation_s: float = 40.0,
-    duration_range_s: tuple[float, float] = (0.0, 10.0),
+    isolation_in_s: float = 40.0,
+    duration_range_in_s: tuple[float, float] = (0.0, 10.0),
 ) -> NDArray[np.float64]:
-    """Onsets of events with a duration in range and no other event onset within +- ``isolation_s``.
+    """Onsets of events with a duration in range and no other event onset within +- ``isolation_in_s``.
 
     Published micro-arousal-triggered averages use micro-arousals of 0-10 s isolated by +-40 s.
 
@@ -174,9 +174,9 @@ def isolated_events(
     ----------
     onsets, durations : ndarray
         Events.
-    isolation_s : float
+    isolation_in_s : float
         Required distance to every other event's onset.
-    duration_range_s : tuple of float
+    duration_range_in_s : tuple of float
         Accepted durations (inclusive).
 
     Returns
@@ -191,9 +191,9 @@ def isolated_events(
     before = np.diff(np.concatenate([[-np.inf], onsets]))
     after = np.diff(np.concatenate([onsets, [np.inf]]))
     keep = (
-        (before > isolation_s)
-        & (after > isolation_s)
-        & (durations >= duration_range_s[0])
-        & (durations <= duration_range_s[1])
+        (before > isolation_in_s)
+        & (after > isolation_in_s)
+        & (durations >= duration_range_in_s[0])
+        & (durations <= duration_range_in_s[1])
     )
     return onsets[keep]

@@ -47,9 +47,9 @@ class Intervals:
     def __len__(self) -> int:
         return int(self.starts.size)
 
-    def longer_than(self, *, min_duration_s: float) -> Intervals:
-        """The intervals at least ``min_duration_s`` long."""
-        keep = self.durations >= min_duration_s
+    def longer_than(self, *, min_duration_in_s: float) -> Intervals:
+        """The intervals at least ``min_duration_in_s`` long."""
+        keep = self.durations >= min_duration_in_s
         return Intervals(starts=self.starts[keep], stops=self.stops[keep])
 
 
@@ -89,32 +89,32 @@ class Hypnogram:
         return int(self.starts.size)
 
 
-def _adjacent(*, stop: float, start: float, tolerance_s: float) -> bool:
-    return abs(start - stop) <= tolerance_s
+def _adjacent(*, stop: float, start: float, tolerance_in_s: float) -> bool:
+    return abs(start - stop) <= tolerance_in_s
 
 
 def apply_micro_arousal_rule(
     *,
     hypnogram: Hypnogram,
-    max_duration_s: float = 15.0,
+    max_duration_in_s: float = 15.0,
     requires_flanking_nrem: bool = True,
-    contiguity_tolerance_s: float = 0.5,
+    contiguity_tolerance_in_s: float = 0.5,
 ) -> Hypnogram:
     """Relabel rows by the micro-arousal rule.
 
     A ``"wake"`` or ``"micro-arousal"`` row becomes ``"micro-arousal"`` when it lasts at most
-    ``max_duration_s`` and (if ``requires_flanking_nrem``) is directly preceded and followed by
+    ``max_duration_in_s`` and (if ``requires_flanking_nrem``) is directly preceded and followed by
     NREM; otherwise it becomes ``"wake"``. Other rows are unchanged.
 
     Parameters
     ----------
     hypnogram : Hypnogram
         Scored rows.
-    max_duration_s : float
+    max_duration_in_s : float
         Longest micro-arousal (Kjaerby 15 s, Hauglund 20 s, Luthi 12 s).
     requires_flanking_nrem : bool
         Whether NREM must be on both sides.
-    contiguity_tolerance_s : float
+    contiguity_tolerance_in_s : float
         Largest gap between rows that still counts as adjacent.
 
     Returns
@@ -126,21 +126,21 @@ def apply_micro_arousal_rule(
     for i in range(n):
         if states[i] not in ("wake", "micro-arousal"):
             continue
-        short = hypnogram.stops[i] - hypnogram.starts[i] <= max_duration_s + 1e-9
+        short = hypnogram.stops[i] - hypnogram.starts[i] <= max_duration_in_s + 1e-9
         flanked = True
         if requires_flanking_nrem:
             before = (
                 i > 0
                 and hypnogram.states[i - 1] == "NREM"
                 and _adjacent(
-                    stop=hypnogram.stops[i - 1], start=hypnogram.starts[i], tolerance_s=contiguity_tolerance_s
+                    stop=hypnogram.stops[i - 1], start=hypnogram.starts[i], tolerance_in_s=contiguity_tolerance_in_s
                 )
             )
             after = (
                 i < n - 1
                 and hypnogram.states[i + 1] == "NREM"
                 and _adjacent(
-                    stop=hypnogram.stops[i], start=hypnogram.starts[i + 1], tolerance_s=contiguity_tolerance_s
+                    stop=hypnogram.stops[i], start=hypnogram.starts[i + 1], tolerance_in_s=contiguity_tolerance_in_s
                 )
             )
             flanked = bool(before and after)
@@ -151,16 +151,16 @@ def apply_micro_arousal_rule(
 def micro_arousals(
     *,
     hypnogram: Hypnogram,
-    max_duration_s: float = 15.0,
+    max_duration_in_s: float = 15.0,
     requires_flanking_nrem: bool = True,
-    contiguity_tolerance_s: float = 0.5,
+    contiguity_tolerance_in_s: float = 0.5,
 ) -> Intervals:
     """The micro-arousals of a hypnogram under the rule (see :func:`apply_micro_arousal_rule`)."""
     labelled = apply_micro_arousal_rule(
         hypnogram=hypnogram,
-        max_duration_s=max_duration_s,
+        max_duration_in_s=max_duration_in_s,
         requires_flanking_nrem=requires_flanking_nrem,
-        contiguity_tolerance_s=contiguity_tolerance_s,
+        contiguity_tolerance_in_s=contiguity_tolerance_in_s,
     )
     return labelled.intervals(state="micro-arousal")
 
@@ -174,10 +174,10 @@ def merge_micro_arousals_into_nrem(*, hypnogram: Hypnogram) -> Hypnogram:
 def nrem_bouts(
     *,
     hypnogram: Hypnogram,
-    max_duration_s: float = 15.0,
+    max_duration_in_s: float = 15.0,
     requires_flanking_nrem: bool = True,
     split_at_micro_arousals: bool = False,
-    contiguity_tolerance_s: float = 0.5,
+    contiguity_tolerance_in_s: float = 0.5,
 ) -> Intervals:
     """Consolidated NREM bouts.
 
@@ -188,7 +188,7 @@ def nrem_bouts(
     ----------
     hypnogram : Hypnogram
         Scored rows.
-    max_duration_s, requires_flanking_nrem, contiguity_tolerance_s
+    max_duration_in_s, requires_flanking_nrem, contiguity_tolerance_in_s
         The micro-arousal rule (:func:`apply_micro_arousal_rule`).
     split_at_micro_arousals : bool
         End bouts at micro-arousals.
@@ -199,9 +199,9 @@ def nrem_bouts(
     """
     labelled = apply_micro_arousal_rule(
         hypnogram=hypnogram,
-        max_duration_s=max_duration_s,
+        max_duration_in_s=max_duration_in_s,
         requires_flanking_nrem=requires_flanking_nrem,
-        contiguity_tolerance_s=contiguity_tolerance_s,
+        contiguity_tolerance_in_s=contiguity_tolerance_in_s,
     )
     joining = {"NREM"} if split_at_micro_arousals else {"NREM", "micro-arousal"}
     starts: list[float] = []
@@ -219,7 +219,7 @@ def nrem_bouts(
         if state in joining and (
             not current
             or _adjacent(
-                stop=labelled.stops[current[-1]], start=labelled.starts[i], tolerance_s=contiguity_tolerance_s
+                stop=labelled.stops[current[-1]], start=labelled.starts[i], tolerance_in_s=contiguity_tolerance_in_s
             )
         ):
             current.append(i)
@@ -234,10 +234,10 @@ def bout_sample_ranges(
     *,
     bouts: Intervals,
     starting_time: float,
-    rate_hz: float,
+    rate_in_Hz: float,
     n_samples: int,
     values: NDArray[np.floating] | None = None,
-    min_duration_s: float = 0.0,
+    min_duration_in_s: float = 0.0,
 ) -> list[tuple[int, int]]:
     """Sample ranges ``[i0, i1)`` of bouts on a regular grid, split at NaN runs, kept if long enough.
 
@@ -245,23 +245,23 @@ def bout_sample_ranges(
     ----------
     bouts : Intervals
         Bouts in seconds.
-    starting_time, rate_hz, n_samples
+    starting_time, rate_in_Hz, n_samples
         The grid.
     values : ndarray, optional
         When given, bouts are split where it is NaN (a gap in the recording).
-    min_duration_s : float
+    min_duration_in_s : float
         Pieces shorter than this are dropped.
 
     Returns
     -------
     list of (int, int)
     """
-    min_samples = max(1, int(np.ceil(min_duration_s * rate_hz - 1e-9)))
+    min_samples = max(1, int(np.ceil(min_duration_in_s * rate_in_Hz - 1e-9)))
     ranges: list[tuple[int, int]] = []
     finite = None if values is None else np.isfinite(np.asarray(values, dtype=np.float64))
     for start, stop in zip(bouts.starts, bouts.stops):
-        i0 = max(0, int(np.ceil((start - starting_time) * rate_hz - 1e-9)))
-        i1 = min(n_samples, int(np.floor((stop - starting_time) * rate_hz + 1e-9)))
+        i0 = max(0, int(np.ceil((start - starting_time) * rate_in_Hz - 1e-9)))
+        i1 = min(n_samples, int(np.floor((stop - starting_time) * rate_in_Hz + 1e-9)))
         if i1 <= i0:
             continue
         if finite is None:
@@ -327,9 +327,9 @@ def states_at(*, times: NDArray[np.floating], hypnogram: Hypnogram) -> NDArray[n
 def state_summary(
     *,
     hypnogram: Hypnogram,
-    max_duration_s: float = 15.0,
+    max_duration_in_s: float = 15.0,
     requires_flanking_nrem: bool = True,
-    contiguity_tolerance_s: float = 0.5,
+    contiguity_tolerance_in_s: float = 0.5,
 ) -> dict[str, dict[str, float]]:
     """Per-state totals after the micro-arousal rule, plus total sleep (NREM + micro-arousal + REM).
 
@@ -337,20 +337,20 @@ def state_summary(
     ----------
     hypnogram : Hypnogram
         Scored rows.
-    max_duration_s, requires_flanking_nrem, contiguity_tolerance_s
+    max_duration_in_s, requires_flanking_nrem, contiguity_tolerance_in_s
         The micro-arousal rule.
 
     Returns
     -------
     dict
-        ``{state: {"total_s", "n_bouts", "mean_bout_s", "fraction"}}`` for wake, NREM, REM,
+        ``{state: {"total_in_s", "n_bouts", "mean_bout_in_s", "fraction"}}`` for wake, NREM, REM,
         micro-arousal and sleep; micro-arousal also has ``"per_hour_nrem"``.
     """
     labelled = apply_micro_arousal_rule(
         hypnogram=hypnogram,
-        max_duration_s=max_duration_s,
+        max_duration_in_s=max_duration_in_s,
         requires_flanking_nrem=requires_flanking_nrem,
-        contiguity_tolerance_s=contiguity_tolerance_s,
+        contiguity_tolerance_in_s=contiguity_tolerance_in_s,
     )
     scored_total = float(np.sum(labelled.stops - labelled.starts))
     summary: dict[str, dict[str, float]] = {}
@@ -359,26 +359,26 @@ def state_summary(
         if state == "NREM":
             rows = nrem_bouts(
                 hypnogram=hypnogram,
-                max_duration_s=max_duration_s,
+                max_duration_in_s=max_duration_in_s,
                 requires_flanking_nrem=requires_flanking_nrem,
                 split_at_micro_arousals=True,
-                contiguity_tolerance_s=contiguity_tolerance_s,
+                contiguity_tolerance_in_s=contiguity_tolerance_in_s,
             )
         total = float(rows.durations.sum())
         summary[state] = {
-            "total_s": total,
+            "total_in_s": total,
             "n_bouts": len(rows),
-            "mean_bout_s": float(rows.durations.mean()) if len(rows) else float("nan"),
+            "mean_bout_in_s": float(rows.durations.mean()) if len(rows) else float("nan"),
             "fraction": total / scored_total if scored_total > 0 else float("nan"),
         }
-    sleep = summary["NREM"]["total_s"] + summary["micro-arousal"]["total_s"] + summary["REM"]["total_s"]
+    sleep = summary["NREM"]["total_in_s"] + summary["micro-arousal"]["total_in_s"] + summary["REM"]["total_in_s"]
     summary["sleep"] = {
-        "total_s": sleep,
+        "total_in_s": sleep,
         "n_bouts": summary["NREM"]["n_bouts"] + summary["REM"]["n_bouts"],
-        "mean_bout_s": float("nan"),
+        "mean_bout_in_s": float("nan"),
         "fraction": sleep / scored_total if scored_total > 0 else float("nan"),
     }
-    nrem_hours = (summary["NREM"]["total_s"] + summary["micro-arousal"]["total_s"]) / 3600.0
+    nrem_hours = (summary["NREM"]["total_in_s"] + summary["micro-arousal"]["total_in_s"]) / 3600.0
     summary["micro-arousal"]["per_hour_nrem"] = (
         summary["micro-arousal"]["n_bouts"] / nrem_hours if nrem_hours > 0 else float("nan")
     )

@@ -38,13 +38,13 @@ __all__ = ["GroupResult", "collect_inputs", "run_group_analysis"]
 
 _IDENTITY_COLUMNS = ["file", "subject", "session_id", "condition", "is_control"]
 _KEY_METRICS = [
-    ("ne.oscillation.peak_frequency_hz", "NE oscillation frequency (Hz)"),
+    ("ne.oscillation.peak_frequency_in_Hz", "NE oscillation frequency (Hz)"),
     ("ne.oscillation.peak_rate_per_min", "NE peaks per min NREM"),
     ("ne.oscillation.amplitude_percent_median", "NE amplitude (% dF/F)"),
-    ("states.NREM.total_s", "NREM time (s)"),
-    ("states.REM.total_s", "REM time (s)"),
+    ("states.NREM.total_in_s", "NREM time (s)"),
+    ("states.REM.total_in_s", "REM time (s)"),
     ("states.micro-arousal.per_hour_nrem", "micro-arousals per h NREM"),
-    ("coupling.ne_vs_blood_volume.lag_s", "NE → blood volume lag (s)"),
+    ("coupling.ne_vs_blood_volume.lag_in_s", "NE → blood volume lag (s)"),
     ("csf_tracer.peak_percent", "CSF tracer peak (% dF/F)"),
     ("csf_tracer.influx_slope_percent_per_min", "CSF influx slope (%/min)"),
 ]
@@ -200,7 +200,7 @@ def _group_figures(
             if not members:
                 continue
             stack = np.array([[np.nan if v is None else v for v in c["normalized_psd"]] for c in members], dtype=float)
-            frequencies = np.asarray(members[0]["frequencies_hz"], dtype=float)
+            frequencies = np.asarray(members[0]["frequencies_in_Hz"], dtype=float)
             mean = np.nanmean(stack, axis=0)
             ax.plot(frequencies, mean, color=colours[i % len(colours)], label=f"{condition} (n={len(members)})")
             if len(members) > 1:
@@ -275,7 +275,7 @@ def _group_report(
     session_html = "".join(
         f"<tr><td><a href='{html.escape(link)}'>{html.escape(name)}</a></td>"
         f"<td>{html.escape(str(row.get('subject')))}</td><td>{html.escape(str(row.get('condition')))}</td>"
-        f"<td class='num'>{_fmt(row.get('ne.oscillation.peak_frequency_hz'), 4)}</td>"
+        f"<td class='num'>{_fmt(row.get('ne.oscillation.peak_frequency_in_Hz'), 4)}</td>"
         f"<td class='num'>{_fmt(row.get(params.group.clearance_metric), 4)}</td></tr>"
         for (name, link), row in zip(session_reports.items(), rows)
     )
@@ -283,7 +283,7 @@ def _group_report(
     summary = f"{len(rows)} sessions, {len({r.get('subject') for r in rows})} subjects, conditions: " + ", ".join(
         f"{condition} ({count})" for condition, count in Counter(str(r.get("condition")) for r in rows).items()
     ) + "."
-    frequency = next((c for c in comparisons if c.metric == "ne.oscillation.peak_frequency_hz"), None)
+    frequency = next((c for c in comparisons if c.metric == "ne.oscillation.peak_frequency_in_Hz"), None)
     if frequency is not None:
         summary += (
             f" NE oscillation frequency, {frequency.treatment} vs {frequency.control}: "

@@ -48,7 +48,7 @@ def analyze(
         write_derived=write_derived,
     )
     oscillation = result.metrics["ne"]["oscillation"]
-    frequency = oscillation.get("peak_frequency_hz")
+    frequency = oscillation.get("peak_frequency_in_Hz")
     click.echo(
         f"NE oscillation in NREM: {frequency:.4f} Hz over {oscillation['n_bouts']} bouts"
         if frequency is not None

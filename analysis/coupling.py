@@ -42,29 +42,29 @@ class CrossCorrelation:
 
     Attributes
     ----------
-    lags_s : ndarray
+    lags_in_s : ndarray
         Lags in seconds (positive: the second signal lags the first).
     mean : ndarray
         Mean over bouts of the unbiased correlograms (NaN without bouts).
     per_bout : ndarray
         One correlogram per bout (n_bouts x n_lags).
-    lag_s : float
+    lag_in_s : float
         Lag of the chosen extremum of ``mean`` (sub-sample by parabolic interpolation).
     value : float
         Value at that extremum.
-    bout_lags_s, bout_values : ndarray
+    bout_lags_in_s, bout_values : ndarray
         The same per bout.
     extremum : str
         ``"min"``, ``"max"`` or ``"abs"``.
     n_bouts : int
     """
 
-    lags_s: NDArray[np.float64]
+    lags_in_s: NDArray[np.float64]
     mean: NDArray[np.float64]
     per_bout: NDArray[np.float64]
-    lag_s: float
+    lag_in_s: float
     value: float
-    bout_lags_s: NDArray[np.float64]
+    bout_lags_in_s: NDArray[np.float64]
     bout_values: NDArray[np.float64]
     extremum: str
     n_bouts: int
@@ -191,12 +191,12 @@ def bout_cross_correlation(
     *,
     first: NDArray[np.floating],
     second: NDArray[np.floating],
-    rate_hz: float,
+    rate_in_Hz: float,
     bout_ranges: list[tuple[int, int]],
-    max_lag_s: float = 40.0,
+    max_lag_in_s: float = 40.0,
     detrend_order: int = 1,
     kind: str = "min",
-    max_abs_lag_s: float | None = None,
+    max_abs_lag_in_s: float | None = None,
 ) -> CrossCorrelation:
     """Published bout-wise cross-correlation (see module docstring for the sign convention).
 
@@ -204,19 +204,19 @@ def bout_cross_correlation(
     ----------
     first, second : ndarray
         Two traces on the same grid (e.g. NE and blood-volume dF/F at ~10 Hz).
-    rate_hz : float
+    rate_in_Hz : float
         Grid rate.
     bout_ranges : list of (int, int)
         NREM bouts (already filtered by length); bouts not longer than twice the lag range or
         with non-finite samples are skipped.
-    max_lag_s : float
+    max_lag_in_s : float
         Lag range.
     detrend_order : int
         Polynomial removed per bout before z-scoring.
     kind : str
         Extremum reported: ``"min"``, ``"max"`` or ``"abs"``.
-    max_abs_lag_s : float, optional
-        Restrict the extremum search to ``|lag| <= max_abs_lag_s`` (e.g. half the oscillation
+    max_abs_lag_in_s : float, optional
+        Restrict the extremum search to ``|lag| <= max_abs_lag_in_s`` (e.g. half the oscillation
         period); the whole correlogram is still returned.
 
     Returns
@@ -225,8 +225,8 @@ def bout_cross_correlation(
     """
     first = np.asarray(first, dtype=np.float64)
     second = np.asarray(second, dtype=np.float64)
-    max_lag = round(max_lag_s * rate_hz)
-    lags_s = np.arange(-max_lag, max_lag + 1) / rate_hz
+    max_lag = round(max_lag_in_s * rate_in_Hz)
+    lags_in_s = np.arange(-max_lag, max_lag + 1) / rate_in_Hz
     curves = []
     for start, stop in bout_ranges:
         a, b = first[start:stop], second[start:stop]
@@ -236,20 +236,20 @@ def bout_cross_correlation(
         b = _zscore(polynomial_detrend(values=b, order=detrend_order))
         curves.append(unbiased_cross_correlation(first=a, second=b, max_lag=max_lag))
     if not curves:
-        empty = np.zeros((0, lags_s.size))
-        nan = np.full(lags_s.size, np.nan)
-        return CrossCorrelation(lags_s, nan, empty, np.nan, np.nan, np.zeros(0), np.zeros(0), kind, 0)
+        empty = np.zeros((0, lags_in_s.size))
+        nan = np.full(lags_in_s.size, np.nan)
+        return CrossCorrelation(lags_in_s, nan, empty, np.nan, np.nan, np.zeros(0), np.zeros(0), kind, 0)
     per_bout = np.vstack(curves)
     mean = per_bout.mean(axis=0)
-    lag, value = extremum(lags=lags_s, values=mean, kind=kind, max_abs_lag=max_abs_lag_s)
+    lag, value = extremum(lags=lags_in_s, values=mean, kind=kind, max_abs_lag=max_abs_lag_in_s)
     per = np.array(
-        [extremum(lags=lags_s, values=curve, kind=kind, max_abs_lag=max_abs_lag_s) for curve in per_bout]
+        [extremum(lags=lags_in_s, values=curve, kind=kind, max_abs_lag=max_abs_lag_in_s) for curve in per_bout]
     )
-    return CrossCorrelation(lags_s, mean, per_bout, lag, value, per[:, 0], per[:, 1], kind, len(curves))
+    return CrossCorrelation(lags_in_s, mean, per_bout, lag, value, per[:, 0], per[:, 1], kind, len(curves))
 
 
 def bandpass_zero_phase(
-    *, values: NDArray[np.floating], rate_hz: float, band_hz: tuple[float, float], order: int = 2
+    *, values: NDArray[np.floating], rate_in_Hz: float, band_in_Hz: tuple[float, float], order: int = 2
 ) -> NDArray[np.float64]:
     """Zero-phase Butterworth band-pass per finite run (NaNs stay NaN).
 
@@ -257,9 +257,9 @@ def bandpass_zero_phase(
     ----------
     values : ndarray
         Trace.
-    rate_hz : float
+    rate_in_Hz : float
         Its rate.
-    band_hz : tuple of float
+    band_in_Hz : tuple of float
         Pass band.
     order : int
         Butterworth order.
@@ -272,8 +272,8 @@ def bandpass_zero_phase(
 
     values = np.asarray(values, dtype=np.float64)
     out = np.full(values.shape, np.nan)
-    sos = sps.butter(order, band_hz, btype="bandpass", fs=rate_hz, output="sos")
-    pad_target = round(rate_hz / band_hz[0])
+    sos = sps.butter(order, band_in_Hz, btype="bandpass", fs=rate_in_Hz, output="sos")
+    pad_target = round(rate_in_Hz / band_in_Hz[0])
     for start, stop in finite_runs(values=values):
         run = values[start:stop]
         if run.size < 16:
@@ -292,11 +292,11 @@ def phase_locking(
     *,
     oscillation: NDArray[np.floating],
     amplitude: NDArray[np.floating],
-    rate_hz: float,
+    rate_in_Hz: float,
     bout_ranges: list[tuple[int, int]],
-    band_hz: tuple[float, float] = (0.01, 0.04),
+    band_in_Hz: tuple[float, float] = (0.01, 0.04),
     n_surrogates: int = 500,
-    min_shift_s: float = 20.0,
+    min_shift_in_s: float = 20.0,
     seed: int = 0,
     n_phase_bins: int = 18,
 ) -> PhaseLocking:
@@ -308,15 +308,15 @@ def phase_locking(
         The infraslow trace whose phase is used (band-passed here, Hilbert phase per finite run).
     amplitude : ndarray
         Non-negative amplitude on the same grid; normalised to mean 1 within each bout.
-    rate_hz : float
+    rate_in_Hz : float
         Grid rate.
     bout_ranges : list of (int, int)
         NREM bouts used.
-    band_hz : tuple of float
+    band_in_Hz : tuple of float
         Band-pass of the oscillation.
     n_surrogates : int
         Circular-shift surrogates.
-    min_shift_s : float
+    min_shift_in_s : float
         Smallest shift; bouts shorter than twice this are skipped.
     seed : int
         Surrogate random seed.
@@ -329,12 +329,12 @@ def phase_locking(
     """
     from ndx_glymphatic.analysis.preprocessing import finite_runs
 
-    filtered = bandpass_zero_phase(values=oscillation, rate_hz=rate_hz, band_hz=band_hz)
+    filtered = bandpass_zero_phase(values=oscillation, rate_in_Hz=rate_in_Hz, band_in_Hz=band_in_Hz)
     phase_all = np.full(filtered.shape, np.nan)
     for start, stop in finite_runs(values=filtered):
         phase_all[start:stop] = np.angle(sps.hilbert(filtered[start:stop]))
     amplitude = np.asarray(amplitude, dtype=np.float64)
-    min_shift = max(1, round(min_shift_s * rate_hz))
+    min_shift = max(1, round(min_shift_in_s * rate_in_Hz))
     phases: list[NDArray[np.float64]] = []
     amplitudes: list[NDArray[np.float64]] = []
     for start, stop in bout_ranges:

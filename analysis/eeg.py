@@ -47,18 +47,18 @@ class Spectrogram:
     ----------
     times : ndarray
         Window centres in seconds.
-    frequencies_hz : ndarray
+    frequencies_in_Hz : ndarray
         Frequencies (0 to fmax).
     power : ndarray of float32
         PSD, windows x frequencies (units^2 / Hz); NaN rows where the window held NaN samples.
     """
 
     times: NDArray[np.float64]
-    frequencies_hz: NDArray[np.float64]
+    frequencies_in_Hz: NDArray[np.float64]
     power: NDArray[np.float32]
 
     @property
-    def step_s(self) -> float:
+    def step_in_s(self) -> float:
         """Time between windows."""
         return float(self.times[1] - self.times[0]) if self.times.size > 1 else float("nan")
 
@@ -69,17 +69,17 @@ class EnvelopeSpec:
 
     Attributes
     ----------
-    band_hz : tuple of float
+    band_in_Hz : tuple of float
         Band-pass edges; ``(low, None)`` means high-pass at ``low``.
     order : int
         Butterworth order (zero-phase, so applied twice).
-    smoothing_s : float
+    smoothing_in_s : float
         Moving average of the squared filtered signal.
     """
 
-    band_hz: tuple[float, float | None]
+    band_in_Hz: tuple[float, float | None]
     order: int = 3
-    smoothing_s: float = 0.25
+    smoothing_in_s: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -110,25 +110,25 @@ class Events:
         return self.offsets - self.onsets
 
 
-def _sos(*, spec: EnvelopeSpec, rate_hz: float) -> NDArray[np.float64]:
-    low, high = spec.band_hz
+def _sos(*, spec: EnvelopeSpec, rate_in_Hz: float) -> NDArray[np.float64]:
+    low, high = spec.band_in_Hz
     if high is None:
-        return sps.butter(spec.order, low, btype="highpass", fs=rate_hz, output="sos")
-    return sps.butter(spec.order, [low, high], btype="bandpass", fs=rate_hz, output="sos")
+        return sps.butter(spec.order, low, btype="highpass", fs=rate_in_Hz, output="sos")
+    return sps.butter(spec.order, [low, high], btype="bandpass", fs=rate_in_Hz, output="sos")
 
 
 def stream_features(
     *,
     data: SliceableData,
-    rate_hz: float,
+    rate_in_Hz: float,
     starting_time: float = 0.0,
     scale: float = 1.0,
-    spectrogram_window_s: float | None = 5.0,
-    spectrogram_step_s: float = 2.5,
-    spectrogram_fmax_hz: float = 30.0,
+    spectrogram_window_in_s: float | None = 5.0,
+    spectrogram_step_in_s: float = 2.5,
+    spectrogram_fmax_in_Hz: float = 30.0,
     envelopes: dict[str, EnvelopeSpec] | None = None,
-    envelope_rate_hz: float = 32.0,
-    chunk_s: float = 600.0,
+    envelope_rate_in_Hz: float = 32.0,
+    chunk_in_s: float = 600.0,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[Spectrogram | None, dict[str, DecimatedSeries]]:
     """Read an EEG/EMG stream once; return its spectrogram and smoothed band-power envelopes.
@@ -137,23 +137,23 @@ def stream_features(
     ----------
     data : SliceableData
         1-D raw samples (ndarray or h5py dataset).
-    rate_hz : float
+    rate_in_Hz : float
         Sampling rate.
     starting_time : float
         Time of ``data[0]``.
     scale : float
         Multiplies the raw samples (NWB ``conversion``), so powers are in volts^2.
-    spectrogram_window_s : float or None
+    spectrogram_window_in_s : float or None
         Window length (published: 5 s, Hann); None skips the spectrogram.
-    spectrogram_step_s : float
+    spectrogram_step_in_s : float
         Step between windows.
-    spectrogram_fmax_hz : float
+    spectrogram_fmax_in_Hz : float
         Highest frequency kept.
     envelopes : dict of EnvelopeSpec
-        Named envelopes to compute (filtered, squared, moving-averaged, kept at ~``envelope_rate_hz``).
-    envelope_rate_hz : float
+        Named envelopes to compute (filtered, squared, moving-averaged, kept at ~``envelope_rate_in_Hz``).
+    envelope_rate_in_Hz : float
         Envelope output rate (rounded to a whole block of raw samples).
-    chunk_s : float
+    chunk_in_s : float
         Approximate seconds read per chunk.
     progress : callable, optional
         Called with raw samples consumed per chunk.
@@ -166,28 +166,26 @@ def stream_features(
     """
     envelopes = envelopes or {}
     n = len(data)
-    block = max(1, round(rate_hz / envelope_rate_hz))
-    window = round(spectrogram_window_s * rate_hz) if spectrogram_window_s else 0
-    step = max(1, round(spectrogram_step_s * rate_hz))
+    block = max(1, round(rate_in_Hz / envelope_rate_in_Hz))
+    window = round(spectrogram_window_in_s * rate_in_Hz) if spectrogram_window_in_s else 0
+    step = max(1, round(spectrogram_step_in_s * rate_in_Hz))
     unit = math.lcm(block, step) if window else block
-    chunk = max(unit, int(chunk_s * rate_hz) // unit * unit)
-    soses = {name: _sos(spec=spec, rate_hz=rate_hz) for name, spec in envelopes.items()}
-    lowest = min((spec.band_hz[0] for spec in envelopes.values()), default=1.0)
-    pad = round(max(2.0, 10.0 / lowest) * rate_hz)
+    chunk = max(unit, int(chunk_in_s * rate_in_Hz) // unit * unit)
+    soses = {name: _sos(spec=spec, rate_in_Hz=rate_in_Hz) for name, spec in envelopes.items()}
+    lowest = min((spec.band_in_Hz[0] for spec in envelopes.values()), default=1.0)
+    pad = round(max(2.0, 10.0 / lowest) * rate_in_Hz)
 
     n_windows = (n - window) // step + 1 if window and n >= window else 0
-    frequencies = np.fft.rfftfreq(window, 1.0 / rate_hz) if window else np.zeros(0)
-    keep = frequencies <= spectrogram_fmax_hz + 1e-9
+    frequencies = np.fft.rfftfreq(window, 1.0 / rate_in_Hz) if window else np.zeros(0)
+    keep = frequencies <= spectrogram_fmax_in_Hz + 1e-9
     power = np.full((n_windows, int(keep.sum())), np.nan, dtype=np.float32)
     taper = sps.get_window("hann", window) if window else np.zeros(0)
-    density = 2.0 / (rate_hz * float(np.sum(taper**2))) if window else 0.0
+    density = 2.0 / (rate_in_Hz * float(np.sum(taper**2))) if window else 0.0
 
     n_blocks = -(-n // block)
     # each envelope's moving mean is finished chunk by chunk (the chunk's blocks plus the window's
     # reach on either side), so only the float32 output is ever as long as the recording
-    window_blocks = {
-        name: max(1, round(spec.smoothing_s * rate_hz / block)) for name, spec in envelopes.items()
-    }
+    window_blocks = {name: max(1, round(spec.smoothing_in_s * rate_in_Hz / block)) for name, spec in envelopes.items()}
     reach = max(window_blocks.values(), default=0) * block
     outputs = {name: np.full(n_blocks, np.nan, dtype=np.float32) for name in envelopes}
 
@@ -229,10 +227,12 @@ def stream_features(
 
     spectrogram = None
     if window:
-        centres = starting_time + (np.arange(n_windows) * step + (window - 1) / 2.0) / rate_hz
-        spectrogram = Spectrogram(times=centres, frequencies_hz=frequencies[keep], power=power)
+        centres = starting_time + (np.arange(n_windows) * step + (window - 1) / 2.0) / rate_in_Hz
+        spectrogram = Spectrogram(times=centres, frequencies_in_Hz=frequencies[keep], power=power)
     out = {
-        name: DecimatedSeries(values=values, rate_hz=rate_hz / block, starting_time=starting_time - 0.5 / rate_hz)
+        name: DecimatedSeries(
+            values=values, rate_in_Hz=rate_in_Hz / block, starting_time=starting_time - 0.5 / rate_in_Hz
+        )
         for name, values in outputs.items()
     }
     return spectrogram, out
@@ -241,13 +241,13 @@ def stream_features(
 def eeg_spectrogram(
     *,
     data: SliceableData,
-    rate_hz: float,
+    rate_in_Hz: float,
     starting_time: float = 0.0,
     scale: float = 1.0,
-    window_s: float = 5.0,
-    step_s: float = 2.5,
-    fmax_hz: float = 30.0,
-    chunk_s: float = 600.0,
+    window_in_s: float = 5.0,
+    step_in_s: float = 2.5,
+    fmax_in_Hz: float = 30.0,
+    chunk_in_s: float = 600.0,
 ) -> Spectrogram:
     """Streamed Hann-window spectrogram (published: 5-s windows, 0.2-Hz steps up to 30 Hz).
 
@@ -255,11 +255,11 @@ def eeg_spectrogram(
     ----------
     data : SliceableData
         EEG samples.
-    rate_hz, starting_time, scale
+    rate_in_Hz, starting_time, scale
         Stream description.
-    window_s, step_s, fmax_hz : float
+    window_in_s, step_in_s, fmax_in_Hz : float
         Window, step and highest frequency.
-    chunk_s : float
+    chunk_in_s : float
         Seconds per read.
 
     Returns
@@ -268,13 +268,13 @@ def eeg_spectrogram(
     """
     spectrogram, _ = stream_features(
         data=data,
-        rate_hz=rate_hz,
+        rate_in_Hz=rate_in_Hz,
         starting_time=starting_time,
         scale=scale,
-        spectrogram_window_s=window_s,
-        spectrogram_step_s=step_s,
-        spectrogram_fmax_hz=fmax_hz,
-        chunk_s=chunk_s,
+        spectrogram_window_in_s=window_in_s,
+        spectrogram_step_in_s=step_in_s,
+        spectrogram_fmax_in_Hz=fmax_in_Hz,
+        chunk_in_s=chunk_in_s,
     )
     assert spectrogram is not None
     return spectrogram
@@ -283,14 +283,14 @@ def eeg_spectrogram(
 def band_power_envelope(
     *,
     data: SliceableData,
-    rate_hz: float,
-    band_hz: tuple[float, float | None],
+    rate_in_Hz: float,
+    band_in_Hz: tuple[float, float | None],
     order: int = 3,
-    smoothing_s: float = 0.25,
+    smoothing_in_s: float = 0.25,
     starting_time: float = 0.0,
     scale: float = 1.0,
-    output_rate_hz: float = 32.0,
-    chunk_s: float = 600.0,
+    output_rate_in_Hz: float = 32.0,
+    chunk_in_s: float = 600.0,
 ) -> DecimatedSeries:
     """Streamed zero-phase band-pass (or high-pass), squared, moving-averaged power envelope.
 
@@ -298,19 +298,19 @@ def band_power_envelope(
     ----------
     data : SliceableData
         Raw samples.
-    rate_hz : float
+    rate_in_Hz : float
         Their rate.
-    band_hz : tuple
+    band_in_Hz : tuple
         ``(low, high)`` band-pass or ``(low, None)`` high-pass.
     order : int
         Butterworth order.
-    smoothing_s : float
+    smoothing_in_s : float
         Moving-average width.
     starting_time, scale
         Stream description.
-    output_rate_hz : float
+    output_rate_in_Hz : float
         Envelope rate.
-    chunk_s : float
+    chunk_in_s : float
         Seconds per read.
 
     Returns
@@ -319,20 +319,18 @@ def band_power_envelope(
     """
     _, envelopes = stream_features(
         data=data,
-        rate_hz=rate_hz,
+        rate_in_Hz=rate_in_Hz,
         starting_time=starting_time,
         scale=scale,
-        spectrogram_window_s=None,
-        envelopes={"band": EnvelopeSpec(band_hz=band_hz, order=order, smoothing_s=smoothing_s)},
-        envelope_rate_hz=output_rate_hz,
-        chunk_s=chunk_s,
+        spectrogram_window_in_s=None,
+        envelopes={"band": EnvelopeSpec(band_in_Hz=band_in_Hz, order=order, smoothing_in_s=smoothing_in_s)},
+        envelope_rate_in_Hz=output_rate_in_Hz,
+        chunk_in_s=chunk_in_s,
     )
     return envelopes["band"]
 
 
-def band_powers(
-    *, spectrogram: Spectrogram, bands: dict[str, tuple[float, float]]
-) -> dict[str, NDArray[np.float64]]:
+def band_powers(*, spectrogram: Spectrogram, bands: dict[str, tuple[float, float]]) -> dict[str, NDArray[np.float64]]:
     """Band power over time: the PSD integrated over ``[low, high)`` in each window.
 
     Parameters
@@ -340,14 +338,14 @@ def band_powers(
     spectrogram : Spectrogram
         From :func:`eeg_spectrogram`.
     bands : dict
-        ``{name: (low_hz, high_hz)}``.
+        ``{name: (low_in_Hz, high_in_Hz)}``.
 
     Returns
     -------
     dict of ndarray
         One value per window (units^2).
     """
-    frequencies = spectrogram.frequencies_hz
+    frequencies = spectrogram.frequencies_in_Hz
     resolution = float(frequencies[1] - frequencies[0]) if frequencies.size > 1 else 1.0
     out = {}
     for name, (low, high) in bands.items():
@@ -356,9 +354,7 @@ def band_powers(
     return out
 
 
-def runs_above(
-    *, mask: NDArray[np.bool_]
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def runs_above(*, mask: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Start and stop (exclusive) indices of runs of True.
 
     Parameters
@@ -378,8 +374,8 @@ def detect_spindles(
     envelope: DecimatedSeries,
     nrem_mask: NDArray[np.bool_],
     threshold_sd: float = 0.8,
-    min_duration_s: float = 0.5,
-    max_duration_s: float = 10.0,
+    min_duration_in_s: float = 0.5,
+    max_duration_in_s: float = 10.0,
 ) -> Events:
     """Spindles: runs of the smoothed sigma power above mean + ``threshold_sd`` SD during NREM.
 
@@ -392,7 +388,7 @@ def detect_spindles(
         are searched only there.
     threshold_sd : float
         Threshold in SDs above the NREM mean (published: 0.8).
-    min_duration_s, max_duration_s : float
+    min_duration_in_s, max_duration_in_s : float
         Accepted durations (published: 0.5-10 s).
 
     Returns
@@ -407,8 +403,8 @@ def detect_spindles(
     reference = values[nrem_mask]
     threshold = float(reference.mean() + threshold_sd * reference.std())
     starts, stops = runs_above(mask=nrem_mask & (values > threshold))
-    durations = (stops - starts) / envelope.rate_hz
-    keep = (durations >= min_duration_s) & (durations <= max_duration_s)
+    durations = (stops - starts) / envelope.rate_in_Hz
+    keep = (durations >= min_duration_in_s) & (durations <= max_duration_in_s)
     starts, stops = starts[keep], stops[keep]
     peaks = np.array([values[a:b].max() for a, b in zip(starts, stops)])
     onsets = np.asarray(envelope.time_of(starts), dtype=np.float64)

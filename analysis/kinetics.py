@@ -3,7 +3,7 @@
 Published: influx runs from 10 % to 90 % of the tracer maximum (dF/F against the median of the
 5 min before the infusion); efflux is read from the peak on. Here:
 
-- the dF/F is smoothed (``smoothing_s`` moving mean) and searched from the infusion start on;
+- the dF/F is smoothed (``smoothing_in_s`` moving mean) and searched from the infusion start on;
 - ``peak`` is its maximum, ``t10`` / ``t90`` the first times it reaches 10 % / 90 % of the peak
   (linear interpolation between samples), rise time ``t90 - t10``, influx slope
   ``0.8 * peak / rise time`` (% dF/F per minute);
@@ -32,14 +32,14 @@ class TracerKinetics:
     ----------
     peak_percent : float
         Maximum dF/F after the infusion start.
-    peak_time_s : float
-    t10_s, t90_s : float
+    peak_time_in_s : float
+    t10_in_s, t90_in_s : float
         First crossings of the low / high fraction of the peak.
-    rise_time_s : float
+    rise_time_in_s : float
         ``t90 - t10``.
     influx_slope_percent_per_min : float
         Mean slope between the two crossings.
-    efflux_half_time_s : float
+    efflux_half_time_in_s : float
         Peak to ``efflux_fraction`` of the peak (NaN if not reached).
     efflux_slope_percent_per_min : float
         Least-squares slope after the peak (negative when clearing).
@@ -47,12 +47,12 @@ class TracerKinetics:
     """
 
     peak_percent: float
-    peak_time_s: float
-    t10_s: float
-    t90_s: float
-    rise_time_s: float
+    peak_time_in_s: float
+    t10_in_s: float
+    t90_in_s: float
+    rise_time_in_s: float
     influx_slope_percent_per_min: float
-    efflux_half_time_s: float
+    efflux_half_time_in_s: float
     efflux_slope_percent_per_min: float
     notes: tuple[str, ...]
 
@@ -85,10 +85,10 @@ def tracer_kinetics(
     *,
     times: NDArray[np.floating],
     dff: NDArray[np.floating],
-    infusion_start_s: float,
+    infusion_start_in_s: float,
     rise_low_percent: float = 10.0,
     rise_high_percent: float = 90.0,
-    smoothing_s: float = 100.0,
+    smoothing_in_s: float = 100.0,
     efflux_fraction: float = 0.5,
 ) -> TracerKinetics:
     """Influx and efflux kinetics of a tracer dF/F curve (see module docstring).
@@ -97,11 +97,11 @@ def tracer_kinetics(
     ----------
     times, dff : ndarray
         Decimated tracer dF/F (percent, baseline = pre-infusion median).
-    infusion_start_s : float
+    infusion_start_in_s : float
         Infusion start.
     rise_low_percent, rise_high_percent : float
         Influx window in percent of the peak (published: 10 and 90).
-    smoothing_s : float
+    smoothing_in_s : float
         Moving-mean width applied first.
     efflux_fraction : float
         Fraction of the peak ending the efflux half-time.
@@ -114,8 +114,8 @@ def tracer_kinetics(
     dff = np.asarray(dff, dtype=np.float64)
     notes: list[str] = []
     rate = 1.0 / float(np.median(np.diff(times))) if times.size > 1 else 1.0
-    smooth = moving_mean_zero_phase(values=dff, window=max(1, round(smoothing_s * rate)))
-    after = (times >= infusion_start_s) & np.isfinite(smooth)
+    smooth = moving_mean_zero_phase(values=dff, window=max(1, round(smoothing_in_s * rate)))
+    after = (times >= infusion_start_in_s) & np.isfinite(smooth)
     nan = float("nan")
     if not np.any(after):
         return TracerKinetics(nan, nan, nan, nan, nan, nan, nan, nan, ("no data after the infusion start",))

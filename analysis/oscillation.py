@@ -39,32 +39,32 @@ class InfraslowSpectrum:
 
     Attributes
     ----------
-    frequencies_hz : ndarray
+    frequencies_in_Hz : ndarray
         The 0-fmax grid.
     psd : ndarray
         Duration-weighted mean PSD (units^2 / Hz); NaN when no bout qualified.
     normalized_psd : ndarray
         ``psd`` divided by its normalisation percentile below the normalisation frequency.
-    peak_frequency_hz : float
+    peak_frequency_in_Hz : float
         Frequency of the maximum inside the search band (parabolic interpolation); NaN without bouts.
     peak_power : float
         ``normalized_psd`` at the peak.
     n_bouts : int
         Bouts used.
-    total_duration_s : float
+    total_duration_in_s : float
         Their summed duration.
-    bout_peak_frequencies_hz : list of float
+    bout_peak_frequencies_in_Hz : list of float
         Peak frequency of each bout's own spectrum.
     """
 
-    frequencies_hz: NDArray[np.float64]
+    frequencies_in_Hz: NDArray[np.float64]
     psd: NDArray[np.float64]
     normalized_psd: NDArray[np.float64]
-    peak_frequency_hz: float
+    peak_frequency_in_Hz: float
     peak_power: float
     n_bouts: int
-    total_duration_s: float
-    bout_peak_frequencies_hz: list[float] = field(default_factory=list)
+    total_duration_in_s: float
+    bout_peak_frequencies_in_Hz: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class OscillationPeaks:
     peak_indices : ndarray of int
         Sample indices of the peaks.
     n_peaks : int
-    duration_s : float
+    duration_in_s : float
         Summed bout duration searched.
     rate_per_min : float
         Peaks per minute of NREM.
@@ -84,25 +84,25 @@ class OscillationPeaks:
 
     peak_indices: NDArray[np.int64]
     n_peaks: int
-    duration_s: float
+    duration_in_s: float
     rate_per_min: float
 
 
 def highpass_zero_phase(
-    *, values: NDArray[np.floating], rate_hz: float, cutoff_hz: float, order: int = 2
+    *, values: NDArray[np.floating], rate_in_Hz: float, cutoff_in_Hz: float, order: int = 2
 ) -> NDArray[np.float64]:
     """Zero-phase Butterworth high-pass, applied separately to each finite run (NaNs stay NaN).
 
-    Each run is padded by odd extension of up to ``1 / cutoff_hz`` seconds to tame edge transients;
+    Each run is padded by odd extension of up to ``1 / cutoff_in_Hz`` seconds to tame edge transients;
     runs of fewer than 4 samples are only mean-centred.
 
     Parameters
     ----------
     values : ndarray
         Decimated trace.
-    rate_hz : float
+    rate_in_Hz : float
         Its rate.
-    cutoff_hz : float
+    cutoff_in_Hz : float
         -3 dB frequency.
     order : int
         Butterworth order (applied twice: forward and backward).
@@ -115,8 +115,8 @@ def highpass_zero_phase(
 
     values = np.asarray(values, dtype=np.float64)
     out = np.full(values.shape, np.nan)
-    sos = sps.butter(order, cutoff_hz, btype="highpass", fs=rate_hz, output="sos")
-    pad_target = round(rate_hz / cutoff_hz)
+    sos = sps.butter(order, cutoff_in_Hz, btype="highpass", fs=rate_in_Hz, output="sos")
+    pad_target = round(rate_in_Hz / cutoff_in_Hz)
     for start, stop in finite_runs(values=values):
         run = values[start:stop]
         if run.size < 4:
@@ -149,9 +149,7 @@ def polynomial_detrend(*, values: NDArray[np.floating], order: int) -> NDArray[n
     return values - basis @ coefficients
 
 
-def _grid_peak(
-    *, frequencies: NDArray[np.float64], power: NDArray[np.float64], band: tuple[float, float]
-) -> float:
+def _grid_peak(*, frequencies: NDArray[np.float64], power: NDArray[np.float64], band: tuple[float, float]) -> float:
     inside = np.flatnonzero((frequencies >= band[0]) & (frequencies <= band[1]) & np.isfinite(power))
     if inside.size == 0:
         return float("nan")
@@ -169,15 +167,15 @@ def _grid_peak(
 def welch_on_grid(
     *,
     values: NDArray[np.floating],
-    rate_hz: float,
-    frequencies_hz: NDArray[np.float64],
+    rate_in_Hz: float,
+    frequencies_in_Hz: NDArray[np.float64],
     segment: int,
     overlap: float = 0.5,
 ) -> NDArray[np.float64]:
     """Welch PSD (Hamming segments, one-sided density) evaluated directly at the given frequencies.
 
     Equivalent to MATLAB ``pwelch(x, hamming(segment), overlap, f, fs)`` with a frequency vector:
-    each segment is Hamming-windowed and zero-padded; when ``rate_hz / step`` is a whole number the
+    each segment is Hamming-windowed and zero-padded; when ``rate_in_Hz / step`` is a whole number the
     padded FFT bins fall exactly on the grid, otherwise the FFT is 8x finer than the grid and the
     (smooth) periodogram is linearly interpolated. Segment periodograms are averaged and scaled to
     one-sided units^2 / Hz.
@@ -186,9 +184,9 @@ def welch_on_grid(
     ----------
     values : ndarray
         The (detrended) trace.
-    rate_hz : float
+    rate_in_Hz : float
         Its rate.
-    frequencies_hz : ndarray
+    frequencies_in_Hz : ndarray
         Evenly spaced frequencies from 0 (e.g. 0-0.1 Hz in 0.0005-Hz steps).
     segment : int
         Segment length in samples (<= len(values)).
@@ -203,41 +201,43 @@ def welch_on_grid(
     from scipy import fft
 
     values = np.asarray(values, dtype=np.float64)
-    frequencies_hz = np.asarray(frequencies_hz, dtype=np.float64)
+    frequencies_in_Hz = np.asarray(frequencies_in_Hz, dtype=np.float64)
     segment = min(segment, values.size)
     step = max(1, segment - int(segment * overlap))
     frames = np.lib.stride_tricks.sliding_window_view(values, segment)[::step]
     window = np.hamming(segment)
-    grid_step = float(frequencies_hz[1] - frequencies_hz[0]) if frequencies_hz.size > 1 else rate_hz / segment
-    ratio = rate_hz / grid_step
+    grid_step = (
+        float(frequencies_in_Hz[1] - frequencies_in_Hz[0]) if frequencies_in_Hz.size > 1 else rate_in_Hz / segment
+    )
+    ratio = rate_in_Hz / grid_step
     exact = abs(ratio - round(ratio)) < 1e-6 * ratio
     nfft = max(segment, round(ratio) if exact else fft.next_fast_len(int(np.ceil(8 * ratio))))
-    keep = int(np.ceil(frequencies_hz[-1] * nfft / rate_hz)) + 2
+    keep = int(np.ceil(frequencies_in_Hz[-1] * nfft / rate_in_Hz)) + 2
     spectra = np.abs(fft.rfft(frames * window, n=nfft, axis=1)[:, :keep]) ** 2
     mean = spectra.mean(axis=0)
     if exact and nfft == round(ratio):
-        power = mean[np.rint(frequencies_hz / grid_step).astype(int)]
+        power = mean[np.rint(frequencies_in_Hz / grid_step).astype(int)]
     else:
-        power = np.interp(frequencies_hz, np.arange(keep) * rate_hz / nfft, mean)
-    power = power * (2.0 / (rate_hz * float(np.sum(window**2))))
-    power[frequencies_hz == 0] /= 2.0
+        power = np.interp(frequencies_in_Hz, np.arange(keep) * rate_in_Hz / nfft, mean)
+    power = power * (2.0 / (rate_in_Hz * float(np.sum(window**2))))
+    power[frequencies_in_Hz == 0] /= 2.0
     return power
 
 
 def infraslow_spectrum(
     *,
     values: NDArray[np.floating],
-    rate_hz: float,
+    rate_in_Hz: float,
     bout_ranges: list[tuple[int, int]],
-    highpass_hz: float = 0.005,
+    highpass_in_Hz: float = 0.005,
     highpass_order: int = 2,
     detrend_order: int = 5,
-    fmax_hz: float = 0.1,
-    frequency_step_hz: float = 0.0005,
-    welch_segment_s: float = 300.0,
+    fmax_in_Hz: float = 0.1,
+    frequency_step_in_Hz: float = 0.0005,
+    welch_segment_in_s: float = 300.0,
     welch_overlap: float = 0.5,
-    peak_search_hz: tuple[float, float] = (0.005, 0.1),
-    normalisation_fmax_hz: float = 0.03,
+    peak_search_in_Hz: tuple[float, float] = (0.005, 0.1),
+    normalisation_fmax_in_Hz: float = 0.03,
     normalisation_percentile: float = 90.0,
     already_highpassed: bool = False,
 ) -> InfraslowSpectrum:
@@ -247,22 +247,22 @@ def infraslow_spectrum(
     ----------
     values : ndarray
         The whole decimated trace (e.g. NE dF/F at ~10 Hz).
-    rate_hz : float
+    rate_in_Hz : float
         Its rate.
     bout_ranges : list of (int, int)
         Sample ranges of the qualifying bouts (already filtered by minimum duration).
-    highpass_hz, highpass_order : float, int
+    highpass_in_Hz, highpass_order : float, int
         High-pass applied to the whole trace first.
     detrend_order : int
         Polynomial removed per bout.
-    fmax_hz, frequency_step_hz : float
+    fmax_in_Hz, frequency_step_in_Hz : float
         The output grid ``0, step, ..., fmax``.
-    welch_segment_s, welch_overlap : float
+    welch_segment_in_s, welch_overlap : float
         Welch segments (Hamming windowed, :func:`welch_on_grid`); a bout shorter than a segment is
         one segment.
-    peak_search_hz : tuple of float
+    peak_search_in_Hz : tuple of float
         Band searched for the peak.
-    normalisation_fmax_hz, normalisation_percentile : float
+    normalisation_fmax_in_Hz, normalisation_percentile : float
         Normalisation of the spectrum.
     already_highpassed : bool
         Skip the high-pass (the caller did it).
@@ -271,11 +271,13 @@ def infraslow_spectrum(
     -------
     InfraslowSpectrum
     """
-    grid = np.arange(0.0, fmax_hz + frequency_step_hz / 2, frequency_step_hz)
+    grid = np.arange(0.0, fmax_in_Hz + frequency_step_in_Hz / 2, frequency_step_in_Hz)
     filtered = (
         np.asarray(values, dtype=np.float64)
         if already_highpassed
-        else highpass_zero_phase(values=values, rate_hz=rate_hz, cutoff_hz=highpass_hz, order=highpass_order)
+        else highpass_zero_phase(
+            values=values, rate_in_Hz=rate_in_Hz, cutoff_in_Hz=highpass_in_Hz, order=highpass_order
+        )
     )
     weighted = np.zeros_like(grid)
     total = 0.0
@@ -285,22 +287,22 @@ def infraslow_spectrum(
         if bout.size < 8 or not np.all(np.isfinite(bout)):
             continue
         bout = polynomial_detrend(values=bout, order=detrend_order)
-        segment = min(bout.size, max(8, round(welch_segment_s * rate_hz)))
+        segment = min(bout.size, max(8, round(welch_segment_in_s * rate_in_Hz)))
         on_grid = welch_on_grid(
-            values=bout, rate_hz=rate_hz, frequencies_hz=grid, segment=segment, overlap=welch_overlap
+            values=bout, rate_in_Hz=rate_in_Hz, frequencies_in_Hz=grid, segment=segment, overlap=welch_overlap
         )
-        duration = bout.size / rate_hz
+        duration = bout.size / rate_in_Hz
         weighted += duration * on_grid
         total += duration
-        bout_peaks.append(_grid_peak(frequencies=grid, power=on_grid, band=peak_search_hz))
+        bout_peaks.append(_grid_peak(frequencies=grid, power=on_grid, band=peak_search_in_Hz))
     if total == 0.0:
         nan = np.full_like(grid, np.nan)
         return InfraslowSpectrum(grid, nan, nan, float("nan"), float("nan"), 0, 0.0, [])
     psd = weighted / total
-    below = psd[(grid > 0) & (grid < normalisation_fmax_hz)]
+    below = psd[(grid > 0) & (grid < normalisation_fmax_in_Hz)]
     norm = float(np.percentile(below, normalisation_percentile)) if below.size else float(np.nanmax(psd))
     normalized = psd / norm if norm > 0 else psd
-    peak = _grid_peak(frequencies=grid, power=psd, band=peak_search_hz)
+    peak = _grid_peak(frequencies=grid, power=psd, band=peak_search_in_Hz)
     peak_power = float(np.interp(peak, grid, normalized)) if np.isfinite(peak) else float("nan")
     return InfraslowSpectrum(grid, psd, normalized, peak, peak_power, len(bout_peaks), total, bout_peaks)
 
@@ -308,9 +310,9 @@ def infraslow_spectrum(
 def oscillation_peaks(
     *,
     values: NDArray[np.floating],
-    rate_hz: float,
+    rate_in_Hz: float,
     bout_ranges: list[tuple[int, int]],
-    min_distance_s: float = 10.0,
+    min_distance_in_s: float = 10.0,
     min_prominence: float = 1.5,
 ) -> OscillationPeaks:
     """NE peaks inside NREM bouts (published: distance >= 10 s, prominence >= 1.5 % dF/F).
@@ -319,11 +321,11 @@ def oscillation_peaks(
     ----------
     values : ndarray
         NE dF/F in percent.
-    rate_hz : float
+    rate_in_Hz : float
         Its rate.
     bout_ranges : list of (int, int)
         Sample ranges searched.
-    min_distance_s : float
+    min_distance_in_s : float
         Minimum distance between peaks.
     min_prominence : float
         Minimum prominence (units of ``values``).
@@ -335,10 +337,10 @@ def oscillation_peaks(
     values = np.asarray(values, dtype=np.float64)
     found: list[NDArray[np.int64]] = []
     duration = 0.0
-    distance = max(1, round(min_distance_s * rate_hz))
+    distance = max(1, round(min_distance_in_s * rate_in_Hz))
     for start, stop in bout_ranges:
         bout = values[start:stop]
-        duration += bout.size / rate_hz
+        duration += bout.size / rate_in_Hz
         if bout.size < 3 or not np.all(np.isfinite(bout)):
             continue
         peaks, _ = sps.find_peaks(bout, distance=distance, prominence=min_prominence)

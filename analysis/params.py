@@ -5,9 +5,9 @@ overrides any subset, section by section::
 
     preset: hauglund2025          # optional: a published lab's choices (see PRESETS)
     bouts:
-      micro_arousal_max_duration_s: 20
+      micro_arousal_max_duration_in_s: 20
     oscillation:
-      min_bout_s: 200
+      min_bout_in_s: 200
 
 The file is checked against ``params_schema.json`` (shipped beside this module) before it is used;
 an unknown key, a wrong type or an out-of-range value is refused with the offending key named.
@@ -60,9 +60,9 @@ class PreprocessingParams:
     smoothing_window_samples : int
         Width of the zero-phase moving mean on the raw stream (published: 1000). Must be a multiple
         of ``decimation_factor``.
-    reference_rate_hz : float
+    reference_rate_in_Hz : float
         The rate the two numbers above were published for (TDT, 1017.25 Hz). A stream whose rate
-        differs by more than 2x has both scaled by ``rate / reference_rate_hz`` so the output stays
+        differs by more than 2x has both scaled by ``rate / reference_rate_in_Hz`` so the output stays
         near 10 Hz and the smoothing near 1 s.
     control_fit : str
         ``"ols"`` (published: linear least squares, MATLAB polyfit) or ``"irls"`` (robust).
@@ -73,39 +73,39 @@ class PreprocessingParams:
         streamed in chunks through sufficient statistics; IRLS then makes one pass per iteration).
     without_control : str
         What to do for a signal channel with no control channel: ``"baseline_median"`` (dF/F
-        against the median of the first ``baseline_window_s`` after bleaching correction, recorded
+        against the median of the first ``baseline_window_in_s`` after bleaching correction, recorded
         as a note in the metrics) or ``"refuse"`` (stop with an error).
-    baseline_window_s : float
+    baseline_window_in_s : float
         Baseline length for the control-free dF/F (published alternative: 30-min baseline median).
     bleaching_correction : str
         For control-free channels: ``"exponential"`` (divide by a fitted single exponential decay
         before taking dF/F), ``"moving_average"`` or ``"none"``.
-    detrend_window_s : float
+    detrend_window_in_s : float
         Width of the long moving average subtracted from tracer / blood-volume dF/F before coupling
         analyses (published: "subtract a long moving average"; width not published).
-    tracer_baseline_s : float
+    tracer_baseline_in_s : float
         Tracer / albumin dF/F baseline: the median of this many seconds before the infusion
         (published: 5 min).
     chunk_samples : int
         Raw samples read per chunk when streaming.
-    max_gap_s : float
+    max_gap_in_s : float
         NaN runs up to this long in the decimated traces are filled by linear interpolation;
         longer runs split bouts.
     """
 
     decimation_factor: int = 100
     smoothing_window_samples: int = 1000
-    reference_rate_hz: float = 1017.25
+    reference_rate_in_Hz: float = 1017.25
     control_fit: str = "ols"
     robust_norm: str = "huber"
     fit_on: str = "decimated"
     without_control: str = "baseline_median"
-    baseline_window_s: float = 1800.0
+    baseline_window_in_s: float = 1800.0
     bleaching_correction: str = "exponential"
-    detrend_window_s: float = 300.0
-    tracer_baseline_s: float = 300.0
+    detrend_window_in_s: float = 300.0
+    tracer_baseline_in_s: float = 300.0
     chunk_samples: int = 2_000_000
-    max_gap_s: float = 2.0
+    max_gap_in_s: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ class BoutParams:
 
     Attributes
     ----------
-    micro_arousal_max_duration_s : float
+    micro_arousal_max_duration_in_s : float
         A wake (or micro-arousal) row inside NREM up to this long is a micro-arousal (Kjaerby 2022:
         15 s; Hauglund 2025: 20 s; Luthi lab: 12 s). Longer ones are wake and end a bout.
     micro_arousal_requires_flanking_nrem : bool
@@ -122,14 +122,14 @@ class BoutParams:
         micro-arousal "inside NREM" is read here).
     split_bouts_at_micro_arousals : bool
         If true, micro-arousals end NREM bouts; if false (published), a NREM bout runs through them.
-    contiguity_tolerance_s : float
+    contiguity_tolerance_in_s : float
         Rows separated by at most this gap count as adjacent.
     """
 
-    micro_arousal_max_duration_s: float = 15.0
+    micro_arousal_max_duration_in_s: float = 15.0
     micro_arousal_requires_flanking_nrem: bool = True
     split_bouts_at_micro_arousals: bool = False
-    contiguity_tolerance_s: float = 0.5
+    contiguity_tolerance_in_s: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -138,31 +138,31 @@ class OscillationParams:
 
     Attributes
     ----------
-    highpass_hz : float
+    highpass_in_Hz : float
         Zero-phase Butterworth high-pass before the spectrum (published: 0.005 Hz).
     highpass_order : int
         Butterworth order of that high-pass.
-    min_bout_s : float
+    min_bout_in_s : float
         NREM bouts entering the spectrum (Kjaerby: >= 120 s; Hauglund: >= 200 s).
     detrend_order : int
         Polynomial order removed from each bout (published: 5).
-    fmax_hz : float
+    fmax_in_Hz : float
         Upper end of the 0-fmax spectrum grid (published: 0.1 Hz).
-    frequency_step_hz : float
+    frequency_step_in_Hz : float
         Spacing of the spectrum grid.
-    welch_segment_s : float
+    welch_segment_in_s : float
         Welch segment length (a bout shorter than this is one segment). Long segments are needed
         to resolve ~0.02 Hz to within 0.002 Hz.
     welch_overlap : float
         Fractional segment overlap.
-    peak_search_hz : tuple of float
+    peak_search_in_Hz : tuple of float
         Band searched for the spectral peak.
-    normalisation_fmax_hz : float
+    normalisation_fmax_in_Hz : float
         The spectrum is normalised to its ``normalisation_percentile`` below this frequency
         (published: 90th percentile below 0.03 Hz).
     normalisation_percentile : float
-        See ``normalisation_fmax_hz``.
-    peak_min_distance_s : float
+        See ``normalisation_fmax_in_Hz``.
+    peak_min_distance_in_s : float
         NE peaks: minimum distance (published: 10 s).
     peak_min_prominence : float
         NE peaks: minimum prominence in % dF/F (published: 1.5).
@@ -170,18 +170,18 @@ class OscillationParams:
         Amplitude per bout = upper minus lower percentile (published: 90th - 10th).
     """
 
-    highpass_hz: float = 0.005
+    highpass_in_Hz: float = 0.005
     highpass_order: int = 2
-    min_bout_s: float = 120.0
+    min_bout_in_s: float = 120.0
     detrend_order: int = 5
-    fmax_hz: float = 0.1
-    frequency_step_hz: float = 0.0005
-    welch_segment_s: float = 300.0
+    fmax_in_Hz: float = 0.1
+    frequency_step_in_Hz: float = 0.0005
+    welch_segment_in_s: float = 300.0
     welch_overlap: float = 0.5
-    peak_search_hz: tuple[float, float] = (0.005, 0.1)
-    normalisation_fmax_hz: float = 0.03
+    peak_search_in_Hz: tuple[float, float] = (0.005, 0.1)
+    normalisation_fmax_in_Hz: float = 0.03
     normalisation_percentile: float = 90.0
-    peak_min_distance_s: float = 10.0
+    peak_min_distance_in_s: float = 10.0
     peak_min_prominence: float = 1.5
     amplitude_percentiles: tuple[float, float] = (10.0, 90.0)
 
@@ -194,11 +194,11 @@ class CouplingParams:
 
     Attributes
     ----------
-    min_bout_s : float
+    min_bout_in_s : float
         NREM bouts used (published: > 100 s).
-    max_lag_s : float
+    max_lag_in_s : float
         Lag range between photometry signals (published: +-40 s).
-    sigma_max_lag_s : float
+    sigma_max_lag_in_s : float
         Lag range of sigma power vs NE (published: +-60 s).
     detrend_order : int
         Polynomial order removed from each bout before z-scoring.
@@ -210,9 +210,9 @@ class CouplingParams:
         whole range when the period is unknown; ``"full"``: the whole lag range.
     """
 
-    min_bout_s: float = 100.0
-    max_lag_s: float = 40.0
-    sigma_max_lag_s: float = 60.0
+    min_bout_in_s: float = 100.0
+    max_lag_in_s: float = 40.0
+    sigma_max_lag_in_s: float = 60.0
     detrend_order: int = 1
     extremum: dict[str, str] = field(
         default_factory=lambda: {
@@ -231,34 +231,34 @@ class EEGParams:
 
     Attributes
     ----------
-    spectrogram_window_s : float
+    spectrogram_window_in_s : float
         Window length (published: 5 s, hence 0.2-Hz frequency steps).
-    spectrogram_step_s : float
+    spectrogram_step_in_s : float
         Time step between windows.
-    spectrogram_fmax_hz : float
+    spectrogram_fmax_in_Hz : float
         Highest frequency kept (published: 30 Hz).
     bands : dict
         Band edges in Hz (published: delta 1-4, theta 4-8, sigma 8-15 (Kjaerby) or 12-16
         (Hauglund), beta 15-30).
-    spindle_band_hz : tuple of float
+    spindle_band_in_Hz : tuple of float
         Spindle band-pass (published: 8-15 Hz).
     spindle_filter_order : int
         Butterworth order (published: 3).
-    spindle_smoothing_s : float
+    spindle_smoothing_in_s : float
         Moving average of the squared band-passed EEG (published: 0.25 s).
     spindle_threshold_sd : float
         Threshold = mean + this many SD of the smoothed power during NREM (published: 0.8).
-    spindle_min_s, spindle_max_s : float
+    spindle_min_in_s, spindle_max_in_s : float
         Accepted spindle durations (published: 0.5-10 s).
-    envelope_rate_hz : float
+    envelope_rate_in_Hz : float
         Rate at which the smoothed power envelopes are kept.
-    chunk_s : float
+    chunk_in_s : float
         EEG seconds read per chunk.
     """
 
-    spectrogram_window_s: float = 5.0
-    spectrogram_step_s: float = 2.5
-    spectrogram_fmax_hz: float = 30.0
+    spectrogram_window_in_s: float = 5.0
+    spectrogram_step_in_s: float = 2.5
+    spectrogram_fmax_in_Hz: float = 30.0
     bands: dict[str, tuple[float, float]] = field(
         default_factory=lambda: {
             "delta": (1.0, 4.0),
@@ -267,14 +267,14 @@ class EEGParams:
             "beta": (15.0, 30.0),
         }
     )
-    spindle_band_hz: tuple[float, float] = (8.0, 15.0)
+    spindle_band_in_Hz: tuple[float, float] = (8.0, 15.0)
     spindle_filter_order: int = 3
-    spindle_smoothing_s: float = 0.25
+    spindle_smoothing_in_s: float = 0.25
     spindle_threshold_sd: float = 0.8
-    spindle_min_s: float = 0.5
-    spindle_max_s: float = 10.0
-    envelope_rate_hz: float = 32.0
-    chunk_s: float = 600.0
+    spindle_min_in_s: float = 0.5
+    spindle_max_in_s: float = 10.0
+    envelope_rate_in_Hz: float = 32.0
+    chunk_in_s: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -283,22 +283,22 @@ class PhaseLockingParams:
 
     Attributes
     ----------
-    ne_band_hz : tuple of float
+    ne_band_in_Hz : tuple of float
         Band-pass of NE before the Hilbert phase.
-    min_bout_s : float
+    min_bout_in_s : float
         NREM bouts used.
     n_surrogates : int
         Circular-shift surrogates for the p-value.
-    min_shift_s : float
+    min_shift_in_s : float
         Smallest circular shift of a surrogate.
     seed : int
         Random seed of the surrogates.
     """
 
-    ne_band_hz: tuple[float, float] = (0.01, 0.04)
-    min_bout_s: float = 120.0
+    ne_band_in_Hz: tuple[float, float] = (0.01, 0.04)
+    min_bout_in_s: float = 120.0
     n_surrogates: int = 500
-    min_shift_s: float = 20.0
+    min_shift_in_s: float = 20.0
     seed: int = 0
 
 
@@ -308,48 +308,48 @@ class ArousalParams:
 
     Attributes
     ----------
-    emg_highpass_hz : float
+    emg_highpass_in_Hz : float
         EMG high-pass before the power envelope.
-    emg_smoothing_s : float
+    emg_smoothing_in_s : float
         Moving average of the squared EMG.
-    envelope_rate_hz : float
+    envelope_rate_in_Hz : float
         Rate at which the EMG (and delta) power envelopes are kept.
-    eeg_band_hz : tuple of float
+    eeg_band_in_Hz : tuple of float
         EEG band whose power drop marks desynchronisation (delta).
-    eeg_smoothing_s : float
+    eeg_smoothing_in_s : float
         Moving average of the squared delta-band EEG.
     emg_threshold : float
         EMG power must exceed this multiple of its NREM median.
     eeg_threshold : float
         Delta power must fall below this fraction of its NREM median (set 0 to not use EEG).
-    min_duration_s : float
+    min_duration_in_s : float
         Shortest micro-arousal.
-    merge_gap_s : float
+    merge_gap_in_s : float
         Detections closer than this are merged.
-    onset_tolerance_s : float
+    onset_tolerance_in_s : float
         Scoring against the hypnogram: a detection matches a scored micro-arousal when the onsets
         differ by at most this.
-    triggered_window_s : float
+    triggered_window_in_s : float
         Micro-arousal-triggered averages: +- this window (published: 50 s).
-    triggered_isolation_s : float
+    triggered_isolation_in_s : float
         Only micro-arousals with no other one within +- this (published: 40 s).
-    triggered_duration_s : tuple of float
+    triggered_duration_in_s : tuple of float
         Only micro-arousals with a duration in this range (published: 0-10 s).
     """
 
-    emg_highpass_hz: float = 10.0
-    emg_smoothing_s: float = 1.0
-    envelope_rate_hz: float = 10.0
-    eeg_band_hz: tuple[float, float] = (1.0, 4.0)
-    eeg_smoothing_s: float = 2.0
+    emg_highpass_in_Hz: float = 10.0
+    emg_smoothing_in_s: float = 1.0
+    envelope_rate_in_Hz: float = 10.0
+    eeg_band_in_Hz: tuple[float, float] = (1.0, 4.0)
+    eeg_smoothing_in_s: float = 2.0
     emg_threshold: float = 4.0
     eeg_threshold: float = 0.0
-    min_duration_s: float = 1.5
-    merge_gap_s: float = 1.0
-    onset_tolerance_s: float = 2.0
-    triggered_window_s: float = 50.0
-    triggered_isolation_s: float = 40.0
-    triggered_duration_s: tuple[float, float] = (0.0, 10.0)
+    min_duration_in_s: float = 1.5
+    merge_gap_in_s: float = 1.0
+    onset_tolerance_in_s: float = 2.0
+    triggered_window_in_s: float = 50.0
+    triggered_isolation_in_s: float = 40.0
+    triggered_duration_in_s: tuple[float, float] = (0.0, 10.0)
 
 
 @dataclass(frozen=True)
@@ -380,15 +380,15 @@ class TriggeredParams:
 
     Attributes
     ----------
-    window_s : float
+    window_in_s : float
         +- window around each train onset (published: 30 s).
-    baseline_s : float
+    baseline_in_s : float
         Seconds before onset used as the baseline of the spectrogram average (the whole pre-onset
         window by default: single 5-s windows are noisy).
     """
 
-    window_s: float = 30.0
-    baseline_s: float = 30.0
+    window_in_s: float = 30.0
+    baseline_in_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -414,10 +414,10 @@ class GroupParams:
     seed: int = 0
     clearance_metric: str = "csf_tracer.influx_slope_percent_per_min"
     predictors: tuple[str, ...] = (
-        "ne.oscillation.peak_frequency_hz",
-        "states.NREM.total_s",
-        "states.REM.total_s",
-        "states.sleep.total_s",
+        "ne.oscillation.peak_frequency_in_Hz",
+        "states.NREM.total_in_s",
+        "states.REM.total_in_s",
+        "states.sleep.total_in_s",
     )
 
 
@@ -495,17 +495,17 @@ _SECTION_TYPES: dict[str, type] = {
 #: Published per-lab choices, selectable with ``preset:`` in a params file (explicit keys win).
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "kjaerby2022": {
-        "bouts": {"micro_arousal_max_duration_s": 15.0, "micro_arousal_requires_flanking_nrem": True},
-        "oscillation": {"min_bout_s": 120.0},
+        "bouts": {"micro_arousal_max_duration_in_s": 15.0, "micro_arousal_requires_flanking_nrem": True},
+        "oscillation": {"min_bout_in_s": 120.0},
         "eeg": {"bands": {"sigma": [8.0, 15.0], "beta": [15.0, 30.0]}},
     },
     "hauglund2025": {
-        "bouts": {"micro_arousal_max_duration_s": 20.0, "micro_arousal_requires_flanking_nrem": True},
-        "oscillation": {"min_bout_s": 200.0},
+        "bouts": {"micro_arousal_max_duration_in_s": 20.0, "micro_arousal_requires_flanking_nrem": True},
+        "oscillation": {"min_bout_in_s": 200.0},
         "eeg": {"bands": {"sigma": [12.0, 16.0], "beta": [16.0, 30.0]}},
     },
     "luthi": {
-        "bouts": {"micro_arousal_max_duration_s": 12.0, "micro_arousal_requires_flanking_nrem": True},
+        "bouts": {"micro_arousal_max_duration_in_s": 12.0, "micro_arousal_requires_flanking_nrem": True},
     },
 }
 

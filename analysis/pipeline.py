@@ -68,7 +68,7 @@ class SessionAnalysis:
     params : AnalysisParams
     times : ndarray
         The common ~10 Hz grid (the NE grid).
-    rate_hz : float
+    rate_in_Hz : float
     traces : TraceStore
         float32, on the grid: ``ne_dff``, ``blood_volume_dff``, ``csf_dff`` (percent), their high-passed
         versions ``*_hp``, and ``sigma_power`` (EEG sigma band power).
@@ -85,14 +85,14 @@ class SessionAnalysis:
     metrics : dict
         The ``metrics`` section of metrics.json (NaN as None).
     notes : list of str
-    timings_s : dict
+    timings_in_s : dict
         Seconds spent reading/reducing the file and running the steps (filled by the callers).
     """
 
     session: SessionData
     params: AnalysisParams
     times: NDArray[np.float64]
-    rate_hz: float
+    rate_in_Hz: float
     traces: TraceStore = field(default_factory=TraceStore)
     labelled: bouts.Hypnogram | None = None
     nrem_bouts: bouts.Intervals | None = None
@@ -107,7 +107,7 @@ class SessionAnalysis:
     spindles: eeg.Events | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    timings_s: dict[str, float] = field(default_factory=dict)
+    timings_in_s: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ def _on_grid(*, trace: pre.DecimatedSeries, times: NDArray[np.float64]) -> NDArr
     if (
         trace.values.size == times.size
         and abs(trace.starting_time - times[0]) < 1e-9
-        and abs(trace.rate_hz - 1.0 / (times[1] - times[0] if times.size > 1 else 1.0)) < 1e-9
+        and abs(trace.rate_in_Hz - 1.0 / (times[1] - times[0] if times.size > 1 else 1.0)) < 1e-9
     ):
         return trace.values
     return np.interp(times, trace.times, trace.values, left=np.nan, right=np.nan)
@@ -175,39 +175,39 @@ def _nanmean(values: NDArray[np.float64]) -> float | None:
 
 def _spectrum_metrics(spectrum: oscillation.InfraslowSpectrum) -> dict[str, Any]:
     return {
-        "peak_frequency_hz": spectrum.peak_frequency_hz,
-        "peak_period_s": 1.0 / spectrum.peak_frequency_hz if spectrum.peak_frequency_hz > 0 else None,
+        "peak_frequency_in_Hz": spectrum.peak_frequency_in_Hz,
+        "peak_period_in_s": 1.0 / spectrum.peak_frequency_in_Hz if spectrum.peak_frequency_in_Hz > 0 else None,
         "peak_power_normalized": spectrum.peak_power,
         "n_bouts": spectrum.n_bouts,
-        "total_bout_s": spectrum.total_duration_s,
+        "total_bout_in_s": spectrum.total_duration_in_s,
     }
 
 
 def _xcorr_metrics(result: coupling.CrossCorrelation) -> dict[str, Any]:
     return {
-        "lag_s": result.lag_s,
+        "lag_in_s": result.lag_in_s,
         "value": result.value,
         "extremum": result.extremum,
         "n_bouts": result.n_bouts,
-        "bout_lag_s_median": float(np.median(result.bout_lags_s)) if result.n_bouts else None,
+        "bout_lag_s_median": float(np.median(result.bout_lags_in_s)) if result.n_bouts else None,
         "bout_value_median": float(np.median(result.bout_values)) if result.n_bouts else None,
     }
 
 
-def _response(average: triggered.TriggeredAverage, *, window_s: float, kind: str) -> dict[str, Any]:
+def _response(average: triggered.TriggeredAverage, *, window_in_s: float, kind: str) -> dict[str, Any]:
     """Baseline-subtracted response of a triggered average: mean change and extremum after onset."""
-    lags = average.lags_s
+    lags = average.lags_in_s
     if average.n_events == 0:
-        return {"n_events": 0, "mean_change": None, "peak_change": None, "peak_lag_s": None}
-    base = average.mean[(lags < 0) & (lags >= -min(10.0, window_s))].mean()
+        return {"n_events": 0, "mean_change": None, "peak_change": None, "peak_lag_in_s": None}
+    base = average.mean[(lags < 0) & (lags >= -min(10.0, window_in_s))].mean()
     after = lags >= 0
     change = average.mean[after] - base
     index = int(np.argmax(change) if kind == "max" else np.argmin(change))
     return {
         "n_events": average.n_events,
-        "mean_change": float(np.mean(change[lags[after] <= min(20.0, window_s)])),
+        "mean_change": float(np.mean(change[lags[after] <= min(20.0, window_in_s)])),
         "peak_change": float(change[index]),
-        "peak_lag_s": float(lags[after][index]),
+        "peak_lag_in_s": float(lags[after][index]),
     }
 
 
@@ -221,7 +221,7 @@ def _ne_dff(
     signal = session.ne_signal
     assert signal is not None
     values = signal.decimated.values
-    rate = signal.decimated.rate_hz
+    rate = signal.decimated.rate_in_Hz
     if session.ne_control is None:
         if p.without_control == "refuse":
             raise NotReadyError(
@@ -231,24 +231,24 @@ def _ne_dff(
         dff, f0 = pre.control_free_delta_f_over_f(
             times=times,
             values=values,
-            rate_hz=rate,
-            baseline_window_s=p.baseline_window_s,
+            rate_in_Hz=rate,
+            baseline_window_in_s=p.baseline_window_in_s,
             bleaching_correction=p.bleaching_correction,
-            detrend_window_s=p.detrend_window_s,
+            detrend_window_in_s=p.detrend_window_in_s,
         )
         notes.append(
             "NE has no control channel: dF/F against the median of the first "
-            f"{p.baseline_window_s:g} s after {p.bleaching_correction} bleaching correction"
+            f"{p.baseline_window_in_s:g} s after {p.bleaching_correction} bleaching correction"
         )
         return dff, {"method": "baseline_median", "baseline": f0, "bleaching_correction": p.bleaching_correction}
     control = _on_grid(trace=session.ne_control.decimated, times=times)
     if p.fit_on == "full_rate":
-        if session.ne_control.raw_rate_hz != signal.raw_rate_hz:
+        if session.ne_control.raw_rate_in_Hz != signal.raw_rate_in_Hz:
             raise InputFileError(
                 path=session.path,
                 field=f"{session.ne_control.name}.rate",
-                expected=f"the rate of {signal.name} ({signal.raw_rate_hz} Hz) for a full-rate control fit",
-                found=f"{session.ne_control.raw_rate_hz} Hz",
+                expected=f"the rate of {signal.name} ({signal.raw_rate_in_Hz} Hz) for a full-rate control fit",
+                found=f"{session.ne_control.raw_rate_in_Hz} Hz",
                 hint="use preprocessing.fit_on: decimated",
             )
         fit = pre.fit_control_full_rate(
@@ -277,18 +277,21 @@ def _tracer_dff(
     *,
     trace: PhotometryTrace,
     times: NDArray[np.float64],
-    infusion_start_s: float | None,
+    infusion_start_in_s: float | None,
     params: AnalysisParams,
     notes: list[str],
     label: str,
 ) -> tuple[NDArray[np.float64], dict[str, Any]]:
     values = _on_grid(trace=trace.decimated, times=times)
     dff, f0, note = pre.tracer_delta_f_over_f(
-        times=times, values=values, infusion_start_s=infusion_start_s, baseline_s=params.preprocessing.tracer_baseline_s
+        times=times,
+        values=values,
+        infusion_start_in_s=infusion_start_in_s,
+        baseline_in_s=params.preprocessing.tracer_baseline_in_s,
     )
     if note:
         notes.append(f"{label}: {note}")
-    return dff, {"baseline": f0, "infusion_start_s": infusion_start_s, "baseline_note": note}
+    return dff, {"baseline": f0, "infusion_start_in_s": infusion_start_in_s, "baseline_note": note}
 
 
 def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionAnalysis:
@@ -310,16 +313,16 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
         raise NotReadyError(f"{session.path}: no hypnogram (sleep_states) to select NREM bouts")
     grid = session.ne_signal.decimated
     times = grid.times
-    rate = grid.rate_hz
-    result = SessionAnalysis(session=session, params=params, times=times, rate_hz=rate)
+    rate = grid.rate_in_Hz
+    result = SessionAnalysis(session=session, params=params, times=times, rate_in_Hz=rate)
     notes = result.notes
     notes.extend(session.notes)
     metrics: dict[str, Any] = {}
-    max_gap = max(0, round(params.preprocessing.max_gap_s * rate))
+    max_gap = max(0, round(params.preprocessing.max_gap_in_s * rate))
     n_missing = int(np.count_nonzero(~np.isfinite(grid.values)))
     if n_missing:
         notes.append(
-            f"NE: {n_missing / rate:.1f} s without finite samples; gaps up to {params.preprocessing.max_gap_s:g} s "
+            f"NE: {n_missing / rate:.1f} s without finite samples; gaps up to {params.preprocessing.max_gap_in_s:g} s "
             "interpolated, longer ones split bouts"
         )
 
@@ -329,14 +332,14 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
     traces["ne_dff"] = pre.fill_short_gaps(values=ne_dff, max_gap_samples=max_gap)
     metrics["ne"] = {"preprocessing": ne_pre}
     for key, trace, start, label in (
-        ("blood_volume", session.blood_volume, session.blood_infusion_start_s, "blood volume"),
-        ("csf_tracer", session.csf_tracer, session.csf_infusion_start_s, "CSF tracer"),
+        ("blood_volume", session.blood_volume, session.blood_infusion_start_in_s, "blood volume"),
+        ("csf_tracer", session.csf_tracer, session.csf_infusion_start_in_s, "CSF tracer"),
     ):
         if trace is None:
             notes.append(f"no {label} channel: its measures are skipped")
             continue
         dff, info = _tracer_dff(
-            trace=trace, times=times, infusion_start_s=start, params=params, notes=notes, label=label
+            trace=trace, times=times, infusion_start_in_s=start, params=params, notes=notes, label=label
         )
         traces[f"{key}_dff"] = pre.fill_short_gaps(values=dff, max_gap_samples=max_gap)
         metrics[key] = {"preprocessing": info}
@@ -344,15 +347,15 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
     for key in ("ne", "blood_volume", "csf_tracer"):
         if f"{key}_dff" in traces:
             traces[f"{key}_hp"] = oscillation.highpass_zero_phase(
-                values=traces[f"{key}_dff"], rate_hz=rate, cutoff_hz=osc.highpass_hz, order=osc.highpass_order
+                values=traces[f"{key}_dff"], rate_in_Hz=rate, cutoff_in_Hz=osc.highpass_in_Hz, order=osc.highpass_order
             )
 
     # sleep states and bouts
     rule = params.bouts
     rule_kwargs = {
-        "max_duration_s": rule.micro_arousal_max_duration_s,
+        "max_duration_in_s": rule.micro_arousal_max_duration_in_s,
         "requires_flanking_nrem": rule.micro_arousal_requires_flanking_nrem,
-        "contiguity_tolerance_s": rule.contiguity_tolerance_s,
+        "contiguity_tolerance_in_s": rule.contiguity_tolerance_in_s,
     }
     hypnogram = session.hypnogram
     result.labelled = bouts.apply_micro_arousal_rule(hypnogram=hypnogram, **rule_kwargs)
@@ -371,35 +374,35 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
                 state: _nanmean(traces[f"{key}_dff"][mask]) for state, mask in state_masks.items()
             }
 
-    def ranges(min_duration_s: float, values: NDArray[np.float64] | None = None) -> list[tuple[int, int]]:
+    def ranges(min_duration_in_s: float, values: NDArray[np.float64] | None = None) -> list[tuple[int, int]]:
         return bouts.bout_sample_ranges(
             bouts=nrem,
             starting_time=times[0],
-            rate_hz=rate,
+            rate_in_Hz=rate,
             n_samples=times.size,
             values=traces["ne_dff"] if values is None else values,
-            min_duration_s=min_duration_s,
+            min_duration_in_s=min_duration_in_s,
         )
 
-    oscillation_ranges = ranges(osc.min_bout_s)
+    oscillation_ranges = ranges(osc.min_bout_in_s)
     all_nrem_ranges = ranges(0.0)
     longest = max((b - a for a, b in all_nrem_ranges), default=0) / rate
     if not oscillation_ranges:
         notes.append(
-            f"no NREM bout of at least {osc.min_bout_s:g} s (longest: {longest:.0f} s; session "
-            f"{session.duration_s:.0f} s): the infraslow spectra, peak frequencies and amplitudes are "
+            f"no NREM bout of at least {osc.min_bout_in_s:g} s (longest: {longest:.0f} s; session "
+            f"{session.duration_in_s:.0f} s): the infraslow spectra, peak frequencies and amplitudes are "
             "not defined (null)"
         )
     spectrum_kwargs = {
-        "rate_hz": rate,
+        "rate_in_Hz": rate,
         "bout_ranges": oscillation_ranges,
         "detrend_order": osc.detrend_order,
-        "fmax_hz": osc.fmax_hz,
-        "frequency_step_hz": osc.frequency_step_hz,
-        "welch_segment_s": osc.welch_segment_s,
+        "fmax_in_Hz": osc.fmax_in_Hz,
+        "frequency_step_in_Hz": osc.frequency_step_in_Hz,
+        "welch_segment_in_s": osc.welch_segment_in_s,
         "welch_overlap": osc.welch_overlap,
-        "peak_search_hz": osc.peak_search_hz,
-        "normalisation_fmax_hz": osc.normalisation_fmax_hz,
+        "peak_search_in_Hz": osc.peak_search_in_Hz,
+        "normalisation_fmax_in_Hz": osc.normalisation_fmax_in_Hz,
         "normalisation_percentile": osc.normalisation_percentile,
         "already_highpassed": True,
     }
@@ -408,9 +411,9 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
             result.spectra[key] = oscillation.infraslow_spectrum(values=traces[f"{key}_hp"], **spectrum_kwargs)
     peaks = oscillation.oscillation_peaks(
         values=traces["ne_dff"],
-        rate_hz=rate,
+        rate_in_Hz=rate,
         bout_ranges=all_nrem_ranges,
-        min_distance_s=osc.peak_min_distance_s,
+        min_distance_in_s=osc.peak_min_distance_in_s,
         min_prominence=osc.peak_min_prominence,
     )
     amplitudes = oscillation.oscillation_amplitude(
@@ -420,15 +423,15 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
         **_spectrum_metrics(result.spectra["ne"]),
         "n_peaks": peaks.n_peaks,
         "peak_rate_per_min": peaks.rate_per_min,
-        "peak_rate_hz": peaks.rate_per_min / 60.0 if math.isfinite(peaks.rate_per_min) else None,
-        "nrem_searched_s": peaks.duration_s,
+        "peak_rate_in_Hz": peaks.rate_per_min / 60.0 if math.isfinite(peaks.rate_per_min) else None,
+        "nrem_searched_in_s": peaks.duration_in_s,
         "amplitude_percent_mean": float(np.nanmean(amplitudes)) if amplitudes.size else None,
         "amplitude_percent_median": float(np.nanmedian(amplitudes)) if amplitudes.size else None,
     }
     result.metrics = metrics
-    if session.duration_s < _NOMINAL_PERIOD_S:
+    if session.duration_in_s < _NOMINAL_PERIOD_S:
         notes.append(
-            f"the session ({session.duration_s:.0f} s) is shorter than one ~{_NOMINAL_PERIOD_S:.0f}-s period of "
+            f"the session ({session.duration_in_s:.0f} s) is shorter than one ~{_NOMINAL_PERIOD_S:.0f}-s period of "
             "the NREM NE oscillation"
         )
     elif all_nrem_ranges and longest < _NOMINAL_PERIOD_S:
@@ -458,9 +461,9 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
         sigma = np.interp(times, spectrogram.times, band["sigma"], left=np.nan, right=np.nan)
         traces["sigma_power"] = sigma
         traces["sigma_hp"] = oscillation.highpass_zero_phase(
-            values=sigma, rate_hz=rate, cutoff_hz=osc.highpass_hz, order=osc.highpass_order
+            values=sigma, rate_in_Hz=rate, cutoff_in_Hz=osc.highpass_in_Hz, order=osc.highpass_order
         )
-        sigma_ranges = ranges(osc.min_bout_s, values=traces["sigma_hp"] + traces["ne_dff"])
+        sigma_ranges = ranges(osc.min_bout_in_s, values=traces["sigma_hp"] + traces["ne_dff"])
         result.spectra["sigma"] = oscillation.infraslow_spectrum(
             values=traces["sigma_hp"], **{**spectrum_kwargs, "bout_ranges": sigma_ranges}
         )
@@ -469,11 +472,11 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
         result.phase_locking = coupling.phase_locking(
             oscillation=traces["ne_dff"],
             amplitude=sigma,
-            rate_hz=rate,
-            bout_ranges=ranges(pl.min_bout_s, values=sigma + traces["ne_dff"]),
-            band_hz=pl.ne_band_hz,
+            rate_in_Hz=rate,
+            bout_ranges=ranges(pl.min_bout_in_s, values=sigma + traces["ne_dff"]),
+            band_in_Hz=pl.ne_band_in_Hz,
             n_surrogates=pl.n_surrogates,
-            min_shift_s=pl.min_shift_s,
+            min_shift_in_s=pl.min_shift_in_s,
             seed=pl.seed,
         )
         lock = result.phase_locking
@@ -496,14 +499,14 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
                 envelope=spindle_envelope,
                 nrem_mask=in_nrem,
                 threshold_sd=params.eeg.spindle_threshold_sd,
-                min_duration_s=params.eeg.spindle_min_s,
-                max_duration_s=params.eeg.spindle_max_s,
+                min_duration_in_s=params.eeg.spindle_min_in_s,
+                max_duration_in_s=params.eeg.spindle_max_in_s,
             )
-            nrem_minutes = np.count_nonzero(in_nrem) / spindle_envelope.rate_hz / 60.0
+            nrem_minutes = np.count_nonzero(in_nrem) / spindle_envelope.rate_in_Hz / 60.0
             metrics["eeg"]["spindles"] = {
                 "n": len(result.spindles),
                 "density_per_min_nrem": len(result.spindles) / nrem_minutes if nrem_minutes > 0 else None,
-                "mean_duration_s": float(result.spindles.durations.mean()) if len(result.spindles) else None,
+                "mean_duration_in_s": float(result.spindles.durations.mean()) if len(result.spindles) else None,
                 "threshold_V2": result.spindles.threshold,
             }
     else:
@@ -512,33 +515,31 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
     # coupling
     cp = params.coupling
     pairs = [
-        ("ne_vs_blood_volume", "ne_hp", "blood_volume_hp", cp.max_lag_s),
-        ("ne_vs_csf", "ne_hp", "csf_tracer_hp", cp.max_lag_s),
-        ("blood_volume_vs_csf", "blood_volume_hp", "csf_tracer_hp", cp.max_lag_s),
-        ("ne_vs_sigma", "ne_hp", "sigma_hp", cp.sigma_max_lag_s),
+        ("ne_vs_blood_volume", "ne_hp", "blood_volume_hp", cp.max_lag_in_s),
+        ("ne_vs_csf", "ne_hp", "csf_tracer_hp", cp.max_lag_in_s),
+        ("blood_volume_vs_csf", "blood_volume_hp", "csf_tracer_hp", cp.max_lag_in_s),
+        ("ne_vs_sigma", "ne_hp", "sigma_hp", cp.sigma_max_lag_in_s),
     ]
     metrics["coupling"] = {}
-    ne_frequency = result.spectra["ne"].peak_frequency_hz
-    half_period = (
-        0.5 / ne_frequency if cp.extremum_search == "half_period" and ne_frequency > 0 else None
-    )
+    ne_frequency = result.spectra["ne"].peak_frequency_in_Hz
+    half_period = 0.5 / ne_frequency if cp.extremum_search == "half_period" and ne_frequency > 0 else None
     for name, first, second, max_lag in pairs:
         if first not in traces or second not in traces:
             continue
-        pair_ranges = ranges(cp.min_bout_s, values=traces[first] + traces[second])
+        pair_ranges = ranges(cp.min_bout_in_s, values=traces[first] + traces[second])
         result.cross_correlations[name] = coupling.bout_cross_correlation(
             first=traces[first],
             second=traces[second],
-            rate_hz=rate,
+            rate_in_Hz=rate,
             bout_ranges=pair_ranges,
-            max_lag_s=max_lag,
+            max_lag_in_s=max_lag,
             detrend_order=cp.detrend_order,
             kind=cp.extremum.get(name, "abs"),
-            max_abs_lag_s=half_period,
+            max_abs_lag_in_s=half_period,
         )
         metrics["coupling"][name] = _xcorr_metrics(result.cross_correlations[name])
     metrics["coupling"]["sign_convention"] = "positive lag: the second signal lags (follows) the first"
-    metrics["coupling"]["extremum_searched_within_s"] = half_period
+    metrics["coupling"]["extremum_searched_within_in_s"] = half_period
 
     # micro-arousals
     ar = params.arousal
@@ -552,15 +553,15 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
             delta_power=session.eeg_envelopes.get("delta"),
             emg_threshold=ar.emg_threshold,
             eeg_threshold=ar.eeg_threshold,
-            min_duration_s=ar.min_duration_s,
-            max_duration_s=rule.micro_arousal_max_duration_s,
-            merge_gap_s=ar.merge_gap_s,
+            min_duration_in_s=ar.min_duration_in_s,
+            max_duration_in_s=rule.micro_arousal_max_duration_in_s,
+            merge_gap_in_s=ar.merge_gap_in_s,
         )
         result.micro_arousals_detected = detected
         score = arousal.score_events(
-            detected_onsets=detected.onsets, reference_onsets=scored.starts, tolerance_s=ar.onset_tolerance_s
+            detected_onsets=detected.onsets, reference_onsets=scored.starts, tolerance_in_s=ar.onset_tolerance_in_s
         )
-        nrem_hours = (metrics["states"]["NREM"]["total_s"] + metrics["states"]["micro-arousal"]["total_s"]) / 3600
+        nrem_hours = (metrics["states"]["NREM"]["total_in_s"] + metrics["states"]["micro-arousal"]["total_in_s"]) / 3600
         ma_metrics.update(
             {
                 "detected_n": len(detected),
@@ -569,9 +570,9 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
                     "precision": score.precision,
                     "recall": score.recall,
                     "f1": score.f1,
-                    "onset_tolerance_s": score.tolerance_s,
-                    "median_onset_error_s": float(np.median(score.onset_errors_s))
-                    if score.onset_errors_s.size
+                    "onset_tolerance_in_s": score.tolerance_in_s,
+                    "median_onset_error_in_s": float(np.median(score.onset_errors_in_s))
+                    if score.onset_errors_in_s.size
                     else None,
                 },
             }
@@ -581,13 +582,13 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
     onsets = arousal.isolated_events(
         onsets=scored.starts,
         durations=scored.durations,
-        isolation_s=ar.triggered_isolation_s,
-        duration_range_s=ar.triggered_duration_s,
+        isolation_in_s=ar.triggered_isolation_in_s,
+        duration_range_in_s=ar.triggered_duration_in_s,
     )
-    window = (-ar.triggered_window_s, ar.triggered_window_s)
+    window = (-ar.triggered_window_in_s, ar.triggered_window_in_s)
     ma_averages = {
         key: triggered.event_triggered_average(
-            values=traces[key], rate_hz=rate, starting_time=times[0], event_times=onsets, window_s=window
+            values=traces[key], rate_in_Hz=rate, starting_time=times[0], event_times=onsets, window_in_s=window
         )
         for key in ("ne_dff", "blood_volume_hp", "csf_tracer_hp", "sigma_power")
         if key in traces
@@ -595,11 +596,11 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
     result.triggered_averages["micro_arousal"] = ma_averages
     ma_metrics["triggered"] = {
         "n_isolated": int(onsets.size),
-        "ne": _response(ma_averages["ne_dff"], window_s=ar.triggered_window_s, kind="max"),
+        "ne": _response(ma_averages["ne_dff"], window_in_s=ar.triggered_window_in_s, kind="max"),
     }
     if "blood_volume_hp" in ma_averages:
         ma_metrics["triggered"]["blood_volume"] = _response(
-            ma_averages["blood_volume_hp"], window_s=ar.triggered_window_s, kind="min"
+            ma_averages["blood_volume_hp"], window_in_s=ar.triggered_window_in_s, kind="min"
         )
     metrics["micro_arousals"] = ma_metrics
 
@@ -615,10 +616,10 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
         averages = {
             name: triggered.event_triggered_average(
                 values=traces[name],
-                rate_hz=rate,
+                rate_in_Hz=rate,
                 starting_time=times[0],
                 event_times=events,
-                window_s=(-tp.window_s, tp.window_s),
+                window_in_s=(-tp.window_in_s, tp.window_in_s),
             )
             for name in ("ne_dff", "blood_volume_dff", "csf_tracer_dff", "sigma_power")
             if name in traces
@@ -627,24 +628,24 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
         stim: dict[str, Any] = {"n_epochs": int(epochs.starts.size), "n_triggers": int(np.size(events))}
         for name, kind in (("ne_dff", "max"), ("blood_volume_dff", "min"), ("csf_tracer_dff", "max")):
             if name in averages:
-                stim[name.removesuffix("_dff")] = _response(averages[name], window_s=tp.window_s, kind=kind)
+                stim[name.removesuffix("_dff")] = _response(averages[name], window_in_s=tp.window_in_s, kind=kind)
         if spectrogram is not None and spectrogram.times.size:
             result.triggered_spectrograms[key] = triggered.triggered_spectrogram(
                 spectrogram=spectrogram,
                 event_times=events,
-                window_s=(-tp.window_s, tp.window_s),
-                baseline_s=tp.baseline_s,
+                window_in_s=(-tp.window_in_s, tp.window_in_s),
+                baseline_in_s=tp.baseline_in_s,
             )
             ts = result.triggered_spectrograms[key]
             if ts.n_events:
                 sigma_band = params.eeg.bands["sigma"]
-                in_band = (ts.frequencies_hz >= sigma_band[0]) & (ts.frequencies_hz < sigma_band[1])
-                after = (ts.lags_s >= 0) & (ts.lags_s <= min(20.0, tp.window_s))
+                in_band = (ts.frequencies_in_Hz >= sigma_band[0]) & (ts.frequencies_in_Hz < sigma_band[1])
+                after = (ts.lags_in_s >= 0) & (ts.lags_in_s <= min(20.0, tp.window_in_s))
                 stim["sigma_power_change_percent"] = float(
                     ts.relative_power_percent[np.ix_(after, in_band)].mean() - 100.0
                 )
         if key == "vasomotion_stimulation":
-            stim["modulation_frequency_hz"] = epochs.modulation_frequency_hz
+            stim["modulation_frequency_in_Hz"] = epochs.modulation_frequency_in_Hz
             if "blood_volume_hp" in traces:
                 epoch_ranges = [
                     (max(0, round((a - times[0]) * rate)), min(times.size, round((b - times[0]) * rate)))
@@ -653,12 +654,12 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
                 epoch_spectrum = oscillation.infraslow_spectrum(
                     values=traces["blood_volume_hp"], **{**spectrum_kwargs, "bout_ranges": epoch_ranges}
                 )
-                stim["blood_volume_peak_frequency_hz"] = epoch_spectrum.peak_frequency_hz
+                stim["blood_volume_peak_frequency_in_Hz"] = epoch_spectrum.peak_frequency_in_Hz
         metrics[key] = stim
 
     # tracer kinetics
     if "csf_tracer_dff" in traces:
-        if session.csf_infusion_start_s is None:
+        if session.csf_infusion_start_in_s is None:
             notes.append("no CSF tracer infusion recorded: influx kinetics are skipped")
         else:
             kp = params.kinetics
@@ -666,22 +667,22 @@ def analyze_session(*, session: SessionData, params: AnalysisParams) -> SessionA
             result.kinetics = kinetics.tracer_kinetics(
                 times=times,
                 dff=traces["csf_tracer_dff"],
-                infusion_start_s=session.csf_infusion_start_s,
+                infusion_start_in_s=session.csf_infusion_start_in_s,
                 rise_low_percent=kp.rise_low_percent,
                 rise_high_percent=kp.rise_high_percent,
-                smoothing_s=kp.smoothing_periods * period,
+                smoothing_in_s=kp.smoothing_periods * period,
                 efflux_fraction=kp.efflux_fraction,
             )
             k = result.kinetics
             metrics["csf_tracer"].update(
                 {
                     "peak_percent": k.peak_percent,
-                    "peak_time_s": k.peak_time_s,
-                    "t10_s": k.t10_s,
-                    "t90_s": k.t90_s,
-                    "rise_time_s": k.rise_time_s,
+                    "peak_time_in_s": k.peak_time_in_s,
+                    "t10_in_s": k.t10_in_s,
+                    "t90_in_s": k.t90_in_s,
+                    "rise_time_in_s": k.rise_time_in_s,
                     "influx_slope_percent_per_min": k.influx_slope_percent_per_min,
-                    "efflux_half_time_s": k.efflux_half_time_s,
+                    "efflux_half_time_in_s": k.efflux_half_time_in_s,
                     "efflux_slope_percent_per_min": k.efflux_slope_percent_per_min,
                 }
             )
@@ -706,8 +707,7 @@ def check_readiness(*, path: Path) -> None:
     report = validate_file(path=path, profile="analysis")
     if not report.is_conformant:
         raise NotReadyError(
-            f"{path} is not ready for analysis; nothing was written. Fix these and run again:\n"
-            + report.format_text()
+            f"{path} is not ready for analysis; nothing was written. Fix these and run again:\n" + report.format_text()
         )
 
 
@@ -718,12 +718,12 @@ def _document(*, analysis: SessionAnalysis, nwb_path: Path) -> dict[str, Any]:
     curves: dict[str, Any] = {}
     for key, spectrum in analysis.spectra.items():
         curves[f"{key}_spectrum"] = {
-            "frequencies_hz": spectrum.frequencies_hz,
+            "frequencies_in_Hz": spectrum.frequencies_in_Hz,
             "normalized_psd": spectrum.normalized_psd,
         }
     for key, result in analysis.cross_correlations.items():
-        step = max(1, round(analysis.rate_hz / 2))
-        curves[f"{key}_xcorr"] = {"lags_s": result.lags_s[::step], "mean": result.mean[::step]}
+        step = max(1, round(analysis.rate_in_Hz / 2))
+        curves[f"{key}_xcorr"] = {"lags_in_s": result.lags_in_s[::step], "mean": result.mean[::step]}
     return _clean(
         {
             "schema_version": METRICS_SCHEMA_VERSION,
@@ -736,7 +736,7 @@ def _document(*, analysis: SessionAnalysis, nwb_path: Path) -> dict[str, Any]:
                 "condition": session.condition,
                 "is_control": session.is_control,
                 "session_start_time": session.session_start_time,
-                "duration_s": session.duration_s,
+                "duration_in_s": session.duration_in_s,
                 "drug": session.drug,
                 "channels": {
                     key: getattr(session, key).name if getattr(session, key) is not None else None
@@ -747,7 +747,7 @@ def _document(*, analysis: SessionAnalysis, nwb_path: Path) -> dict[str, Any]:
             "notes": analysis.notes,
             "metrics": analysis.metrics,
             "curves": curves,
-            "run": {"timings_s": analysis.timings_s},
+            "run": {"timings_in_s": analysis.timings_in_s},
         }
     )
 
@@ -793,7 +793,7 @@ def _write_derived_copy(*, nwb_path: Path, destination: Path, analysis: SessionA
                             name=key,
                             data=analysis.traces[key].astype(np.float32),
                             unit="V^2" if key == "sigma_power" else "percent",
-                            rate=float(analysis.rate_hz),
+                            rate=float(analysis.rate_in_Hz),
                             starting_time=float(analysis.times[0]),
                             description=description,
                         )
@@ -827,9 +827,7 @@ def write_outputs(
     figure_paths: list[Path] = []
     if figures:
         figure_paths = render_session_figures(analysis=analysis, folder=folder / "figures")
-        render_session_report(
-            analysis=analysis, document=document, figures=figure_paths, path=folder / "report.html"
-        )
+        render_session_report(analysis=analysis, document=document, figures=figure_paths, path=folder / "report.html")
     derived = None
     if write_derived:
         derived = folder / f"{nwb_path.stem}_derived.nwb"
@@ -857,9 +855,7 @@ class _Progress:
 def prepare_output_dir(*, output_dir: Path, overwrite: bool) -> Path:
     """Check ``output_dir`` may be (re)placed; return a fresh temporary folder beside it."""
     if output_dir.exists() and not output_dir.is_dir():
-        raise InputFileError(
-            path=output_dir, field="output folder", expected="a folder path", found="an existing file"
-        )
+        raise InputFileError(path=output_dir, field="output folder", expected="a folder path", found="an existing file")
     if output_dir.exists() and any(output_dir.iterdir()) and not overwrite:
         raise InputFileError(
             path=output_dir,
@@ -952,13 +948,13 @@ def run_analysis(
             try:
                 started = time.perf_counter()
                 session = read_session(nwbfile=nwbfile, path=str(nwb_path), params=params, progress=progress)
-                read_s = time.perf_counter() - started
+                read_in_s = time.perf_counter() - started
             finally:
                 progress.close()
             # the file stays open for the steps: a full-rate control fit reads the raw streams
             started = time.perf_counter()
             analysis = analyze_session(session=session, params=params)
-            analysis.timings_s = {"read_and_reduce": read_s, "steps": time.perf_counter() - started}
+            analysis.timings_in_s = {"read_and_reduce": read_in_s, "steps": time.perf_counter() - started}
         finally:
             io.close()
         document, figure_paths, derived = write_outputs(

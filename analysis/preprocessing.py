@@ -67,28 +67,28 @@ class DecimatedSeries:
     ----------
     values : ndarray
         The samples (float64; NaN where no finite raw sample fell in the window).
-    rate_hz : float
+    rate_in_Hz : float
         Sampling rate.
     starting_time : float
         Time of the first sample, in seconds of the session clock.
     """
 
     values: NDArray[np.float64]
-    rate_hz: float
+    rate_in_Hz: float
     starting_time: float
 
     @property
     def times(self) -> NDArray[np.float64]:
         """Sample times in seconds (a new array: prefer :meth:`time_of` / :meth:`index_of` on long series)."""
-        return self.starting_time + np.arange(self.values.size) / self.rate_hz
+        return self.starting_time + np.arange(self.values.size) / self.rate_in_Hz
 
     def time_of(self, index: NDArray[np.integer] | int) -> NDArray[np.float64] | float:
         """Time in seconds of sample ``index``."""
-        return self.starting_time + np.asarray(index) / self.rate_hz
+        return self.starting_time + np.asarray(index) / self.rate_in_Hz
 
-    def index_of(self, time_s: NDArray[np.floating] | float) -> NDArray[np.int64] | int:
-        """First sample index at or after ``time_s``, clipped to ``[0, len]``."""
-        index = np.ceil((np.asarray(time_s, dtype=np.float64) - self.starting_time) * self.rate_hz - 1e-9)
+    def index_of(self, time_in_s: NDArray[np.floating] | float) -> NDArray[np.int64] | int:
+        """First sample index at or after ``time_in_s``, clipped to ``[0, len]``."""
+        index = np.ceil((np.asarray(time_in_s, dtype=np.float64) - self.starting_time) * self.rate_in_Hz - 1e-9)
         return np.clip(index, 0, self.values.size).astype(np.int64)
 
     def mask_inside(self, *, starts: NDArray[np.floating], stops: NDArray[np.floating]) -> NDArray[np.bool_]:
@@ -130,17 +130,17 @@ class ControlFit:
 
 
 def decimation_for_rate(
-    *, rate_hz: float, decimation_factor: int, smoothing_window_samples: int, reference_rate_hz: float
+    *, rate_in_Hz: float, decimation_factor: int, smoothing_window_samples: int, reference_rate_in_Hz: float
 ) -> tuple[int, int]:
     """Decimation factor and smoothing window for a stream, scaled when its rate is far from the reference.
 
     Parameters
     ----------
-    rate_hz : float
+    rate_in_Hz : float
         The stream's sampling rate.
     decimation_factor, smoothing_window_samples : int
-        Published values for ``reference_rate_hz`` (100 and 1000 at 1017.25 Hz).
-    reference_rate_hz : float
+        Published values for ``reference_rate_in_Hz`` (100 and 1000 at 1017.25 Hz).
+    reference_rate_in_Hz : float
         Rate the published values apply to.
 
     Returns
@@ -154,7 +154,7 @@ def decimation_for_rate(
             f"decimation_factor ({decimation_factor})"
         )
     blocks = smoothing_window_samples // decimation_factor
-    ratio = rate_hz / reference_rate_hz
+    ratio = rate_in_Hz / reference_rate_in_Hz
     if 0.5 <= ratio <= 2.0:
         return decimation_factor, smoothing_window_samples
     factor = max(1, round(decimation_factor * ratio))
@@ -279,7 +279,7 @@ def moving_mean_of_blocks(
 def smooth_and_decimate(
     *,
     data: SliceableData,
-    rate_hz: float,
+    rate_in_Hz: float,
     starting_time: float = 0.0,
     decimation_factor: int = 100,
     smoothing_window_samples: int = 1000,
@@ -293,7 +293,7 @@ def smooth_and_decimate(
     ----------
     data : SliceableData
         Raw 1-D stream (ndarray or h5py dataset).
-    rate_hz : float
+    rate_in_Hz : float
         Its sampling rate.
     starting_time : float
         Time of ``data[0]`` in seconds.
@@ -311,7 +311,7 @@ def smooth_and_decimate(
     Returns
     -------
     DecimatedSeries
-        At ``rate_hz / decimation_factor``; sample ``k`` is centred at raw index ``k D - 0.5``.
+        At ``rate_in_Hz / decimation_factor``; sample ``k`` is centred at raw index ``k D - 0.5``.
     """
     if smoothing_window_samples % decimation_factor:
         raise ValueError("smoothing_window_samples must be a multiple of decimation_factor")
@@ -321,7 +321,7 @@ def smooth_and_decimate(
     return decimate_from_block_sums(
         sums=sums,
         counts=counts,
-        rate_hz=rate_hz,
+        rate_in_Hz=rate_in_Hz,
         starting_time=starting_time,
         decimation_factor=decimation_factor,
         smoothing_window_samples=smoothing_window_samples,
@@ -333,7 +333,7 @@ def decimate_from_block_sums(
     *,
     sums: NDArray[np.float64],
     counts: NDArray[np.integer],
-    rate_hz: float,
+    rate_in_Hz: float,
     starting_time: float,
     decimation_factor: int,
     smoothing_window_samples: int,
@@ -345,7 +345,7 @@ def decimate_from_block_sums(
     ----------
     sums, counts : ndarray
         From :func:`block_sums` with ``factor = decimation_factor``.
-    rate_hz, starting_time : float
+    rate_in_Hz, starting_time : float
         The raw stream's rate and first sample time.
     decimation_factor, smoothing_window_samples : int
         As in :func:`smooth_and_decimate`.
@@ -363,8 +363,8 @@ def decimate_from_block_sums(
         values = values * scale
     return DecimatedSeries(
         values=values,
-        rate_hz=rate_hz / decimation_factor,
-        starting_time=starting_time - 0.5 / rate_hz,
+        rate_in_Hz=rate_in_Hz / decimation_factor,
+        starting_time=starting_time - 0.5 / rate_in_Hz,
     )
 
 
@@ -392,24 +392,24 @@ def moving_mean_zero_phase(*, values: NDArray[np.floating], window: int) -> NDAr
 
 
 def subtract_moving_average(
-    *, values: NDArray[np.floating], rate_hz: float, window_s: float
+    *, values: NDArray[np.floating], rate_in_Hz: float, window_in_s: float
 ) -> NDArray[np.float64]:
-    """Remove slow drift: subtract a centred moving average ``window_s`` wide (published tracer detrend).
+    """Remove slow drift: subtract a centred moving average ``window_in_s`` wide (published tracer detrend).
 
     Parameters
     ----------
     values : ndarray
         Decimated trace.
-    rate_hz : float
+    rate_in_Hz : float
         Its rate.
-    window_s : float
+    window_in_s : float
         Moving-average width.
 
     Returns
     -------
     ndarray of float64
     """
-    window = max(1, round(window_s * rate_hz))
+    window = max(1, round(window_in_s * rate_in_Hz))
     return np.asarray(values, dtype=np.float64) - moving_mean_zero_phase(values=values, window=window)
 
 
@@ -718,8 +718,8 @@ def correct_bleaching(
     times: NDArray[np.floating],
     values: NDArray[np.floating],
     method: str,
-    rate_hz: float,
-    window_s: float = 300.0,
+    rate_in_Hz: float,
+    window_in_s: float = 300.0,
 ) -> NDArray[np.float64]:
     """Remove photobleaching from a decimated trace, keeping its scale (the first-sample level).
 
@@ -729,10 +729,10 @@ def correct_bleaching(
         Decimated trace.
     method : str
         ``"exponential"`` (divide by the fitted decay, times its start value), ``"moving_average"``
-        (subtract a ``window_s`` moving average, add back the median) or ``"none"``.
-    rate_hz : float
+        (subtract a ``window_in_s`` moving average, add back the median) or ``"none"``.
+    rate_in_Hz : float
         Trace rate (for the moving average).
-    window_s : float
+    window_in_s : float
         Moving-average width.
 
     Returns
@@ -746,7 +746,7 @@ def correct_bleaching(
         trend = fit_exponential_decay(times=times, values=values)
         return values * (trend[0] / trend)
     if method == "moving_average":
-        detrended = subtract_moving_average(values=values, rate_hz=rate_hz, window_s=window_s)
+        detrended = subtract_moving_average(values=values, rate_in_Hz=rate_in_Hz, window_in_s=window_in_s)
         return detrended + np.nanmedian(values)
     raise ValueError(
         f"bleaching correction must be 'exponential', 'moving_average' or 'none', not {method!r}"
@@ -757,10 +757,10 @@ def control_free_delta_f_over_f(
     *,
     times: NDArray[np.floating],
     values: NDArray[np.floating],
-    rate_hz: float,
-    baseline_window_s: float = 1800.0,
+    rate_in_Hz: float,
+    baseline_window_in_s: float = 1800.0,
     bleaching_correction: str = "exponential",
-    detrend_window_s: float = 300.0,
+    detrend_window_in_s: float = 300.0,
 ) -> tuple[NDArray[np.float64], float]:
     """dF/F without a control channel: bleaching-corrected trace against its baseline median.
 
@@ -768,13 +768,13 @@ def control_free_delta_f_over_f(
     ----------
     times, values : ndarray
         Decimated signal trace.
-    rate_hz : float
+    rate_in_Hz : float
         Its rate.
-    baseline_window_s : float
-        F0 = median of the first ``baseline_window_s`` seconds (published alternative: 30 min).
+    baseline_window_in_s : float
+        F0 = median of the first ``baseline_window_in_s`` seconds (published alternative: 30 min).
     bleaching_correction : str
         See :func:`correct_bleaching`.
-    detrend_window_s : float
+    detrend_window_in_s : float
         Moving-average width for ``"moving_average"`` bleaching correction.
 
     Returns
@@ -785,9 +785,9 @@ def control_free_delta_f_over_f(
         The baseline used.
     """
     corrected = correct_bleaching(
-        times=times, values=values, method=bleaching_correction, rate_hz=rate_hz, window_s=detrend_window_s
+        times=times, values=values, method=bleaching_correction, rate_in_Hz=rate_in_Hz, window_in_s=detrend_window_in_s
     )
-    n_baseline = max(1, round(baseline_window_s * rate_hz))
+    n_baseline = max(1, round(baseline_window_in_s * rate_in_Hz))
     f0 = float(np.nanmedian(corrected[:n_baseline]))
     if not np.isfinite(f0) or f0 == 0:
         raise ValueError("the baseline median is zero or not finite: dF/F is undefined")
@@ -798,18 +798,18 @@ def tracer_delta_f_over_f(
     *,
     times: NDArray[np.floating],
     values: NDArray[np.floating],
-    infusion_start_s: float | None,
-    baseline_s: float = 300.0,
+    infusion_start_in_s: float | None,
+    baseline_in_s: float = 300.0,
 ) -> tuple[NDArray[np.float64], float, str | None]:
-    """Tracer / albumin dF/F against the median of the ``baseline_s`` before the infusion (published: 5 min).
+    """Tracer / albumin dF/F against the median of the ``baseline_in_s`` before the infusion (published: 5 min).
 
     Parameters
     ----------
     times, values : ndarray
         Decimated tracer trace.
-    infusion_start_s : float or None
+    infusion_start_in_s : float or None
         Start of the infusion of this tracer (None: not recorded).
-    baseline_s : float
+    baseline_in_s : float
         Baseline length before the infusion.
 
     Returns
@@ -819,24 +819,24 @@ def tracer_delta_f_over_f(
     f0 : float
         Baseline used.
     note : str or None
-        Set when the pre-infusion baseline was not available and the first ``baseline_s`` of the
+        Set when the pre-infusion baseline was not available and the first ``baseline_in_s`` of the
         recording was used instead.
     """
     times = np.asarray(times, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
     note = None
     window = np.zeros(times.size, dtype=bool)
-    if infusion_start_s is not None:
-        window = (times >= infusion_start_s - baseline_s) & (times < infusion_start_s)
-    expected = baseline_s * (1.0 / np.median(np.diff(times)) if times.size > 1 else 1.0)
+    if infusion_start_in_s is not None:
+        window = (times >= infusion_start_in_s - baseline_in_s) & (times < infusion_start_in_s)
+    expected = baseline_in_s * (1.0 / np.median(np.diff(times)) if times.size > 1 else 1.0)
     if np.count_nonzero(window & np.isfinite(values)) < 0.5 * expected:
         note = (
             "no infusion recorded for this tracer"
-            if infusion_start_s is None
-            else f"less than half of the {baseline_s:g} s before the infusion at {infusion_start_s:g} s "
+            if infusion_start_in_s is None
+            else f"less than half of the {baseline_in_s:g} s before the infusion at {infusion_start_in_s:g} s "
             "was recorded"
-        ) + f"; baseline = median of the first {baseline_s:g} s of the recording"
-        window = times < times[0] + baseline_s
+        ) + f"; baseline = median of the first {baseline_in_s:g} s of the recording"
+        window = times < times[0] + baseline_in_s
     f0 = float(np.nanmedian(values[window]))
     if not np.isfinite(f0) or f0 == 0:
         raise ValueError("the tracer baseline median is zero or not finite: dF/F is undefined")

@@ -149,8 +149,8 @@ def _hypnogram_axis(ax: Any, analysis: SessionAnalysis, *, scale: float) -> None
     ax.set_ylim(0.4, 3.5)
 
 
-def _time_scale(duration_s: float) -> tuple[float, str]:
-    return (3600.0, "h") if duration_s > 3 * 3600 else (60.0, "min")
+def _time_scale(duration_in_s: float) -> tuple[float, str]:
+    return (3600.0, "h") if duration_in_s > 3 * 3600 else (60.0, "min")
 
 
 def _overview(analysis: SessionAnalysis, path: Path) -> None:
@@ -160,10 +160,11 @@ def _overview(analysis: SessionAnalysis, path: Path) -> None:
     has_spec = analysis.session.spectrogram is not None and analysis.session.spectrogram.times.size > 1
     rows = 1 + int(has_spec) + len(keys)
     heights = [0.8] + ([1.2] if has_spec else []) + [1.0] * len(keys)
-    fig, axes = plt.subplots(rows, 1, figsize=(11, 1.4 * sum(heights) + 0.8), sharex=True,
-                             gridspec_kw={"height_ratios": heights})
+    fig, axes = plt.subplots(
+        rows, 1, figsize=(11, 1.4 * sum(heights) + 0.8), sharex=True, gridspec_kw={"height_ratios": heights}
+    )
     axes = np.atleast_1d(axes)
-    scale, unit = _time_scale(analysis.session.duration_s)
+    scale, unit = _time_scale(analysis.session.duration_in_s)
     _hypnogram_axis(axes[0], analysis, scale=scale)
     axes[0].set_title("Hypnogram, EEG spectrogram and photometry over the session", loc="left")
     row = 1
@@ -176,8 +177,14 @@ def _overview(analysis: SessionAnalysis, path: Path) -> None:
             image = 10 * np.log10(np.where(power > 0, power, np.nan))
         low, high = np.nanpercentile(image, [2, 98]) if np.any(np.isfinite(image)) else (0, 1)
         axes[row].pcolormesh(
-            spectrogram.times[::step] / scale, spectrogram.frequencies_hz, image.T, shading="auto",
-            cmap="magma", vmin=low, vmax=high, rasterized=True,
+            spectrogram.times[::step] / scale,
+            spectrogram.frequencies_in_Hz,
+            image.T,
+            shading="auto",
+            cmap="magma",
+            vmin=low,
+            vmax=high,
+            rasterized=True,
         )
         axes[row].set_ylabel("EEG (Hz)")
         row += 1
@@ -188,10 +195,10 @@ def _overview(analysis: SessionAnalysis, path: Path) -> None:
         row += 1
     session = analysis.session
     for ax in axes[1:]:
-        if session.csf_infusion_start_s is not None:
-            ax.axvline(session.csf_infusion_start_s / scale, color="k", lw=0.8, ls="--")
+        if session.csf_infusion_start_in_s is not None:
+            ax.axvline(session.csf_infusion_start_in_s / scale, color="k", lw=0.8, ls="--")
         if session.drug is not None:
-            ax.axvline(session.drug["time_s"] / scale, color="#555", lw=0.8, ls=":")
+            ax.axvline(session.drug["time_in_s"] / scale, color="#555", lw=0.8, ls=":")
     axes[-1].set_xlabel(f"time ({unit}); dashed: tracer infusion, dotted: injection")
     save_figure(fig, path, left_in=1.0, top_in=0.35, hspace=0.15)
 
@@ -229,8 +236,14 @@ def _zoom(analysis: SessionAnalysis, path: Path) -> bool:
     detected = analysis.micro_arousals_detected
     if detected is not None:
         marks = detected.onsets[(detected.onsets >= start) & (detected.onsets <= stop)]
-        axes[0].plot(marks, np.full(marks.size, np.nanmax(analysis.traces["ne_dff"][inside])), "v", color="k", ms=5,
-                     label="detected micro-arousal")
+        axes[0].plot(
+            marks,
+            np.full(marks.size, np.nanmax(analysis.traces["ne_dff"][inside])),
+            "v",
+            color="k",
+            ms=5,
+            label="detected micro-arousal",
+        )
         if marks.size:
             axes[0].legend(loc="upper right", frameon=False)
     spindles = analysis.spindles
@@ -238,8 +251,8 @@ def _zoom(analysis: SessionAnalysis, path: Path) -> bool:
         marks = spindles.onsets[(spindles.onsets >= start) & (spindles.onsets <= stop)]
         axes[-1].plot(marks, np.zeros(marks.size), "|", color="k", ms=8)
     axes[0].set_title(
-        f"Longest NREM bout ({nrem.durations[longest]:.0f} s); orange: scored micro-arousals, "
-        "ticks: spindles", loc="left"
+        f"Longest NREM bout ({nrem.durations[longest]:.0f} s); orange: scored micro-arousals, ticks: spindles",
+        loc="left",
     )
     axes[-1].set_xlabel("time (s)")
     save_figure(fig, path, left_in=1.1, top_in=0.35, hspace=0.15)
@@ -253,15 +266,19 @@ def _spectra(analysis: SessionAnalysis, path: Path) -> bool:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     for key, spectrum in spectra.items():
-        ax.plot(spectrum.frequencies_hz, spectrum.normalized_psd, color=_TRACE_COLOURS[key],
-                label=f"{_LABELS[key].split(' (')[0]}: peak {spectrum.peak_frequency_hz:.4f} Hz")
-        if math.isfinite(spectrum.peak_frequency_hz):
-            ax.axvline(spectrum.peak_frequency_hz, color=_TRACE_COLOURS[key], lw=0.6, ls=":")
+        ax.plot(
+            spectrum.frequencies_in_Hz,
+            spectrum.normalized_psd,
+            color=_TRACE_COLOURS[key],
+            label=f"{_LABELS[key].split(' (')[0]}: peak {spectrum.peak_frequency_in_Hz:.4f} Hz",
+        )
+        if math.isfinite(spectrum.peak_frequency_in_Hz):
+            ax.axvline(spectrum.peak_frequency_in_Hz, color=_TRACE_COLOURS[key], lw=0.6, ls=":")
     n = next(iter(spectra.values()))
-    ax.set_xlim(0, float(n.frequencies_hz[-1]))
+    ax.set_xlim(0, float(n.frequencies_in_Hz[-1]))
     ax.set_xlabel("frequency (Hz)")
     ax.set_ylabel("PSD / 90th percentile < 0.03 Hz")
-    ax.set_title(f"Infraslow spectra in NREM ({n.n_bouts} bouts, {n.total_duration_s / 60:.0f} min)", loc="left")
+    ax.set_title(f"Infraslow spectra in NREM ({n.n_bouts} bouts, {n.total_duration_in_s / 60:.0f} min)", loc="left")
     ax.legend(frameon=False, fontsize=8)
     save_figure(fig, path, left_in=0.75, top_in=0.35)
     return True
@@ -282,13 +299,15 @@ def _xcorr(analysis: SessionAnalysis, path: Path) -> bool:
     for ax, (key, result) in zip(axes[0], results.items()):
         if result.per_bout.shape[0] > 1:
             sem = result.per_bout.std(axis=0, ddof=1) / np.sqrt(result.per_bout.shape[0])
-            ax.fill_between(result.lags_s, result.mean - sem, result.mean + sem, color="#bbb", lw=0)
-        ax.plot(result.lags_s, result.mean, color="k", lw=1)
+            ax.fill_between(result.lags_in_s, result.mean - sem, result.mean + sem, color="#bbb", lw=0)
+        ax.plot(result.lags_in_s, result.mean, color="k", lw=1)
         ax.axvline(0, color="#999", lw=0.5)
         ax.axhline(0, color="#999", lw=0.5)
-        ax.plot([result.lag_s], [result.value], "o", color="#c0392b")
-        ax.set_title(f"{titles.get(key, key)}\nlag {result.lag_s:+.1f} s, r = {result.value:.2f} (n={result.n_bouts})",
-                     fontsize=8.5)
+        ax.plot([result.lag_in_s], [result.value], "o", color="#c0392b")
+        ax.set_title(
+            f"{titles.get(key, key)}\nlag {result.lag_in_s:+.1f} s, r = {result.value:.2f} (n={result.n_bouts})",
+            fontsize=8.5,
+        )
         ax.set_xlabel("lag (s); > 0: second follows")
     axes[0][0].set_ylabel("correlation (z-scored, unbiased)")
     save_figure(fig, path, left_in=0.75, top_in=0.55, wspace=0.3)
@@ -338,13 +357,13 @@ def _triggered(analysis: SessionAnalysis, key: str, title: str, path: Path) -> b
         colour, label = labels.get(name, ("ne", name))
         per_event = average.per_event
         if relative:
-            before = (average.lags_s < 0) & (average.lags_s >= -10.0)
+            before = (average.lags_in_s < 0) & (average.lags_in_s >= -10.0)
             per_event = per_event - per_event[:, before].mean(axis=1, keepdims=True)
             label = "Δ " + label
         mean = per_event.mean(axis=0)
         sem = per_event.std(axis=0, ddof=1) / np.sqrt(per_event.shape[0]) if per_event.shape[0] > 1 else 0 * mean
-        ax.fill_between(average.lags_s, mean - sem, mean + sem, color=_TRACE_COLOURS[colour], alpha=0.25, lw=0)
-        ax.plot(average.lags_s, mean, color=_TRACE_COLOURS[colour], lw=1)
+        ax.fill_between(average.lags_in_s, mean - sem, mean + sem, color=_TRACE_COLOURS[colour], alpha=0.25, lw=0)
+        ax.plot(average.lags_in_s, mean, color=_TRACE_COLOURS[colour], lw=1)
         ax.axvline(0, color="k", lw=0.6)
         ax.set_title(f"{label}\n(n = {average.n_events})", fontsize=8.5)
         ax.set_xlabel("time from onset (s)")
@@ -352,12 +371,12 @@ def _triggered(analysis: SessionAnalysis, key: str, title: str, path: Path) -> b
         ax = axes[0][-1]
         assert spectro is not None
         # display only: average 1-Hz bands (single 5-s windows are chi-square noisy)
-        edges = np.arange(0.0, float(spectro.frequencies_hz[-1]) + 1.0, 1.0)
-        which = np.digitize(spectro.frequencies_hz, edges) - 1
+        edges = np.arange(0.0, float(spectro.frequencies_in_Hz[-1]) + 1.0, 1.0)
+        which = np.digitize(spectro.frequencies_in_Hz, edges) - 1
         present = [b for b in range(edges.size - 1) if np.any(which == b)]
         banded = np.column_stack([spectro.relative_power_percent[:, which == b].mean(axis=1) for b in present])
         centres = [edges[b] + 0.5 for b in present]
-        mesh = ax.pcolormesh(spectro.lags_s, centres, banded.T, shading="auto", cmap="RdBu_r", vmin=50, vmax=150)
+        mesh = ax.pcolormesh(spectro.lags_in_s, centres, banded.T, shading="auto", cmap="RdBu_r", vmin=50, vmax=150)
         fig.colorbar(mesh, ax=ax, label="% of baseline")
         ax.set_ylabel("EEG (Hz)")
         ax.set_xlabel("time from onset (s)")
@@ -373,22 +392,24 @@ def _kinetics(analysis: SessionAnalysis, path: Path) -> bool:
         return False
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 3.2))
-    scale, unit = _time_scale(analysis.session.duration_s)
+    scale, unit = _time_scale(analysis.session.duration_in_s)
     t, low, high = envelope_for_plot(times=analysis.times, values=analysis.traces["csf_tracer_dff"])
     ax.fill_between(t / scale, low, high, color=_TRACE_COLOURS["csf_tracer"], lw=0.3, alpha=0.7)
-    infusion = analysis.session.csf_infusion_start_s
+    infusion = analysis.session.csf_infusion_start_in_s
     if infusion is not None:
         ax.axvline(infusion / scale, color="k", ls="--", lw=0.8, label="infusion start")
-    for value, label, style in ((k.t10_s, "10 %", ":"), (k.t90_s, "90 %", "-.")):
+    for value, label, style in ((k.t10_in_s, "10 %", ":"), (k.t90_in_s, "90 %", "-.")):
         if math.isfinite(value):
             ax.axvline(value / scale, color="#444", ls=style, lw=0.8, label=f"{label} of peak")
-    if math.isfinite(k.peak_time_s):
-        ax.plot([k.peak_time_s / scale], [k.peak_percent], "o", color="#c0392b", label="peak")
+    if math.isfinite(k.peak_time_in_s):
+        ax.plot([k.peak_time_in_s / scale], [k.peak_percent], "o", color="#c0392b", label="peak")
     ax.set_xlabel(f"time ({unit})")
     ax.set_ylabel("CSF tracer (% dF/F)")
     ax.set_title(
-        f"Tracer influx: 10-90 % rise {k.rise_time_s:.0f} s, slope {k.influx_slope_percent_per_min:.2f} %/min; "
-        f"efflux half-time {k.efflux_half_time_s:.0f} s", loc="left", fontsize=9,
+        f"Tracer influx: 10-90 % rise {k.rise_time_in_s:.0f} s, slope {k.influx_slope_percent_per_min:.2f} %/min; "
+        f"efflux half-time {k.efflux_half_time_in_s:.0f} s",
+        loc="left",
+        fontsize=9,
     )
     ax.legend(frameon=False, fontsize=8)
     save_figure(fig, path, left_in=0.75, top_in=0.35)
@@ -415,12 +436,18 @@ def render_session_figures(*, analysis: SessionAnalysis, folder: Path) -> list[P
         ("infraslow_spectra.png", lambda p: _spectra(analysis, p)),
         ("cross_correlations.png", lambda p: _xcorr(analysis, p)),
         ("sigma_phase_locking.png", lambda p: _phase(analysis, p)),
-        ("micro_arousal_triggered.png",
-         lambda p: _triggered(analysis, "micro_arousal", "Around isolated micro-arousal onsets", p)),
-        ("lc_stimulation_triggered.png",
-         lambda p: _triggered(analysis, "lc_stimulation", "Around LC optogenetic train onsets", p)),
-        ("vasomotion_stimulation_triggered.png",
-         lambda p: _triggered(analysis, "vasomotion_stimulation", "Around vasomotion-stimulation light pulses", p)),
+        (
+            "micro_arousal_triggered.png",
+            lambda p: _triggered(analysis, "micro_arousal", "Around isolated micro-arousal onsets", p),
+        ),
+        (
+            "lc_stimulation_triggered.png",
+            lambda p: _triggered(analysis, "lc_stimulation", "Around LC optogenetic train onsets", p),
+        ),
+        (
+            "vasomotion_stimulation_triggered.png",
+            lambda p: _triggered(analysis, "vasomotion_stimulation", "Around vasomotion-stimulation light pulses", p),
+        ),
         ("tracer_kinetics.png", lambda p: _kinetics(analysis, p)),
     ]
     for name, make in makers:
@@ -476,28 +503,29 @@ def _summary_text(document: dict[str, Any]) -> str:
     states = m.get("states", {})
     if states:
         parts.append(
-            f"The mouse slept {_fmt(states['sleep']['total_s'] / 60, 3)} min "
+            f"The mouse slept {_fmt(states['sleep']['total_in_s'] / 60, 3)} min "
             f"({_fmt(100 * (states['sleep']['fraction'] or 0), 3)} % of the scored time): "
-            f"NREM {_fmt(states['NREM']['total_s'] / 60, 3)} min, REM {_fmt(states['REM']['total_s'] / 60, 3)} min, "
+            f"NREM {_fmt(states['NREM']['total_in_s'] / 60, 3)} min, "
+            f"REM {_fmt(states['REM']['total_in_s'] / 60, 3)} min, "
             f"{states['micro-arousal']['n_bouts']} micro-arousals."
         )
     osc = _get(m, "ne.oscillation") or {}
-    if osc.get("peak_frequency_hz") is not None:
+    if osc.get("peak_frequency_in_Hz") is not None:
         parts.append(
-            f"During NREM ({osc['n_bouts']} bouts, {_fmt(osc['total_bout_s'] / 60, 3)} min) NE oscillated at "
-            f"{osc['peak_frequency_hz']:.4f} Hz (one cycle every {_fmt(osc['peak_period_s'], 3)} s), "
+            f"During NREM ({osc['n_bouts']} bouts, {_fmt(osc['total_bout_in_s'] / 60, 3)} min) NE oscillated at "
+            f"{osc['peak_frequency_in_Hz']:.4f} Hz (one cycle every {_fmt(osc['peak_period_in_s'], 3)} s), "
             f"{_fmt(osc['peak_rate_per_min'], 3)} peaks per minute, amplitude "
             f"{_fmt(osc['amplitude_percent_median'], 3)} % dF/F (90th-10th percentile)."
         )
     else:
         parts.append("No NREM bout was long enough to measure the infraslow NE oscillation.")
     bv = _get(m, "coupling.ne_vs_blood_volume")
-    if bv and bv.get("lag_s") is not None:
+    if bv and bv.get("lag_in_s") is not None:
         parts.append(
             f"Blood volume was anti-correlated with NE (r = {_fmt(bv['value'], 2)}) and followed it by "
-            f"{_fmt(bv['lag_s'], 2)} s."
+            f"{_fmt(bv['lag_in_s'], 2)} s."
             if (bv["value"] or 0) < 0
-            else f"NE and blood volume correlated at r = {_fmt(bv['value'], 2)}, lag {_fmt(bv['lag_s'], 2)} s."
+            else f"NE and blood volume correlated at r = {_fmt(bv['value'], 2)}, lag {_fmt(bv['lag_in_s'], 2)} s."
         )
     lock = _get(m, "eeg.sigma_phase_locking")
     if lock and lock.get("mean_vector_length") is not None:
@@ -513,27 +541,27 @@ def _summary_text(document: dict[str, Any]) -> str:
             f"(precision {_fmt(det['precision'], 3)}, recall {_fmt(det['recall'], 3)})."
         )
     csf = m.get("csf_tracer", {})
-    if csf.get("rise_time_s") is not None:
+    if csf.get("rise_time_in_s") is not None:
         parts.append(
             f"The CSF tracer rose from 10 % to 90 % of its peak ({_fmt(csf['peak_percent'], 3)} % dF/F) in "
-            f"{_fmt(csf['rise_time_s'], 3)} s ({_fmt(csf['influx_slope_percent_per_min'], 3)} % dF/F per min)."
+            f"{_fmt(csf['rise_time_in_s'], 3)} s ({_fmt(csf['influx_slope_percent_per_min'], 3)} % dF/F per min)."
         )
     return " ".join(parts)
 
 
 _KEY_METRICS = [
-    ("NE oscillation peak frequency (Hz)", "ne.oscillation.peak_frequency_hz"),
+    ("NE oscillation peak frequency (Hz)", "ne.oscillation.peak_frequency_in_Hz"),
     ("NE peaks per min of NREM", "ne.oscillation.peak_rate_per_min"),
     ("NE amplitude, 90th-10th pct (% dF/F)", "ne.oscillation.amplitude_percent_median"),
     ("NE control fit R²", "ne.preprocessing.r_squared"),
-    ("Blood-volume peak frequency (Hz)", "blood_volume.oscillation.peak_frequency_hz"),
-    ("NE → blood volume lag (s)", "coupling.ne_vs_blood_volume.lag_s"),
+    ("Blood-volume peak frequency (Hz)", "blood_volume.oscillation.peak_frequency_in_Hz"),
+    ("NE → blood volume lag (s)", "coupling.ne_vs_blood_volume.lag_in_s"),
     ("NE → blood volume r", "coupling.ne_vs_blood_volume.value"),
-    ("NE → CSF lag (s)", "coupling.ne_vs_csf.lag_s"),
+    ("NE → CSF lag (s)", "coupling.ne_vs_csf.lag_in_s"),
     ("NE → CSF r", "coupling.ne_vs_csf.value"),
-    ("Blood volume → CSF lag (s)", "coupling.blood_volume_vs_csf.lag_s"),
-    ("NE → sigma lag (s)", "coupling.ne_vs_sigma.lag_s"),
-    ("Sigma infraslow peak (Hz)", "eeg.sigma_infraslow.peak_frequency_hz"),
+    ("Blood volume → CSF lag (s)", "coupling.blood_volume_vs_csf.lag_in_s"),
+    ("NE → sigma lag (s)", "coupling.ne_vs_sigma.lag_in_s"),
+    ("Sigma infraslow peak (Hz)", "eeg.sigma_infraslow.peak_frequency_in_Hz"),
     ("Sigma-NE phase locking MVL", "eeg.sigma_phase_locking.mean_vector_length"),
     ("Sigma-NE phase locking p", "eeg.sigma_phase_locking.p_value"),
     ("Spindles per min NREM", "eeg.spindles.density_per_min_nrem"),
@@ -542,13 +570,13 @@ _KEY_METRICS = [
     ("NE rise at micro-arousal (% dF/F)", "micro_arousals.triggered.ne.peak_change"),
     ("LC stimulation: NE response (% dF/F)", "lc_stimulation.ne.peak_change"),
     ("LC stimulation: blood volume response (% dF/F)", "lc_stimulation.blood_volume.peak_change"),
-    ("Vasomotion: blood volume peak frequency (Hz)", "vasomotion_stimulation.blood_volume_peak_frequency_hz"),
-    ("CSF tracer 10-90 % rise time (s)", "csf_tracer.rise_time_s"),
+    ("Vasomotion: blood volume peak frequency (Hz)", "vasomotion_stimulation.blood_volume_peak_frequency_in_Hz"),
+    ("CSF tracer 10-90 % rise time (s)", "csf_tracer.rise_time_in_s"),
     ("CSF tracer influx slope (% dF/F per min)", "csf_tracer.influx_slope_percent_per_min"),
-    ("CSF tracer efflux half-time (s)", "csf_tracer.efflux_half_time_s"),
-    ("NREM total (min)", "states.NREM.total_s"),
-    ("REM total (min)", "states.REM.total_s"),
-    ("Sleep total (min)", "states.sleep.total_s"),
+    ("CSF tracer efflux half-time (s)", "csf_tracer.efflux_half_time_in_s"),
+    ("NREM total (min)", "states.NREM.total_in_s"),
+    ("REM total (min)", "states.REM.total_in_s"),
+    ("Sleep total (min)", "states.sleep.total_in_s"),
 ]
 
 
@@ -615,14 +643,14 @@ def render_session_report(
             value = f"{ma.get('scored_n', '–')} / {ma.get('detected_n', '–')}"
         else:
             raw = _get(m, key)
-            if raw is not None and key.startswith("states.") and key.endswith("total_s"):
+            if raw is not None and key.startswith("states.") and key.endswith("total_in_s"):
                 raw = raw / 60.0
             value = _fmt(raw, 4)
         rows.append(f"<tr><td>{html.escape(label)}</td><td class='num'>{value}</td></tr>")
     states = m.get("states", {})
     state_rows = "".join(
-        f"<tr><td>{html.escape(state)}</td><td class='num'>{_fmt(values['total_s'] / 60, 4)}</td>"
-        f"<td class='num'>{values['n_bouts']}</td><td class='num'>{_fmt(values['mean_bout_s'], 3)}</td>"
+        f"<tr><td>{html.escape(state)}</td><td class='num'>{_fmt(values['total_in_s'] / 60, 4)}</td>"
+        f"<td class='num'>{values['n_bouts']}</td><td class='num'>{_fmt(values['mean_bout_in_s'], 3)}</td>"
         f"<td class='num'>{_fmt(100 * values['fraction'] if values['fraction'] is not None else None, 3)}</td></tr>"
         for state, values in states.items()
     )
@@ -632,9 +660,14 @@ def render_session_report(
         bands = list(next(iter(by_state.values())).keys())
         band_rows = "<tr><th>state</th>" + "".join(f"<th>{html.escape(b)} (µV²)</th>" for b in bands) + "</tr>"
         for state, values in by_state.items():
-            band_rows += f"<tr><td>{html.escape(state)}</td>" + "".join(
-                f"<td class='num'>{_fmt(values[b] * 1e12 if values[b] is not None else None, 3)}</td>" for b in bands
-            ) + "</tr>"
+            band_rows += (
+                f"<tr><td>{html.escape(state)}</td>"
+                + "".join(
+                    f"<td class='num'>{_fmt(values[b] * 1e12 if values[b] is not None else None, 3)}</td>"
+                    for b in bands
+                )
+                + "</tr>"
+            )
     notes = "".join(f"<div class='note'>{html.escape(note)}</div>" for note in document["notes"])
     figure_html = "".join(
         f"<figure>{_image(figure)}<figcaption>{html.escape(_CAPTIONS.get(figure.name, ''))}</figcaption></figure>"
@@ -643,19 +676,19 @@ def render_session_report(
     title = f"Session {info.get('session_id') or info.get('identifier')}"
     body = f"""
 <h1>{html.escape(title)}</h1>
-<div class='meta'>subject {_fmt(info.get('subject_id'))} · condition {_fmt(info.get('condition'))}
-{'(control)' if info.get('is_control') else ''} · start {_fmt(info.get('session_start_time'))} ·
-{_fmt(info.get('duration_s', 0) / 3600, 3)} h · file {html.escape(str(info.get('path')))} ·
-ndx-glymphatic {html.escape(document['package']['version'])}</div>
+<div class='meta'>subject {_fmt(info.get("subject_id"))} · condition {_fmt(info.get("condition"))}
+{"(control)" if info.get("is_control") else ""} · start {_fmt(info.get("session_start_time"))} ·
+{_fmt(info.get("duration_in_s", 0) / 3600, 3)} h · file {html.escape(str(info.get("path")))} ·
+ndx-glymphatic {html.escape(document["package"]["version"])}</div>
 <h2>Summary</h2><p class='summary'>{html.escape(_summary_text(document))}</p>
-{('<h2>Notes</h2>' + notes) if notes else ''}
-<h2>Key measures</h2><table>{''.join(rows)}</table>
+{("<h2>Notes</h2>" + notes) if notes else ""}
+<h2>Key measures</h2><table>{"".join(rows)}</table>
 <h2>Sleep states</h2><table><tr><th>state</th><th>total (min)</th><th>bouts</th><th>mean bout (s)</th>
 <th>% of scored</th></tr>{state_rows}</table>
-{('<h2>EEG band power by state</h2><table>' + band_rows + '</table>') if band_rows else ''}
+{("<h2>EEG band power by state</h2><table>" + band_rows + "</table>") if band_rows else ""}
 <h2>Figures</h2>{figure_html}
 <h2>Parameters</h2><details><summary>All parameters used (published defaults unless overridden)</summary>
-<pre>{html.escape(json.dumps(document['parameters'], indent=2))}</pre></details>
+<pre>{html.escape(json.dumps(document["parameters"], indent=2))}</pre></details>
 <p class='meta'>Every number above is in metrics.json beside this report (schema: metrics_schema.json).</p>
 """
     path.write_text(html_page(title=title, body=body), encoding="utf-8")

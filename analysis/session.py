@@ -80,7 +80,7 @@ class PhotometryTrace:
         Smoothed, decimated samples (series units x conversion).
     raw : ColumnView
         Lazy view of the raw samples (for the full-rate control fit).
-    raw_rate_hz : float
+    raw_rate_in_Hz : float
     raw_starting_time : float
     """
 
@@ -89,7 +89,7 @@ class PhotometryTrace:
     channel_role: str
     decimated: pre.DecimatedSeries
     raw: ColumnView
-    raw_rate_hz: float
+    raw_rate_in_Hz: float
     raw_starting_time: float
 
 
@@ -104,14 +104,14 @@ class Epochs:
     pulse_onsets : ndarray
         Onsets of the individual light pulses derived from the table (``start + k * period`` for
         ``k < number_pulses_per_pulse_train``), or the epoch starts when the table has no period.
-    modulation_frequency_hz : float or None
+    modulation_frequency_in_Hz : float or None
         Vasomotion modulation frequency when recorded.
     """
 
     starts: NDArray[np.float64]
     stops: NDArray[np.float64]
     pulse_onsets: NDArray[np.float64]
-    modulation_frequency_hz: float | None = None
+    modulation_frequency_in_Hz: float | None = None
 
 
 @dataclass
@@ -125,11 +125,11 @@ class SessionData:
     condition : str or None
     is_control : bool or None
     session_start_time : str
-    duration_s : float
+    duration_in_s : float
         Longest stream duration.
     ne_signal, ne_control, blood_volume, csf_tracer : PhotometryTrace or None
     hypnogram : Hypnogram or None
-    csf_infusion_start_s, blood_infusion_start_s : float or None
+    csf_infusion_start_in_s, blood_infusion_start_in_s : float or None
         First infusion of a tracer labelling the CSF / blood plasma.
     drug : dict or None
         First drug administration (name, dose, unit, route, time).
@@ -149,14 +149,14 @@ class SessionData:
     condition: str | None = None
     is_control: bool | None = None
     session_start_time: str = ""
-    duration_s: float = 0.0
+    duration_in_s: float = 0.0
     ne_signal: PhotometryTrace | None = None
     ne_control: PhotometryTrace | None = None
     blood_volume: PhotometryTrace | None = None
     csf_tracer: PhotometryTrace | None = None
     hypnogram: Hypnogram | None = None
-    csf_infusion_start_s: float | None = None
-    blood_infusion_start_s: float | None = None
+    csf_infusion_start_in_s: float | None = None
+    blood_infusion_start_in_s: float | None = None
     drug: dict[str, Any] | None = None
     lc_stimulation: Epochs | None = None
     vasomotion_stimulation: Epochs | None = None
@@ -175,7 +175,7 @@ def series_timing(*, series: TimeSeries) -> tuple[float, float]:
 
     Returns
     -------
-    rate_hz, starting_time : float
+    rate_in_Hz, starting_time : float
     """
     if series.rate is not None:
         return float(series.rate), float(series.starting_time or 0.0)
@@ -205,10 +205,10 @@ def _plan(*, channel: Any, params: AnalysisParams) -> _PhotometryPlan:
     series = channel.series
     rate, start = series_timing(series=series)
     factor, window = pre.decimation_for_rate(
-        rate_hz=rate,
+        rate_in_Hz=rate,
         decimation_factor=params.preprocessing.decimation_factor,
         smoothing_window_samples=params.preprocessing.smoothing_window_samples,
-        reference_rate_hz=params.preprocessing.reference_rate_hz,
+        reference_rate_in_Hz=params.preprocessing.reference_rate_in_Hz,
     )
     return _PhotometryPlan(
         channel=channel,
@@ -226,21 +226,21 @@ def _finish(*, plan: _PhotometryPlan, sums: NDArray[np.float64], counts: NDArray
     decimated = pre.decimate_from_block_sums(
         sums=sums,
         counts=counts,
-        rate_hz=plan.rate,
+        rate_in_Hz=plan.rate,
         starting_time=plan.start,
         decimation_factor=plan.factor,
         smoothing_window_samples=plan.window,
         scale=plan.scale,
     )
     if plan.offset:
-        decimated = pre.DecimatedSeries(decimated.values + plan.offset, decimated.rate_hz, decimated.starting_time)
+        decimated = pre.DecimatedSeries(decimated.values + plan.offset, decimated.rate_in_Hz, decimated.starting_time)
     return PhotometryTrace(
         name=plan.channel.series.name,
         measured_quantity=plan.channel.measured_quantity,
         channel_role=plan.channel.channel_role,
         decimated=decimated,
         raw=plan.raw,
-        raw_rate_hz=plan.rate,
+        raw_rate_in_Hz=plan.rate,
         raw_starting_time=plan.start,
     )
 
@@ -308,7 +308,7 @@ def _epochs(*, table: Any) -> Epochs:
     if frequencies:
         frequency = float(frequencies[0])
     return Epochs(
-        starts=starts[on], stops=stops[on], pulse_onsets=np.asarray(pulses), modulation_frequency_hz=frequency
+        starts=starts[on], stops=stops[on], pulse_onsets=np.asarray(pulses), modulation_frequency_in_Hz=frequency
     )
 
 
@@ -333,7 +333,7 @@ def _drug(*, nwbfile: NWBFile) -> dict[str, Any] | None:
     frame = {name: table[name][:] for name in table.colnames}
     first = int(np.argmin(frame["start_time"]))
     return {
-        "time_s": float(frame["start_time"][first]),
+        "time_in_s": float(frame["start_time"][first]),
         **{
             key: (value[first].item() if hasattr(value[first], "item") else value[first])
             for key, value in frame.items()
@@ -408,29 +408,29 @@ def read_session(
         eeg_params = params.eeg
         eeg_envelopes = {
             "spindle": EnvelopeSpec(
-                band_hz=eeg_params.spindle_band_hz,
+                band_in_Hz=eeg_params.spindle_band_in_Hz,
                 order=eeg_params.spindle_filter_order,
-                smoothing_s=eeg_params.spindle_smoothing_s,
+                smoothing_in_s=eeg_params.spindle_smoothing_in_s,
             )
         }
         if params.arousal.eeg_threshold > 0:  # the delta envelope only serves the EEG confirmation of arousals
             eeg_envelopes["delta"] = EnvelopeSpec(
-                band_hz=params.arousal.eeg_band_hz, order=3, smoothing_s=params.arousal.eeg_smoothing_s
+                band_in_Hz=params.arousal.eeg_band_in_Hz, order=3, smoothing_in_s=params.arousal.eeg_smoothing_in_s
             )
         eeg = get_electrical_series(nwbfile=nwbfile, name="EEG")
         if eeg is not None:
             rate, start = series_timing(series=eeg)
             spectrogram, envelopes = stream_features(
                 data=ColumnView(data=eeg.data, column=0),
-                rate_hz=rate,
+                rate_in_Hz=rate,
                 starting_time=start,
                 scale=float(eeg.conversion or 1.0),
-                spectrogram_window_s=eeg_params.spectrogram_window_s,
-                spectrogram_step_s=eeg_params.spectrogram_step_s,
-                spectrogram_fmax_hz=eeg_params.spectrogram_fmax_hz,
+                spectrogram_window_in_s=eeg_params.spectrogram_window_in_s,
+                spectrogram_step_in_s=eeg_params.spectrogram_step_in_s,
+                spectrogram_fmax_in_Hz=eeg_params.spectrogram_fmax_in_Hz,
                 envelopes=eeg_envelopes,
-                envelope_rate_hz=eeg_params.envelope_rate_hz,
-                chunk_s=eeg_params.chunk_s,
+                envelope_rate_in_Hz=eeg_params.envelope_rate_in_Hz,
+                chunk_in_s=eeg_params.chunk_in_s,
                 progress=progress,
             )
             session.spectrogram = spectrogram
@@ -440,19 +440,19 @@ def read_session(
             rate, start = series_timing(series=emg)
             _, envelopes = stream_features(
                 data=ColumnView(data=emg.data, column=0),
-                rate_hz=rate,
+                rate_in_Hz=rate,
                 starting_time=start,
                 scale=float(emg.conversion or 1.0),
-                spectrogram_window_s=None,
+                spectrogram_window_in_s=None,
                 envelopes={
                     "emg": EnvelopeSpec(
-                        band_hz=(params.arousal.emg_highpass_hz, None),
+                        band_in_Hz=(params.arousal.emg_highpass_in_Hz, None),
                         order=3,
-                        smoothing_s=params.arousal.emg_smoothing_s,
+                        smoothing_in_s=params.arousal.emg_smoothing_in_s,
                     )
                 },
-                envelope_rate_hz=params.arousal.envelope_rate_hz,
-                chunk_s=eeg_params.chunk_s,
+                envelope_rate_in_Hz=params.arousal.envelope_rate_in_Hz,
+                chunk_in_s=eeg_params.chunk_in_s,
                 progress=progress,
             )
             session.emg_envelope = envelopes["emg"]
@@ -498,8 +498,8 @@ def read_session(
             stops=hypnogram["stop_time"][:],
             states=[str(state) for state in hypnogram["sleep_state"][:]],
         )
-    session.csf_infusion_start_s = _first_infusion(nwbfile=nwbfile, compartment="CSF")
-    session.blood_infusion_start_s = _first_infusion(nwbfile=nwbfile, compartment="blood plasma")
+    session.csf_infusion_start_in_s = _first_infusion(nwbfile=nwbfile, compartment="CSF")
+    session.blood_infusion_start_in_s = _first_infusion(nwbfile=nwbfile, compartment="blood plasma")
     session.drug = _drug(nwbfile=nwbfile)
     intervals = nwbfile.intervals or {}
     if "lc_optogenetic_stimulation" in intervals and len(intervals["lc_optogenetic_stimulation"]):
@@ -508,11 +508,11 @@ def read_session(
         session.vasomotion_stimulation = _epochs(table=intervals["vasomotion_stimulation"])
 
     durations = [
-        trace.decimated.values.size / trace.decimated.rate_hz
+        trace.decimated.values.size / trace.decimated.rate_in_Hz
         for trace in (session.ne_signal, session.blood_volume, session.csf_tracer)
         if trace is not None
     ]
-    session.duration_s = max(durations, default=0.0)
+    session.duration_in_s = max(durations, default=0.0)
     return session
 
 

@@ -23,7 +23,7 @@ class TriggeredAverage:
 
     Attributes
     ----------
-    lags_s : ndarray
+    lags_in_s : ndarray
         Time relative to the event.
     mean, sem : ndarray
         Mean and standard error over events (NaN without events).
@@ -35,17 +35,17 @@ class TriggeredAverage:
         Events x lags.
     """
 
-    lags_s: NDArray[np.float64]
+    lags_in_s: NDArray[np.float64]
     mean: NDArray[np.float64]
     sem: NDArray[np.float64]
     n_events: int
     n_excluded: int
     per_event: NDArray[np.float64]
 
-    def window_change(self, *, baseline_s: tuple[float, float], response_s: tuple[float, float]) -> float:
-        """Mean over ``response_s`` minus mean over ``baseline_s`` of the average (in trace units)."""
-        base = (self.lags_s >= baseline_s[0]) & (self.lags_s < baseline_s[1])
-        resp = (self.lags_s >= response_s[0]) & (self.lags_s < response_s[1])
+    def window_change(self, *, baseline_in_s: tuple[float, float], response_in_s: tuple[float, float]) -> float:
+        """Mean over ``response_in_s`` minus mean over ``baseline_in_s`` of the average (in trace units)."""
+        base = (self.lags_in_s >= baseline_in_s[0]) & (self.lags_in_s < baseline_in_s[1])
+        resp = (self.lags_in_s >= response_in_s[0]) & (self.lags_in_s < response_in_s[1])
         if self.n_events == 0 or not np.any(base) or not np.any(resp):
             return float("nan")
         return float(np.mean(self.mean[resp]) - np.mean(self.mean[base]))
@@ -57,14 +57,14 @@ class TriggeredSpectrogram:
 
     Attributes
     ----------
-    lags_s, frequencies_hz : ndarray
+    lags_in_s, frequencies_in_Hz : ndarray
     relative_power_percent : ndarray
         Lags x frequencies mean over events (100 = baseline).
     n_events, n_excluded : int
     """
 
-    lags_s: NDArray[np.float64]
-    frequencies_hz: NDArray[np.float64]
+    lags_in_s: NDArray[np.float64]
+    frequencies_in_Hz: NDArray[np.float64]
     relative_power_percent: NDArray[np.float64]
     n_events: int
     n_excluded: int
@@ -73,10 +73,10 @@ class TriggeredSpectrogram:
 def event_triggered_average(
     *,
     values: NDArray[np.floating],
-    rate_hz: float,
+    rate_in_Hz: float,
     starting_time: float,
     event_times: NDArray[np.floating],
-    window_s: tuple[float, float] = (-30.0, 30.0),
+    window_in_s: tuple[float, float] = (-30.0, 30.0),
 ) -> TriggeredAverage:
     """Average ``values`` in a window around each event (nearest-sample alignment).
 
@@ -84,11 +84,11 @@ def event_triggered_average(
     ----------
     values : ndarray
         Regularly sampled trace.
-    rate_hz, starting_time : float
+    rate_in_Hz, starting_time : float
         Its grid.
     event_times : ndarray
         Event times in seconds.
-    window_s : tuple of float
+    window_in_s : tuple of float
         (start, stop) relative to each event.
 
     Returns
@@ -96,14 +96,14 @@ def event_triggered_average(
     TriggeredAverage
     """
     values = np.asarray(values, dtype=np.float64)
-    first = int(np.floor(window_s[0] * rate_hz))
-    last = int(np.ceil(window_s[1] * rate_hz))
+    first = int(np.floor(window_in_s[0] * rate_in_Hz))
+    last = int(np.ceil(window_in_s[1] * rate_in_Hz))
     offsets = np.arange(first, last + 1)
-    lags = offsets / rate_hz
+    lags = offsets / rate_in_Hz
     rows = []
     excluded = 0
     for time in np.asarray(event_times, dtype=np.float64):
-        centre = round((time - starting_time) * rate_hz)
+        centre = round((time - starting_time) * rate_in_Hz)
         index = centre + offsets
         if index[0] < 0 or index[-1] >= values.size:
             excluded += 1
@@ -125,8 +125,8 @@ def triggered_spectrogram(
     *,
     spectrogram: Spectrogram,
     event_times: NDArray[np.floating],
-    window_s: tuple[float, float] = (-30.0, 30.0),
-    baseline_s: float = 10.0,
+    window_in_s: tuple[float, float] = (-30.0, 30.0),
+    baseline_in_s: float = 10.0,
 ) -> TriggeredSpectrogram:
     """Event-triggered EEG spectrogram, each event normalised to its own pre-event baseline.
 
@@ -136,25 +136,25 @@ def triggered_spectrogram(
         The session spectrogram.
     event_times : ndarray
         Event times.
-    window_s : tuple of float
+    window_in_s : tuple of float
         (start, stop) relative to each event.
-    baseline_s : float
+    baseline_in_s : float
         Seconds before the event used as 100 %.
 
     Returns
     -------
     TriggeredSpectrogram
     """
-    step = spectrogram.step_s
-    frequencies = spectrogram.frequencies_hz
+    step = spectrogram.step_in_s
+    frequencies = spectrogram.frequencies_in_Hz
     if not np.isfinite(step) or step <= 0:
         empty = np.zeros((0, frequencies.size))
         return TriggeredSpectrogram(np.zeros(0), frequencies, empty, 0, len(event_times))
-    first = int(np.floor(window_s[0] / step))
-    last = int(np.ceil(window_s[1] / step))
+    first = int(np.floor(window_in_s[0] / step))
+    last = int(np.ceil(window_in_s[1] / step))
     offsets = np.arange(first, last + 1)
     lags = offsets * step
-    base = (lags < 0) & (lags >= -baseline_s)
+    base = (lags < 0) & (lags >= -baseline_in_s)
     if not np.any(base):
         base = lags < 0
     accumulated = []

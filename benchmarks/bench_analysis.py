@@ -50,21 +50,21 @@ class Measurement:
     what: str
     hours: float
     status: str
-    wall_s: float
+    wall_in_s: float
     peak_rss_mb: float
     peak_tree_rss_mb: float = 0.0
     detail: str = ""
 
 
 def _run_measured(
-    *, what: str, hours: float, command: list[str], timeout_s: float, cap: float | None = None
+    *, what: str, hours: float, command: list[str], timeout_in_s: float, cap: float | None = None
 ) -> Measurement:
     """Run ``command`` under a fresh helper process; return its wall time and peak RSS.
 
     The helper waits for the command and reads ``RUSAGE_CHILDREN.ru_maxrss`` (the largest single
     process of the command's tree: the command or a child it waited for), which then belongs to this
     command alone; it also polls the summed RSS of the command and its direct children every 0.2 s
-    (``peak_tree_rss_mb``). It kills the command after ``timeout_s`` or when that sum passes ``cap``
+    (``peak_tree_rss_mb``). It kills the command after ``timeout_in_s`` or when that sum passes ``cap``
     GB, and says so in ``status``.
     """
     helper = textwrap.dedent(
@@ -109,12 +109,12 @@ def _run_measured(
         text = "".join(out)
         if status == "ok" and "MemoryError" in text:
             status = "out of memory (MemoryError)"
-        print(json.dumps({"status": status, "wall_s": wall, "peak_rss_mb": peak / 1e6,
+        print(json.dumps({"status": status, "wall_in_s": wall, "peak_rss_mb": peak / 1e6,
                           "peak_tree_rss_mb": tree_peak / 1e6, "detail": text[-2000:]}))
         """
     )
     result = subprocess.run(
-        [sys.executable, "-c", helper, json.dumps(command), str(timeout_s), str(cap or 0)],
+        [sys.executable, "-c", helper, json.dumps(command), str(timeout_in_s), str(cap or 0)],
         capture_output=True,
         text=True,
         check=True,
@@ -132,7 +132,7 @@ def simulate(*, workdir: Path, hours: float) -> Path:
     print(f"simulating and writing a {hours:g}-h session to {path} (once) ...", flush=True)
     code = (
         "from ndx_glymphatic.simulation import SimulationParameters, simulate_session, write_session_nwb\n"
-        f"session = simulate_session(parameters=SimulationParameters(duration_s={hours * 3600.0}, seed=0))\n"
+        f"session = simulate_session(parameters=SimulationParameters(duration_in_s={hours * 3600.0}, seed=0))\n"
         f"write_session_nwb(session=session, path={str(path)!r})\n"
     )
     started = time.perf_counter()
@@ -242,7 +242,7 @@ def main() -> None:
                 what="ndx-glymphatic: analysis (read, all steps, figures, report)",
                 hours=hours,
                 command=[sys.executable, "-c", analysis_only],
-                timeout_s=arguments.timeout,
+                timeout_in_s=arguments.timeout,
             )
         )
         print(measurements[-1], flush=True)
@@ -252,7 +252,7 @@ def main() -> None:
                     what="ndx-glymphatic: glymph analyze (readiness validation + analysis)",
                     hours=hours,
                     command=[glymph, "analyze", str(path), "-o", str(out), "--overwrite", "--no-progress"],
-                    timeout_s=arguments.timeout,
+                    timeout_in_s=arguments.timeout,
                 )
             )
             print(measurements[-1], flush=True)
@@ -265,7 +265,7 @@ def main() -> None:
                     what=f"GuPPy {guppy_version}: control fit step (compute_z_score, IRWLS, full rate)",
                     hours=hours,
                     command=[str(guppy_python), str(script), str(signal_path), str(control_path), str(rate)],
-                    timeout_s=arguments.guppy_timeout,
+                    timeout_in_s=arguments.guppy_timeout,
                     cap=arguments.guppy_memory_gb,
                 )
             )
@@ -276,7 +276,8 @@ def main() -> None:
     print(f"{'what':<75} {'hours':>5} {'wall s':>8} {'peak RSS MB':>12} {'tree MB':>8}  status")
     for m in measurements:
         print(
-            f"{m.what:<75} {m.hours:>5g} {m.wall_s:>8.1f} {m.peak_rss_mb:>12.0f} {m.peak_tree_rss_mb:>8.0f}  {m.status}"
+            f"{m.what:<75} {m.hours:>5g} {m.wall_in_s:>8.1f} {m.peak_rss_mb:>12.0f} "
+            f"{m.peak_tree_rss_mb:>8.0f}  {m.status}"
         )
     analysis = {m.hours: m for m in measurements if m.what.startswith("ndx-glymphatic: analysis")}
     if len(analysis) >= 2:

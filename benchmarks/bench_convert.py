@@ -198,8 +198,8 @@ def ensure_neuroconv() -> Path:
 
 def prepare(*, hours: float, workdir: Path) -> Path:
     """Simulated rig files of one duration (reused when present); returns the session folder."""
-    from ndx_glymphatic.converters.rig_output import write_rig_session
     from ndx_glymphatic.simulation import SimulationParameters, simulate_session
+    from ndx_glymphatic.simulation.rig_files.session import write_rig_session
 
     folder = workdir / f"tdt_{hours:g}h"
     if (folder / "session.yaml").is_file():
@@ -207,7 +207,7 @@ def prepare(*, hours: float, workdir: Path) -> Path:
     if folder.exists():
         shutil.rmtree(folder)
     started = time.perf_counter()
-    session = simulate_session(parameters=SimulationParameters(duration_s=hours * 3600.0, seed=0))
+    session = simulate_session(parameters=SimulationParameters(duration_in_s=hours * 3600.0, seed=0))
     write_rig_session(session=session, outdir=folder, format="tdt", photometry_channels=tuple(STREAMS),
                       show_progress=sys.stderr.isatty())
     print(f"prepared {hours:g} h session in {time.perf_counter() - started:.0f} s: {folder}", flush=True)

@@ -25,7 +25,7 @@ def main() -> None:
     arguments = parser.parse_args()
 
     start = time.perf_counter()
-    session = simulate_session(parameters=SimulationParameters(duration_s=arguments.hours * 3600.0, seed=0))
+    session = simulate_session(parameters=SimulationParameters(duration_in_s=arguments.hours * 3600.0, seed=0))
     print(f"latents for {arguments.hours:g} h: {time.perf_counter() - start:.2f} s")
 
     start = time.perf_counter()

@@ -8,7 +8,7 @@ import click
 
 from ndx_glymphatic.converters.convert import convert_session
 from ndx_glymphatic.converters.nwb_writer import CompressionSettings
-from ndx_glymphatic.converters.session import (
+from ndx_glymphatic.session import (
     session_example_text,
     session_schema_text,
     validate_session_file,
@@ -41,7 +41,7 @@ def convert(
     only replaced with --overwrite.
     """
     if check_only:
-        from ndx_glymphatic.converters.session import SessionFileError
+        from ndx_glymphatic.session import SessionFileError
 
         problems = validate_session_file(path=session_file)
         if problems:

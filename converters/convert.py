@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ndx_glymphatic.converters.nwb_writer import CompressionSettings, plan_conversion, write_nwbfile
-from ndx_glymphatic.converters.session import load_session
 from ndx_glymphatic.errors import InputFileError
 from ndx_glymphatic.io import atomic_output_path
+from ndx_glymphatic.session import load_session
 
 __all__ = ["ConversionResult", "convert_session"]
 
@@ -83,7 +83,7 @@ def convert_session(
 
     Raises
     ------
-    ndx_glymphatic.converters.session.SessionFileError
+    ndx_glymphatic.session.SessionFileError
         The session file has problems (all listed).
     ndx_glymphatic.errors.InputFileError
         A rig file does not match the session file, is corrupt or truncated, or the output path is a

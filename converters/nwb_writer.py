@@ -92,12 +92,12 @@ from ndx_glymphatic import (
 )
 from ndx_glymphatic.converters._contract import EventChannel, RigReader, StreamInfo
 from ndx_glymphatic.converters.clock_alignment import ClockAlignmentResult, fit_clock_alignment
-from ndx_glymphatic.converters.session import (
+from ndx_glymphatic.errors import GlymphError, InputFileError
+from ndx_glymphatic.session import (
     IndicatorConfig,
     SessionConfig,
     StimulationConfig,
 )
-from ndx_glymphatic.errors import GlymphError, InputFileError
 
 __all__ = [
     "CompressionSettings",

@@ -59,7 +59,7 @@ def _register_part_commands(*, until: str | None = None) -> None:
         if part in _registered_parts:
             continue
         _registered_parts.add(part)
-        module_name = f"ndx_glymphatic.{part}" if part == "demo" else f"ndx_glymphatic.{part}.commands"
+        module_name = "ndx_glymphatic.simulation.demo" if part == "demo" else f"ndx_glymphatic.{part}.commands"
         if importlib.util.find_spec(module_name) is None:
             continue
         for command in importlib.import_module(module_name).COMMANDS:

@@ -80,7 +80,7 @@ def test_cli_analyzes_a_ready_file(files: dict[str, Path], tmp_path: Path) -> No
     assert code == 0, output
     assert "NE oscillation in NREM" in output
     document = json.loads((tmp_path / "out" / "metrics.json").read_text())
-    assert document["metrics"]["ne"]["oscillation"]["peak_frequency_hz"] == pytest.approx(0.02, abs=0.003)
+    assert document["metrics"]["ne"]["oscillation"]["peak_frequency_in_Hz"] == pytest.approx(0.02, abs=0.003)
     assert (tmp_path / "out" / "report.html").is_file()
     # an existing non-empty output folder is not replaced silently
     code, output = _run("analyze", str(files["good"]), "-o", str(tmp_path / "out"), "--no-progress")
@@ -117,10 +117,10 @@ def test_group_is_refused_when_one_file_is_not_ready(files: dict[str, Path], tmp
 
 def test_bad_params_file_is_refused_before_anything_runs(files: dict[str, Path], tmp_path: Path) -> None:
     params = tmp_path / "params.yaml"
-    params.write_text("bouts:\n  micro_arousal_max_duration_s: fifteen\n")
+    params.write_text("bouts:\n  micro_arousal_max_duration_in_s: fifteen\n")
     code, output = _run("analyze", str(files["good"]), "-o", str(tmp_path / "out"), "--params", str(params))
     assert code == 2
-    assert "params.yaml" in output and "bouts/micro_arousal_max_duration_s" in output
+    assert "params.yaml" in output and "bouts/micro_arousal_max_duration_in_s" in output
     assert not (tmp_path / "out").exists()
 
 
@@ -137,7 +137,7 @@ def test_without_control_the_library_falls_back_or_refuses(files: dict[str, Path
     preprocessing = result.metrics["ne"]["preprocessing"]
     assert preprocessing["method"] == "baseline_median"
     assert any("no control channel" in note for note in result.document["notes"])
-    assert result.metrics["ne"]["oscillation"]["peak_frequency_hz"] == pytest.approx(0.02, abs=0.003)
+    assert result.metrics["ne"]["oscillation"]["peak_frequency_in_Hz"] == pytest.approx(0.02, abs=0.003)
     refuse = AnalysisParams.from_mapping(mapping={"preprocessing": {"without_control": "refuse"}})
     with pytest.raises(NotReadyError, match="no control channel"):
         _analyze(files["no_control"], tmp_path / "b", params=refuse)
@@ -151,18 +151,18 @@ def test_nan_run_is_reported_and_splits_the_bout(files: dict[str, Path], tmp_pat
     assert not any("without finite samples" in note for note in clean.document["notes"])
     # the 120-700 s bout (through a micro-arousal) is split at the 30-s gap: 120-500 s and 530-700 s
     assert clean.metrics["ne"]["oscillation"]["n_bouts"] == 1 and gap.metrics["ne"]["oscillation"]["n_bouts"] == 2
-    lost = clean.metrics["ne"]["oscillation"]["total_bout_s"] - gap.metrics["ne"]["oscillation"]["total_bout_s"]
+    lost = clean.metrics["ne"]["oscillation"]["total_bout_in_s"] - gap.metrics["ne"]["oscillation"]["total_bout_in_s"]
     assert lost == pytest.approx(30.0, abs=3.0)
-    assert gap.metrics["ne"]["oscillation"]["peak_frequency_hz"] == pytest.approx(0.02, abs=0.004)
+    assert gap.metrics["ne"]["oscillation"]["peak_frequency_in_Hz"] == pytest.approx(0.02, abs=0.004)
     document = json.loads(gap.metrics_path.read_text())
     assert all(np.isfinite(v) for v in document["curves"]["ne_spectrum"]["normalized_psd"])
 
 
 def test_no_nrem_bout_long_enough_gives_nulls_and_a_note(files: dict[str, Path], tmp_path: Path) -> None:
-    params = AnalysisParams.from_mapping(mapping={"oscillation": {"min_bout_s": 1000}})
+    params = AnalysisParams.from_mapping(mapping={"oscillation": {"min_bout_in_s": 1000}})
     result = _analyze(files["good"], tmp_path / "o", params=params, figures=True)
     oscillation = result.metrics["ne"]["oscillation"]
-    assert oscillation["peak_frequency_hz"] is None and oscillation["n_bouts"] == 0
+    assert oscillation["peak_frequency_in_Hz"] is None and oscillation["n_bouts"] == 0
     assert any("no NREM bout of at least 1000 s" in note for note in result.document["notes"])
     jsonschema.validate(json.loads(result.metrics_path.read_text()), metrics_schema())
     assert "No NREM bout was long enough" in result.report_path.read_text()
@@ -172,7 +172,7 @@ def test_session_shorter_than_one_period_gives_a_clear_result(files: dict[str, P
     result = _analyze(files["short"], tmp_path / "o")
     notes = " ".join(result.document["notes"])
     assert "shorter than one ~50-s period" in notes
-    assert result.metrics["ne"]["oscillation"]["peak_frequency_hz"] is None
+    assert result.metrics["ne"]["oscillation"]["peak_frequency_in_Hz"] is None
     assert result.metrics["coupling"]["ne_vs_blood_volume"]["n_bouts"] == 0
 
 
@@ -210,6 +210,6 @@ def test_full_rate_robust_control_fit_through_the_pipeline(files: dict[str, Path
     with h5py.File(files["good"], "r") as handle:
         assert fit["n_samples"] == handle["acquisition/ne_465nm/data"].shape[0]
     assert fit["slope"] == pytest.approx(decimated.metrics["ne"]["preprocessing"]["slope"], rel=0.05)
-    assert full.metrics["ne"]["oscillation"]["peak_frequency_hz"] == pytest.approx(
-        decimated.metrics["ne"]["oscillation"]["peak_frequency_hz"], abs=0.0005
+    assert full.metrics["ne"]["oscillation"]["peak_frequency_in_Hz"] == pytest.approx(
+        decimated.metrics["ne"]["oscillation"]["peak_frequency_in_Hz"], abs=0.0005
     )

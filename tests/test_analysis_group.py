@@ -14,7 +14,7 @@ from ndx_glymphatic.errors import InputFileError
 from ndx_glymphatic.simulation import SimulationParameters, simulate_session, write_session_nwb
 
 # a twentieth of the rig photometry rate: these tests are about the statistics, not the 1-kHz path
-LOW_RATES = {"photometry_rate_hz": 50.8625, "ephys_rate_hz": 128.0}
+LOW_RATES = {"photometry_rate_in_Hz": 50.8625, "ephys_rate_in_Hz": 128.0}
 
 
 def _write(folder: Path, name: str, **parameters: object) -> Path:
@@ -29,7 +29,7 @@ def drug_cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for subject in range(3):
         for condition in ("vehicle", "zolpidem"):
             # the simulator names the subject after the seed: same seed = same mouse
-            _write(folder, f"m{subject}_{condition}", duration_s=2400.0, seed=subject + 1, condition=condition)
+            _write(folder, f"m{subject}_{condition}", duration_in_s=2400.0, seed=subject + 1, condition=condition)
     return folder
 
 
@@ -49,13 +49,15 @@ def test_drug_effect_is_detected_with_the_right_sign(drug_cohort: Path, tmp_path
     assert amplitude.effect_size_name == "cohen_dz" and amplitude.effect_size < 0
     tracer = by_metric["csf_tracer.peak_percent"]
     assert tracer.difference < 0 and tracer.ci_high < 0  # and lowers CSF tracer influx
-    nrem = by_metric["states.NREM.total_s"]
+    nrem = by_metric["states.NREM.total_in_s"]
     assert nrem.difference > 0  # while increasing NREM time
 
     with (tmp_path / "group" / "sessions.csv").open() as handle:
         table = list(csv.DictReader(handle))
     assert len(table) == 6
-    assert {"file", "subject", "condition", "ne.oscillation.peak_frequency_hz", "states.REM.total_s"} <= set(table[0])
+    assert {"file", "subject", "condition", "ne.oscillation.peak_frequency_in_Hz", "states.REM.total_in_s"} <= set(
+        table[0]
+    )
     comparisons = list(csv.DictReader((tmp_path / "group" / "comparisons.csv").open()))
     assert any(row["metric"] == "ne.oscillation.amplitude_percent_median" for row in comparisons)
     summary = json.loads((tmp_path / "group" / "group.json").read_text())
@@ -73,9 +75,9 @@ def test_predictor_ranking_is_recovered(tmp_path_factory: pytest.TempPathFactory
         _write(
             folder,
             f"s{i}",
-            duration_s=1800.0,
+            duration_in_s=1800.0,
             seed=20 + i,
-            ne_frequency_hz=frequency,
+            ne_frequency_in_Hz=frequency,
             tracer_peak_percent=60.0 + 4000.0 * frequency,
         )
     with warnings.catch_warnings():
@@ -84,11 +86,14 @@ def test_predictor_ranking_is_recovered(tmp_path_factory: pytest.TempPathFactory
             inputs=[folder], output_dir=folder / "out", check=False, session_reports=False, show_progress=False
         )
     ranking = [fit.predictor for fit in result.predictors]
-    assert ranking[0] == "ne.oscillation.peak_frequency_hz"
+    assert ranking[0] == "ne.oscillation.peak_frequency_in_Hz"
     assert result.predictors[0].r_squared > 0.8 and result.predictors[0].slope > 0
     assert result.predictors[0].r_squared > result.predictors[1].r_squared + 0.2
     assert {fit.predictor for fit in result.predictors} == {
-        "ne.oscillation.peak_frequency_hz", "states.NREM.total_s", "states.REM.total_s", "states.sleep.total_s",
+        "ne.oscillation.peak_frequency_in_Hz",
+        "states.NREM.total_in_s",
+        "states.REM.total_in_s",
+        "states.sleep.total_in_s",
     }
     assert (folder / "out" / "predictors.csv").is_file()
 

@@ -24,7 +24,7 @@ def test_streamed_decimation_equals_moving_mean_then_keep_one_in_factor(chunk: i
     raw = RNG.normal(size=20_037)
     raw[5000:5300] = np.nan
     decimated = pre.smooth_and_decimate(
-        data=raw, rate_hz=1000.0, decimation_factor=100, smoothing_window_samples=1000, chunk_samples=chunk
+        data=raw, rate_in_Hz=1000.0, decimation_factor=100, smoothing_window_samples=1000, chunk_samples=chunk
     )
     # reference: full-rate centred moving mean over [i - 500, i + 500), sampled at i = k * 100
     finite = np.isfinite(raw)
@@ -35,28 +35,28 @@ def test_streamed_decimation_equals_moving_mean_then_keep_one_in_factor(chunk: i
     high = np.clip(k * 100 + 500, 0, raw.size)
     expected = (csum[high] - csum[low]) / (ccount[high] - ccount[low])
     np.testing.assert_allclose(decimated.values, expected, rtol=1e-12, atol=1e-12)
-    assert decimated.rate_hz == pytest.approx(10.0)
+    assert decimated.rate_in_Hz == pytest.approx(10.0)
 
 
 def test_decimation_is_zero_phase_on_a_ramp() -> None:
     rate = 1017.25
     n = 200_000
     times = 5.0 + np.arange(n) / rate
-    decimated = pre.smooth_and_decimate(data=times, rate_hz=rate, starting_time=5.0)
+    decimated = pre.smooth_and_decimate(data=times, rate_in_Hz=rate, starting_time=5.0)
     inner = slice(10, -10)
     np.testing.assert_allclose(decimated.values[inner], decimated.times[inner], atol=1e-9)
 
 
 def test_decimation_for_rate_scales_far_rates_only() -> None:
     assert pre.decimation_for_rate(
-        rate_hz=1017.25, decimation_factor=100, smoothing_window_samples=1000, reference_rate_hz=1017.25
+        rate_in_Hz=1017.25, decimation_factor=100, smoothing_window_samples=1000, reference_rate_in_Hz=1017.25
     ) == (100, 1000)
     assert pre.decimation_for_rate(
-        rate_hz=101.7, decimation_factor=100, smoothing_window_samples=1000, reference_rate_hz=1017.25
+        rate_in_Hz=101.7, decimation_factor=100, smoothing_window_samples=1000, reference_rate_in_Hz=1017.25
     ) == (10, 100)
     with pytest.raises(ValueError, match="multiple"):
         pre.decimation_for_rate(
-            rate_hz=1000, decimation_factor=100, smoothing_window_samples=1050, reference_rate_hz=1000
+            rate_in_Hz=1000, decimation_factor=100, smoothing_window_samples=1050, reference_rate_in_Hz=1000
         )
 
 
@@ -97,10 +97,10 @@ def test_tracer_baseline_is_the_median_of_five_minutes_before_the_infusion() -> 
     times = np.arange(0, 3600, 0.1)
     values = np.where(times < 600, 2.0, 3.0)
     values[times < 200] = 100.0  # outside the 5-min window: must not count
-    dff, f0, note = pre.tracer_delta_f_over_f(times=times, values=values, infusion_start_s=600.0)
+    dff, f0, note = pre.tracer_delta_f_over_f(times=times, values=values, infusion_start_in_s=600.0)
     assert f0 == 2.0 and note is None
     assert dff[-1] == pytest.approx(50.0)
-    _, f0_missing, note = pre.tracer_delta_f_over_f(times=times, values=values, infusion_start_s=10.0)
+    _, f0_missing, note = pre.tracer_delta_f_over_f(times=times, values=values, infusion_start_in_s=10.0)
     assert note is not None and "first 300 s" in note and f0_missing == 100.0
 
 
@@ -108,7 +108,7 @@ def test_control_free_dff_removes_bleaching() -> None:
     times = np.arange(0, 7200, 0.1)
     bleach = 0.5 * np.exp(-times / 1500.0) + 1.0
     values = bleach * (1.0 + 0.02 * np.sin(2 * np.pi * 0.02 * times))
-    dff, _ = pre.control_free_delta_f_over_f(times=times, values=values, rate_hz=10.0)
+    dff, _ = pre.control_free_delta_f_over_f(times=times, values=values, rate_in_Hz=10.0)
     assert abs(np.mean(dff[:3000]) - np.mean(dff[-3000:])) < 0.2
     assert np.percentile(dff, 95) - np.percentile(dff, 5) == pytest.approx(4.0, rel=0.1)
 
@@ -142,18 +142,18 @@ def test_micro_arousal_rule_is_a_parameter() -> None:
             (710, 800, "REM"),
         ]
     )
-    kjaerby = bouts.nrem_bouts(hypnogram=hyp, max_duration_s=15)
+    kjaerby = bouts.nrem_bouts(hypnogram=hyp, max_duration_in_s=15)
     np.testing.assert_allclose(np.c_[kjaerby.starts, kjaerby.stops], [[100, 300], [318, 700]])
-    hauglund = bouts.nrem_bouts(hypnogram=hyp, max_duration_s=20)
+    hauglund = bouts.nrem_bouts(hypnogram=hyp, max_duration_in_s=20)
     np.testing.assert_allclose(np.c_[hauglund.starts, hauglund.stops], [[100, 700]])
-    split = bouts.nrem_bouts(hypnogram=hyp, max_duration_s=20, split_at_micro_arousals=True)
+    split = bouts.nrem_bouts(hypnogram=hyp, max_duration_in_s=20, split_at_micro_arousals=True)
     assert len(split) == 3
-    mas = bouts.micro_arousals(hypnogram=hyp, max_duration_s=12)
+    mas = bouts.micro_arousals(hypnogram=hyp, max_duration_in_s=12)
     np.testing.assert_allclose(mas.starts, [500])
-    summary = bouts.state_summary(hypnogram=hyp, max_duration_s=20)
+    summary = bouts.state_summary(hypnogram=hyp, max_duration_in_s=20)
     assert summary["micro-arousal"]["n_bouts"] == 2
-    assert summary["NREM"]["total_s"] == pytest.approx(200 + 182 + 190)
-    assert summary["sleep"]["total_s"] == pytest.approx(572 + 28 + 90)
+    assert summary["NREM"]["total_in_s"] == pytest.approx(200 + 182 + 190)
+    assert summary["sleep"]["total_in_s"] == pytest.approx(572 + 28 + 90)
 
 
 def test_bout_sample_ranges_split_at_nan_and_drop_short_pieces() -> None:
@@ -162,10 +162,10 @@ def test_bout_sample_ranges_split_at_nan_and_drop_short_pieces() -> None:
     ranges = bouts.bout_sample_ranges(
         bouts=bouts.Intervals(starts=np.array([100.0]), stops=np.array([500.0])),
         starting_time=0.0,
-        rate_hz=10.0,
+        rate_in_Hz=10.0,
         n_samples=values.size,
         values=values,
-        min_duration_s=195.0,
+        min_duration_in_s=195.0,
     )
     assert ranges == [(1000, 3000)]  # the piece after the gap is 190 s
 
@@ -190,25 +190,25 @@ def test_infraslow_spectrum_finds_the_oscillation_frequency() -> None:
     trace = _quasi_periodic(frequency=0.0213, n=36_000, rate=rate, amplitude=3.0, noise=1.0)
     ranges = [(0, 3000), (4000, 9000), (10_000, 12_000), (15_000, 36_000), (12_500, 13_500)]
     params = AnalysisParams().oscillation
-    ranges_long = [r for r in ranges if (r[1] - r[0]) / rate >= params.min_bout_s]
-    spectrum = oscillation.infraslow_spectrum(values=trace, rate_hz=rate, bout_ranges=ranges_long)
+    ranges_long = [r for r in ranges if (r[1] - r[0]) / rate >= params.min_bout_in_s]
+    spectrum = oscillation.infraslow_spectrum(values=trace, rate_in_Hz=rate, bout_ranges=ranges_long)
     assert spectrum.n_bouts == 4
-    assert spectrum.peak_frequency_hz == pytest.approx(0.0213, abs=0.001)
-    assert spectrum.frequencies_hz[-1] == pytest.approx(0.1)
-    below = spectrum.normalized_psd[(spectrum.frequencies_hz > 0) & (spectrum.frequencies_hz < 0.03)]
+    assert spectrum.peak_frequency_in_Hz == pytest.approx(0.0213, abs=0.001)
+    assert spectrum.frequencies_in_Hz[-1] == pytest.approx(0.1)
+    below = spectrum.normalized_psd[(spectrum.frequencies_in_Hz > 0) & (spectrum.frequencies_in_Hz < 0.03)]
     assert np.percentile(below, 90) == pytest.approx(1.0)
-    empty = oscillation.infraslow_spectrum(values=trace, rate_hz=rate, bout_ranges=[])
-    assert empty.n_bouts == 0 and np.isnan(empty.peak_frequency_hz)
+    empty = oscillation.infraslow_spectrum(values=trace, rate_in_Hz=rate, bout_ranges=[])
+    assert empty.n_bouts == 0 and np.isnan(empty.peak_frequency_in_Hz)
 
 
 def test_peak_rate_and_amplitude() -> None:
     rate = 10.0
     t = np.arange(0, 600, 1 / rate)
     trace = 3.0 * np.sin(2 * np.pi * 0.025 * t)
-    peaks = oscillation.oscillation_peaks(values=trace, rate_hz=rate, bout_ranges=[(0, t.size)])
+    peaks = oscillation.oscillation_peaks(values=trace, rate_in_Hz=rate, bout_ranges=[(0, t.size)])
     assert peaks.n_peaks == 15
     assert peaks.rate_per_min == pytest.approx(1.5)
-    small = oscillation.oscillation_peaks(values=0.2 * trace, rate_hz=rate, bout_ranges=[(0, t.size)])
+    small = oscillation.oscillation_peaks(values=0.2 * trace, rate_in_Hz=rate, bout_ranges=[(0, t.size)])
     assert small.n_peaks == 0  # prominence 1.2 < 1.5 % dF/F
     amplitude = oscillation.oscillation_amplitude(values=trace, bout_ranges=[(0, t.size)])
     assert amplitude[0] == pytest.approx(2 * 3.0 * np.sin(0.4 * np.pi), rel=0.01)
@@ -225,15 +225,15 @@ def test_cross_correlation_sign_convention_second_lags_first() -> None:
     shift = int(lag * rate)
     blood_volume = -np.concatenate([np.zeros(shift), ne[:-shift]]) + 0.1 * RNG.normal(size=n)
     result = coupling.bout_cross_correlation(
-        first=ne, second=blood_volume, rate_hz=rate, bout_ranges=[(1000, 5000), (6000, 12_000)], kind="min"
+        first=ne, second=blood_volume, rate_in_Hz=rate, bout_ranges=[(1000, 5000), (6000, 12_000)], kind="min"
     )
     assert result.n_bouts == 2
-    assert result.lag_s == pytest.approx(lag, abs=0.1)
+    assert result.lag_in_s == pytest.approx(lag, abs=0.1)
     assert result.value < -0.8
     reverse = coupling.bout_cross_correlation(
-        first=blood_volume, second=ne, rate_hz=rate, bout_ranges=[(1000, 5000)], kind="min"
+        first=blood_volume, second=ne, rate_in_Hz=rate, bout_ranges=[(1000, 5000)], kind="min"
     )
-    assert reverse.lag_s == pytest.approx(-lag, abs=0.1)
+    assert reverse.lag_in_s == pytest.approx(-lag, abs=0.1)
 
 
 def test_unbiased_cross_correlation_matches_direct_sum() -> None:
@@ -252,13 +252,13 @@ def test_phase_locking_detects_locking_and_its_absence() -> None:
     offset = 3 * np.pi / 4
     sigma = 1.0 + 0.6 * np.cos(phase - offset) + 0.3 * RNG.random(size=t.size)
     ranges = [(0, 6000), (8000, 20_000), (21_000, 30_000)]
-    locked = coupling.phase_locking(oscillation=ne, amplitude=sigma, rate_hz=rate, bout_ranges=ranges,
+    locked = coupling.phase_locking(oscillation=ne, amplitude=sigma, rate_in_Hz=rate, bout_ranges=ranges,
                                     n_surrogates=200)
     assert locked.mean_vector_length > 0.2
     assert locked.p_value < 0.01
     assert np.angle(np.exp(1j * (locked.preferred_phase_rad - offset))) == pytest.approx(0.0, abs=0.2)
     unlocked = coupling.phase_locking(
-        oscillation=ne, amplitude=1.0 + RNG.random(size=t.size), rate_hz=rate, bout_ranges=ranges, n_surrogates=200
+        oscillation=ne, amplitude=1.0 + RNG.random(size=t.size), rate_in_Hz=rate, bout_ranges=ranges, n_surrogates=200
     )
     assert unlocked.p_value > 0.05
     assert unlocked.mean_vector_length < 0.05
@@ -271,13 +271,13 @@ def test_streamed_spectrogram_is_chunk_invariant_and_finds_the_tone() -> None:
     rate = 256.0
     t = np.arange(0, 600, 1 / rate)
     x = 1e-5 * np.sin(2 * np.pi * 10.0 * t) + 1e-6 * RNG.normal(size=t.size)
-    whole = eeg.eeg_spectrogram(data=x, rate_hz=rate, chunk_s=10_000)
-    chunked = eeg.eeg_spectrogram(data=x, rate_hz=rate, chunk_s=7)
+    whole = eeg.eeg_spectrogram(data=x, rate_in_Hz=rate, chunk_in_s=10_000)
+    chunked = eeg.eeg_spectrogram(data=x, rate_in_Hz=rate, chunk_in_s=7)
     np.testing.assert_allclose(whole.power, chunked.power, rtol=1e-5)
-    assert whole.frequencies_hz[1] == pytest.approx(0.2)
-    assert whole.frequencies_hz[np.argmax(whole.power.mean(axis=0))] == pytest.approx(10.0)
+    assert whole.frequencies_in_Hz[1] == pytest.approx(0.2)
+    assert whole.frequencies_in_Hz[np.argmax(whole.power.mean(axis=0))] == pytest.approx(10.0)
     assert whole.times[0] == pytest.approx(2.5, abs=0.01)
-    assert whole.step_s == pytest.approx(2.5)
+    assert whole.step_in_s == pytest.approx(2.5)
     powers = eeg.band_powers(spectrogram=whole, bands={"sigma": (8, 15), "delta": (1, 4)})
     # a sine of amplitude A has power A^2 / 2
     assert np.median(powers["sigma"]) == pytest.approx(0.5e-10, rel=0.1)
@@ -287,10 +287,10 @@ def test_streamed_spectrogram_is_chunk_invariant_and_finds_the_tone() -> None:
 def test_band_envelope_is_chunk_invariant() -> None:
     rate = 256.0
     x = RNG.normal(size=int(rate * 300))
-    a = eeg.band_power_envelope(data=x, rate_hz=rate, band_hz=(8.0, 15.0), chunk_s=10_000)
-    b = eeg.band_power_envelope(data=x, rate_hz=rate, band_hz=(8.0, 15.0), chunk_s=13)
+    a = eeg.band_power_envelope(data=x, rate_in_Hz=rate, band_in_Hz=(8.0, 15.0), chunk_in_s=10_000)
+    b = eeg.band_power_envelope(data=x, rate_in_Hz=rate, band_in_Hz=(8.0, 15.0), chunk_in_s=13)
     np.testing.assert_allclose(a.values[200:-200], b.values[200:-200], rtol=1e-6)
-    assert a.rate_hz == pytest.approx(32.0)
+    assert a.rate_in_Hz == pytest.approx(32.0)
 
 
 def test_spindles_are_found_where_inserted() -> None:
@@ -301,9 +301,9 @@ def test_spindles_are_found_where_inserted() -> None:
     for onset in onsets:
         inside = (t >= onset) & (t < onset + 1.0)
         x[inside] += 4e-5 * np.sin(np.pi * (t[inside] - onset)) * np.sin(2 * np.pi * 12 * t[inside])
-    envelope = eeg.band_power_envelope(data=x, rate_hz=rate, band_hz=(8.0, 15.0))
+    envelope = eeg.band_power_envelope(data=x, rate_in_Hz=rate, band_in_Hz=(8.0, 15.0))
     found = eeg.detect_spindles(envelope=envelope, nrem_mask=np.ones(envelope.values.size, bool))
-    score = arousal.score_events(detected_onsets=found.onsets, reference_onsets=onsets, tolerance_s=0.5)
+    score = arousal.score_events(detected_onsets=found.onsets, reference_onsets=onsets, tolerance_in_s=0.5)
     assert score.f1 == 1.0
     assert np.all((found.durations >= 0.5) & (found.durations <= 10))
 
@@ -321,13 +321,13 @@ def test_micro_arousal_detection_and_scoring() -> None:
         emg[(times >= onset) & (times < onset + duration)] = 9.0
     emg[(times >= 1600) & (times < 1660)] = 9.0  # a wake bout: too long to be a micro-arousal
     emg[(times >= 1800)] = 9.0  # wake after the NREM period
-    series = pre.DecimatedSeries(values=emg, rate_hz=rate, starting_time=0.0)
+    series = pre.DecimatedSeries(values=emg, rate_in_Hz=rate, starting_time=0.0)
     nrem = bouts.Intervals(starts=np.array([0.0]), stops=np.array([1800.0]))
-    found = arousal.detect_micro_arousals(emg_power=series, nrem_periods=nrem, max_duration_s=15.0)
-    score = arousal.score_events(detected_onsets=found.onsets, reference_onsets=truth, tolerance_s=1.0)
+    found = arousal.detect_micro_arousals(emg_power=series, nrem_periods=nrem, max_duration_in_s=15.0)
+    score = arousal.score_events(detected_onsets=found.onsets, reference_onsets=truth, tolerance_in_s=1.0)
     assert (score.true_positives, score.false_positives, score.false_negatives) == (4, 0, 0)
     np.testing.assert_allclose(found.durations, durations, atol=0.2)
-    assert arousal.score_events(detected_onsets=[1.0, 50.0], reference_onsets=[1.5], tolerance_s=1).f1 == (
+    assert arousal.score_events(detected_onsets=[1.0, 50.0], reference_onsets=[1.5], tolerance_in_s=1).f1 == (
         pytest.approx(2 / 3)
     )
 
@@ -346,21 +346,21 @@ def test_event_triggered_average_recovers_the_response() -> None:
     for onset in events:
         values += 5.0 * ((t >= onset + 2) & (t < onset + 6))
     average = triggered.event_triggered_average(
-        values=values, rate_hz=rate, starting_time=0.0, event_times=events, window_s=(-30, 30)
+        values=values, rate_in_Hz=rate, starting_time=0.0, event_times=events, window_in_s=(-30, 30)
     )
     assert average.n_events == 3 and average.n_excluded == 1
-    assert average.window_change(baseline_s=(-10, 0), response_s=(2, 6)) == pytest.approx(5.0, abs=0.2)
+    assert average.window_change(baseline_in_s=(-10, 0), response_in_s=(2, 6)) == pytest.approx(5.0, abs=0.2)
 
 
 def test_triggered_spectrogram_is_relative_to_baseline() -> None:
     times = np.arange(0, 500, 2.5)
     power = np.ones((times.size, 3), dtype=np.float32)
     power[(times >= 200) & (times < 210), 1] = 3.0
-    spec = eeg.Spectrogram(times=times, frequencies_hz=np.array([1.0, 2.0, 3.0]), power=power)
+    spec = eeg.Spectrogram(times=times, frequencies_in_Hz=np.array([1.0, 2.0, 3.0]), power=power)
     out = triggered.triggered_spectrogram(spectrogram=spec, event_times=np.array([200.0]))
     assert out.n_events == 1
-    assert out.relative_power_percent[out.lags_s == 0, 1][0] == pytest.approx(300.0)
-    assert out.relative_power_percent[out.lags_s == 0, 0][0] == pytest.approx(100.0)
+    assert out.relative_power_percent[out.lags_in_s == 0, 1][0] == pytest.approx(300.0)
+    assert out.relative_power_percent[out.lags_in_s == 0, 0][0] == pytest.approx(100.0)
 
 
 def test_tracer_kinetics_on_a_known_curve() -> None:
@@ -372,14 +372,14 @@ def test_tracer_kinetics_on_a_known_curve() -> None:
     curve = 100.0 / (1 + np.exp(-k * (t - centre)))
     peak_time = 4000.0
     curve = np.where(t > peak_time, curve[np.searchsorted(t, peak_time)] * np.exp(-(t - peak_time) / 3000), curve)
-    result = kinetics.tracer_kinetics(times=t, dff=curve, infusion_start_s=start, smoothing_s=1.0)
-    assert result.rise_time_s == pytest.approx(rise, rel=0.02)
-    assert result.peak_time_s == pytest.approx(peak_time, abs=2)
-    assert result.efflux_half_time_s == pytest.approx(3000 * np.log(2), rel=0.02)
+    result = kinetics.tracer_kinetics(times=t, dff=curve, infusion_start_in_s=start, smoothing_in_s=1.0)
+    assert result.rise_time_in_s == pytest.approx(rise, rel=0.02)
+    assert result.peak_time_in_s == pytest.approx(peak_time, abs=2)
+    assert result.efflux_half_time_in_s == pytest.approx(3000 * np.log(2), rel=0.02)
     assert result.influx_slope_percent_per_min == pytest.approx(0.8 * result.peak_percent / 10.0, rel=0.03)
     assert result.efflux_slope_percent_per_min < 0
-    flat = kinetics.tracer_kinetics(times=t, dff=np.zeros_like(t) - 1, infusion_start_s=start)
-    assert np.isnan(flat.rise_time_s) and flat.notes
+    flat = kinetics.tracer_kinetics(times=t, dff=np.zeros_like(t) - 1, infusion_start_in_s=start)
+    assert np.isnan(flat.rise_time_in_s) and flat.notes
 
 
 # ---------------------------------------------------------------- group
@@ -432,16 +432,16 @@ def test_params_schema_file_is_generated_from_the_dataclasses() -> None:
 def test_params_yaml_overrides_and_is_schema_checked(tmp_path: Path) -> None:
     good = tmp_path / "params.yaml"
     good.write_text(
-        "preset: hauglund2025\nbouts:\n  micro_arousal_max_duration_s: 12\neeg:\n  bands:\n    sigma: [10, 15]\n"
+        "preset: hauglund2025\nbouts:\n  micro_arousal_max_duration_in_s: 12\neeg:\n  bands:\n    sigma: [10, 15]\n"
     )
     params = load_params(path=good)
-    assert params.bouts.micro_arousal_max_duration_s == 12.0
-    assert params.oscillation.min_bout_s == 200.0
+    assert params.bouts.micro_arousal_max_duration_in_s == 12.0
+    assert params.oscillation.min_bout_in_s == 200.0
     assert params.eeg.bands["sigma"] == (10, 15) and params.eeg.bands["delta"] == (1.0, 4.0)
     assert AnalysisParams.from_mapping(mapping=params.to_dict()) == params
     bad = tmp_path / "bad.yaml"
-    bad.write_text("oscillation:\n  min_bout_s: -3\n")
-    with pytest.raises(InputFileError, match="oscillation/min_bout_s"):
+    bad.write_text("oscillation:\n  min_bout_in_s: -3\n")
+    with pytest.raises(InputFileError, match="oscillation/min_bout_in_s"):
         load_params(path=bad)
     unknown = tmp_path / "unknown.yaml"
     unknown.write_text("oscilation: {}\n")

@@ -14,10 +14,15 @@ from ndx_glymphatic.converters.clock_alignment import (
     match_ttl_pulses,
 )
 from ndx_glymphatic.converters.edf import EdfReader
-from ndx_glymphatic.converters.edf_writer import EdfSignalSource, write_edf
 from ndx_glymphatic.converters.tdt import TdtBlockReader
-from ndx_glymphatic.converters.tdt_writer import PHOTOMETRY_RATE_IN_HZ, TdtEpocSource, TdtStreamSource, write_tdt_block
 from ndx_glymphatic.errors import InputFileError
+from ndx_glymphatic.simulation.rig_files.edf import EdfSignalSource, write_edf
+from ndx_glymphatic.simulation.rig_files.tdt import (
+    PHOTOMETRY_RATE_IN_HZ,
+    TdtEpocSource,
+    TdtStreamSource,
+    write_tdt_block,
+)
 
 NAMES = {
     "primary_system": "TDT RZ10x",

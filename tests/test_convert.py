@@ -26,19 +26,19 @@ from ndx_glymphatic.cli import main
 from ndx_glymphatic.converters.convert import convert_session
 from ndx_glymphatic.converters.edf import EdfReader
 from ndx_glymphatic.converters.nwb_writer import CompressionSettings, encode_chunk, open_rig_reader
-from ndx_glymphatic.converters.rig_output import (
+from ndx_glymphatic.converters.tdt import TdtBlockReader
+from ndx_glymphatic.simulation import SimulationParameters, simulate_session
+from ndx_glymphatic.simulation.rig_files.session import (
     EEG_CLOCK_DRIFT_PPM,
     EEG_CLOCK_OFFSET_IN_S,
     sync_pulse_times,
     write_rig_session,
 )
-from ndx_glymphatic.converters.tdt import TdtBlockReader
-from ndx_glymphatic.simulation import SimulationParameters, simulate_session
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 PARAMETERS = SimulationParameters(
-    duration_s=600.0, seed=3, lc_stimulation_onsets_s=(200.0, 450.0), vasomotion_start_s=250.0,
-    vasomotion_duration_s=200.0,
+    duration_in_s=600.0, seed=3, lc_stimulation_onsets_in_s=(200.0, 450.0), vasomotion_start_in_s=250.0,
+    vasomotion_duration_in_s=200.0,
 )
 SLOPE = 1.0 + EEG_CLOCK_DRIFT_PPM * 1e-6
 
@@ -102,7 +102,7 @@ def test_photometry_round_trip_and_semantics(tdt_conversion, tdt_nwb) -> None:
         expected = reader.read_stream(stream_name=channel["stream"])[:, 0]
         assert series.data.dtype == np.float32
         np.testing.assert_array_equal(series.data[:], expected)
-        assert series.rate == pytest.approx(PARAMETERS.photometry_rate_hz)
+        assert series.rate == pytest.approx(PARAMETERS.photometry_rate_in_Hz)
         assert series.timestamps is None
         assert series.data.compression == "gzip" and series.data.compression_opts == 4 and series.data.shuffle
     assert result.series["ne_465nm"] == reader.streams()["_465A"].n_samples
@@ -138,8 +138,8 @@ def test_eeg_is_put_on_the_photometry_clock(tdt_conversion, tdt_nwb) -> None:
     for name, columns in (("EEG", 2), ("EMG", 1)):
         series = tdt_nwb.acquisition[name]
         assert series.starting_time == pytest.approx(EEG_CLOCK_OFFSET_IN_S, abs=1e-4)
-        assert series.rate == pytest.approx(PARAMETERS.ephys_rate_hz / alignment["slope"][0], rel=1e-12)
-        assert series.rate == pytest.approx(PARAMETERS.ephys_rate_hz / SLOPE, rel=2e-7)
+        assert series.rate == pytest.approx(PARAMETERS.ephys_rate_in_Hz / alignment["slope"][0], rel=1e-12)
+        assert series.rate == pytest.approx(PARAMETERS.ephys_rate_in_Hz / SLOPE, rel=2e-7)
         assert series.conversion == pytest.approx(1e-6)
         expected = edf.read_stream(stream_name=name).astype(np.float32)
         np.testing.assert_array_equal(series.data[:].reshape(len(expected), columns), expected)
@@ -157,20 +157,20 @@ def test_events_stimulation_and_hypnogram_against_ground_truth(tdt_nwb, simulate
     lc = tdt_nwb.intervals["lc_optogenetic_stimulation"].to_dataframe()
     assert len(lc) == len(truth.lc_stimulation) == 2
     for (_, row), epoch in zip(lc.iterrows(), truth.lc_stimulation):
-        assert row.start_time == pytest.approx(epoch.start_s, abs=1e-4)
-        assert row.stop_time == pytest.approx(epoch.stop_s - 0.1 + 0.01, abs=1e-4)  # last pulse end
+        assert row.start_time == pytest.approx(epoch.start_in_s, abs=1e-4)
+        assert row.stop_time == pytest.approx(epoch.stop_in_s - 0.1 + 0.01, abs=1e-4)  # last pulse end
         assert row.number_pulses_per_pulse_train == 100
     vasomotion = tdt_nwb.intervals["vasomotion_stimulation"].to_dataframe()
     assert vasomotion.start_time.iloc[0] == 250.0 and vasomotion.target.iloc[0] == "arterial smooth muscle"
     hypnogram = get_hypnogram(nwbfile=tdt_nwb).to_dataframe()
-    truth_rows = [row for row in truth.sleep_states if row.start_s >= EEG_CLOCK_OFFSET_IN_S]
+    truth_rows = [row for row in truth.sleep_states if row.start_in_s >= EEG_CLOCK_OFFSET_IN_S]
     converted = hypnogram[hypnogram.start_time >= EEG_CLOCK_OFFSET_IN_S + 1e-3]
     assert len(converted) >= len(truth_rows) - 1
     for row in truth_rows[:-1]:  # the last row is clipped where the EEG file ends
-        match = converted[np.isclose(converted.start_time, row.start_s, atol=1e-3)]
+        match = converted[np.isclose(converted.start_time, row.start_in_s, atol=1e-3)]
         assert len(match) == 1 and match.sleep_state.iloc[0] == row.state, row
     infusion = tdt_nwb.intervals["tracer_infusions"].to_dataframe().iloc[0]
-    assert infusion.start_time == truth.infusion["start_s"] and infusion.tracer.name == "ovalbumin_AF647"
+    assert infusion.start_time == truth.infusion["start_in_s"] and infusion.tracer.name == "ovalbumin_AF647"
     assert tdt_nwb.lab_meta_data["experimental_condition"].condition == "vehicle"
     assert tdt_nwb.subject.age == "P90D" and tdt_nwb.session_start_time.utcoffset() is not None
 
@@ -379,7 +379,7 @@ def test_simulate_offers_every_rig_format() -> None:
 def test_eeg_from_the_photometry_block_shares_its_clock(tmp_path: Path) -> None:
     from datetime import datetime, timezone
 
-    from ndx_glymphatic.converters.tdt_writer import TdtEpocSource, TdtStreamSource, write_tdt_block
+    from ndx_glymphatic.simulation.rig_files.tdt import TdtEpocSource, TdtStreamSource, write_tdt_block
 
     rng = np.random.default_rng(7)
     photometry = (0.3 + 0.01 * rng.normal(size=1017 * 60)).astype(np.float32)
@@ -415,7 +415,7 @@ def test_eeg_from_the_photometry_block_shares_its_clock(tmp_path: Path) -> None:
 
 
 def test_irregular_frames_are_stored_with_timestamps(tmp_path: Path) -> None:
-    from ndx_glymphatic.converters.neurophotometrics_writer import interleave_npm_frames, write_npm_current_csv
+    from ndx_glymphatic.simulation.rig_files.neurophotometrics import interleave_npm_frames, write_npm_current_csv
 
     rng = np.random.default_rng(3)
     n = 900
@@ -441,7 +441,7 @@ def test_irregular_frames_are_stored_with_timestamps(tmp_path: Path) -> None:
 def test_pyphotometry_csv_export_converts(tmp_path: Path) -> None:
     from datetime import datetime
 
-    from ndx_glymphatic.converters.pyphotometry_writer import write_pyphotometry_csv
+    from ndx_glymphatic.simulation.rig_files.pyphotometry import write_pyphotometry_csv
 
     rng = np.random.default_rng(4)
     counts = [rng.integers(1000, 3000, 130 * 60), rng.integers(500, 1500, 130 * 60)]

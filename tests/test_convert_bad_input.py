@@ -17,11 +17,11 @@ import yaml
 from click.testing import CliRunner
 
 from ndx_glymphatic.cli import main
-from ndx_glymphatic.converters.edf_writer import EdfSignalSource, write_edf
-from ndx_glymphatic.converters.rig_output import write_rig_session
 from ndx_glymphatic.simulation import SimulationParameters, simulate_session
+from ndx_glymphatic.simulation.rig_files.edf import EdfSignalSource, write_edf
+from ndx_glymphatic.simulation.rig_files.session import write_rig_session
 
-PARAMETERS = SimulationParameters(duration_s=600.0, seed=5, lc_stimulation_onsets_s=(200.0, 450.0))
+PARAMETERS = SimulationParameters(duration_in_s=600.0, seed=5, lc_stimulation_onsets_in_s=(200.0, 450.0))
 
 
 @pytest.fixture(scope="module")

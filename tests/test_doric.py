@@ -10,8 +10,8 @@ import pytest
 
 from ndx_glymphatic.converters._timing import EdgeDetector, infer_sample_timing, pair_offsets
 from ndx_glymphatic.converters.doric import DoricCsvReader, DoricFileReader
-from ndx_glymphatic.converters.doric_writer import DoricGroup, write_doric_csv, write_doric_v1, write_doric_v6
 from ndx_glymphatic.errors import InputFileError
+from ndx_glymphatic.simulation.rig_files.doric import DoricGroup, write_doric_csv, write_doric_v1, write_doric_v6
 
 RATE = 120.0
 TTL_RATE = 1200.0

@@ -18,8 +18,8 @@ from ndx_glymphatic.converters.edf import (
     read_edf_header,
     volts_per_unit,
 )
-from ndx_glymphatic.converters.edf_writer import EdfAnnotation, EdfSignalSource, write_edf
 from ndx_glymphatic.errors import InputFileError
+from ndx_glymphatic.simulation.rig_files.edf import EdfAnnotation, EdfSignalSource, write_edf
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "edf"
 START = datetime(2023, 11, 14, 21, 5, 7, 62500)

@@ -9,19 +9,19 @@ import numpy as np
 import pyedflib
 import pytest
 
-from ndx_glymphatic.converters.edf_writer import EdfAnnotation, EdfSignalSource, write_edf
 from ndx_glymphatic.converters.hypnogram import (
     ACCUSLEEP_CODE_MAP,
     SLEEP_EDF_LABEL_MAP,
     HypnogramIntervals,
     read_hypnogram,
 )
-from ndx_glymphatic.converters.hypnogram_writer import (
+from ndx_glymphatic.errors import GlymphError, InputFileError
+from ndx_glymphatic.simulation.rig_files.edf import EdfAnnotation, EdfSignalSource, write_edf
+from ndx_glymphatic.simulation.rig_files.hypnogram import (
     epoch_codes_from_intervals,
     write_epoch_codes,
     write_state_table,
 )
-from ndx_glymphatic.errors import GlymphError, InputFileError
 from ndx_glymphatic.vocabulary import SLEEP_STATES
 
 SLEEP_EDF = (

@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 
 from ndx_glymphatic.converters.neurophotometrics import NeurophotometricsReader, read_npm_digital_inputs
-from ndx_glymphatic.converters.neurophotometrics_writer import (
+from ndx_glymphatic.errors import InputFileError
+from ndx_glymphatic.simulation.rig_files.neurophotometrics import (
     NpmFrames,
     interleave_npm_frames,
     write_npm_current_csv,
     write_npm_digital_inputs_csv,
     write_npm_legacy_csv,
 )
-from ndx_glymphatic.errors import InputFileError
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "neurophotometrics" / "ibl"
 FPS = 40.0

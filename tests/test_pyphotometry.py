@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from ndx_glymphatic.converters.pyphotometry import PyPhotometryCsvReader, PyPhotometryReader, parse_version
-from ndx_glymphatic.converters.pyphotometry_writer import (
+from ndx_glymphatic.errors import InputFileError
+from ndx_glymphatic.simulation.rig_files.pyphotometry import (
     adc_counts_from_volts,
     write_ppd,
     write_pyphotometry_csv,
 )
-from ndx_glymphatic.errors import InputFileError
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "pyphotometry"
 START = datetime(2024, 5, 6, 7, 8, 9)

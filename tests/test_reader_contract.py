@@ -24,32 +24,32 @@ import pytest
 
 from ndx_glymphatic.converters._contract import EventChannel, RigReader, StreamInfo
 from ndx_glymphatic.converters.doric import DoricCsvReader, DoricFileReader
-from ndx_glymphatic.converters.doric_writer import (
+from ndx_glymphatic.converters.edf import EdfReader
+from ndx_glymphatic.converters.neurophotometrics import NeurophotometricsReader
+from ndx_glymphatic.converters.pyphotometry import PyPhotometryCsvReader, PyPhotometryReader
+from ndx_glymphatic.converters.tdt import TdtBlockReader
+from ndx_glymphatic.errors import InputFileError
+from ndx_glymphatic.simulation.rig_files.doric import (
     DoricGroup,
     write_doric_csv,
     write_doric_v1,
     write_doric_v6,
 )
-from ndx_glymphatic.converters.edf import EdfReader
-from ndx_glymphatic.converters.edf_writer import EdfSignalSource, write_edf
-from ndx_glymphatic.converters.neurophotometrics import NeurophotometricsReader
-from ndx_glymphatic.converters.neurophotometrics_writer import (
+from ndx_glymphatic.simulation.rig_files.edf import EdfSignalSource, write_edf
+from ndx_glymphatic.simulation.rig_files.neurophotometrics import (
     NpmFrames,
     interleave_npm_frames,
     write_npm_current_csv,
     write_npm_legacy_csv,
 )
-from ndx_glymphatic.converters.pyphotometry import PyPhotometryCsvReader, PyPhotometryReader
-from ndx_glymphatic.converters.pyphotometry_writer import write_ppd, write_pyphotometry_csv
-from ndx_glymphatic.converters.tdt import TdtBlockReader
-from ndx_glymphatic.converters.tdt_writer import (
+from ndx_glymphatic.simulation.rig_files.pyphotometry import write_ppd, write_pyphotometry_csv
+from ndx_glymphatic.simulation.rig_files.tdt import (
     EEG_RATE_IN_HZ,
     PHOTOMETRY_RATE_IN_HZ,
     TdtEpocSource,
     TdtStreamSource,
     write_tdt_block,
 )
-from ndx_glymphatic.errors import InputFileError
 
 
 @dataclass(frozen=True)

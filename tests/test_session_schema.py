@@ -12,9 +12,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from ndx_glymphatic import _make_session_schema
 from ndx_glymphatic.cli import main
-from ndx_glymphatic.converters import _make_session_schema
-from ndx_glymphatic.converters.session import (
+from ndx_glymphatic.session import (
     SessionFileError,
     check_session_document,
     load_session,

@@ -19,7 +19,8 @@ from ndx_glymphatic.converters.tdt import (
     round_to_tdt_ticks,
     tdt_python_name,
 )
-from ndx_glymphatic.converters.tdt_writer import (
+from ndx_glymphatic.errors import InputFileError
+from ndx_glymphatic.simulation.rig_files.tdt import (
     EEG_RATE_IN_HZ,
     PHOTOMETRY_RATE_IN_HZ,
     TdtEpocSource,
@@ -27,7 +28,6 @@ from ndx_glymphatic.converters.tdt_writer import (
     sev_rate_code,
     write_tdt_block,
 )
-from ndx_glymphatic.errors import InputFileError
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 PMAT = REAL / "tdt" / "pMAT_Photometry-161823"

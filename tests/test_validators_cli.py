@@ -33,8 +33,8 @@ def write_clean_session(*, path: Path) -> Path:
     from ndx_glymphatic.simulation.nwb import write_session_nwb
 
     parameters = SimulationParameters(
-        duration_s=600.0, seed=3, photometry_rate_hz=50.0, ephys_rate_hz=128.0, vasomotion_start_s=100.0,
-        lc_stimulation_onsets_s=(150.0, 450.0), drug_time_s=60.0,
+        duration_in_s=600.0, seed=3, photometry_rate_in_Hz=50.0, ephys_rate_in_Hz=128.0, vasomotion_start_in_s=100.0,
+        lc_stimulation_onsets_in_s=(150.0, 450.0), drug_time_in_s=60.0,
     )
     return write_session_nwb(session=simulate_session(parameters=parameters), path=path)
 
@@ -162,7 +162,7 @@ def test_schema_layer_matches_pynwb_validate(clean_file: Path, tmp_path: Path) -
 
 # ------------------------------------------------------------------------------------ session files
 def test_session_file_is_validated_before_conversion(tmp_path: Path) -> None:
-    from ndx_glymphatic.converters.session import session_example_text
+    from ndx_glymphatic.session import session_example_text
 
     (tmp_path / "rig" / "Mouse12-250314-090000").mkdir(parents=True)
     for name in ("Mouse12_eeg.edf", "Mouse12_sleepscore.xlsx"):
@@ -232,12 +232,12 @@ def test_dandi_cli_results_join_the_dandi_layer(clean_file: Path, tmp_path: Path
 
 
 def test_session_file_without_the_converters_part_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "ndx_glymphatic.converters.session", None)  # import now fails
+    monkeypatch.setitem(sys.modules, "ndx_glymphatic.session", None)  # import now fails
     session = tmp_path / "session.yaml"
     session.write_text("subject: {subject_id: m1}\n")
     report = validate_file(path=session)
     assert report.exit_code == 2
-    assert "ndx_glymphatic.converters.session is not installed" in report.messages[0].message
+    assert "ndx_glymphatic.session is not installed" in report.messages[0].message
 
 
 def test_missing_ne_control_is_a_warning_because_the_analysis_falls_back(clean_file: Path, tmp_path: Path) -> None:

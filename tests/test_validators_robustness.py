@@ -35,8 +35,8 @@ def write_clean_session(*, path: Path) -> Path:
     from ndx_glymphatic.simulation.nwb import write_session_nwb
 
     parameters = SimulationParameters(
-        duration_s=600.0, seed=3, photometry_rate_hz=50.0, ephys_rate_hz=128.0, vasomotion_start_s=100.0,
-        lc_stimulation_onsets_s=(150.0, 450.0), drug_time_s=60.0,
+        duration_in_s=600.0, seed=3, photometry_rate_in_Hz=50.0, ephys_rate_in_Hz=128.0, vasomotion_start_in_s=100.0,
+        lc_stimulation_onsets_in_s=(150.0, 450.0), drug_time_in_s=60.0,
     )
     return write_session_nwb(session=simulate_session(parameters=parameters), path=path)
 

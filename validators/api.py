@@ -72,14 +72,14 @@ def _crash_message(*, layer: str, error: BaseException) -> ValidationMessage:
 def _session_report(*, path: Path, profile: str) -> ValidationReport:
     report = ValidationReport(path=str(path), profile=profile, kind="session")
     try:
-        from ndx_glymphatic.converters.session import validate_session_file
+        from ndx_glymphatic.session import validate_session_file
     except ImportError:
         report.could_not_run = True
-        report.set_layer(layer="session", skipped_reason="ndx_glymphatic.converters.session is not available")
+        report.set_layer(layer="session", skipped_reason="ndx_glymphatic.session is not available")
         report.add(messages=[ValidationMessage(
             layer="session", severity="error", importance="ERROR", check="session_schema", location="",
             message=("session files are validated against the converters' session JSON Schema, but "
-                     "ndx_glymphatic.converters.session is not installed in this environment."),
+                     "ndx_glymphatic.session is not installed in this environment."),
             hint="install the complete ndx-glymphatic package (the converters part), then validate again",
         )])
         return report

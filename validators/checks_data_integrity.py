@@ -144,16 +144,16 @@ def check_nan_runs(series: TimeSeries) -> InspectorMessage | None:
     rate = _rate(series)
     if rate is None:
         return None
-    maximum_s = get_limits()["data_integrity"]["max_nan_run_in_s"]
+    maximum_in_s = get_limits()["data_integrity"]["max_nan_run_in_s"]
     run = longest_nan_run(data=data, length=chunk_length())
-    if run.length / rate <= maximum_s:
+    if run.length / rate <= maximum_in_s:
         return None
-    start_s = float(series.starting_time or 0.0) + run.first_index / rate if series.rate else None
-    where = f" from {start_s:.3f} s" if start_s is not None else f" from sample {run.first_index}"
+    start_in_s = float(series.starting_time or 0.0) + run.first_index / rate if series.rate else None
+    where = f" from {start_in_s:.3f} s" if start_in_s is not None else f" from sample {run.first_index}"
     column = f" (column {run.column})" if len(data.shape) > 1 else ""
     return finding(
         message=(f"{run.length} consecutive NaN samples ({run.length / rate:.3g} s){where}{column}, longer than "
-                 f"{maximum_s:g} s."),
+                 f"{maximum_in_s:g} s."),
         hint=("a long gap means lost data: cut the series into valid segments, or mark the time as 'artifact' "
               "in the hypnogram and describe the gap in the series' comments"),
     )

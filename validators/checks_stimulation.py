@@ -84,14 +84,14 @@ def check_stimulation_train_fits_epoch(table: OptogeneticEpochsTable) -> Inspect
     pulses = column_numbers(table, "number_pulses_per_pulse_train")
     trains = column_numbers(table, "number_trains")
     gap = column_numbers(table, "intertrain_interval_in_ms")
-    duration_ms = 1000.0 * (column_numbers(table, "stop_time") - column_numbers(table, "start_time"))
-    train_ms = pulses * period * trains + gap * np.maximum(trains - 1, 0)
+    duration_in_ms = 1000.0 * (column_numbers(table, "stop_time") - column_numbers(table, "start_time"))
+    train_in_ms = pulses * period * trains + gap * np.maximum(trains - 1, 0)
     on = _stimulated_rows(table)
     # one period of slack: the last pulse ends after pulse_length, not after a full period
-    bad = np.flatnonzero(on & (train_ms - period > duration_ms + 1.0))
+    bad = np.flatnonzero(on & (train_in_ms - period > duration_in_ms + 1.0))
     if bad.size == 0:
         return None
-    values = ", ".join(f"{train_ms[row] / 1000:g} s in {duration_ms[row] / 1000:g} s" for row in bad[:5])
+    values = ", ".join(f"{train_in_ms[row] / 1000:g} s in {duration_in_ms[row] / 1000:g} s" for row in bad[:5])
     return finding(
         message=f"{describe_rows(bad)}: the trains last {values} epoch(s).",
         hint="check number_pulses_per_pulse_train, number_trains, period and the epoch's start/stop times",

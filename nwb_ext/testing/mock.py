@@ -179,13 +179,13 @@ def mock_FiberPhotometryChannelsTable(
     if indicator is None:
         indicator = Indicator(name="GRAB_NE2m", label="GRAB_NE2m", description="Norepinephrine sensor.")
     table = FiberPhotometryChannelsTable(name=name, description=description)
-    for excitation_nm, source, role, control, stream in (
+    for excitation_in_nm, source, role, control, stream in (
         (465.0, excitation_sources[0], "signal", 1, "_465A"),
         (405.0, excitation_sources[1], "isosbestic control", -1, "_405A"),
     ):
         table.add_row(
             location="somatosensory cortex",
-            excitation_wavelength_in_nm=excitation_nm,
+            excitation_wavelength_in_nm=excitation_in_nm,
             emission_wavelength_in_nm=525.0,
             indicator=indicator,
             optical_fiber=optical_fiber,

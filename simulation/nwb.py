@@ -297,7 +297,7 @@ def _add_photometry(
                 description=f"Demodulated photometry signal: {spec.description}",
                 data=_compressed(iterator),
                 unit="V",
-                rate=p.photometry_rate_hz,
+                rate=p.photometry_rate_in_Hz,
                 starting_time=0.0,
                 fiber_photometry_table_region=DynamicTableRegion(
                     name="fiber_photometry_table_region",
@@ -361,7 +361,7 @@ def _add_ephys(*, nwbfile: NWBFile, session: SimulatedSession, show_progress: bo
                 electrodes=nwbfile.create_electrode_table_region(
                     region=rows[series], description=f"{series} electrodes ({names})."
                 ),
-                rate=session.parameters.ephys_rate_hz,
+                rate=session.parameters.ephys_rate_in_Hz,
                 starting_time=0.0,
                 conversion=1.0 / _MICROVOLTS_PER_VOLT,
                 filtering="none (simulated broadband signal)",
@@ -385,7 +385,7 @@ def _add_optogenetics(*, nwbfile: NWBFile, session: SimulatedSession, fibers: di
         name="laser_473nm",
         description="Blue laser for LC and smooth-muscle stimulation.",
         model=laser_model,
-        power_in_W=p.lc_power_mW / 1000.0,
+        power_in_W=p.lc_power_in_mW / 1000.0,
     )
     nwbfile.add_device(laser)
     chr2_vector = ViralVector(
@@ -427,27 +427,27 @@ def _add_optogenetics(*, nwbfile: NWBFile, session: SimulatedSession, fibers: di
             optogenetic_effectors=OptogeneticEffectors(effectors=[lc_effector, smooth_muscle_effector]),
         )
     )
-    period_ms = 1000.0 / p.lc_pulse_frequency_hz
+    period_in_ms = 1000.0 / p.lc_pulse_frequency_in_Hz
     lc_epochs = OptogeneticEpochsTable(
         name="lc_optogenetic_stimulation",
         description=(
-            f"Optogenetic stimulation of the locus coeruleus: {p.lc_train_duration_s:g} s trains of "
-            f"{p.lc_pulse_width_ms:g} ms pulses at {p.lc_pulse_frequency_hz:g} Hz during NREM sleep."
+            f"Optogenetic stimulation of the locus coeruleus: {p.lc_train_duration_in_s:g} s trains of "
+            f"{p.lc_pulse_width_in_ms:g} ms pulses at {p.lc_pulse_frequency_in_Hz:g} Hz during NREM sleep."
         ),
         target_tables={"optogenetic_sites": sites},
     )
     for epoch in truth.lc_stimulation:
         lc_epochs.add_row(
-            start_time=epoch.start_s,
-            stop_time=epoch.stop_s,
+            start_time=epoch.start_in_s,
+            stop_time=epoch.stop_in_s,
             stimulation_on=True,
-            pulse_length_in_ms=p.lc_pulse_width_ms,
-            period_in_ms=period_ms,
-            number_pulses_per_pulse_train=round((epoch.stop_s - epoch.start_s) * p.lc_pulse_frequency_hz),
+            pulse_length_in_ms=p.lc_pulse_width_in_ms,
+            period_in_ms=period_in_ms,
+            number_pulses_per_pulse_train=round((epoch.stop_in_s - epoch.start_in_s) * p.lc_pulse_frequency_in_Hz),
             number_trains=1,
             intertrain_interval_in_ms=0.0,
-            power_in_mW=p.lc_power_mW,
-            wavelength_in_nm=p.lc_wavelength_nm,
+            power_in_mW=p.lc_power_in_mW,
+            wavelength_in_nm=p.lc_wavelength_in_nm,
             optogenetic_sites=[0],
         )
     if truth.lc_stimulation:  # an empty table is a best-practice warning
@@ -460,22 +460,22 @@ def _add_optogenetics(*, nwbfile: NWBFile, session: SimulatedSession, fibers: di
         target_tables={"optogenetic_sites": sites},
     )
     for epoch in truth.vasomotion_stimulation:
-        modulation_period_ms = 1000.0 / epoch.pulse_frequency_hz
+        modulation_period_in_ms = 1000.0 / epoch.pulse_frequency_in_Hz
         vasomotion.add_row(
-            start_time=epoch.start_s,
-            stop_time=epoch.stop_s,
+            start_time=epoch.start_in_s,
+            stop_time=epoch.stop_in_s,
             stimulation_on=True,
-            pulse_length_in_ms=epoch.pulse_width_ms,
-            period_in_ms=modulation_period_ms,
-            number_pulses_per_pulse_train=round((epoch.stop_s - epoch.start_s) * epoch.pulse_frequency_hz),
+            pulse_length_in_ms=epoch.pulse_width_in_ms,
+            period_in_ms=modulation_period_in_ms,
+            number_pulses_per_pulse_train=round((epoch.stop_in_s - epoch.start_in_s) * epoch.pulse_frequency_in_Hz),
             number_trains=1,
             intertrain_interval_in_ms=0.0,
             power_in_mW=5.0,
-            wavelength_in_nm=p.lc_wavelength_nm,
+            wavelength_in_nm=p.lc_wavelength_in_nm,
             optogenetic_sites=[1],
             stimulation_method="optogenetic",
             target="arterial smooth muscle",
-            modulation_frequency_in_Hz=epoch.pulse_frequency_hz,
+            modulation_frequency_in_Hz=epoch.pulse_frequency_in_Hz,
             modulation_waveform="square",
         )
     if truth.vasomotion_stimulation:
@@ -491,7 +491,7 @@ def _add_intervals(*, nwbfile: NWBFile, session: SimulatedSession, indicators: d
         scorer=f"ndx-glymphatic {__version__} simulator (ground truth)",
     )
     for row in truth.sleep_states:
-        hypnogram.add_row(start_time=row.start_s, stop_time=row.stop_s, sleep_state=row.state)
+        hypnogram.add_row(start_time=row.start_in_s, stop_time=row.stop_in_s, sleep_state=row.state)
     nwbfile.add_time_intervals(hypnogram)
 
     infusion = truth.infusion
@@ -499,13 +499,13 @@ def _add_intervals(*, nwbfile: NWBFile, session: SimulatedSession, indicators: d
         name="tracer_infusions", description="Intracisternal infusion of the fluorescent CSF tracer."
     )
     infusions.add_row(
-        start_time=infusion["start_s"],
-        stop_time=infusion["stop_s"],
+        start_time=infusion["start_in_s"],
+        stop_time=infusion["stop_in_s"],
         tracer=indicators[infusion["tracer"]],
         route=infusion["route"],
         site=infusion["site"],
-        volume_in_uL=infusion["volume_uL"],
-        rate_in_uL_per_min=infusion["rate_uL_per_min"],
+        volume_in_uL=infusion["volume_in_uL"],
+        rate_in_uL_per_min=infusion["rate_in_uL_per_min"],
         concentration=0.5,
         concentration_unit="%",
     )
@@ -516,8 +516,8 @@ def _add_intervals(*, nwbfile: NWBFile, session: SimulatedSession, indicators: d
         name="drug_administrations", description=f"{drug['name']} i.p. injection ({drug['condition']} condition)."
     )
     drugs.add_row(
-        start_time=drug["time_s"],
-        stop_time=drug["time_s"] + 5.0,
+        start_time=drug["time_in_s"],
+        stop_time=drug["time_in_s"] + 5.0,
         drug=drug["name"],
         dose=drug["dose"],
         dose_unit=drug["dose_unit"],
@@ -530,7 +530,7 @@ def _add_intervals(*, nwbfile: NWBFile, session: SimulatedSession, indicators: d
             condition=truth.condition,
             is_control=truth.condition == "vehicle",
             description=("Zolpidem 10 mg/kg i.p." if truth.condition == "zolpidem" else "Vehicle (saline) i.p.")
-            + f" at {drug['time_s']:g} s into the simulated light-phase session.",
+            + f" at {drug['time_in_s']:g} s into the simulated light-phase session.",
         )
     )
 
@@ -553,7 +553,7 @@ def build_session_nwbfile(*, session: SimulatedSession, show_progress: bool = Fa
     identifier = str(uuid.uuid5(uuid.NAMESPACE_URL, f"ndx-glymphatic/simulation/{session.session_id}/{p.to_dict()}"))
     nwbfile = NWBFile(
         session_description=(
-            f"Simulated {p.duration_s / 3600:g} h light-phase sleep session ({p.condition}) with photometry of "
+            f"Simulated {p.duration_in_s / 3600:g} h light-phase sleep session ({p.condition}) with photometry of "
             "norepinephrine, cerebral blood volume and a CSF tracer, EEG and EMG."
         ),
         identifier=identifier,

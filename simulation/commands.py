@@ -19,9 +19,18 @@ GROUND_TRUTH_FILE_NAME = "ground_truth.json"
 
 @click.command("simulate")
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--duration-s", type=float, default=3600.0, show_default=True, help="Session length in seconds.")
+@click.option(
+    "--duration-s", "duration_in_s", type=float, default=3600.0, show_default=True, help="Session length in seconds."
+)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed.")
-@click.option("--ne-frequency-hz", type=float, default=0.02, show_default=True, help="NREM NE oscillation frequency.")
+@click.option(
+    "--ne-frequency-hz",
+    "ne_frequency_in_Hz",
+    type=float,
+    default=0.02,
+    show_default=True,
+    help="NREM NE oscillation frequency.",
+)
 @click.option("--condition", type=click.Choice(CONDITIONS), default="vehicle", show_default=True)
 @click.option(
     "--format",
@@ -31,19 +40,21 @@ GROUND_TRUTH_FILE_NAME = "ground_truth.json"
     show_default=True,
     help="Output format of the recorded data.",
 )
-@click.option("--photometry-rate-hz", type=float, default=1017.25, show_default=True)
-@click.option("--ephys-rate-hz", type=float, default=512.0, show_default=True, help="EEG/EMG sampling rate.")
+@click.option("--photometry-rate-hz", "photometry_rate_in_Hz", type=float, default=1017.25, show_default=True)
+@click.option(
+    "--ephys-rate-hz", "ephys_rate_in_Hz", type=float, default=512.0, show_default=True, help="EEG/EMG sampling rate."
+)
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("--no-progress", is_flag=True, help="Do not show a progress bar.")
 def simulate(
     outdir: Path,
-    duration_s: float,
+    duration_in_s: float,
     seed: int,
-    ne_frequency_hz: float,
+    ne_frequency_in_Hz: float,
     condition: str,
     output_format: str,
-    photometry_rate_hz: float,
-    ephys_rate_hz: float,
+    photometry_rate_in_Hz: float,
+    ephys_rate_in_Hz: float,
     overwrite: bool,
     no_progress: bool,
 ) -> None:
@@ -54,12 +65,12 @@ def simulate(
     """
     try:
         parameters = SimulationParameters(
-            duration_s=duration_s,
+            duration_in_s=duration_in_s,
             seed=seed,
-            ne_frequency_hz=ne_frequency_hz,
+            ne_frequency_in_Hz=ne_frequency_in_Hz,
             condition=condition,
-            photometry_rate_hz=photometry_rate_hz,
-            ephys_rate_hz=ephys_rate_hz,
+            photometry_rate_in_Hz=photometry_rate_in_Hz,
+            ephys_rate_in_Hz=ephys_rate_in_Hz,
         )
     except ValueError as error:
         raise GlymphError(f"invalid simulation options: {error}") from error

@@ -69,8 +69,12 @@ SYNC_INTERVAL_RANGE_IN_S = (2.0, 10.0)
 #: EDF signal labels (Pinnacle Sirenia style) of the simulator's electrode channels.
 EDF_LABELS = {"EEG1": "EEG EEG1A-B", "EEG2": "EEG EEG2A-B", "EMG": "EMG EMG"}
 _EDF_RANGE_IN_uV = 3000.0
-_TDT_CODES = {"ne_465nm": "465A", "ne_isosbestic_405nm": "405A", "blood_volume_560nm": "560B",
-              "csf_tracer_650nm": "650B"}
+_TDT_CODES = {
+    "ne_465nm": "465A",
+    "ne_isosbestic_405nm": "405A",
+    "blood_volume_560nm": "560B",
+    "csf_tracer_650nm": "650B",
+}
 _NPM_LEDS = {"ne_465nm": (470, "G0"), "ne_isosbestic_405nm": (415, "G0"), "blood_volume_560nm": (560, "G1")}
 _PPD_CHANNELS = ("ne_465nm", "ne_isosbestic_405nm")
 _PPD_VOLTS_PER_DIVISION = 3.3 / (1 << 15)
@@ -95,24 +99,24 @@ def _eeg_clock(times_in_s: np.ndarray) -> np.ndarray:
 def _lc_pulses(session: SimulatedSession) -> tuple[np.ndarray, np.ndarray]:
     p = session.parameters
     onsets = [
-        epoch.start_s + np.arange(round((epoch.stop_s - epoch.start_s) * epoch.pulse_frequency_hz))
-        / epoch.pulse_frequency_hz
+        epoch.start_in_s
+        + np.arange(round((epoch.stop_in_s - epoch.start_in_s) * epoch.pulse_frequency_in_Hz))
+        / epoch.pulse_frequency_in_Hz
         for epoch in session.ground_truth.lc_stimulation
     ]
     onsets_array = np.concatenate(onsets) if onsets else np.empty(0)
-    return onsets_array, onsets_array + p.lc_pulse_width_ms / 1e3
+    return onsets_array, onsets_array + p.lc_pulse_width_in_ms / 1e3
 
 
 def _resampled_chunks(
     *, session: SimulatedSession, channel: str, times_in_s: np.ndarray, chunk: int = _CHUNK
 ) -> Iterator[np.ndarray]:
     """The simulated channel at the sample nearest each time (for rigs slower than the simulator)."""
-    rate = session.parameters.photometry_rate_hz
+    rate = session.parameters.photometry_rate_in_Hz
     last = session.n_photometry_samples - 1
     for start in range(0, len(times_in_s), chunk):
         indices = np.clip(np.rint(times_in_s[start : start + chunk] * rate).astype(np.int64), 0, last)
-        block = photometry_samples(session=session, channel=channel, start=int(indices[0]),
-                                   stop=int(indices[-1]) + 1)
+        block = photometry_samples(session=session, channel=channel, start=int(indices[0]), stop=int(indices[-1]) + 1)
         yield block[indices - indices[0]]
 
 
@@ -127,14 +131,16 @@ def _channels_for(format_name: str, channels: Sequence[str] | None) -> tuple[Any
 
 
 # ------------------------------------------------------------------------------------ photometry
-def _write_tdt(*, session: SimulatedSession, outdir: Path, specs: tuple, sync: np.ndarray, overwrite: bool,
-               show_progress: bool) -> tuple[Path, dict[str, str], list[Path]]:
-    from ndx_glymphatic.converters.tdt_writer import TdtEpocSource, TdtStreamSource, write_tdt_block
+def _write_tdt(
+    *, session: SimulatedSession, outdir: Path, specs: tuple, sync: np.ndarray, overwrite: bool, show_progress: bool
+) -> tuple[Path, dict[str, str], list[Path]]:
+    from ndx_glymphatic.simulation.rig_files.tdt import TdtEpocSource, TdtStreamSource, write_tdt_block
 
     p = session.parameters
     streams = [
         TdtStreamSource(
-            code=_TDT_CODES[spec.name], rate_in_Hz=p.photometry_rate_hz,
+            code=_TDT_CODES[spec.name],
+            rate_in_Hz=p.photometry_rate_in_Hz,
             chunks=(chunk.astype(np.float32) for chunk in iter_photometry_chunks(session=session, channel=spec.name)),
         )
         for spec in specs
@@ -145,30 +151,40 @@ def _write_tdt(*, session: SimulatedSession, outdir: Path, specs: tuple, sync: n
         epocs.append(TdtEpocSource(code="Pu1/", onset_times_in_s=lc_on, offset_times_in_s=lc_off))
     block_name = f"{session.session_id}-block"
     summary = write_tdt_block(
-        folder=outdir / "tdt", block_name=block_name, start_time=datetime.fromisoformat(p.session_start_time),
-        streams=streams, epocs=epocs, tank_name="GlymphSim", expected_duration_in_s=p.duration_s,
-        overwrite=overwrite, show_progress=show_progress,
+        folder=outdir / "tdt",
+        block_name=block_name,
+        start_time=datetime.fromisoformat(p.session_start_time),
+        streams=streams,
+        epocs=epocs,
+        tank_name="GlymphSim",
+        expected_duration_in_s=p.duration_in_s,
+        overwrite=overwrite,
+        show_progress=show_progress,
     )
     stream_names = {spec.name: f"_{_TDT_CODES[spec.name]}" for spec in specs}
     written = [summary.tsq_path, summary.tev_path, *summary.sev_paths]
     return summary.block_folder, stream_names, written
 
 
-def _write_doric(*, session: SimulatedSession, outdir: Path, specs: tuple, sync: np.ndarray, overwrite: bool,
-                 show_progress: bool) -> tuple[Path, dict[str, str], list[Path]]:
-    from ndx_glymphatic.converters.doric_writer import DoricGroup, write_doric_v6
+def _write_doric(
+    *, session: SimulatedSession, outdir: Path, specs: tuple, sync: np.ndarray, overwrite: bool, show_progress: bool
+) -> tuple[Path, dict[str, str], list[Path]]:
+    from ndx_glymphatic.simulation.rig_files.doric import DoricGroup, write_doric_v6
 
     p = session.parameters
-    rate = p.photometry_rate_hz
+    rate = p.photometry_rate_in_Hz
     groups = []
     stream_names = {}
     for index, spec in enumerate(specs, start=1):
         group = f"LockInAOUT{index:02d}"
-        groups.append(DoricGroup(
-            path=group, rate_in_Hz=rate,
-            datasets={"AIN01": iter_photometry_chunks(session=session, channel=spec.name)},
-            usernames={"AIN01": spec.name},
-        ))
+        groups.append(
+            DoricGroup(
+                path=group,
+                rate_in_Hz=rate,
+                datasets={"AIN01": iter_photometry_chunks(session=session, channel=spec.name)},
+                usernames={"AIN01": spec.name},
+            )
+        )
         stream_names[spec.name] = f"{group}/AIN01"
 
     def digital_chunks() -> Iterator[np.ndarray]:
@@ -185,9 +201,10 @@ def _write_doric(*, session: SimulatedSession, outdir: Path, specs: tuple, sync:
     return path, stream_names, [path]
 
 
-def _write_npm(*, session: SimulatedSession, outdir: Path, specs: tuple, sync: np.ndarray, overwrite: bool,
-               show_progress: bool) -> tuple[Path, dict[str, str], list[Path]]:
-    from ndx_glymphatic.converters.neurophotometrics_writer import (
+def _write_npm(
+    *, session: SimulatedSession, outdir: Path, specs: tuple, sync: np.ndarray, overwrite: bool, show_progress: bool
+) -> tuple[Path, dict[str, str], list[Path]]:
+    from ndx_glymphatic.simulation.rig_files.neurophotometrics import (
         interleave_npm_frames,
         write_npm_current_csv,
         write_npm_digital_inputs_csv,
@@ -196,7 +213,7 @@ def _write_npm(*, session: SimulatedSession, outdir: Path, specs: tuple, sync: n
     p = session.parameters
     leds = sorted({_NPM_LEDS[spec.name][0] for spec in specs}, key=[470, 415, 560].index)
     per_led_rate = NPM_FRAME_RATE_IN_HZ / len(leds)
-    n_per_led = int(p.duration_s * per_led_rate) - 1
+    n_per_led = int(p.duration_in_s * per_led_rate) - 1
     device_start_in_s = 1000.0  # FP3002 device clock at the first frame
     rois = sorted({_NPM_LEDS[spec.name][1] for spec in specs})
     block = 20_000
@@ -210,41 +227,51 @@ def _write_npm(*, session: SimulatedSession, outdir: Path, specs: tuple, sync: n
                 position = leds.index(led)
                 frame_index = 1 + (first + np.arange(n)) * len(leds) + position
                 times = frame_index / NPM_FRAME_RATE_IN_HZ
-                signals[led][roi] = next(_resampled_chunks(session=session, channel=spec.name, times_in_s=times,
-                                                           chunk=n))
+                signals[led][roi] = next(
+                    _resampled_chunks(session=session, channel=spec.name, times_in_s=times, chunk=n)
+                )
             for led in leds:  # ROIs a LED does not excite record background light
                 for roi in rois:
                     if not any(_NPM_LEDS[s.name] == (led, roi) for s in specs):
                         signals[led][roi] = np.full(n, 0.01)
             yield interleave_npm_frames(
-                led_signals=signals, frame_rate_in_Hz=NPM_FRAME_RATE_IN_HZ, led_order=leds,
-                start_time_in_s=device_start_in_s, first_frame_index=0 if first == 0 else 1 + first * len(leds),
+                led_signals=signals,
+                frame_rate_in_Hz=NPM_FRAME_RATE_IN_HZ,
+                led_order=leds,
+                start_time_in_s=device_start_in_s,
+                first_frame_index=0 if first == 0 else 1 + first * len(leds),
                 first_frame_all_leds=first == 0,
             )
 
     folder = outdir / "npm"
     folder.mkdir(parents=True, exist_ok=True)
-    csv_path = write_npm_current_csv(destination=folder / "raw_photometry.csv", frames=frame_chunks(),
-                                     overwrite=overwrite)
+    csv_path = write_npm_current_csv(
+        destination=folder / "raw_photometry.csv", frames=frame_chunks(), overwrite=overwrite
+    )
     digital_path = write_npm_digital_inputs_csv(
-        destination=folder / "digital_inputs.csv", generation=1,
+        destination=folder / "digital_inputs.csv",
+        generation=1,
         onsets_in_s={"Input0": sync + device_start_in_s},
-        offsets_in_s={"Input0": sync + SYNC_PULSE_WIDTH_IN_S + device_start_in_s}, overwrite=overwrite,
+        offsets_in_s={"Input0": sync + SYNC_PULSE_WIDTH_IN_S + device_start_in_s},
+        overwrite=overwrite,
     )
     stream_names = {spec.name: f"{_NPM_LEDS[spec.name][1]}@{_NPM_LEDS[spec.name][0]}" for spec in specs}
     return csv_path, stream_names, [csv_path, digital_path]
 
 
-def _write_ppd(*, session: SimulatedSession, outdir: Path, specs: tuple, sync: np.ndarray, overwrite: bool,
-               show_progress: bool) -> tuple[Path, dict[str, str], list[Path]]:
-    from ndx_glymphatic.converters.pyphotometry_writer import adc_counts_from_volts, write_ppd
+def _write_ppd(
+    *, session: SimulatedSession, outdir: Path, specs: tuple, sync: np.ndarray, overwrite: bool, show_progress: bool
+) -> tuple[Path, dict[str, str], list[Path]]:
+    from ndx_glymphatic.simulation.rig_files.pyphotometry import adc_counts_from_volts, write_ppd
 
     p = session.parameters
-    n = int(p.duration_s * PPD_RATE_IN_HZ)
+    n = int(p.duration_in_s * PPD_RATE_IN_HZ)
     times = np.arange(n) / PPD_RATE_IN_HZ
     analog = [
-        (adc_counts_from_volts(volts=chunk, volts_per_division=_PPD_VOLTS_PER_DIVISION)
-         for chunk in _resampled_chunks(session=session, channel=spec.name, times_in_s=times))
+        (
+            adc_counts_from_volts(volts=chunk, volts_per_division=_PPD_VOLTS_PER_DIVISION)
+            for chunk in _resampled_chunks(session=session, channel=spec.name, times_in_s=times)
+        )
         for spec in specs
     ]
 
@@ -257,47 +284,66 @@ def _write_ppd(*, session: SimulatedSession, outdir: Path, specs: tuple, sync: n
     path = outdir / "ppd" / f"{session.session_id}.ppd"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_ppd(
-        destination=path, analog_counts=analog, digital_levels=[digital()], mode="2EX_2EM_continuous",
-        sampling_rate=PPD_RATE_IN_HZ, volts_per_division=[_PPD_VOLTS_PER_DIVISION] * len(specs),
+        destination=path,
+        analog_counts=analog,
+        digital_levels=[digital()],
+        mode="2EX_2EM_continuous",
+        sampling_rate=PPD_RATE_IN_HZ,
+        volts_per_division=[_PPD_VOLTS_PER_DIVISION] * len(specs),
         date_time=datetime.fromisoformat(p.session_start_time).replace(tzinfo=None),
-        subject_id=f"sim{p.seed:04d}", version="1.1", overwrite=overwrite,
+        subject_id=f"sim{p.seed:04d}",
+        version="1.1",
+        overwrite=overwrite,
     )
     stream_names = {spec.name: f"analog_{index}" for index, spec in enumerate(specs, start=1)}
     return path, stream_names, [path]
 
 
 _PHOTOMETRY_WRITERS: dict[str, Callable[..., tuple[Path, dict[str, str], list[Path]]]] = {
-    "tdt": _write_tdt, "doric": _write_doric, "npm": _write_npm, "ppd": _write_ppd,
+    "tdt": _write_tdt,
+    "doric": _write_doric,
+    "npm": _write_npm,
+    "ppd": _write_ppd,
 }
 _SYNC_CHANNELS = {"tdt": "PtC0", "doric": "DIO01", "npm": "digital_inputs", "ppd": "digital_1"}
 #: Sync TTLs sampled by the photometry system at its frame rate are only that precise: looser alignment limits.
 _ALIGNMENT_LIMITS = {"ppd": {"max_residual_rms_in_s": 0.005, "tolerance_in_s": 0.02}}
-_SYSTEMS = {"tdt": "TDT RZ10x (simulated)", "doric": "Doric FP console (simulated)",
-            "npm": "Neurophotometrics FP3002 (simulated)", "ppd": "pyPhotometry (simulated)"}
+_SYSTEMS = {
+    "tdt": "TDT RZ10x (simulated)",
+    "doric": "Doric FP console (simulated)",
+    "npm": "Neurophotometrics FP3002 (simulated)",
+    "ppd": "pyPhotometry (simulated)",
+}
 
 
 # --------------------------------------------------------------------------------- EEG and hypnogram
-def _write_edf(*, session: SimulatedSession, outdir: Path, sync: np.ndarray, overwrite: bool,
-               show_progress: bool) -> Path:
-    from ndx_glymphatic.converters.edf_writer import EdfSignalSource, write_edf
+def _write_edf(
+    *, session: SimulatedSession, outdir: Path, sync: np.ndarray, overwrite: bool, show_progress: bool
+) -> Path:
+    from ndx_glymphatic.simulation.rig_files.edf import EdfSignalSource, write_edf
 
     p = session.parameters
-    rate = p.ephys_rate_hz
+    rate = p.ephys_rate_in_Hz
     offset_samples = round(EEG_CLOCK_OFFSET_IN_S * rate)
     n = session.n_ephys_samples - offset_samples
     n -= n % round(rate)  # whole 1-s data records
 
     def channel_chunks(series: str, column: int) -> Iterator[np.ndarray]:
-        for chunk in iter_ephys_chunks(session=session, series=series, start=offset_samples,
-                                       stop=offset_samples + n, chunk_samples=_CHUNK):
+        for chunk in iter_ephys_chunks(
+            session=session, series=series, start=offset_samples, stop=offset_samples + n, chunk_samples=_CHUNK
+        ):
             yield chunk[:, column] * 1e6
 
     signals = [
         EdfSignalSource(
-            label=EDF_LABELS[spec.name], rate_in_Hz=rate, unit="uV",
-            chunks=channel_chunks(spec.series, [c.name for c in electrode_channels(series=spec.series)].index(
-                spec.name)),
-            physical_min=-_EDF_RANGE_IN_uV, physical_max=_EDF_RANGE_IN_uV,
+            label=EDF_LABELS[spec.name],
+            rate_in_Hz=rate,
+            unit="uV",
+            chunks=channel_chunks(
+                spec.series, [c.name for c in electrode_channels(series=spec.series)].index(spec.name)
+            ),
+            physical_min=-_EDF_RANGE_IN_uV,
+            physical_max=_EDF_RANGE_IN_uV,
         )
         for spec in ELECTRODE_CHANNELS
     ]
@@ -307,22 +353,28 @@ def _write_edf(*, session: SimulatedSession, outdir: Path, sync: np.ndarray, ove
     path = outdir / "eeg" / f"{session.session_id}_eeg.edf"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_edf(
-        path=path, signals=signals, start_time=start.replace(microsecond=0), ttl_rise_times_in_s=eeg_sync[keep],
-        ttl_fall_times_in_s=eeg_sync[keep] + SYNC_PULSE_WIDTH_IN_S, ttl_name="TTL",
-        patient_code=f"sim{p.seed:04d}", equipment="Pinnacle_8200_simulated", expected_duration_in_s=n / rate,
-        overwrite=overwrite, show_progress=show_progress,
+        path=path,
+        signals=signals,
+        start_time=start.replace(microsecond=0),
+        ttl_rise_times_in_s=eeg_sync[keep],
+        ttl_fall_times_in_s=eeg_sync[keep] + SYNC_PULSE_WIDTH_IN_S,
+        ttl_name="TTL",
+        patient_code=f"sim{p.seed:04d}",
+        equipment="Pinnacle_8200_simulated",
+        expected_duration_in_s=n / rate,
+        overwrite=overwrite,
+        show_progress=show_progress,
     )
     return path
 
 
-def _write_hypnogram(*, session: SimulatedSession, outdir: Path, eeg_duration_in_s: float,
-                     overwrite: bool) -> Path:
+def _write_hypnogram(*, session: SimulatedSession, outdir: Path, eeg_duration_in_s: float, overwrite: bool) -> Path:
     from ndx_glymphatic.converters.hypnogram import HypnogramIntervals
-    from ndx_glymphatic.converters.hypnogram_writer import write_state_table
+    from ndx_glymphatic.simulation.rig_files.hypnogram import write_state_table
 
     rows = session.ground_truth.sleep_states
-    starts = _eeg_clock(np.array([row.start_s for row in rows]))
-    stops = _eeg_clock(np.array([row.stop_s for row in rows]))
+    starts = _eeg_clock(np.array([row.start_in_s for row in rows]))
+    stops = _eeg_clock(np.array([row.stop_in_s for row in rows]))
     keep = (stops > 0) & (starts < eeg_duration_in_s)
     intervals = HypnogramIntervals(
         start_times_in_s=np.clip(starts[keep], 0.0, eeg_duration_in_s),
@@ -340,8 +392,15 @@ def _write_hypnogram(*, session: SimulatedSession, outdir: Path, eeg_duration_in
 
 # -------------------------------------------------------------------------------------- session file
 def _session_document(
-    *, session: SimulatedSession, format_name: str, specs: tuple, photometry_path: str, stream_names: dict,
-    edf_path: str | None, hypnogram_path: str | None, extra_photometry: dict[str, Any],
+    *,
+    session: SimulatedSession,
+    format_name: str,
+    specs: tuple,
+    photometry_path: str,
+    stream_names: dict,
+    edf_path: str | None,
+    hypnogram_path: str | None,
+    extra_photometry: dict[str, Any],
 ) -> dict[str, Any]:
     p = session.parameters
     truth = session.ground_truth
@@ -351,13 +410,17 @@ def _session_document(
         fibers_used = sorted(set(fibers_used) | {"fiber_flow"})
     document: dict[str, Any] = {
         "subject": {
-            "subject_id": f"sim{p.seed:04d}", "species": "Mus musculus", "sex": "M", "age": "P90D",
-            "strain": "C57BL/6J", "description": "Simulated adult male mouse.",
+            "subject_id": f"sim{p.seed:04d}",
+            "species": "Mus musculus",
+            "sex": "M",
+            "age": "P90D",
+            "strain": "C57BL/6J",
+            "description": "Simulated adult male mouse.",
         },
         "session": {
             "session_start_time": p.session_start_time,
             "session_description": (
-                f"Simulated {p.duration_s / 3600:g} h light-phase sleep session ({p.condition}) recorded as "
+                f"Simulated {p.duration_in_s / 3600:g} h light-phase sleep session ({p.condition}) recorded as "
                 f"{_SYSTEMS[format_name]} photometry + EDF EEG/EMG."
             ),
             "session_id": session.session_id,
@@ -374,27 +437,51 @@ def _session_document(
         },
         "devices": {
             "excitation_sources": [
-                {"name": f"led_{w:g}nm", "description": f"{w:g} nm excitation LED.", "manufacturer":
-                 "Tucker-Davis Technologies", "model_number": "RZ10x LUX LED", "source_type": "LED",
-                 "wavelength_in_nm": float(w), "power_in_W": 30e-6}
+                {
+                    "name": f"led_{w:g}nm",
+                    "description": f"{w:g} nm excitation LED.",
+                    "manufacturer": "Tucker-Davis Technologies",
+                    "model_number": "RZ10x LUX LED",
+                    "source_type": "LED",
+                    "wavelength_in_nm": float(w),
+                    "power_in_W": 30e-6,
+                }
                 for w in wavelengths
-            ] + [{
-                "name": "laser_473nm", "description": "Blue laser for LC and smooth-muscle stimulation.",
-                "manufacturer": "Shanghai Laser & Optics Century", "model_number": "BL473T3",
-                "source_type": "Solid-State Laser", "wavelength_in_nm": float(p.lc_wavelength_nm),
-                "power_in_W": p.lc_power_mW / 1000.0,
-            }],
-            "photodetectors": [{
-                "name": "photodetector", "description": "Photosensor reading every photometry channel.",
-                "manufacturer": "Tucker-Davis Technologies", "model_number": "RZ10x LUX photosensor",
-                "detector_type": "photodiode",
-            }],
+            ]
+            + [
+                {
+                    "name": "laser_473nm",
+                    "description": "Blue laser for LC and smooth-muscle stimulation.",
+                    "manufacturer": "Shanghai Laser & Optics Century",
+                    "model_number": "BL473T3",
+                    "source_type": "Solid-State Laser",
+                    "wavelength_in_nm": float(p.lc_wavelength_in_nm),
+                    "power_in_W": p.lc_power_in_mW / 1000.0,
+                }
+            ],
+            "photodetectors": [
+                {
+                    "name": "photodetector",
+                    "description": "Photosensor reading every photometry channel.",
+                    "manufacturer": "Tucker-Davis Technologies",
+                    "model_number": "RZ10x LUX photosensor",
+                    "detector_type": "photodiode",
+                }
+            ],
             "optical_fibers": [
-                {"name": FIBERS[key].name, "description": f"Implanted fiber at the {FIBERS[key].location}.",
-                 "manufacturer": "Doric Lenses", "model_number": "MFC_400/430-0.48", "numerical_aperture": 0.48,
-                 "core_diameter_in_um": 400.0, "location": FIBERS[key].location, "ap_in_mm": FIBERS[key].ap_in_mm,
-                 "ml_in_mm": FIBERS[key].ml_in_mm, "depth_in_mm": -FIBERS[key].dv_in_mm,
-                 "hemisphere": FIBERS[key].hemisphere}
+                {
+                    "name": FIBERS[key].name,
+                    "description": f"Implanted fiber at the {FIBERS[key].location}.",
+                    "manufacturer": "Doric Lenses",
+                    "model_number": "MFC_400/430-0.48",
+                    "numerical_aperture": 0.48,
+                    "core_diameter_in_um": 400.0,
+                    "location": FIBERS[key].location,
+                    "ap_in_mm": FIBERS[key].ap_in_mm,
+                    "ml_in_mm": FIBERS[key].ml_in_mm,
+                    "depth_in_mm": -FIBERS[key].dv_in_mm,
+                    "hemisphere": FIBERS[key].hemisphere,
+                }
                 for key in fibers_used
             ],
         },
@@ -403,26 +490,47 @@ def _session_document(
     }
     for key, spec in INDICATORS.items():
         if spec.is_tracer:
-            document["tracers"].append({
-                "name": spec.name, "label": spec.label, "description": spec.description,
-                "manufacturer": "Thermo Fisher Scientific", "fluorophore": spec.fluorophore,
-                "carrier_molecule": spec.carrier_molecule, "molecular_weight_in_kDa": spec.molecular_weight_in_kDa,
-                "labeled_compartment": spec.labeled_compartment, "excitation_peak_in_nm": spec.excitation_peak_in_nm,
-                "emission_peak_in_nm": spec.emission_peak_in_nm,
-            })
+            document["tracers"].append(
+                {
+                    "name": spec.name,
+                    "label": spec.label,
+                    "description": spec.description,
+                    "manufacturer": "Thermo Fisher Scientific",
+                    "fluorophore": spec.fluorophore,
+                    "carrier_molecule": spec.carrier_molecule,
+                    "molecular_weight_in_kDa": spec.molecular_weight_in_kDa,
+                    "labeled_compartment": spec.labeled_compartment,
+                    "excitation_peak_in_nm": spec.excitation_peak_in_nm,
+                    "emission_peak_in_nm": spec.emission_peak_in_nm,
+                }
+            )
         elif any(s.indicator == key for s in specs):
             ne_fiber = FIBERS["fiber_ne"]
-            document["indicators"].append({
-                "name": spec.name, "label": spec.label, "description": spec.description,
-                "manufacturer": "Yulong Li lab",
-                "viral_vector": {"name": "AAV_GRAB_NE2m", "construct_name": "AAV9-hSyn-GRAB_NE2m",
-                                 "description": "Norepinephrine sensor GRAB_NE2m under the human synapsin promoter.",
-                                 "manufacturer": "WZ Biosciences", "titer_in_vg_per_ml": 1.0e13},
-                "injection": {"name": "GRAB_NE_injection", "location": ne_fiber.location,
-                              "hemisphere": ne_fiber.hemisphere, "reference": "bregma", "ap_in_mm": ne_fiber.ap_in_mm,
-                              "ml_in_mm": ne_fiber.ml_in_mm, "dv_in_mm": ne_fiber.dv_in_mm - 0.1,
-                              "volume_in_uL": 0.5},
-            })
+            document["indicators"].append(
+                {
+                    "name": spec.name,
+                    "label": spec.label,
+                    "description": spec.description,
+                    "manufacturer": "Yulong Li lab",
+                    "viral_vector": {
+                        "name": "AAV_GRAB_NE2m",
+                        "construct_name": "AAV9-hSyn-GRAB_NE2m",
+                        "description": "Norepinephrine sensor GRAB_NE2m under the human synapsin promoter.",
+                        "manufacturer": "WZ Biosciences",
+                        "titer_in_vg_per_ml": 1.0e13,
+                    },
+                    "injection": {
+                        "name": "GRAB_NE_injection",
+                        "location": ne_fiber.location,
+                        "hemisphere": ne_fiber.hemisphere,
+                        "reference": "bregma",
+                        "ap_in_mm": ne_fiber.ap_in_mm,
+                        "ml_in_mm": ne_fiber.ml_in_mm,
+                        "dv_in_mm": ne_fiber.dv_in_mm - 0.1,
+                        "volume_in_uL": 0.5,
+                    },
+                }
+            )
     document["photometry"] = {
         "format": format_name,
         "file": photometry_path,
@@ -430,11 +538,16 @@ def _session_document(
         **extra_photometry,
         "channels": [
             {
-                "name": spec.name, "stream": stream_names[spec.name], "description": spec.description,
-                "measured_quantity": spec.measured_quantity, "channel_role": spec.channel_role,
-                "control_channel": spec.control_channel, "indicator": spec.indicator,
+                "name": spec.name,
+                "stream": stream_names[spec.name],
+                "description": spec.description,
+                "measured_quantity": spec.measured_quantity,
+                "channel_role": spec.channel_role,
+                "control_channel": spec.control_channel,
+                "indicator": spec.indicator,
                 "optical_fiber": FIBERS[spec.fiber].name,
-                "excitation_source": f"led_{spec.excitation_wavelength_in_nm:g}nm", "photodetector": "photodetector",
+                "excitation_source": f"led_{spec.excitation_wavelength_in_nm:g}nm",
+                "photodetector": "photodetector",
                 "excitation_wavelength_in_nm": spec.excitation_wavelength_in_nm,
                 "emission_wavelength_in_nm": spec.emission_wavelength_in_nm,
             }
@@ -444,93 +557,163 @@ def _session_document(
     if edf_path is not None:
         groups: dict[str, Any] = {}
         for spec in ELECTRODE_CHANNELS:
-            groups.setdefault(spec.group, {"name": spec.group, "description": f"{spec.series} electrodes.",
-                                           "location": spec.group_location})
+            groups.setdefault(
+                spec.group,
+                {"name": spec.group, "description": f"{spec.series} electrodes.", "location": spec.group_location},
+            )
         document["electrophysiology"] = {
             "format": "edf",
             "file": edf_path,
-            "amplifier": {"name": "eeg_emg_amplifier", "description": "EEG/EMG amplifier (Sirenia, simulated).",
-                          "manufacturer": "Pinnacle Technology", "model_number": "8200-K1-SL"},
+            "amplifier": {
+                "name": "eeg_emg_amplifier",
+                "description": "EEG/EMG amplifier (Sirenia, simulated).",
+                "manufacturer": "Pinnacle Technology",
+                "model_number": "8200-K1-SL",
+            },
             "electrode_groups": list(groups.values()),
             "channels": [
-                {"name": spec.name, "stream": EDF_LABELS[spec.name], "series": spec.series, "group": spec.group,
-                 "location": "Isocortex" if spec.series == "EEG" else "root", "description": spec.description}
+                {
+                    "name": spec.name,
+                    "stream": EDF_LABELS[spec.name],
+                    "series": spec.series,
+                    "group": spec.group,
+                    "location": "Isocortex" if spec.series == "EEG" else "root",
+                    "description": spec.description,
+                }
                 for spec in ELECTRODE_CHANNELS
             ],
             "filtering": "none (simulated broadband signal)",
             "clock_alignment": {
-                "primary_ttl_channel": _SYNC_CHANNELS[format_name], "secondary_ttl_channel": "TTL",
-                "primary_system": _SYSTEMS[format_name], "secondary_system": "Pinnacle Sirenia EEG/EMG (simulated)",
+                "primary_ttl_channel": _SYNC_CHANNELS[format_name],
+                "secondary_ttl_channel": "TTL",
+                "primary_system": _SYSTEMS[format_name],
+                "secondary_system": "Pinnacle Sirenia EEG/EMG (simulated)",
                 **_ALIGNMENT_LIMITS.get(format_name, {}),
             },
         }
     if hypnogram_path is not None:
         document["hypnogram"] = {
-            "file": hypnogram_path, "format": "state-table", "scoring_method": "manual",
-            "scorer": "simulated scorer (ground truth)", "clock": "electrophysiology",
+            "file": hypnogram_path,
+            "format": "state-table",
+            "scoring_method": "manual",
+            "scorer": "simulated scorer (ground truth)",
+            "clock": "electrophysiology",
             "description": "Sleep states scored on the EEG/EMG (SleepScore export; simulator ground truth).",
         }
     infusion = truth.infusion
-    document["infusions"] = [{
-        "tracer": infusion["tracer"], "start_time_in_s": infusion["start_s"], "stop_time_in_s": infusion["stop_s"],
-        "route": infusion["route"], "site": infusion["site"], "volume_in_uL": infusion["volume_uL"],
-        "rate_in_uL_per_min": infusion["rate_uL_per_min"], "concentration": 0.5, "concentration_unit": "%",
-    }]
+    document["infusions"] = [
+        {
+            "tracer": infusion["tracer"],
+            "start_time_in_s": infusion["start_in_s"],
+            "stop_time_in_s": infusion["stop_in_s"],
+            "route": infusion["route"],
+            "site": infusion["site"],
+            "volume_in_uL": infusion["volume_in_uL"],
+            "rate_in_uL_per_min": infusion["rate_in_uL_per_min"],
+            "concentration": 0.5,
+            "concentration_unit": "%",
+        }
+    ]
     drug = truth.drug
-    document["drugs"] = [{
-        "drug": drug["name"], "dose": drug["dose"], "dose_unit": drug["dose_unit"], "route": drug["route"],
-        "vehicle": drug["vehicle"], "time_in_s": drug["time_s"],
-    }]
+    document["drugs"] = [
+        {
+            "drug": drug["name"],
+            "dose": drug["dose"],
+            "dose_unit": drug["dose_unit"],
+            "route": drug["route"],
+            "vehicle": drug["vehicle"],
+            "time_in_s": drug["time_in_s"],
+        }
+    ]
     document["condition"] = {
-        "condition": truth.condition, "is_control": truth.condition == "vehicle",
+        "condition": truth.condition,
+        "is_control": truth.condition == "vehicle",
         "description": ("Zolpidem 10 mg/kg i.p." if truth.condition == "zolpidem" else "Vehicle (saline) i.p.")
-        + f" at {drug['time_s']:g} s.",
+        + f" at {drug['time_in_s']:g} s.",
     }
     lc = FIBERS["fiber_lc"]
     optogenetics: dict[str, Any] = {
         "stimulation_software": "Synapse (simulated)",
         "effectors": [
-            {"name": "ChR2_LC", "label": "hChR2(H134R)", "description": "ChR2 in noradrenergic LC neurons.",
-             "viral_vector": {"name": "AAV_PRS_ChR2", "construct_name": "AAV5-PRSx8-hChR2(H134R)-mCherry",
-                              "description": "ChR2 under the PRSx8 promoter, selective for noradrenergic LC neurons.",
-                              "manufacturer": "UNC Vector Core", "titer_in_vg_per_ml": 4.0e12},
-             "injection": {"name": "LC_ChR2_injection", "location": lc.location, "hemisphere": lc.hemisphere,
-                           "reference": "bregma", "ap_in_mm": lc.ap_in_mm, "ml_in_mm": lc.ml_in_mm,
-                           "dv_in_mm": lc.dv_in_mm - 0.1, "volume_in_uL": 0.3}},
+            {
+                "name": "ChR2_LC",
+                "label": "hChR2(H134R)",
+                "description": "ChR2 in noradrenergic LC neurons.",
+                "viral_vector": {
+                    "name": "AAV_PRS_ChR2",
+                    "construct_name": "AAV5-PRSx8-hChR2(H134R)-mCherry",
+                    "description": "ChR2 under the PRSx8 promoter, selective for noradrenergic LC neurons.",
+                    "manufacturer": "UNC Vector Core",
+                    "titer_in_vg_per_ml": 4.0e12,
+                },
+                "injection": {
+                    "name": "LC_ChR2_injection",
+                    "location": lc.location,
+                    "hemisphere": lc.hemisphere,
+                    "reference": "bregma",
+                    "ap_in_mm": lc.ap_in_mm,
+                    "ml_in_mm": lc.ml_in_mm,
+                    "dv_in_mm": lc.dv_in_mm - 0.1,
+                    "volume_in_uL": 0.3,
+                },
+            },
         ],
-        "sites": [{"name": "LC", "excitation_source": "laser_473nm", "optical_fiber": "fiber_lc",
-                   "effector": "ChR2_LC"}],
+        "sites": [
+            {"name": "LC", "excitation_source": "laser_473nm", "optical_fiber": "fiber_lc", "effector": "ChR2_LC"}
+        ],
     }
     lc_protocol = {
-        "description": f"Optogenetic stimulation of the locus coeruleus: {p.lc_train_duration_s:g} s trains of "
-        f"{p.lc_pulse_width_ms:g} ms pulses at {p.lc_pulse_frequency_hz:g} Hz during NREM sleep.",
-        "sites": ["LC"], "pulse_length_in_ms": p.lc_pulse_width_ms, "period_in_ms": 1000.0 / p.lc_pulse_frequency_hz,
-        "number_pulses_per_pulse_train": round(p.lc_train_duration_s * p.lc_pulse_frequency_hz),
-        "power_in_mW": p.lc_power_mW, "wavelength_in_nm": p.lc_wavelength_nm,
+        "description": f"Optogenetic stimulation of the locus coeruleus: {p.lc_train_duration_in_s:g} s trains of "
+        f"{p.lc_pulse_width_in_ms:g} ms pulses at {p.lc_pulse_frequency_in_Hz:g} Hz during NREM sleep.",
+        "sites": ["LC"],
+        "pulse_length_in_ms": p.lc_pulse_width_in_ms,
+        "period_in_ms": 1000.0 / p.lc_pulse_frequency_in_Hz,
+        "number_pulses_per_pulse_train": round(p.lc_train_duration_in_s * p.lc_pulse_frequency_in_Hz),
+        "power_in_mW": p.lc_power_in_mW,
+        "wavelength_in_nm": p.lc_wavelength_in_nm,
     }
     if format_name == "tdt" and truth.lc_stimulation:
         lc_protocol["from_ttl"] = {"system": "photometry", "event_channel": "Pu1_", "max_gap_in_s": 2.0}
         optogenetics["lc_stimulation"] = lc_protocol
     elif truth.lc_stimulation:
-        lc_protocol["epochs"] = [{"start_time_in_s": e.start_s, "stop_time_in_s": e.stop_s}
-                                 for e in truth.lc_stimulation]
+        lc_protocol["epochs"] = [
+            {"start_time_in_s": e.start_in_s, "stop_time_in_s": e.stop_in_s} for e in truth.lc_stimulation
+        ]
         optogenetics["lc_stimulation"] = lc_protocol
     if truth.vasomotion_stimulation:
         epoch = truth.vasomotion_stimulation[0]
-        optogenetics["effectors"].append({
-            "name": "ChR2_smooth_muscle", "label": "ChR2(H134R)",
-            "description": "ChR2 in arterial smooth muscle cells under the recording fiber."})
-        optogenetics["sites"].append({"name": "smooth_muscle", "excitation_source": "laser_473nm",
-                                      "optical_fiber": "fiber_flow", "effector": "ChR2_smooth_muscle"})
+        optogenetics["effectors"].append(
+            {
+                "name": "ChR2_smooth_muscle",
+                "label": "ChR2(H134R)",
+                "description": "ChR2 in arterial smooth muscle cells under the recording fiber.",
+            }
+        )
+        optogenetics["sites"].append(
+            {
+                "name": "smooth_muscle",
+                "excitation_source": "laser_473nm",
+                "optical_fiber": "fiber_flow",
+                "effector": "ChR2_smooth_muscle",
+            }
+        )
         optogenetics["vasomotion_stimulation"] = {
             "description": "Optogenetic stimulation of arterial smooth muscle, square light modulation imposing "
             "slow vasomotion.",
-            "sites": ["smooth_muscle"], "stimulation_method": "optogenetic", "target": "arterial smooth muscle",
-            "modulation_frequency_in_Hz": epoch.pulse_frequency_hz, "modulation_waveform": "square",
-            "pulse_length_in_ms": epoch.pulse_width_ms, "power_in_mW": 5.0, "wavelength_in_nm": p.lc_wavelength_nm,
+            "sites": ["smooth_muscle"],
+            "stimulation_method": "optogenetic",
+            "target": "arterial smooth muscle",
+            "modulation_frequency_in_Hz": epoch.pulse_frequency_in_Hz,
+            "modulation_waveform": "square",
+            "pulse_length_in_ms": epoch.pulse_width_in_ms,
+            "power_in_mW": 5.0,
+            "wavelength_in_nm": p.lc_wavelength_in_nm,
             # (the simulator may let the last epoch run past the end of a short session: clip it)
-            "epochs": [{"start_time_in_s": e.start_s, "stop_time_in_s": min(e.stop_s, p.duration_s - 1.0)}
-                       for e in truth.vasomotion_stimulation if e.start_s < p.duration_s - 2.0],
+            "epochs": [
+                {"start_time_in_s": e.start_in_s, "stop_time_in_s": min(e.stop_in_s, p.duration_in_s - 1.0)}
+                for e in truth.vasomotion_stimulation
+                if e.start_in_s < p.duration_in_s - 2.0
+            ],
         }
     document["optogenetics"] = optogenetics
     return document
@@ -589,10 +772,15 @@ def write_rig_session(
     if session_path.exists() and not overwrite:
         from ndx_glymphatic.errors import InputFileError
 
-        raise InputFileError(path=session_path, field="output path", expected="a path that does not exist yet",
-                             found="an existing file", hint="pass --overwrite to replace it")
+        raise InputFileError(
+            path=session_path,
+            field="output path",
+            expected="a path that does not exist yet",
+            found="an existing file",
+            hint="pass --overwrite to replace it",
+        )
     specs = _channels_for(format, photometry_channels)
-    sync = sync_pulse_times(duration_in_s=session.parameters.duration_s, seed=session.parameters.seed)
+    sync = sync_pulse_times(duration_in_s=session.parameters.duration_in_s, seed=session.parameters.seed)
     photometry_path, stream_names, written = _PHOTOMETRY_WRITERS[format](
         session=session, outdir=outdir, specs=specs, sync=sync, overwrite=overwrite, show_progress=show_progress
     )
@@ -601,22 +789,29 @@ def write_rig_session(
         extra["digital_input_files"] = [str(written[1].relative_to(outdir))]
     edf_relative = hypnogram_relative = None
     if include_eeg:
-        edf_path = _write_edf(session=session, outdir=outdir, sync=sync, overwrite=overwrite,
-                              show_progress=show_progress)
+        edf_path = _write_edf(
+            session=session, outdir=outdir, sync=sync, overwrite=overwrite, show_progress=show_progress
+        )
         written.append(edf_path)
         edf_relative = str(edf_path.relative_to(outdir))
     if include_hypnogram:
-        rate = session.parameters.ephys_rate_hz
+        rate = session.parameters.ephys_rate_in_Hz
         offset_samples = round(EEG_CLOCK_OFFSET_IN_S * rate)
         n = session.n_ephys_samples - offset_samples
         eeg_duration = (n - n % round(rate)) / rate
-        hypnogram_path = _write_hypnogram(session=session, outdir=outdir, eeg_duration_in_s=eeg_duration,
-                                          overwrite=overwrite)
+        hypnogram_path = _write_hypnogram(
+            session=session, outdir=outdir, eeg_duration_in_s=eeg_duration, overwrite=overwrite
+        )
         written.append(hypnogram_path)
         hypnogram_relative = str(hypnogram_path.relative_to(outdir))
     document = _session_document(
-        session=session, format_name=format, specs=specs, photometry_path=str(photometry_path.relative_to(outdir)),
-        stream_names=stream_names, edf_path=edf_relative, hypnogram_path=hypnogram_relative,
+        session=session,
+        format_name=format,
+        specs=specs,
+        photometry_path=str(photometry_path.relative_to(outdir)),
+        stream_names=stream_names,
+        edf_path=edf_relative,
+        hypnogram_path=hypnogram_relative,
         extra_photometry=extra,
     )
     if hypnogram_relative is not None and edf_relative is None:
@@ -627,8 +822,9 @@ def write_rig_session(
 
 def _session_writer(format_name: str) -> Callable[..., list[Path]]:
     def writer(*, session: SimulatedSession, outdir: Path, overwrite: bool, show_progress: bool) -> list[Path]:
-        return write_rig_session(session=session, outdir=outdir, format=format_name, overwrite=overwrite,
-                                 show_progress=show_progress)
+        return write_rig_session(
+            session=session, outdir=outdir, format=format_name, overwrite=overwrite, show_progress=show_progress
+        )
 
     writer.__name__ = f"write_{format_name}_session"
     writer.__doc__ = f"Write OUTDIR/{format_name}/..., eeg/*.edf, hypnogram/*.csv and session.yaml."
@@ -636,6 +832,4 @@ def _session_writer(format_name: str) -> Callable[..., list[Path]]:
 
 
 #: ``glymph simulate --format`` writers (merged into the simulator's registry).
-SESSION_WRITERS: dict[str, Callable[..., list[Path]]] = {
-    name: _session_writer(name) for name in _PHOTOMETRY_WRITERS
-}
+SESSION_WRITERS: dict[str, Callable[..., list[Path]]] = {name: _session_writer(name) for name in _PHOTOMETRY_WRITERS}

@@ -5,23 +5,18 @@ and writes the high-rate data of ``session`` into ``outdir`` (through
 :func:`ndx_glymphatic.io.atomic_output_path`), returning the paths it created. ``ground_truth.json``
 is written by the command itself for every format.
 
-The NWB writer is built in. Rig formats (TDT, Doric, NPM, pyPhotometry) live with the converters:
-a module ``ndx_glymphatic.converters.session_writers`` exposing ``SESSION_WRITERS: dict[str, writer]``
-is merged in when it exists, so adding a format needs no edit here.
+``"nwb"`` writes the NWB file directly; the rig formats (TDT, Doric, NPM, pyPhotometry) write the files
+a real rig would, with their session file, from :mod:`ndx_glymphatic.simulation.rig_files`.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from pathlib import Path
 from typing import Protocol
 
 from ndx_glymphatic.simulation.latents import SimulatedSession
 
 __all__ = ["SessionWriter", "nwb_session_writer", "session_writers"]
-
-_EXTERNAL_WRITERS_MODULE = "ndx_glymphatic.converters.session_writers"
 
 
 class SessionWriter(Protocol):
@@ -41,13 +36,7 @@ def nwb_session_writer(*, session: SimulatedSession, outdir: Path, overwrite: bo
 
 
 def session_writers() -> dict[str, SessionWriter]:
-    """Every available output format by name: ``"nwb"`` plus any registered by the converters."""
-    writers: dict[str, SessionWriter] = {"nwb": nwb_session_writer}
-    try:
-        spec = importlib.util.find_spec(_EXTERNAL_WRITERS_MODULE)
-    except ModuleNotFoundError:
-        spec = None
-    if spec is not None:
-        external = importlib.import_module(_EXTERNAL_WRITERS_MODULE).SESSION_WRITERS
-        writers.update({name: writer for name, writer in external.items() if name != "nwb"})
-    return writers
+    """Every output format by name: ``"nwb"`` plus the rig formats."""
+    from ndx_glymphatic.simulation.rig_files.session import SESSION_WRITERS
+
+    return {"nwb": nwb_session_writer, **{name: w for name, w in SESSION_WRITERS.items() if name != "nwb"}}

@@ -2,7 +2,7 @@
 
 A session is generated in two layers:
 
-1. **Latent traces** at ``latent_rate_hz`` (10 Hz; 864 000 samples for 24 h, generated in about a
+1. **Latent traces** at ``latent_rate_in_Hz`` (10 Hz; 864 000 samples for 24 h, generated in about a
    second): hypnogram with micro-arousals, infraslow NE oscillator, NE, blood volume, CSF tracer,
    EEG band envelopes, EMG tone, photometry fluorescence with bleaching and motion artefacts, and
    the discrete events (spindles, twitches, motion artefacts). See :func:`simulate_session`.
@@ -16,24 +16,24 @@ API
 ---
 Parameters and session::
 
-    SimulationParameters(duration_s=3600.0, seed=0, condition="vehicle", ne_frequency_hz=0.02, ...)
+    SimulationParameters(duration_in_s=3600.0, seed=0, condition="vehicle", ne_frequency_in_Hz=0.02, ...)
     simulate_session(*, parameters: SimulationParameters) -> SimulatedSession
     SimulatedSession: .parameters, .ground_truth, .latents (Latents), .spindles, .twitches,
                       .motion_artefacts (EventTimes), .session_id, .n_photometry_samples, .n_ephys_samples
-    Latents: .rate_hz, .times_s, .sleep_state (int8, STATE_CODES), .drug_effect, .ne_phase_rad,
+    Latents: .rate_in_Hz, .times_in_s, .sleep_state (int8, STATE_CODES), .drug_effect, .ne_phase_rad,
              .ne_percent, .blood_volume_percent, .csf_tracer_percent, .tracer_curve_percent,
              .sigma_envelope, .motion_artefact, .eeg_amplitudes_V[band], .emg_amplitude_V,
              .fluorescence_V[channel name]
 
 Ground truth (``ground_truth.json``)::
 
-    GroundTruth: ne_frequency_hz, ne_oscillation_peak_times_s, ne_to_blood_volume_lag_s (> 0: blood
+    GroundTruth: ne_frequency_in_Hz, ne_oscillation_peak_times_in_s, ne_to_blood_volume_lag_in_s (> 0: blood
                  volume lags NE; corr(NE(t), BV(t + tau)) is minimal at tau = +lag),
-                 sigma_phase_offset_rad / sigma_peak_lag_after_ne_peak_s, sleep_states
-                 (list of SleepInterval(start_s, stop_s, state)), state_fractions,
-                 micro_arousal_onsets_s / _durations_s, drug, infusion, tracer_rise_time_s (10-90 %),
-                 tracer_10_percent_time_s, tracer_90_percent_time_s, tracer_peak_time_s,
-                 lc_stimulation / vasomotion_stimulation (list of StimulationEpoch), spindle_onsets_s, ...
+                 sigma_phase_offset_rad / sigma_peak_lag_after_ne_peak_in_s, sleep_states
+                 (list of SleepInterval(start_in_s, stop_in_s, state)), state_fractions,
+                 micro_arousal_onsets_in_s / _durations_in_s, drug, infusion, tracer_rise_time_in_s (10-90 %),
+                 tracer_10_percent_time_in_s, tracer_90_percent_time_in_s, tracer_peak_time_in_s,
+                 lc_stimulation / vasomotion_stimulation (list of StimulationEpoch), spindle_onsets_in_s, ...
     GroundTruth.write_json(*, path, overwrite=False) -> Path;  GroundTruth.read_json(*, path) -> GroundTruth
 
 High-rate samples (volts; sample ``i`` at ``i / rate``)::
@@ -63,8 +63,7 @@ Output (:mod:`~ndx_glymphatic.simulation.nwb`, :mod:`~ndx_glymphatic.simulation.
     build_session_nwbfile(*, session, show_progress=False) -> NWBFile   # lazy iterators; write once
     session_writers() -> dict[str, SessionWriter]
         SessionWriter: writer(*, session, outdir, overwrite, show_progress) -> list[Path];
-        "nwb" is built in; rig formats register by providing a module
-        ndx_glymphatic.converters.session_writers with SESSION_WRITERS: dict[str, SessionWriter]
+        "nwb" writes NWB directly; the rig formats come from ndx_glymphatic.simulation.rig_files
     glymph simulate OUTDIR [--duration-s 3600] [--seed 0] [--ne-frequency-hz 0.02]
         [--condition vehicle|zolpidem] [--format nwb] [--photometry-rate-hz 1017.25]
         [--ephys-rate-hz 512] [--overwrite] [--no-progress]

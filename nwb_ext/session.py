@@ -130,13 +130,13 @@ class SessionFileError(GlymphError):
 @functools.cache
 def session_schema_text() -> str:
     """The published JSON Schema of session files, as text."""
-    return (files("ndx_glymphatic.converters") / "session_schema.json").read_text()
+    return (files("ndx_glymphatic") / "session_schema.json").read_text()
 
 
 @functools.cache
 def session_example_text() -> str:
     """An annotated example session file (YAML), as text."""
-    return (files("ndx_glymphatic.converters") / "session_example.yaml").read_text()
+    return (files("ndx_glymphatic") / "session_example.yaml").read_text()
 
 
 def session_schema() -> dict[str, Any]:

@@ -72,8 +72,8 @@ def _interpolate(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return np.interp(positions, window, values[first:last])
 
 
-def _latent_positions(*, session: SimulatedSession, rate_hz: float, first: int, n: int) -> np.ndarray:
-    return (first + np.arange(n, dtype=np.float64)) * (session.latents.rate_hz / rate_hz)
+def _latent_positions(*, session: SimulatedSession, rate_in_Hz: float, first: int, n: int) -> np.ndarray:
+    return (first + np.arange(n, dtype=np.float64)) * (session.latents.rate_in_Hz / rate_in_Hz)
 
 
 # --------------------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ def _photometry_block(session: SimulatedSession, channel: str, k: int) -> np.nda
     p = session.parameters
     first = k * BLOCK_SAMPLES
     n = max(0, min(BLOCK_SAMPLES, session.n_photometry_samples - first))
-    positions = _latent_positions(session=session, rate_hz=p.photometry_rate_hz, first=first, n=n)
+    positions = _latent_positions(session=session, rate_in_Hz=p.photometry_rate_in_Hz, first=first, n=n)
     clean = _interpolate(session.latents.fluorescence_V[channel], positions)
     rng = np.random.default_rng([p.seed, _key("photometry/" + channel), k])
     noise = rng.standard_normal(n, dtype=np.float32)
@@ -154,7 +154,7 @@ def photometry_samples(*, session: SimulatedSession, channel: str, start: int, s
     channel : str
         A name from :data:`~ndx_glymphatic.simulation.PHOTOMETRY_CHANNELS` (``"ne_465nm"``, ...).
     start, stop : int
-        Sample indices (sample ``i`` is at ``i / photometry_rate_hz`` s).
+        Sample indices (sample ``i`` is at ``i / photometry_rate_in_Hz`` s).
 
     Returns
     -------
@@ -198,21 +198,21 @@ def iter_photometry_chunks(
 # EEG / EMG
 
 
-def _filter_length(rate_hz: float) -> int:
-    return 2 * round(rate_hz) + 1
+def _filter_length(rate_in_Hz: float) -> int:
+    return 2 * round(rate_in_Hz) + 1
 
 
 @functools.lru_cache(maxsize=8)
-def _filter_bank(rate_hz: float, series: str) -> tuple[tuple[str, ...], np.ndarray, int]:
+def _filter_bank(rate_in_Hz: float, series: str) -> tuple[tuple[str, ...], np.ndarray, int]:
     """Unit-energy FIR filters (one per component) and their spectra for overlap-save, cached per rate."""
-    taps = _filter_length(rate_hz)
-    nyquist = rate_hz / 2.0
+    taps = _filter_length(rate_in_Hz)
+    nyquist = rate_in_Hz / 2.0
     names: list[str] = []
     filters: list[np.ndarray] = []
     if series == "EEG":
         for band, (low, high) in EEG_BANDS_HZ.items():
             names.append(band)
-            filters.append(signal.firwin(taps, [low, min(high, 0.9 * nyquist)], pass_zero=False, fs=rate_hz))
+            filters.append(signal.firwin(taps, [low, min(high, 0.9 * nyquist)], pass_zero=False, fs=rate_in_Hz))
         top = min(100.0, 0.9 * nyquist)
         freqs = np.array([0.0, 0.4, 0.5, *np.geomspace(1.0, top, 20), min(top * 1.1, nyquist), nyquist])
         gains = np.concatenate([[0.0, 0.0], 1.0 / np.sqrt(np.array([0.5, *np.geomspace(1.0, top, 20)])), [0.0, 0.0]])
@@ -220,11 +220,11 @@ def _filter_bank(rate_hz: float, series: str) -> tuple[tuple[str, ...], np.ndarr
         freqs, gains = freqs[order], gains[order]
         freqs, unique = np.unique(freqs, return_index=True)
         names.append("background")
-        filters.append(signal.firwin2(taps, freqs, gains[unique], fs=rate_hz))
+        filters.append(signal.firwin2(taps, freqs, gains[unique], fs=rate_in_Hz))
     else:
         names.append("emg")
         filters.append(
-            signal.firwin(taps, [_EMG_BAND_HZ[0], min(_EMG_BAND_HZ[1], 0.9 * nyquist)], pass_zero=False, fs=rate_hz)
+            signal.firwin(taps, [_EMG_BAND_HZ[0], min(_EMG_BAND_HZ[1], 0.9 * nyquist)], pass_zero=False, fs=rate_in_Hz)
         )
     bank = np.array([h / np.sqrt(np.sum(h * h)) for h in filters])
     size = sp_fft.next_fast_len(BLOCK_SAMPLES + taps - 1, real=True)
@@ -239,7 +239,7 @@ def _white(seed: int, channel: str, k: int) -> np.ndarray:
 
 def _band_noise(*, session: SimulatedSession, series: str, channel: str, k: int) -> tuple[tuple[str, ...], np.ndarray]:
     """Unit-variance band-limited noise per component for block ``k``, shape (components, BLOCK_SAMPLES)."""
-    rate = session.parameters.ephys_rate_hz
+    rate = session.parameters.ephys_rate_in_Hz
     names, spectra, size = _filter_bank(rate, series)
     taps = _filter_length(rate)
     seed = session.parameters.seed
@@ -249,31 +249,31 @@ def _band_noise(*, session: SimulatedSession, series: str, channel: str, k: int)
 
 
 def _add_bursts(
-    *, out: np.ndarray, events: EventTimes, first: int, rate_hz: float, weight: float, carrier: bool
+    *, out: np.ndarray, events: EventTimes, first: int, rate_in_Hz: float, weight: float, carrier: bool
 ) -> None:
     """Add sin^2-windowed bursts (spindles with their carrier, or twitch envelopes) overlapping the block."""
-    t0, t1 = first / rate_hz, (first + len(out)) / rate_hz
-    ends = events.onsets_s + events.durations_s
-    selected = np.flatnonzero((events.onsets_s < t1) & (ends > t0))
+    t0, t1 = first / rate_in_Hz, (first + len(out)) / rate_in_Hz
+    ends = events.onsets_in_s + events.durations_in_s
+    selected = np.flatnonzero((events.onsets_in_s < t1) & (ends > t0))
     for i in selected:
-        onset, length = events.onsets_s[i], events.durations_s[i]
-        i0 = max(0, math.ceil(onset * rate_hz) - first)
-        i1 = min(len(out), math.ceil((onset + length) * rate_hz) - first)
+        onset, length = events.onsets_in_s[i], events.durations_in_s[i]
+        i0 = max(0, math.ceil(onset * rate_in_Hz) - first)
+        i1 = min(len(out), math.ceil((onset + length) * rate_in_Hz) - first)
         if i1 <= i0:
             continue
-        elapsed = (first + np.arange(i0, i1)) / rate_hz - onset
+        elapsed = (first + np.arange(i0, i1)) / rate_in_Hz - onset
         window = np.sin(np.pi * elapsed / length) ** 2
         if carrier:
-            window = window * np.sin(2.0 * np.pi * events.frequencies_hz[i] * elapsed)
+            window = window * np.sin(2.0 * np.pi * events.frequencies_in_Hz[i] * elapsed)
         out[i0:i1] += weight * events.amplitudes[i] * window
 
 
 def _ephys_block(session: SimulatedSession, series: str, k: int) -> np.ndarray:
     p = session.parameters
-    rate = p.ephys_rate_hz
+    rate = p.ephys_rate_in_Hz
     first = k * BLOCK_SAMPLES
     n = max(0, min(BLOCK_SAMPLES, session.n_ephys_samples - first))
-    positions = _latent_positions(session=session, rate_hz=rate, first=first, n=n)
+    positions = _latent_positions(session=session, rate_in_Hz=rate, first=first, n=n)
     channels = electrode_channels(series=series)
     out = np.zeros((n, len(channels)))
     if n == 0:
@@ -282,7 +282,7 @@ def _ephys_block(session: SimulatedSession, series: str, k: int) -> np.ndarray:
         envelopes = {band: _interpolate(a, positions) for band, a in session.latents.eeg_amplitudes_V.items()}
     else:
         tone = _interpolate(session.latents.emg_amplitude_V, positions)
-        _add_bursts(out=tone, events=session.twitches, first=first, rate_hz=rate, weight=1.0, carrier=False)
+        _add_bursts(out=tone, events=session.twitches, first=first, rate_in_Hz=rate, weight=1.0, carrier=False)
     for column, spec in enumerate(channels):
         names, noise = _band_noise(session=session, series=series, channel=spec.name, k=k)
         if series == "EEG":
@@ -293,7 +293,7 @@ def _ephys_block(session: SimulatedSession, series: str, k: int) -> np.ndarray:
                 out=out[:, column],
                 events=session.spindles,
                 first=first,
-                rate_hz=rate,
+                rate_in_Hz=rate,
                 weight=weights["spindles"],
                 carrier=True,
             )
@@ -311,7 +311,7 @@ def ephys_samples(*, session: SimulatedSession, series: str, start: int, stop: i
     series : str
         ``"EEG"`` (channels EEG1 frontal, EEG2 parietal) or ``"EMG"`` (one channel).
     start, stop : int
-        Sample indices (sample ``i`` is at ``i / ephys_rate_hz`` s).
+        Sample indices (sample ``i`` is at ``i / ephys_rate_in_Hz`` s).
 
     Returns
     -------

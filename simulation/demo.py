@@ -31,16 +31,16 @@ class DemoResult:
 
     output_dir: Path
     outputs: dict[str, Path] = field(default_factory=dict)
-    timings_s: dict[str, float] = field(default_factory=dict)
+    timings_in_s: dict[str, float] = field(default_factory=dict)
 
 
 def _step(*, result: DemoResult, name: str, started: float) -> None:
-    result.timings_s[name] = time.perf_counter() - started
-    click.echo(f"[demo] {name}: {result.timings_s[name]:.1f} s")
+    result.timings_in_s[name] = time.perf_counter() - started
+    click.echo(f"[demo] {name}: {result.timings_in_s[name]:.1f} s")
 
 
 def run_demo(
-    *, output_dir: Path, duration_s: float = DEMO_DURATION_S, seed: int = 0, show_progress: bool = True
+    *, output_dir: Path, duration_in_s: float = DEMO_DURATION_S, seed: int = 0, show_progress: bool = True
 ) -> DemoResult:
     """Run every available step of the pipeline on a simulated session.
 
@@ -48,7 +48,7 @@ def run_demo(
     ----------
     output_dir : Path
         Folder for every output; created if needed. Existing demo outputs in it are replaced.
-    duration_s : float
+    duration_in_s : float
         Length of the simulated session in seconds.
     seed : int
         Seed of the simulator.
@@ -65,14 +65,14 @@ def run_demo(
     result = DemoResult(output_dir=output_dir)
 
     started = time.perf_counter()
-    session = simulate_session(parameters=SimulationParameters(duration_s=duration_s, seed=seed))
+    session = simulate_session(parameters=SimulationParameters(duration_in_s=duration_in_s, seed=seed))
     simulated_dir = output_dir / "simulated"
     simulated_dir.mkdir(exist_ok=True)
     result.outputs["ground truth"] = session.ground_truth.write_json(
         path=simulated_dir / "ground_truth.json", overwrite=True
     )
     from ndx_glymphatic.converters.convert import convert_session  # imported here: keeps `glymph` start-up light
-    from ndx_glymphatic.converters.rig_output import write_rig_session
+    from ndx_glymphatic.simulation.rig_files.session import write_rig_session
 
     # The rig files a TDT photometry + Sirenia EEG/EMG setup would write, and their session file
     rig_dir = simulated_dir / "rig"
@@ -118,15 +118,27 @@ def run_demo(
 
 
 @click.command(name="demo")
-@click.option("--out", "output_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("glymph-demo"),
-              show_default=True, help="Folder for the demo outputs.")
-@click.option("--duration-s", type=click.FloatRange(min=60.0), default=DEMO_DURATION_S, show_default=True,
-              help="Length of the simulated session, seconds.")
+@click.option(
+    "--out",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("glymph-demo"),
+    show_default=True,
+    help="Folder for the demo outputs.",
+)
+@click.option(
+    "--duration-s",
+    "duration_in_s",
+    type=click.FloatRange(min=60.0),
+    default=DEMO_DURATION_S,
+    show_default=True,
+    help="Length of the simulated session, seconds.",
+)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Simulator seed.")
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
-def demo(output_dir: Path, duration_s: float, seed: int, no_progress: bool) -> None:
+def demo(output_dir: Path, duration_in_s: float, seed: int, no_progress: bool) -> None:
     """Run the whole pipeline on a simulated session and print where the outputs are."""
-    result = run_demo(output_dir=output_dir, duration_s=duration_s, seed=seed, show_progress=not no_progress)
+    result = run_demo(output_dir=output_dir, duration_in_s=duration_in_s, seed=seed, show_progress=not no_progress)
     click.echo("")
     click.echo(f"Demo outputs in {result.output_dir.resolve()}:")
     for label, path in result.outputs.items():
