@@ -22,11 +22,12 @@ TTL channels, expected vs found) when too few pulses match or the residuals are 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ndx_glymphatic.builder import ClockAlignmentRecord
 from ndx_glymphatic.errors import InputFileError
 
 __all__ = ["ClockAlignmentResult", "PulseMatch", "fit_clock_alignment", "match_ttl_pulses"]
@@ -61,23 +62,11 @@ class PulseMatch:
 
 
 @dataclass(frozen=True)
-class ClockAlignmentResult:
+class ClockAlignmentResult(ClockAlignmentRecord):
     """One secondary system aligned to the primary: a row of the ``ClockAlignmentTable``.
 
     Attributes mirror the table's columns; ``t_primary = slope * t_secondary + offset_in_s``.
     """
-
-    secondary_system: str
-    primary_system: str
-    primary_ttl_channel: str
-    secondary_ttl_channel: str
-    number_of_matched_pulses: int
-    slope: float
-    offset_in_s: float
-    residual_rms_in_s: float
-    max_abs_residual_in_s: float
-    matched_primary_times_in_s: np.ndarray = field(repr=False)
-    matched_secondary_times_in_s: np.ndarray = field(repr=False)
 
     @property
     def drift_ppm(self) -> float:
@@ -87,22 +76,6 @@ class ClockAlignmentResult:
     def to_primary_time(self, *, secondary_times_in_s: np.ndarray | float) -> np.ndarray:
         """Map secondary-clock times onto the primary clock."""
         return self.slope * np.asarray(secondary_times_in_s, dtype=np.float64) + self.offset_in_s
-
-    def as_table_row(self) -> dict[str, object]:
-        """The ``ClockAlignmentTable`` columns of this alignment, by column name."""
-        return {
-            "secondary_system": self.secondary_system,
-            "primary_system": self.primary_system,
-            "primary_ttl_channel": self.primary_ttl_channel,
-            "secondary_ttl_channel": self.secondary_ttl_channel,
-            "number_of_matched_pulses": self.number_of_matched_pulses,
-            "slope": self.slope,
-            "offset_in_s": self.offset_in_s,
-            "residual_rms_in_s": self.residual_rms_in_s,
-            "max_abs_residual_in_s": self.max_abs_residual_in_s,
-            "matched_primary_times_in_s": self.matched_primary_times_in_s,
-            "matched_secondary_times_in_s": self.matched_secondary_times_in_s,
-        }
 
 
 def _as_sorted_times(*, times: np.ndarray, name: str) -> np.ndarray:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from ndx_glymphatic.builder import CompressionSettings
 from ndx_glymphatic.converters.convert import convert_session
-from ndx_glymphatic.converters.nwb_writer import CompressionSettings
 from ndx_glymphatic.session import (
     session_example_text,
     session_schema_text,

@@ -19,7 +19,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ndx_glymphatic.converters.nwb_writer import CompressionSettings, plan_conversion, write_nwbfile
+from ndx_glymphatic.builder import CompressionSettings, write_nwbfile
+from ndx_glymphatic.converters.plan import plan_conversion
 from ndx_glymphatic.errors import InputFileError
 from ndx_glymphatic.io import atomic_output_path
 from ndx_glymphatic.session import load_session
@@ -96,12 +97,13 @@ def convert_session(
     plan = plan_conversion(session=session)
     try:
         with atomic_output_path(destination=output_path, overwrite=overwrite) as temporary:
-            write_nwbfile(plan=plan, path=temporary, settings=compression, progress=progress)
+            write_nwbfile(session=plan.session, sources=plan.sources, path=temporary, settings=compression,
+                          progress=progress)
     finally:
         plan.close()
     alignment = None
-    if plan.clock_alignment is not None:
-        fit = plan.clock_alignment
+    fit = plan.sources.clock_alignment
+    if fit is not None:
         alignment = {
             "slope": fit.slope,
             "offset_in_s": fit.offset_in_s,
@@ -111,7 +113,7 @@ def convert_session(
         }
     return ConversionResult(
         output_path=output_path,
-        series={series.name: series.n_samples for series in plan.series},
+        series={series.name: series.n_samples for series in plan.sources.series},
         notes=plan.all_notes(),
         clock_alignment=alignment,
         seconds=time.perf_counter() - started,

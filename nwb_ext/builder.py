@@ -1,0 +1,959 @@
+"""The one NWB builder: a typed session plus its recorded data -> an NWB file with the ndx-glymphatic layout.
+
+Every NWB file of this project comes from here: the converter (rig files), the simulator and the mock
+factories. The session (:class:`ndx_glymphatic.session.SessionConfig`) says what was recorded and with
+what (subject, devices and their models, indicators, viral vectors and injections, fibers, channel
+semantics, electrodes, infusions, drugs, condition, stimulation protocols); :class:`SessionSources` holds
+the recorded data, already on the photometry (primary) clock: continuous series that stream block by
+block, event channels, stimulation epochs, sleep states and the clock alignment as plain numbers. The
+builder knows no rig format and no alignment algorithm: the converter's planning produces these inputs.
+
+Layout::
+
+    acquisition/<channel>          FiberPhotometryResponseSeries -> its row of the channels table
+    acquisition/EEG, EMG           ElectricalSeries (rate + starting_time; conversion to volts)
+    general/fiber_photometry       FiberPhotometry: FiberPhotometryChannelsTable, indicators, viruses
+    general/optogenetic_experiment_metadata, experimental_condition, clock_alignment
+    general/devices/<device>       one DeviceModel per device, named "<device>_model"
+    intervals/sleep_states, tracer_infusions, drug_administrations, lc_optogenetic_stimulation,
+              vasomotion_stimulation
+    events/ttl_<channel>           EventsTable per event channel
+
+Big data never sit in memory: :func:`write_nwbfile` writes the structure with pynwb -- every big dataset
+created empty with its final shape, chunks and filters (gzip level 4 + shuffle by default) -- then fills
+each dataset in order from its source's blocks. For gzip the chunks are compressed in a thread pool (the
+HDF5 shuffle filter applied with numpy, then ``zlib``, which releases the GIL) and stored with
+``write_direct_chunk``: byte for byte what HDF5's own filters write, so any HDF5 reader decodes them.
+Regular sampling is stored as ``rate`` + ``starting_time``.
+
+Public API::
+
+    SessionSources(series=(SeriesSource, ...), events=(EventsSource, ...), sleep_states=SleepStates,
+                   lc_stimulation=StimulationEpochs, vasomotion_stimulation=StimulationEpochs,
+                   clock_alignment=ClockAlignmentRecord)
+    SeriesSource.from_array(*, name, kind, data, rate_in_Hz, unit, ...) -> SeriesSource   # small data
+    build_nwbfile(*, session, sources, settings=None, in_memory=False) -> NWBFile
+    write_nwbfile(*, session, sources, path, settings=None, progress=True) -> None
+    CompressionSettings(method="gzip", level=4, shuffle=True, chunk_bytes=1 MiB, n_threads=cores)
+    encode_chunk(*, chunk, settings) -> bytes
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import contextlib
+import os
+import sys
+import uuid
+import warnings
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import h5py
+import numpy as np
+from hdmf.backends.hdf5 import H5DataIO
+from hdmf.common import DynamicTableRegion, VectorData
+from ndx_fiber_photometry import (
+    FiberPhotometry,
+    FiberPhotometryIndicators,
+    FiberPhotometryResponseSeries,
+    FiberPhotometryViruses,
+    FiberPhotometryVirusInjections,
+)
+from ndx_ophys_devices import (
+    Effector,
+    ExcitationSource,
+    ExcitationSourceModel,
+    FiberInsertion,
+    Indicator,
+    OpticalFiber,
+    OpticalFiberModel,
+    Photodetector,
+    PhotodetectorModel,
+    ViralVector,
+    ViralVectorInjection,
+)
+from ndx_optogenetics import (
+    OptogeneticEffectors,
+    OptogeneticEpochsTable,
+    OptogeneticExperimentMetadata,
+    OptogeneticSitesTable,
+    OptogeneticViruses,
+    OptogeneticVirusInjections,
+)
+from pynwb import NWBHDF5IO, NWBFile
+from pynwb.device import Device, DeviceModel
+from pynwb.ecephys import ElectricalSeries
+from pynwb.event import DurationVectorData, EventsTable, TimestampVectorData
+from pynwb.file import Subject
+from tqdm import tqdm
+
+from ndx_glymphatic import (
+    ClockAlignment,
+    ClockAlignmentTable,
+    DrugAdministrationsTable,
+    ExperimentalCondition,
+    FiberPhotometryChannelsTable,
+    FluorescentTracer,
+    Hypnogram,
+    TracerInfusionsTable,
+    VasomotionStimulationEpochsTable,
+)
+from ndx_glymphatic.errors import GlymphError
+from ndx_glymphatic.session import IndicatorConfig, SessionConfig, StimulationConfig
+
+__all__ = [
+    "DEFAULT_CHUNK_BYTES",
+    "ClockAlignmentRecord",
+    "CompressionSettings",
+    "EventsSource",
+    "SeriesSource",
+    "SessionSources",
+    "SleepStates",
+    "StimulationEpochs",
+    "build_nwbfile",
+    "encode_chunk",
+    "write_nwbfile",
+]
+
+#: Samples per HDF5 chunk aim at this many bytes (1 MiB: HDF5's default chunk cache size).
+DEFAULT_CHUNK_BYTES = 1 << 20
+
+
+# -------------------------------------------------------------------------------------- inputs
+@dataclass(frozen=True)
+class SeriesSource:
+    """One continuous series to write, timed on the primary clock, with its samples as a stream of blocks.
+
+    Attributes
+    ----------
+    name : str
+        The series name: a photometry channel of the session (``"ne_465nm"``), or ``"EEG"`` / ``"EMG"``.
+    kind : {"photometry", "EEG", "EMG"}
+        Which part of the session the series belongs to.
+    n_samples, n_columns : int
+        Dataset shape; one column is stored 1-D.
+    rate_in_Hz : float or None
+        Sampling rate; ``None`` when ``timestamps_in_s`` give the sample times.
+    starting_time_in_s : float
+        Time of the first sample (regular sampling).
+    unit : str
+        Unit of the stored values (``"V"``, ``"volts"`` for ElectricalSeries).
+    iter_blocks : callable
+        ``iter_blocks()`` yields the samples in order, ``(n,)`` or ``(n, n_columns)`` blocks, exactly
+        ``n_samples`` rows in total.
+    conversion : float
+        Stored value x ``conversion`` = value in ``unit``.
+    timestamps_in_s : ndarray or None
+        Per-sample times of irregular sampling.
+    dtype : numpy dtype
+        Dataset type (float32).
+    """
+
+    name: str
+    kind: Literal["photometry", "EEG", "EMG"]
+    n_samples: int
+    n_columns: int
+    rate_in_Hz: float | None
+    starting_time_in_s: float
+    unit: str
+    iter_blocks: Callable[[], Iterator[np.ndarray]] = field(repr=False, compare=False)
+    conversion: float = 1.0
+    timestamps_in_s: np.ndarray | None = field(default=None, repr=False, compare=False)
+    dtype: np.dtype = field(default=np.dtype(np.float32))
+
+    @classmethod
+    def from_array(
+        cls, *, name: str, kind: Literal["photometry", "EEG", "EMG"], data: np.ndarray, rate_in_Hz: float,
+        unit: str, starting_time_in_s: float = 0.0, conversion: float = 1.0,
+    ) -> SeriesSource:
+        """A series whose samples are already in memory (short files: mocks, examples, tests)."""
+        values = np.asarray(data, dtype=np.float32)
+        return cls(
+            name=name, kind=kind, n_samples=len(values), n_columns=1 if values.ndim == 1 else values.shape[1],
+            rate_in_Hz=float(rate_in_Hz), starting_time_in_s=float(starting_time_in_s), unit=unit,
+            iter_blocks=lambda: iter((values,)), conversion=conversion,
+        )
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Dataset shape."""
+        return (self.n_samples,) if self.n_columns == 1 else (self.n_samples, self.n_columns)
+
+    @property
+    def start_time_in_s(self) -> float:
+        """Time of the first sample."""
+        if self.timestamps_in_s is not None and len(self.timestamps_in_s):
+            return float(self.timestamps_in_s[0])
+        return float(self.starting_time_in_s)
+
+    @property
+    def stop_time_in_s(self) -> float:
+        """Time just after the last sample (the last timestamp for irregular sampling)."""
+        if self.timestamps_in_s is not None and len(self.timestamps_in_s):
+            return float(self.timestamps_in_s[-1])
+        return self.starting_time_in_s + self.n_samples / float(self.rate_in_Hz or 1.0)
+
+
+@dataclass(frozen=True)
+class EventsSource:
+    """One event channel (TTL, digital input, annotation), stored as the EventsTable ``table_name``.
+
+    Attributes
+    ----------
+    table_name : str
+        Name of the EventsTable (``"ttl_PtC0"``).
+    source_description : str
+        Where the events come from (system, channel, file).
+    onset_times_in_s : ndarray
+        Onsets on the primary clock.
+    offset_times_in_s : ndarray or None
+        Offsets (NaN where unknown); their difference to the onsets is the ``duration`` column.
+    values : ndarray or None
+        One value per onset (strobe value, digital level): a ``value`` column when any is finite.
+    labels : tuple of str
+        One text per onset (annotations): a ``label`` column.
+    """
+
+    table_name: str
+    source_description: str
+    onset_times_in_s: np.ndarray
+    offset_times_in_s: np.ndarray | None = None
+    values: np.ndarray | None = None
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StimulationEpochs:
+    """Stimulation epochs on the primary clock; per-epoch pulse counts when derived from TTL pulses."""
+
+    start_times_in_s: np.ndarray
+    stop_times_in_s: np.ndarray
+    pulses_per_epoch: np.ndarray | None = None
+    pulse_length_in_ms: float | None = None
+    period_in_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class SleepStates:
+    """Scored sleep-state intervals on the primary clock (one row of the Hypnogram each)."""
+
+    start_times_in_s: np.ndarray
+    stop_times_in_s: np.ndarray
+    sleep_states: tuple[str, ...]
+    scoring_method: str
+    scorer: str
+    epoch_length_in_s: float | None = None
+
+
+@dataclass(frozen=True)
+class ClockAlignmentRecord:
+    """A secondary system's clock put onto the primary's: one row of the ``ClockAlignmentTable``.
+
+    ``t_primary = slope * t_secondary + offset_in_s``; the attributes are the table's columns.
+    """
+
+    secondary_system: str
+    primary_system: str
+    primary_ttl_channel: str
+    secondary_ttl_channel: str
+    number_of_matched_pulses: int
+    slope: float
+    offset_in_s: float
+    residual_rms_in_s: float
+    max_abs_residual_in_s: float
+    matched_primary_times_in_s: np.ndarray = field(repr=False)
+    matched_secondary_times_in_s: np.ndarray = field(repr=False)
+
+    def as_table_row(self) -> dict[str, object]:
+        """The ``ClockAlignmentTable`` columns of this alignment, by column name."""
+        return {
+            "secondary_system": self.secondary_system,
+            "primary_system": self.primary_system,
+            "primary_ttl_channel": self.primary_ttl_channel,
+            "secondary_ttl_channel": self.secondary_ttl_channel,
+            "number_of_matched_pulses": self.number_of_matched_pulses,
+            "slope": self.slope,
+            "offset_in_s": self.offset_in_s,
+            "residual_rms_in_s": self.residual_rms_in_s,
+            "max_abs_residual_in_s": self.max_abs_residual_in_s,
+            "matched_primary_times_in_s": self.matched_primary_times_in_s,
+            "matched_secondary_times_in_s": self.matched_secondary_times_in_s,
+        }
+
+
+@dataclass(frozen=True)
+class SessionSources:
+    """The recorded data of a session, on the primary clock, as the builder takes them."""
+
+    series: tuple[SeriesSource, ...] = ()
+    events: tuple[EventsSource, ...] = ()
+    sleep_states: SleepStates | None = None
+    lc_stimulation: StimulationEpochs | None = None
+    vasomotion_stimulation: StimulationEpochs | None = None
+    clock_alignment: ClockAlignmentRecord | None = None
+
+
+# --------------------------------------------------------------------------------- compression
+@dataclass(frozen=True)
+class CompressionSettings:
+    """How big datasets are chunked and compressed.
+
+    Attributes
+    ----------
+    method : {"gzip", "lzf", "none"}
+        HDF5 filter. ``"gzip"`` (deflate) is the interoperable default every HDF5 reader decodes;
+        ``"lzf"`` is faster but h5py-only.
+    level : int
+        gzip level (0-9); 4 by default.
+    shuffle : bool
+        Apply HDF5's byte-shuffle filter before compression (better ratios on floats).
+    chunk_bytes : int
+        Target bytes per chunk.
+    n_threads : int
+        Compression threads (gzip only); default one per core.
+    """
+
+    method: str = "gzip"
+    level: int = 4
+    shuffle: bool = True
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES
+    n_threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
+
+    def __post_init__(self) -> None:
+        if self.method not in ("gzip", "lzf", "none"):
+            raise GlymphError(f"compression: expected one of gzip, lzf, none, got {self.method!r}")
+        if not 0 <= self.level <= 9:
+            raise GlymphError(f"compression level: expected 0 to 9, got {self.level}")
+
+    def dataset_options(self) -> dict[str, object]:
+        """Keyword arguments of ``H5DataIO`` for these settings (besides shape, dtype and chunks)."""
+        if self.method == "none":
+            return {}
+        options: dict[str, object] = {"compression": self.method, "shuffle": self.shuffle}
+        if self.method == "gzip":
+            options["compression_opts"] = self.level
+        return options
+
+
+def encode_chunk(*, chunk: np.ndarray, settings: CompressionSettings) -> bytes:
+    """Encode one full chunk exactly as HDF5's shuffle + deflate filters would.
+
+    Parameters
+    ----------
+    chunk : ndarray
+        The whole chunk (edge chunks padded to the full chunk shape), C-contiguous.
+    settings : CompressionSettings
+        ``method`` must be ``"gzip"`` or ``"none"``.
+
+    Returns
+    -------
+    bytes
+        What ``write_direct_chunk`` stores.
+    """
+    raw = np.ascontiguousarray(chunk)
+    if settings.method == "none":
+        return raw.tobytes()
+    if settings.shuffle and raw.dtype.itemsize > 1:
+        payload = raw.view(np.uint8).reshape(-1, raw.dtype.itemsize).T.tobytes()
+    else:
+        payload = raw.tobytes()
+    return zlib.compress(payload, settings.level)
+
+
+# --------------------------------------------------------------------------------- file and devices
+def _new_nwbfile(*, session: SessionConfig) -> NWBFile:
+    info = session.session
+    optional = {
+        key: value
+        for key, value in (
+            ("experiment_description", info.experiment_description),
+            ("keywords", list(info.keywords) or None),
+            ("related_publications", list(info.related_publications) or None),
+            ("surgery", info.surgery),
+            ("pharmacology", info.pharmacology),
+            ("notes", info.notes),
+        )
+        if value
+    }
+    nwbfile = NWBFile(
+        session_description=info.session_description,
+        identifier=info.identifier or str(uuid.uuid4()),
+        session_start_time=info.session_start_time,
+        session_id=info.session_id,
+        experimenter=list(info.experimenter),
+        lab=info.lab,
+        institution=info.institution,
+        **optional,
+    )
+    subject = session.subject
+    date_of_birth = None
+    if subject.date_of_birth:
+        text = subject.date_of_birth if "T" in subject.date_of_birth else subject.date_of_birth + "T00:00:00"
+        date_of_birth = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if date_of_birth.tzinfo is None:
+            date_of_birth = date_of_birth.replace(tzinfo=info.session_start_time.tzinfo)
+    nwbfile.subject = Subject(
+        subject_id=subject.subject_id, species=subject.species, sex=subject.sex, age=subject.age,
+        strain=subject.strain, genotype=subject.genotype, description=subject.description,
+        weight=subject.weight, date_of_birth=date_of_birth,
+    )
+    return nwbfile
+
+
+def _add_devices(*, nwbfile: NWBFile, session: SessionConfig) -> dict[str, object]:
+    devices: dict[str, object] = {}
+    for config in session.excitation_sources:
+        model = ExcitationSourceModel(
+            name=f"{config.name}_model", description=f"Model of {config.name}: {config.description}",
+            manufacturer=config.manufacturer, model_number=config.model_number, source_type=config.source_type,
+            excitation_mode=config.excitation_mode,
+            **({"wavelength_range_in_nm": [float(config.wavelength_in_nm)] * 2} if config.wavelength_in_nm else {}),
+        )
+        nwbfile.add_device_model(model)
+        devices[config.name] = ExcitationSource(
+            name=config.name, description=config.description, model=model,
+            **({"power_in_W": float(config.power_in_W)} if config.power_in_W else {}),
+        )
+    for config in session.photodetectors:
+        model = PhotodetectorModel(
+            name=f"{config.name}_model", description=f"Model of {config.name}: {config.description}",
+            manufacturer=config.manufacturer, model_number=config.model_number, detector_type=config.detector_type,
+        )
+        nwbfile.add_device_model(model)
+        devices[config.name] = Photodetector(name=config.name, description=config.description, model=model)
+    for config in session.optical_fibers:
+        model = OpticalFiberModel(
+            name=f"{config.name}_model", description=f"Model of {config.name}: {config.description}",
+            manufacturer=config.manufacturer, model_number=config.model_number,
+            numerical_aperture=float(config.numerical_aperture),
+            **({"core_diameter_in_um": float(config.core_diameter_in_um)} if config.core_diameter_in_um else {}),
+        )
+        nwbfile.add_device_model(model)
+        devices[config.name] = OpticalFiber(
+            name=config.name, description=config.description, model=model,
+            fiber_insertion=FiberInsertion(
+                name="fiber_insertion", insertion_position_ap_in_mm=float(config.ap_in_mm),
+                insertion_position_ml_in_mm=float(config.ml_in_mm), depth_in_mm=float(config.depth_in_mm),
+                position_reference=config.position_reference, hemisphere=config.hemisphere,
+            ),
+        )
+    for device in devices.values():
+        nwbfile.add_device(device)
+    return devices
+
+
+class _Viruses:
+    """Viral vectors and injections of indicators and effectors: one object per vector however often named."""
+
+    def __init__(self) -> None:
+        self.vectors: dict[str, ViralVector] = {}
+
+    def injection(self, *, config: IndicatorConfig) -> tuple[ViralVector | None, ViralVectorInjection | None]:
+        if config.viral_vector is None:
+            return None, None
+        vector_config = config.viral_vector
+        vector = self.vectors.get(vector_config.name)
+        if vector is None:
+            vector = ViralVector(
+                name=vector_config.name, construct_name=vector_config.construct_name,
+                description=vector_config.description, manufacturer=vector_config.manufacturer,
+                titer_in_vg_per_ml=float(vector_config.titer_in_vg_per_ml),
+            )
+            self.vectors[vector_config.name] = vector
+        if config.injection is None:
+            return vector, None
+        injection = config.injection
+        return vector, ViralVectorInjection(
+            name=injection.name or f"{config.name}_injection",
+            description=injection.description or f"Injection of {vector_config.construct_name}.",
+            location=injection.location, hemisphere=injection.hemisphere, reference=injection.reference,
+            ap_in_mm=float(injection.ap_in_mm), ml_in_mm=float(injection.ml_in_mm),
+            dv_in_mm=float(injection.dv_in_mm), volume_in_uL=float(injection.volume_in_uL), viral_vector=vector,
+        )
+
+    def of(
+        self, *, configs: Sequence[IndicatorConfig], make: Callable[..., object]
+    ) -> tuple[dict[str, object], list[ViralVector], list[ViralVectorInjection]]:
+        """Build ``make(name=..., label=..., ...)`` for each config, with the vectors and injections they use."""
+        built: dict[str, object] = {}
+        vectors: list[ViralVector] = []
+        injections: list[ViralVectorInjection] = []
+        for config in configs:
+            vector, injection = self.injection(config=config)
+            if vector is not None and vector not in vectors:
+                vectors.append(vector)
+            if injection is not None:
+                injections.append(injection)
+            built[config.name] = make(
+                name=config.name, label=config.label, description=config.description,
+                manufacturer=config.manufacturer, viral_vector_injection=injection,
+            )
+        return built, vectors, injections
+
+
+# ------------------------------------------------------------------------------------------ series
+def _data(*, series: SeriesSource, settings: CompressionSettings, in_memory: bool) -> object:
+    if in_memory:
+        blocks = [np.asarray(block, dtype=series.dtype) for block in series.iter_blocks()]
+        data = np.concatenate(blocks) if blocks else np.empty(series.shape, dtype=series.dtype)
+        if data.shape != series.shape:
+            raise GlymphError(f"series {series.name!r}: expected {series.shape} samples, got {data.shape}")
+        return data
+    row_bytes = series.dtype.itemsize * series.n_columns
+    chunk_rows = max(1, min(series.n_samples, settings.chunk_bytes // row_bytes))
+    chunks = (chunk_rows,) if series.n_columns == 1 else (chunk_rows, series.n_columns)
+    return H5DataIO(shape=series.shape, dtype=series.dtype, chunks=chunks, **settings.dataset_options())
+
+
+def _timing(*, series: SeriesSource, in_memory: bool) -> dict[str, object]:
+    if series.timestamps_in_s is not None:
+        timestamps = np.asarray(series.timestamps_in_s, dtype=np.float64)
+        return {"timestamps": timestamps if in_memory else H5DataIO(timestamps, compression="gzip",
+                                                                    compression_opts=4)}
+    return {"rate": float(series.rate_in_Hz), "starting_time": float(series.starting_time_in_s)}
+
+
+def _add_photometry(
+    *, nwbfile: NWBFile, session: SessionConfig, sources: SessionSources, devices: dict[str, object],
+    viruses: _Viruses, settings: CompressionSettings, in_memory: bool,
+) -> dict[str, object]:
+    indicators, vectors, injections = viruses.of(configs=session.indicators, make=Indicator)
+    for config in session.tracers:
+        indicators[config.name] = FluorescentTracer(
+            name=config.name, label=config.label, description=config.description,
+            manufacturer=config.manufacturer, fluorophore=config.fluorophore,
+            carrier_molecule=config.carrier_molecule, molecular_weight_in_kDa=float(config.molecular_weight_in_kDa),
+            labeled_compartment=config.labeled_compartment,
+            excitation_peak_in_nm=float(config.excitation_peak_in_nm),
+            emission_peak_in_nm=float(config.emission_peak_in_nm),
+        )
+    if session.photometry is None:
+        return indicators
+    table = FiberPhotometryChannelsTable(
+        name="fiber_photometry_table",
+        description="Photometry channels: what each measures, its role and its control channel.",
+    )
+    fibers = {config.name: config for config in session.optical_fibers}
+    channels = session.photometry.channels
+    row_of = {channel.name: row for row, channel in enumerate(channels)}
+    for channel in channels:
+        table.add_row(
+            location=channel.location or fibers[channel.optical_fiber].location,
+            excitation_wavelength_in_nm=float(channel.excitation_wavelength_in_nm),
+            emission_wavelength_in_nm=float(channel.emission_wavelength_in_nm),
+            indicator=indicators[channel.indicator],
+            optical_fiber=devices[channel.optical_fiber],
+            excitation_source=devices[channel.excitation_source],
+            photodetector=devices[channel.photodetector],
+            measured_quantity=channel.measured_quantity,
+            channel_role=channel.channel_role,
+            control_channel=row_of[channel.control_channel] if channel.control_channel else -1,
+            stream_name=channel.stream,
+        )
+    optional = {}
+    if vectors:
+        optional["fiber_photometry_viruses"] = FiberPhotometryViruses(viral_vectors=vectors)
+    if injections:
+        optional["fiber_photometry_virus_injections"] = FiberPhotometryVirusInjections(
+            viral_vector_injections=injections
+        )
+    nwbfile.add_lab_meta_data(
+        FiberPhotometry(
+            name="fiber_photometry",
+            fiber_photometry_table=table,
+            fiber_photometry_indicators=FiberPhotometryIndicators(indicators=list(indicators.values())),
+            **optional,
+        )
+    )
+    series_of = {series.name: series for series in sources.series if series.kind == "photometry"}
+    for row, channel in enumerate(channels):
+        series = series_of.get(channel.name)
+        if series is None:
+            raise GlymphError(f"photometry channel {channel.name!r} of the session has no series to write")
+        nwbfile.add_acquisition(
+            FiberPhotometryResponseSeries(
+                name=channel.name,
+                description=channel.description,
+                data=_data(series=series, settings=settings, in_memory=in_memory),
+                unit=series.unit,
+                fiber_photometry_table_region=DynamicTableRegion(
+                    name="fiber_photometry_table_region", data=[row],
+                    description=f"The channel row of '{channel.name}'.", table=table,
+                ),
+                comments=f"Rig stream {channel.stream!r} of {session.photometry.file.name}.",
+                **_timing(series=series, in_memory=in_memory),
+            )
+        )
+    return indicators
+
+
+def _add_electrophysiology(
+    *, nwbfile: NWBFile, session: SessionConfig, sources: SessionSources, settings: CompressionSettings,
+    in_memory: bool,
+) -> None:
+    ephys = session.electrophysiology
+    if ephys is None:
+        return
+    amplifier = ephys.amplifier
+    name = amplifier.get("name", "eeg_emg_amplifier")
+    model = None
+    if amplifier.get("manufacturer"):
+        model = DeviceModel(
+            name=f"{name}_model", manufacturer=amplifier["manufacturer"],
+            model_number=amplifier.get("model_number"), description=f"Model of: {amplifier['description']}",
+        )
+        nwbfile.add_device_model(model)
+    device = Device(name=name, description=amplifier["description"], model=model)
+    nwbfile.add_device(device)
+    groups = {
+        config.name: nwbfile.create_electrode_group(
+            name=config.name, description=config.description, location=config.location, device=device
+        )
+        for config in ephys.electrode_groups
+    }
+    nwbfile.add_electrode_column(name="channel_name", description="Channel name given in the session file.")
+    nwbfile.add_electrode_column(name="rig_stream", description="Stream (and channel) of the rig file.")
+    rows: dict[str, list[int]] = {"EEG": [], "EMG": []}
+    for series_name in ("EEG", "EMG"):
+        for channel in (c for c in ephys.channels if c.series == series_name):
+            rows[series_name].append(len(nwbfile.electrodes) if nwbfile.electrodes is not None else 0)
+            nwbfile.add_electrode(
+                group=groups[channel.group], location=channel.ccf_location, channel_name=channel.name,
+                rig_stream=f"{channel.stream}[{channel.stream_channel}]",
+            )
+    aligned = sources.clock_alignment is not None
+    for series in (s for s in sources.series if s.kind in ("EEG", "EMG")):
+        nwbfile.add_acquisition(
+            ElectricalSeries(
+                name=series.name,
+                description=f"{series.name} from {ephys.file.name}"
+                + (" (timing put on the photometry clock, see lab_meta_data/clock_alignment)" if aligned else "."),
+                data=_data(series=series, settings=settings, in_memory=in_memory),
+                electrodes=nwbfile.create_electrode_table_region(
+                    region=rows[series.kind], description=f"{series.name} electrodes"
+                ),
+                conversion=series.conversion,
+                filtering=ephys.filtering,
+                **_timing(series=series, in_memory=in_memory),
+            )
+        )
+
+
+# --------------------------------------------------------------------------- events and intervals
+def _add_events(*, nwbfile: NWBFile, sources: SessionSources) -> None:
+    descriptions = {column["name"]: column["description"] for column in EventsTable.__columns__}
+    for events in sources.events:
+        onsets = np.asarray(events.onset_times_in_s, dtype=np.float64)
+        if onsets.size == 0:
+            continue  # an empty table is a best-practice violation; the channel had no events
+        order = np.argsort(onsets, kind="stable")
+        durations = np.full(onsets.size, np.nan)
+        if events.offset_times_in_s is not None:
+            durations = np.asarray(events.offset_times_in_s, dtype=np.float64) - onsets
+            durations[~np.isfinite(durations) | (durations < 0)] = np.nan
+        columns = [
+            TimestampVectorData(name="timestamp", description=descriptions["timestamp"], data=onsets[order]),
+            DurationVectorData(name="duration", description=descriptions["duration"], data=durations[order]),
+        ]
+        values = np.asarray(events.values if events.values is not None else [], dtype=np.float64)
+        if values.size == onsets.size and np.any(np.isfinite(values)):
+            columns.append(VectorData(name="value", description="Value of the event (strobe / digital level).",
+                                      data=values[order]))
+        if len(events.labels) == onsets.size:
+            columns.append(VectorData(name="label", description="Text of the event (annotation).",
+                                      data=[events.labels[index] for index in order]))
+        nwbfile.add_events_table(
+            EventsTable(name=events.table_name, description=f"Events of {events.source_description}.",
+                        source_description=events.source_description, columns=columns)
+        )
+
+
+def _add_epoch_rows(
+    *, table: object, stimulation: StimulationConfig, epochs: StimulationEpochs, site_rows: dict[str, int],
+    vasomotion: bool,
+) -> None:
+    period_in_ms = epochs.period_in_ms
+    pulse_length_in_ms = epochs.pulse_length_in_ms
+    if vasomotion and stimulation.modulation_frequency_in_Hz:
+        period_in_ms = period_in_ms or 1000.0 / stimulation.modulation_frequency_in_Hz
+        pulse_length_in_ms = pulse_length_in_ms or period_in_ms / 2.0
+    for index, (start, stop) in enumerate(zip(epochs.start_times_in_s, epochs.stop_times_in_s)):
+        if epochs.pulses_per_epoch is not None:
+            pulses = int(epochs.pulses_per_epoch[index])
+        elif stimulation.number_pulses_per_pulse_train is not None:
+            pulses = int(stimulation.number_pulses_per_pulse_train)
+        else:
+            pulses = max(1, round((stop - start) * 1000.0 / period_in_ms)) if period_in_ms else 1
+        row = {
+            "start_time": float(start), "stop_time": float(stop), "stimulation_on": True,
+            "pulse_length_in_ms": float(pulse_length_in_ms if pulse_length_in_ms is not None else np.nan),
+            "period_in_ms": float(period_in_ms if period_in_ms is not None else np.nan),
+            "number_pulses_per_pulse_train": pulses, "number_trains": int(stimulation.number_trains),
+            "intertrain_interval_in_ms": float(stimulation.intertrain_interval_in_ms),
+            "power_in_mW": float(stimulation.power_in_mW), "wavelength_in_nm": float(stimulation.wavelength_in_nm),
+            "optogenetic_sites": [site_rows[name] for name in stimulation.sites],
+        }
+        if vasomotion:
+            row.update(
+                stimulation_method=stimulation.stimulation_method, target=stimulation.target,
+                modulation_frequency_in_Hz=float(stimulation.modulation_frequency_in_Hz),
+                modulation_waveform=stimulation.modulation_waveform,
+            )
+        table.add_row(**row)
+
+
+def _add_optogenetics(
+    *, nwbfile: NWBFile, session: SessionConfig, sources: SessionSources, devices: dict[str, object],
+    viruses: _Viruses,
+) -> None:
+    config = session.optogenetics
+    if config is None:
+        return
+    effectors, vectors, injections = viruses.of(configs=config.effectors, make=Effector)
+    sites = OptogeneticSitesTable(description="Optogenetic stimulation sites.")
+    site_rows = {}
+    for row, site in enumerate(config.sites):
+        sites.add_row(excitation_source=devices[site.excitation_source], optical_fiber=devices[site.optical_fiber],
+                      effector=effectors[site.effector])
+        site_rows[site.name] = row
+    optional = {}
+    if vectors:
+        optional["optogenetic_viruses"] = OptogeneticViruses(viral_vectors=vectors)
+    if injections:
+        optional["optogenetic_virus_injections"] = OptogeneticVirusInjections(viral_vector_injections=injections)
+    nwbfile.add_lab_meta_data(
+        OptogeneticExperimentMetadata(
+            stimulation_software=config.stimulation_software, optogenetic_sites_table=sites,
+            optogenetic_effectors=OptogeneticEffectors(effectors=list(effectors.values())), **optional,
+        )
+    )
+    for stimulation, epochs, table_class, name, vasomotion in (
+        (config.lc_stimulation, sources.lc_stimulation, OptogeneticEpochsTable, "lc_optogenetic_stimulation", False),
+        (config.vasomotion_stimulation, sources.vasomotion_stimulation, VasomotionStimulationEpochsTable,
+         "vasomotion_stimulation", True),
+    ):
+        if stimulation is None or epochs is None or len(epochs.start_times_in_s) == 0:
+            continue  # an empty table is a best-practice violation
+        table = table_class(name=name, description=stimulation.description,
+                            target_tables={"optogenetic_sites": sites})
+        _add_epoch_rows(table=table, stimulation=stimulation, epochs=epochs, site_rows=site_rows,
+                        vasomotion=vasomotion)
+        nwbfile.add_time_intervals(table)
+
+
+def _add_intervals_and_metadata(
+    *, nwbfile: NWBFile, session: SessionConfig, sources: SessionSources, indicators: dict[str, object]
+) -> None:
+    states = sources.sleep_states
+    if states is not None:
+        config = session.hypnogram
+        description = config.description if config is not None else None
+        if not description:
+            scored_from = f" ({config.file.name})" if config is not None else ""
+            description = f"Sleep states scored {states.scoring_method}ly by {states.scorer}{scored_from}."
+        hypnogram = Hypnogram(description=description, scoring_method=states.scoring_method, scorer=states.scorer,
+                              epoch_length_in_s=states.epoch_length_in_s)
+        for start, stop, state in zip(states.start_times_in_s, states.stop_times_in_s, states.sleep_states):
+            hypnogram.add_row(start_time=float(start), stop_time=float(stop), sleep_state=state)
+        nwbfile.add_time_intervals(hypnogram)
+    if session.infusions:
+        table = TracerInfusionsTable(description="Fluorescent tracer infusions.")
+        for infusion in session.infusions:
+            table.add_row(
+                start_time=float(infusion.start_time_in_s), stop_time=float(infusion.stop_time_in_s),
+                tracer=indicators[infusion.tracer], route=infusion.route, site=infusion.site,
+                volume_in_uL=float(infusion.volume_in_uL), rate_in_uL_per_min=float(infusion.rate_in_uL_per_min),
+                concentration=float(infusion.concentration), concentration_unit=infusion.concentration_unit,
+            )
+        nwbfile.add_time_intervals(table)
+    if session.drugs:
+        table = DrugAdministrationsTable(description="Drug and vehicle administrations.")
+        for drug in session.drugs:
+            table.add_row(
+                start_time=float(drug.time_in_s), stop_time=float(drug.time_in_s + drug.duration_in_s),
+                drug=drug.drug, dose=float(drug.dose), dose_unit=drug.dose_unit, route=drug.route,
+                vehicle=drug.vehicle,
+            )
+        nwbfile.add_time_intervals(table)
+    if session.condition is not None:
+        nwbfile.add_lab_meta_data(
+            ExperimentalCondition(condition=session.condition.condition, is_control=bool(session.condition.is_control),
+                                  description=session.condition.description)
+        )
+    if sources.clock_alignment is not None:
+        table = ClockAlignmentTable(
+            description="TTL-based alignment of the EEG/EMG clock onto the photometry clock: "
+            "t_primary = slope * t_secondary + offset_in_s."
+        )
+        row = sources.clock_alignment.as_table_row()
+        row["matched_primary_times_in_s"] = np.asarray(row["matched_primary_times_in_s"]).tolist()
+        row["matched_secondary_times_in_s"] = np.asarray(row["matched_secondary_times_in_s"]).tolist()
+        table.add_row(**row)
+        nwbfile.add_lab_meta_data(ClockAlignment(clock_alignment_table=table))
+
+
+def build_nwbfile(
+    *, session: SessionConfig, sources: SessionSources, settings: CompressionSettings | None = None,
+    in_memory: bool = False,
+) -> NWBFile:
+    """The in-memory NWB file of a session.
+
+    Parameters
+    ----------
+    session : SessionConfig
+        What was recorded and with what.
+    sources : SessionSources
+        The recorded data on the primary clock.
+    settings : CompressionSettings, optional
+        Chunking and filters of the big datasets (default gzip 4 + shuffle).
+    in_memory : bool
+        Read every series into memory now (short files: mocks, examples). Otherwise the big datasets are
+        empty placeholders of their final shape that :func:`write_nwbfile` fills after writing.
+
+    Returns
+    -------
+    NWBFile
+    """
+    settings = settings or CompressionSettings()
+    nwbfile = _new_nwbfile(session=session)
+    devices = _add_devices(nwbfile=nwbfile, session=session)
+    viruses = _Viruses()
+    indicators = _add_photometry(nwbfile=nwbfile, session=session, sources=sources, devices=devices,
+                                 viruses=viruses, settings=settings, in_memory=in_memory)
+    _add_electrophysiology(nwbfile=nwbfile, session=session, sources=sources, settings=settings,
+                           in_memory=in_memory)
+    _add_optogenetics(nwbfile=nwbfile, session=session, sources=sources, devices=devices, viruses=viruses)
+    _add_intervals_and_metadata(nwbfile=nwbfile, session=session, sources=sources, indicators=indicators)
+    _add_events(nwbfile=nwbfile, sources=sources)
+    return nwbfile
+
+
+# --------------------------------------------------------------------------------------- streaming
+class _DirectChunkWriter:
+    """Fill a chunked dataset in order: buffer whole chunks, encode them in a pool, write them in order."""
+
+    def __init__(
+        self, *, dataset: h5py.Dataset, settings: CompressionSettings,
+        pool: concurrent.futures.ThreadPoolExecutor | None, on_written: Callable[[int], None],
+    ) -> None:
+        n_workers = settings.n_threads if pool is not None else 1
+        self.dataset = dataset
+        self.settings = settings
+        self.pool = pool
+        self.on_written = on_written
+        self.chunk_shape = dataset.chunks
+        self.chunk_rows = dataset.chunks[0]
+        self.direct = settings.method in ("gzip", "none")
+        # chunks encoded or waiting to be written: enough to keep every thread busy, few enough to bound memory
+        self.max_in_flight = n_workers + 1
+        self.pending: collections.deque = collections.deque()
+        self.buffer = np.zeros(self.chunk_shape, dtype=dataset.dtype)
+        self.filled = 0
+        self.chunk_start = 0
+
+    def append(self, block: np.ndarray) -> None:
+        position = 0
+        while position < len(block):
+            take = min(self.chunk_rows - self.filled, len(block) - position)
+            self.buffer[self.filled : self.filled + take] = block[position : position + take]
+            self.filled += take
+            position += take
+            if self.filled == self.chunk_rows:
+                self._submit()
+
+    def _submit(self) -> None:
+        rows = self.filled
+        chunk = self.buffer
+        if rows < self.chunk_rows:
+            chunk[rows:] = 0
+        offset = (self.chunk_start,) + (0,) * (len(self.chunk_shape) - 1)
+        if not self.direct:
+            self.dataset[self.chunk_start : self.chunk_start + rows] = chunk[:rows]
+            self.on_written(rows)
+        else:
+            if self.pool is None:
+                self.dataset.id.write_direct_chunk(offset, encode_chunk(chunk=chunk, settings=self.settings))
+                self.on_written(rows)
+            else:
+                future = self.pool.submit(encode_chunk, chunk=chunk, settings=self.settings)
+                self.pending.append((offset, rows, future))
+                self._drain(keep=self.max_in_flight)
+            self.buffer = np.zeros(self.chunk_shape, dtype=self.dataset.dtype)
+        self.chunk_start += rows
+        self.filled = 0
+
+    def _drain(self, *, keep: int) -> None:
+        while len(self.pending) > keep:
+            offset, rows, future = self.pending.popleft()
+            self.dataset.id.write_direct_chunk(offset, future.result(), filter_mask=0)
+            self.on_written(rows)
+
+    def close(self) -> None:
+        if self.filled:
+            self._submit()
+        self._drain(keep=0)
+        if self.chunk_start != self.dataset.shape[0]:
+            raise GlymphError(
+                f"internal: wrote {self.chunk_start} rows into {self.dataset.name} of {self.dataset.shape[0]}"
+            )
+
+
+def _fill_datasets(
+    *, path: Path, series: Sequence[SeriesSource], settings: CompressionSettings, progress: bool
+) -> None:
+    """Stream every series from its blocks into the empty datasets of the file at ``path``."""
+    total = sum(item.n_samples * item.n_columns for item in series)
+    use_pool = settings.method == "gzip" and settings.n_threads > 1
+    show = progress and sys.stderr.isatty()
+    pool_context = (
+        concurrent.futures.ThreadPoolExecutor(max_workers=settings.n_threads) if use_pool
+        else contextlib.nullcontext()
+    )
+    with (
+        h5py.File(path, "r+") as file,
+        tqdm(total=total, unit="samples", unit_scale=True, desc="writing", disable=not show) as bar,
+        pool_context as pool,
+    ):
+        for item in series:
+            writer = _DirectChunkWriter(
+                dataset=file[f"acquisition/{item.name}/data"], settings=settings, pool=pool,
+                on_written=lambda rows, n=item.n_columns: bar.update(rows * n),
+            )
+            for block in item.iter_blocks():
+                writer.append(np.asarray(block, dtype=item.dtype))
+            writer.close()
+
+
+def write_nwbfile(
+    *, session: SessionConfig, sources: SessionSources, path: Path, settings: CompressionSettings | None = None,
+    progress: bool = True,
+) -> None:
+    """Write the NWB file of a session to ``path``: the structure with pynwb, then the streamed series.
+
+    ``path`` should be a temporary path (see :func:`ndx_glymphatic.io.atomic_output_path`): between the
+    two phases the file holds empty datasets.
+
+    Parameters
+    ----------
+    session : SessionConfig
+    sources : SessionSources
+    path : Path
+    settings : CompressionSettings, optional
+        Default gzip level 4 with shuffle, one compression thread per core.
+    progress : bool
+        Show a progress bar (only when stderr is a terminal).
+    """
+    settings = settings or CompressionSettings()
+    nwbfile = build_nwbfile(session=session, sources=sources, settings=settings)
+    with warnings.catch_warnings():
+        # the temporary name ends in ".partial"; the file is renamed to its .nwb name on success
+        warnings.filterwarnings("ignore", message=".*does not end in '.nwb'")
+        with NWBHDF5IO(str(path), mode="w") as io:
+            io.write(nwbfile)
+    _fill_datasets(path=path, series=sources.series, settings=settings, progress=progress)
