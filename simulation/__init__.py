@@ -59,8 +59,9 @@ Channel metadata shared by every writer (:mod:`ndx_glymphatic.simulation.channel
 Output (:mod:`~ndx_glymphatic.simulation.nwb`, :mod:`~ndx_glymphatic.simulation.writers`)::
 
     write_session_nwb(*, session, path, overwrite=False, show_progress=False) -> Path
-        streams every series (GenericDataChunkIterator + gzip 4 + shuffle) through atomic_output_path
-    build_session_nwbfile(*, session, show_progress=False) -> NWBFile   # lazy iterators; write once
+        the simulated rig (in-memory readers, ndx_glymphatic.simulation.rig) through the converter's
+        planning and the one NWB builder: the layout of the converted rig-file session, streamed
+        (gzip 4 + shuffle) through atomic_output_path
     session_writers() -> dict[str, SessionWriter]
         SessionWriter: writer(*, session, outdir, overwrite, show_progress) -> list[Path];
         "nwb" writes NWB directly; the rig formats come from ndx_glymphatic.simulation.rig_files
@@ -100,7 +101,7 @@ from ndx_glymphatic.simulation.latents import (
     simulate_session,
     tracer_curve,
 )
-from ndx_glymphatic.simulation.nwb import build_session_nwbfile, write_session_nwb
+from ndx_glymphatic.simulation.nwb import write_session_nwb
 from ndx_glymphatic.simulation.parameters import CONDITIONS, SimulationParameters
 from ndx_glymphatic.simulation.streams import (
     BLOCK_SAMPLES,
@@ -136,7 +137,6 @@ __all__ = [
     "SimulationParameters",
     "SleepInterval",
     "StimulationEpoch",
-    "build_session_nwbfile",
     "drug_effect",
     "electrode_channels",
     "ephys_samples",

@@ -5,8 +5,9 @@ and writes the high-rate data of ``session`` into ``outdir`` (through
 :func:`ndx_glymphatic.io.atomic_output_path`), returning the paths it created. ``ground_truth.json``
 is written by the command itself for every format.
 
-``"nwb"`` writes the NWB file directly; the rig formats (TDT, Doric, NPM, pyPhotometry) write the files
-a real rig would, with their session file, from :mod:`ndx_glymphatic.simulation.rig_files`.
+``"nwb"`` writes the NWB file of the simulated rig (read in memory, no rig files) through the same planning
+and builder as ``glymph convert``; the rig formats (TDT, Doric, NPM, pyPhotometry) write the files a real
+rig would, with their session file, from :mod:`ndx_glymphatic.simulation.rig_files`.
 """
 
 from __future__ import annotations

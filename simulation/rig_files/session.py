@@ -33,17 +33,15 @@ import yaml
 
 from ndx_glymphatic import __version__
 from ndx_glymphatic.io import atomic_output_path
-from ndx_glymphatic.simulation import (
+from ndx_glymphatic.simulation.channels import (
     ELECTRODE_CHANNELS,
     FIBERS,
     INDICATORS,
     PHOTOMETRY_CHANNELS,
-    SimulatedSession,
     electrode_channels,
-    iter_ephys_chunks,
-    iter_photometry_chunks,
-    photometry_samples,
 )
+from ndx_glymphatic.simulation.latents import SimulatedSession
+from ndx_glymphatic.simulation.streams import iter_ephys_chunks, iter_photometry_chunks, photometry_samples
 
 __all__ = [
     "EEG_CLOCK_DRIFT_PPM",
