@@ -1,8 +1,10 @@
 """Keyword-only mock factories, one per ndx-glymphatic type, and a complete example file.
 
-Each ``mock_<Type>`` returns a valid instance with plausible values for a Hauglund-style
-experiment; pass keywords to change any field. :func:`mock_glymphatic_nwbfile` builds an in-memory
-NWB file that uses every type, with devices, indicators and short data, the way converters write them.
+Each ``mock_<Type>`` returns a valid instance with plausible values for a Hauglund-style experiment; pass
+keywords to change any field. Devices, indicators and effectors they need come from ndx-ophys-devices' own
+mocks (:mod:`ndx_ophys_devices.testing`). :func:`mock_glymphatic_nwbfile` builds an in-memory NWB file
+that uses every type, through the one NWB builder (:mod:`ndx_glymphatic.builder`) from
+:func:`mock_session_config` and :func:`mock_session_sources`, so it is laid out exactly as converted files.
 """
 
 from __future__ import annotations
@@ -10,41 +12,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
-from hdmf.common import DynamicTableRegion
-from ndx_fiber_photometry import (
-    FiberPhotometry,
-    FiberPhotometryIndicators,
-    FiberPhotometryResponseSeries,
-    FiberPhotometryViruses,
-    FiberPhotometryVirusInjections,
+from ndx_ophys_devices import ExcitationSource, Indicator, OpticalFiber, Photodetector
+from ndx_ophys_devices.testing import (
+    mock_Effector,
+    mock_ExcitationSource,
+    mock_Indicator,
+    mock_OpticalFiber,
+    mock_Photodetector,
 )
-from ndx_ophys_devices import (
-    Effector,
-    ExcitationSource,
-    ExcitationSourceModel,
-    FiberInsertion,
-    Indicator,
-    OpticalFiber,
-    OpticalFiberModel,
-    Photodetector,
-    PhotodetectorModel,
-    ViralVector,
-    ViralVectorInjection,
-)
-from ndx_optogenetics import (
-    OptogeneticEffectors,
-    OptogeneticEpochsTable,
-    OptogeneticExperimentMetadata,
-    OptogeneticSitesTable,
-    OptogeneticViruses,
-    OptogeneticVirusInjections,
-)
+from ndx_optogenetics import OptogeneticSitesTable
 from pynwb import NWBFile
-from pynwb.ecephys import ElectricalSeries
-from pynwb.event import EventsTable
-from pynwb.file import Subject
 from pynwb.testing.mock.utils import name_generator
 
 from ndx_glymphatic import (
@@ -58,6 +38,40 @@ from ndx_glymphatic import (
     TracerInfusionsTable,
     VasomotionStimulationEpochsTable,
 )
+from ndx_glymphatic.builder import (
+    ClockAlignmentRecord,
+    EventsSource,
+    SeriesSource,
+    SessionSources,
+    SleepStates,
+    StimulationEpochs,
+    build_nwbfile,
+)
+from ndx_glymphatic.session import (
+    ConditionConfig,
+    DrugConfig,
+    ElectrodeConfig,
+    ElectrodeGroupConfig,
+    ElectrophysiologyConfig,
+    EpochConfig,
+    ExcitationSourceConfig,
+    FiberConfig,
+    HypnogramConfig,
+    IndicatorConfig,
+    InfusionConfig,
+    InjectionConfig,
+    OptogeneticsConfig,
+    OptogeneticSiteConfig,
+    PhotodetectorConfig,
+    PhotometryChannelConfig,
+    PhotometryConfig,
+    SessionConfig,
+    SessionInfo,
+    StimulationConfig,
+    SubjectConfig,
+    TracerConfig,
+    ViralVectorConfig,
+)
 
 __all__ = [
     "mock_ClockAlignment",
@@ -70,9 +84,12 @@ __all__ = [
     "mock_TracerInfusionsTable",
     "mock_VasomotionStimulationEpochsTable",
     "mock_glymphatic_nwbfile",
+    "mock_session_config",
+    "mock_session_sources",
 ]
 
 
+# ----------------------------------------------------------------------------------- one per type
 def mock_FluorescentTracer(
     *,
     name: str | None = None,
@@ -101,66 +118,6 @@ def mock_FluorescentTracer(
     )
 
 
-def _mock_photometry_devices(*, suffix: str = "") -> dict[str, object]:
-    fiber_model = OpticalFiberModel(
-        name=f"optical_fiber_model{suffix}",
-        description="400 um core, 0.48 NA fiber optic cannula.",
-        manufacturer="Doric Lenses",
-        model_number="MFC_400/430-0.48",
-        numerical_aperture=0.48,
-        core_diameter_in_um=400.0,
-    )
-    fiber = OpticalFiber(
-        name=f"optical_fiber{suffix}",
-        description="Photometry fiber above the cortex.",
-        serial_number="OF-001",
-        model=fiber_model,
-        fiber_insertion=FiberInsertion(
-            name="fiber_insertion",
-            insertion_position_ap_in_mm=-1.5,
-            insertion_position_ml_in_mm=2.0,
-            depth_in_mm=0.5,
-            position_reference="bregma",
-            hemisphere="right",
-        ),
-    )
-    led_model = ExcitationSourceModel(
-        name=f"led_model{suffix}",
-        description="Fiber-coupled LED driven by the TDT RZ10x.",
-        manufacturer="Tucker-Davis Technologies",
-        model_number="RZ10x LUX LED",
-        source_type="LED",
-        excitation_mode="one-photon",
-    )
-    detector_model = PhotodetectorModel(
-        name=f"photodetector_model{suffix}",
-        description="Integrated photosensor of the TDT RZ10x.",
-        manufacturer="Tucker-Davis Technologies",
-        model_number="RZ10x LUX photosensor",
-        detector_type="photodiode",
-    )
-    detector = Photodetector(
-        name=f"photodetector{suffix}", description="Photosensor for all channels.", model=detector_model
-    )
-    leds = {
-        wavelength: ExcitationSource(
-            name=f"led_{wavelength}nm{suffix}",
-            description=f"{wavelength} nm LED.",
-            model=led_model,
-            power_in_W=30e-6,
-        )
-        for wavelength in (405, 465, 560, 635)
-    }
-    return {
-        "fiber_model": fiber_model,
-        "fiber": fiber,
-        "led_model": led_model,
-        "detector_model": detector_model,
-        "detector": detector,
-        "leds": leds,
-    }
-
-
 def mock_FiberPhotometryChannelsTable(
     *,
     name: str = "fiber_photometry_table",
@@ -171,13 +128,10 @@ def mock_FiberPhotometryChannelsTable(
     photodetector: Photodetector | None = None,
 ) -> FiberPhotometryChannelsTable:
     """A two-row table: GRAB_NE signal at 465 nm (row 0) and its isosbestic control at 405 nm (row 1)."""
-    if optical_fiber is None or excitation_sources is None or photodetector is None:
-        devices = _mock_photometry_devices()
-        optical_fiber = optical_fiber or devices["fiber"]
-        excitation_sources = excitation_sources or (devices["leds"][465], devices["leds"][405])
-        photodetector = photodetector or devices["detector"]
-    if indicator is None:
-        indicator = Indicator(name="GRAB_NE2m", label="GRAB_NE2m", description="Norepinephrine sensor.")
+    indicator = indicator or mock_Indicator(name="GRAB_NE2m", label="GRAB_NE2m", description="Norepinephrine sensor.")
+    optical_fiber = optical_fiber or mock_OpticalFiber()
+    excitation_sources = excitation_sources or (mock_ExcitationSource(), mock_ExcitationSource())
+    photodetector = photodetector or mock_Photodetector()
     table = FiberPhotometryChannelsTable(name=name, description=description)
     for excitation_in_nm, source, role, control, stream in (
         (465.0, excitation_sources[0], "signal", 1, "_465A"),
@@ -321,13 +275,17 @@ def mock_ClockAlignment(*, clock_alignment_table: ClockAlignmentTable | None = N
 
 def mock_VasomotionStimulationEpochsTable(
     *,
-    optogenetic_sites_table: OptogeneticSitesTable,
+    optogenetic_sites_table: OptogeneticSitesTable | None = None,
     site_rows: Sequence[int] = (0,),
     start_time: float = 450.0,
     stop_time: float = 650.0,
     modulation_frequency_in_Hz: float = 0.03,
 ) -> VasomotionStimulationEpochsTable:
     """One epoch of optogenetic arterial smooth-muscle stimulation modulated at an infraslow frequency."""
+    if optogenetic_sites_table is None:
+        optogenetic_sites_table = OptogeneticSitesTable(description="Stimulation sites.")
+        optogenetic_sites_table.add_row(excitation_source=mock_ExcitationSource(), optical_fiber=mock_OpticalFiber(),
+                                        effector=mock_Effector())
     table = VasomotionStimulationEpochsTable(
         description="Optogenetic stimulation of arterial smooth muscle imposing slow vasomotion.",
         target_tables={"optogenetic_sites": optogenetic_sites_table},
@@ -353,126 +311,248 @@ def mock_VasomotionStimulationEpochsTable(
     return table
 
 
-def _add_optogenetics(*, nwbfile: NWBFile, leds: dict, fiber_model: OpticalFiberModel) -> OptogeneticSitesTable:
-    laser_model = ExcitationSourceModel(
-        name="laser_model",
-        description="473 nm DPSS laser for optogenetics.",
-        manufacturer="Shanghai Laser & Optics Century",
-        model_number="BL473T3",
-        source_type="Solid-State Laser",
-        excitation_mode="one-photon",
+# ------------------------------------------------------------------------------- a whole session
+def _first_row(table: object, *columns: str) -> dict[str, object]:
+    return {column: table[column].data[0] for column in columns}
+
+
+def _tracer_config(tracer: FluorescentTracer) -> TracerConfig:
+    fields = ("name", "label", "description", "manufacturer", "fluorophore", "carrier_molecule",
+              "molecular_weight_in_kDa", "labeled_compartment", "excitation_peak_in_nm", "emission_peak_in_nm")
+    return TracerConfig(**{field: getattr(tracer, field) for field in fields})
+
+
+def _led(wavelength_in_nm: int) -> ExcitationSourceConfig:
+    return ExcitationSourceConfig(
+        name=f"led_{wavelength_in_nm}nm", description=f"{wavelength_in_nm} nm fiber-coupled LED driven by the "
+        "TDT RZ10x.", manufacturer="Tucker-Davis Technologies", model_number="RZ10x LUX LED", source_type="LED",
+        wavelength_in_nm=float(wavelength_in_nm), power_in_W=30e-6,
     )
-    laser = ExcitationSource(name="laser_473nm", description="Blue laser.", model=laser_model, power_in_W=0.01)
-    lc_fiber = OpticalFiber(
-        name="lc_optical_fiber",
-        description="Fiber above the locus coeruleus.",
-        model=fiber_model,
-        fiber_insertion=FiberInsertion(
-            name="fiber_insertion",
-            insertion_position_ap_in_mm=-5.4,
-            insertion_position_ml_in_mm=0.9,
-            depth_in_mm=3.6,
-            position_reference="bregma",
-            hemisphere="left",
+
+
+def _photometry_channel(
+    *, name: str, stream: str, wavelengths_in_nm: tuple[float, float], indicator: str, quantity: str, role: str,
+    control: str | None = None,
+) -> PhotometryChannelConfig:
+    excitation, emission = wavelengths_in_nm
+    return PhotometryChannelConfig(
+        name=name, stream=stream, description=f"Demodulated photometry signal, channel '{name}'.",
+        measured_quantity=quantity, channel_role=role, indicator=indicator, optical_fiber="optical_fiber",
+        excitation_source=f"led_{excitation:g}nm", photodetector="photodetector",
+        excitation_wavelength_in_nm=excitation, emission_wavelength_in_nm=emission, control_channel=control,
+    )
+
+
+def mock_session_config(*, seed: int = 0) -> SessionConfig:
+    """The session of :func:`mock_glymphatic_nwbfile`: NE with its isosbestic control, blood volume and a CSF
+    tracer on one fiber of a TDT rig, EEG/EMG, LC and vasomotion optogenetics, an infusion, zolpidem.
+
+    Infusion, drug, condition, tracer and hypnogram values are those of the per-type mocks.
+    """
+    infusion = _first_row(mock_TracerInfusionsTable(), "start_time", "stop_time", "route", "site", "volume_in_uL",
+                          "rate_in_uL_per_min", "concentration", "concentration_unit")
+    drug = _first_row(mock_DrugAdministrationsTable(), "start_time", "stop_time", "drug", "dose", "dose_unit", "route",
+                      "vehicle")
+    condition = mock_ExperimentalCondition()
+    hypnogram = mock_Hypnogram()
+    lc_fiber = FiberConfig(
+        name="lc_optical_fiber", description="Fiber above the locus coeruleus.", manufacturer="Doric Lenses",
+        model_number="MFC_400/430-0.48", numerical_aperture=0.48, core_diameter_in_um=400.0,
+        location="locus coeruleus", ap_in_mm=-5.4, ml_in_mm=0.9, depth_in_mm=3.6, hemisphere="left",
+    )
+    return SessionConfig(
+        path=Path("mock_session.yaml"),
+        subject=SubjectConfig(subject_id="m01", species="Mus musculus", sex="M", age="P90D", strain="C57BL/6J",
+                              description="Adult male mouse."),
+        session=SessionInfo(
+            session_start_time=datetime(2025, 3, 14, 9, 0, 0, tzinfo=timezone.utc),
+            session_description="Natural sleep with photometry of norepinephrine, blood volume and CSF tracer.",
+            session_id="ses01", experimenter=("Hauglund, Natalie",), lab="Nedergaard",
+            institution="University of Copenhagen", identifier=str(uuid.UUID(int=seed, version=4)),
+            experiment_description="Norepinephrine oscillations, vasomotion and glymphatic influx in NREM sleep.",
+            keywords=("glymphatic", "sleep", "norepinephrine", "fiber photometry"),
+        ),
+        excitation_sources=(
+            *(_led(wavelength) for wavelength in (405, 465, 560, 635)),
+            ExcitationSourceConfig(
+                name="laser_473nm", description="Blue laser for optogenetics.",
+                manufacturer="Shanghai Laser & Optics Century", model_number="BL473T3",
+                source_type="Solid-State Laser", wavelength_in_nm=473.0, power_in_W=0.01,
+            ),
+        ),
+        photodetectors=(PhotodetectorConfig(
+            name="photodetector", description="Photosensor for all channels.",
+            manufacturer="Tucker-Davis Technologies", model_number="RZ10x LUX photosensor", detector_type="photodiode",
+        ),),
+        optical_fibers=(
+            FiberConfig(
+                name="optical_fiber", description="Photometry fiber above the cortex.", manufacturer="Doric Lenses",
+                model_number="MFC_400/430-0.48", numerical_aperture=0.48, core_diameter_in_um=400.0,
+                location="somatosensory cortex", ap_in_mm=-1.5, ml_in_mm=2.0, depth_in_mm=0.5, hemisphere="right",
+            ),
+            lc_fiber,
+        ),
+        indicators=(IndicatorConfig(
+            name="GRAB_NE2m", label="GRAB_NE2m", description="Genetically encoded norepinephrine sensor.",
+            manufacturer="Yulong Li lab",
+            viral_vector=ViralVectorConfig(
+                name="AAV_GRAB_NE2m", construct_name="AAV9-hSyn-GRAB_NE2m",
+                description="Norepinephrine sensor GRAB_NE2m under the human synapsin promoter.",
+                manufacturer="WZ Biosciences", titer_in_vg_per_ml=1.0e13,
+            ),
+            injection=InjectionConfig(
+                name="GRAB_NE_injection", description="Cortical injection of AAV-hSyn-GRAB_NE2m.",
+                location="somatosensory cortex", hemisphere="right", reference="bregma", ap_in_mm=-1.5, ml_in_mm=2.0,
+                dv_in_mm=-0.6, volume_in_uL=0.5,
+            ),
+        ),),
+        tracers=(
+            _tracer_config(mock_FluorescentTracer(
+                name="TexasRed_albumin", label="Texas Red-albumin",
+                description="Blood plasma label injected intravenously to read cerebral blood volume.",
+                fluorophore="Texas Red", carrier_molecule="albumin", molecular_weight_in_kDa=66.5,
+                labeled_compartment="blood plasma", excitation_peak_in_nm=586.0, emission_peak_in_nm=603.0,
+            )),
+            _tracer_config(mock_FluorescentTracer(name="AF647_ovalbumin")),
+        ),
+        photometry=PhotometryConfig(
+            format="tdt", file=Path("ses01-block"),
+            channels=(
+                _photometry_channel(name="ne_465nm", stream="_465A", wavelengths_in_nm=(465.0, 525.0),
+                                    indicator="GRAB_NE2m", quantity="norepinephrine", role="signal",
+                                    control="ne_isosbestic_405nm"),
+                _photometry_channel(name="ne_isosbestic_405nm", stream="_405A", wavelengths_in_nm=(405.0, 525.0),
+                                    indicator="GRAB_NE2m", quantity="norepinephrine", role="isosbestic control"),
+                _photometry_channel(name="blood_volume_560nm", stream="_560B", wavelengths_in_nm=(560.0, 610.0),
+                                    indicator="TexasRed_albumin", quantity="cerebral blood volume", role="signal"),
+                _photometry_channel(name="csf_tracer_635nm", stream="_635C", wavelengths_in_nm=(635.0, 670.0),
+                                    indicator="AF647_ovalbumin", quantity="CSF tracer", role="signal"),
+            ),
+        ),
+        electrophysiology=ElectrophysiologyConfig(
+            format="edf", file=Path("ses01_eeg.edf"),
+            amplifier={"name": "eeg_emg_amplifier", "description": "Headstage and amplifier recording EEG and EMG."},
+            # The electrodes table's location must be an Allen CCF term (nwbinspector); the CCF has no term for
+            # muscle, so EMG electrodes use "root" there and say "neck muscle" in their electrode group.
+            electrode_groups=(
+                ElectrodeGroupConfig(name="EEG", description="Screw electrodes over frontal and parietal cortex.",
+                                     location="cortex"),
+                ElectrodeGroupConfig(name="EMG", description="Wire electrodes in the neck muscle.",
+                                     location="neck muscle"),
+            ),
+            channels=(ElectrodeConfig(name="EEG", stream="EEG", series="EEG", group="EEG"),
+                      ElectrodeConfig(name="EMG", stream="EMG", series="EMG", group="EMG")),
+            filtering="0.5-100 Hz band-pass",
+        ),
+        hypnogram=HypnogramConfig(file=Path("ses01_sleepscore.csv"), format="state-table",
+                                  scoring_method=hypnogram.scoring_method, scorer=hypnogram.scorer,
+                                  description=hypnogram.description),
+        infusions=(InfusionConfig(
+            tracer="AF647_ovalbumin", start_time_in_s=float(infusion["start_time"]),
+            stop_time_in_s=float(infusion["stop_time"]), route=infusion["route"], site=infusion["site"],
+            volume_in_uL=float(infusion["volume_in_uL"]), rate_in_uL_per_min=float(infusion["rate_in_uL_per_min"]),
+            concentration=float(infusion["concentration"]), concentration_unit=infusion["concentration_unit"],
+        ),),
+        drugs=(DrugConfig(
+            drug=drug["drug"], dose=float(drug["dose"]), dose_unit=drug["dose_unit"], route=drug["route"],
+            vehicle=drug["vehicle"], time_in_s=float(drug["start_time"]),
+            duration_in_s=float(drug["stop_time"] - drug["start_time"]),
+        ),),
+        condition=ConditionConfig(condition=condition.condition, is_control=bool(condition.is_control),
+                                  description=condition.description),
+        optogenetics=OptogeneticsConfig(
+            effectors=(
+                IndicatorConfig(
+                    name="ChR2_LC", label="hChR2(H134R)", description="ChR2 in LC neurons.",
+                    viral_vector=ViralVectorConfig(
+                        name="AAV_DIO_ChR2", construct_name="AAV5-EF1a-DIO-hChR2(H134R)-EYFP",
+                        description="Cre-dependent ChR2 for LC neurons of DBH-Cre mice.",
+                        manufacturer="UNC Vector Core", titer_in_vg_per_ml=4.0e12,
+                    ),
+                    injection=InjectionConfig(
+                        name="LC_ChR2_injection", description="Bilateral injection into the locus coeruleus.",
+                        location="locus coeruleus", hemisphere="left", reference="bregma", ap_in_mm=-5.4,
+                        ml_in_mm=0.9, dv_in_mm=-3.7, volume_in_uL=0.3,
+                    ),
+                ),
+                IndicatorConfig(name="ChR2_smooth_muscle", label="ChR2(H134R)",
+                                description="ChR2 expressed in arterial smooth muscle (transgenic)."),
+            ),
+            sites=(
+                OptogeneticSiteConfig(name="LC", excitation_source="laser_473nm", optical_fiber=lc_fiber.name,
+                                      effector="ChR2_LC"),
+                OptogeneticSiteConfig(name="smooth_muscle", excitation_source="laser_473nm",
+                                      optical_fiber=lc_fiber.name, effector="ChR2_smooth_muscle"),
+            ),
+            stimulation_software="Synapse",
+            lc_stimulation=StimulationConfig(
+                description="Optogenetic stimulation of the locus coeruleus: 10 s trains of 10 ms pulses at 10 Hz.",
+                sites=("LC",), power_in_mW=10.0, wavelength_in_nm=473.0, pulse_length_in_ms=10.0,
+                period_in_ms=100.0, number_pulses_per_pulse_train=100,
+                epochs=(EpochConfig(start_time_in_s=200.0, stop_time_in_s=210.0),
+                        EpochConfig(start_time_in_s=500.0, stop_time_in_s=510.0)),
+            ),
+            vasomotion_stimulation=StimulationConfig(
+                description="Optogenetic stimulation of arterial smooth muscle imposing slow vasomotion.",
+                sites=("smooth_muscle",), power_in_mW=5.0, wavelength_in_nm=473.0,
+                epochs=(EpochConfig(start_time_in_s=450.0, stop_time_in_s=650.0),),
+                stimulation_method="optogenetic", target="arterial smooth muscle", modulation_frequency_in_Hz=0.03,
+                modulation_waveform="square",
+            ),
         ),
     )
-    nwbfile.add_device_model(laser_model)
-    nwbfile.add_device(laser)
-    nwbfile.add_device(lc_fiber)
-    chr2_vector = ViralVector(
-        name="AAV_DIO_ChR2",
-        construct_name="AAV5-EF1a-DIO-hChR2(H134R)-EYFP",
-        description="Cre-dependent ChR2 for LC neurons of DBH-Cre mice.",
-        manufacturer="UNC Vector Core",
-        titer_in_vg_per_ml=4.0e12,
+
+
+def _epochs(stimulation: StimulationConfig) -> StimulationEpochs:
+    return StimulationEpochs(
+        start_times_in_s=np.array([epoch.start_time_in_s for epoch in stimulation.epochs]),
+        stop_times_in_s=np.array([epoch.stop_time_in_s for epoch in stimulation.epochs]),
+        pulse_length_in_ms=stimulation.pulse_length_in_ms, period_in_ms=stimulation.period_in_ms,
     )
-    chr2_injection = ViralVectorInjection(
-        name="LC_ChR2_injection",
-        description="Bilateral injection into the locus coeruleus.",
-        location="locus coeruleus",
-        hemisphere="left",
-        reference="bregma",
-        ap_in_mm=-5.4,
-        ml_in_mm=0.9,
-        dv_in_mm=-3.7,
-        volume_in_uL=0.3,
-        viral_vector=chr2_vector,
-    )
-    lc_effector = Effector(
-        name="ChR2_LC", label="hChR2(H134R)", description="ChR2 in LC neurons.",
-        viral_vector_injection=chr2_injection,
-    )
-    smooth_muscle_effector = Effector(
-        name="ChR2_smooth_muscle", label="ChR2(H134R)",
-        description="ChR2 expressed in arterial smooth muscle (transgenic).",
-    )
-    sites = OptogeneticSitesTable(description="Optogenetic stimulation sites.")
-    sites.add_row(excitation_source=laser, optical_fiber=lc_fiber, effector=lc_effector)
-    sites.add_row(excitation_source=laser, optical_fiber=lc_fiber, effector=smooth_muscle_effector)
-    nwbfile.add_lab_meta_data(
-        OptogeneticExperimentMetadata(
-            stimulation_software="Synapse",
-            optogenetic_sites_table=sites,
-            optogenetic_viruses=OptogeneticViruses(viral_vectors=[chr2_vector]),
-            optogenetic_virus_injections=OptogeneticVirusInjections(viral_vector_injections=[chr2_injection]),
-            optogenetic_effectors=OptogeneticEffectors(effectors=[lc_effector, smooth_muscle_effector]),
+
+
+def mock_session_sources(
+    *, session: SessionConfig, duration_in_s: float = 900.0, photometry_rate_in_Hz: float = 20.0,
+    eeg_rate_in_Hz: float = 128.0, seed: int = 0,
+) -> SessionSources:
+    """Short synthetic data for ``session`` (:func:`mock_session_config`): slow sinusoids with noise per
+    photometry channel, 50 uV noise as EEG and EMG, the per-type mocks' hypnogram and clock alignment, and a
+    TTL pulse every 30 s."""
+    rng = np.random.default_rng(seed)
+    n_samples = int(duration_in_s * photometry_rate_in_Hz)
+    time = np.arange(n_samples) / photometry_rate_in_Hz
+    series = [
+        SeriesSource.from_array(
+            name=channel.name, kind="photometry", rate_in_Hz=photometry_rate_in_Hz, unit="V",
+            data=1.0 + 0.05 * np.sin(2 * np.pi * 0.02 * time + row) + rng.normal(0, 0.005, n_samples),
         )
+        for row, channel in enumerate(session.photometry.channels)
+    ]
+    n_ephys = int(duration_in_s * eeg_rate_in_Hz)
+    series += [
+        SeriesSource.from_array(name=name, kind=name, data=rng.normal(0.0, 50.0, n_ephys), rate_in_Hz=eeg_rate_in_Hz,
+                                unit="volts", conversion=1e-6)
+        for name in ("EEG", "EMG")
+    ]
+    hypnogram = mock_Hypnogram()
+    alignment = mock_ClockAlignmentTable()
+    onsets = np.arange(1.0, duration_in_s, 30.0)
+    optogenetics = session.optogenetics
+    return SessionSources(
+        series=tuple(series),
+        events=(EventsSource(table_name="ttl_PtC0",
+                             source_description="TDT epoc PtC0: TTL pulses shared by photometry and EEG systems",
+                             onset_times_in_s=onsets, offset_times_in_s=onsets + 0.01),),
+        sleep_states=SleepStates(
+            start_times_in_s=np.asarray(hypnogram["start_time"].data), stop_times_in_s=np.asarray(
+                hypnogram["stop_time"].data), sleep_states=tuple(hypnogram["sleep_state"].data),
+            scoring_method=hypnogram.scoring_method, scorer=hypnogram.scorer,
+            epoch_length_in_s=hypnogram.epoch_length_in_s,
+        ),
+        lc_stimulation=_epochs(optogenetics.lc_stimulation),
+        vasomotion_stimulation=_epochs(optogenetics.vasomotion_stimulation),
+        clock_alignment=ClockAlignmentRecord(**{column: alignment[column][0] for column in alignment.colnames}),
     )
-    return sites
-
-
-def _add_lc_stimulation(*, nwbfile: NWBFile, sites: OptogeneticSitesTable, onsets_in_s: Sequence[float]) -> None:
-    epochs = OptogeneticEpochsTable(
-        name="lc_optogenetic_stimulation",
-        description="Optogenetic stimulation of the locus coeruleus: 10 s trains of 10 ms pulses at 10 Hz.",
-        target_tables={"optogenetic_sites": sites},
-    )
-    for onset in onsets_in_s:
-        epochs.add_row(
-            start_time=float(onset),
-            stop_time=float(onset) + 10.0,
-            stimulation_on=True,
-            pulse_length_in_ms=10.0,
-            period_in_ms=100.0,
-            number_pulses_per_pulse_train=100,
-            number_trains=1,
-            intertrain_interval_in_ms=0.0,
-            power_in_mW=10.0,
-            wavelength_in_nm=473.0,
-            optogenetic_sites=[0],
-        )
-    nwbfile.add_time_intervals(epochs)
-
-
-def _add_eeg_emg(*, nwbfile: NWBFile, duration_in_s: float, rate_in_Hz: float, rng: np.random.Generator) -> None:
-    amplifier = nwbfile.create_device(
-        name="eeg_emg_amplifier", description="Headstage and amplifier recording EEG and EMG."
-    )
-    eeg_group = nwbfile.create_electrode_group(
-        name="EEG", description="Screw electrodes over frontal and parietal cortex.", location="cortex",
-        device=amplifier,
-    )
-    emg_group = nwbfile.create_electrode_group(
-        name="EMG", description="Wire electrodes in the neck muscle.", location="neck muscle", device=amplifier
-    )
-    # The electrodes table's location must be an Allen CCF term (nwbinspector); the CCF has no term for
-    # muscle, so EMG electrodes use "root" there and say "neck muscle" in their electrode group.
-    nwbfile.add_electrode(group=eeg_group, location="Isocortex")
-    nwbfile.add_electrode(group=emg_group, location="root")
-    n_samples = int(duration_in_s * rate_in_Hz)
-    for row, name in ((0, "EEG"), (1, "EMG")):
-        nwbfile.add_acquisition(
-            ElectricalSeries(
-                name=name,
-                description=f"{name} differential signal.",
-                data=rng.normal(0.0, 50.0, n_samples).astype(np.float32),
-                electrodes=nwbfile.create_electrode_table_region(region=[row], description=f"{name} electrode"),
-                rate=rate_in_Hz,
-                starting_time=0.0,
-                conversion=1e-6,
-                filtering="0.5-100 Hz band-pass",
-            )
-        )
 
 
 def mock_glymphatic_nwbfile(
@@ -482,140 +562,14 @@ def mock_glymphatic_nwbfile(
     eeg_rate_in_Hz: float = 128.0,
     seed: int = 0,
 ) -> NWBFile:
-    """A small in-memory NWB file using every ndx-glymphatic type, laid out as converters write it.
+    """A small in-memory NWB file using every ndx-glymphatic type, built as converters build theirs.
 
     Photometry: norepinephrine (GRAB_NE, 465 nm) with its 405 nm isosbestic control, cerebral blood volume
     (Texas Red-albumin, 560 nm) and a CSF tracer (Alexa Fluor 647-ovalbumin, 635 nm); EEG and EMG; a
     hypnogram; a tracer infusion; a drug injection; LC and vasomotion stimulation; TTL events; clock alignment.
     """
-    rng = np.random.default_rng(seed)
-    nwbfile = NWBFile(
-        session_description="Natural sleep with photometry of norepinephrine, blood volume and CSF tracer.",
-        identifier=str(uuid.UUID(int=seed, version=4)),
-        session_start_time=datetime(2025, 3, 14, 9, 0, 0, tzinfo=timezone.utc),
-        session_id="ses01",
-        experimenter=["Hauglund, Natalie"],
-        lab="Nedergaard",
-        institution="University of Copenhagen",
-        experiment_description="Norepinephrine oscillations, vasomotion and glymphatic influx in NREM sleep.",
-        keywords=["glymphatic", "sleep", "norepinephrine", "fiber photometry"],
-    )
-    nwbfile.subject = Subject(
-        subject_id="m01", species="Mus musculus", sex="M", age="P90D", strain="C57BL/6J",
-        description="Adult male mouse.",
-    )
-    devices = _mock_photometry_devices()
-    for model in (devices["fiber_model"], devices["led_model"], devices["detector_model"]):
-        nwbfile.add_device_model(model)
-    for device in (devices["fiber"], devices["detector"], *devices["leds"].values()):
-        nwbfile.add_device(device)
-
-    grab_vector = ViralVector(
-        name="AAV_GRAB_NE2m",
-        construct_name="AAV9-hSyn-GRAB_NE2m",
-        description="Norepinephrine sensor GRAB_NE2m under the human synapsin promoter.",
-        manufacturer="WZ Biosciences",
-        titer_in_vg_per_ml=1.0e13,
-    )
-    grab_injection = ViralVectorInjection(
-        name="GRAB_NE_injection",
-        description="Cortical injection of AAV-hSyn-GRAB_NE2m.",
-        location="somatosensory cortex",
-        hemisphere="right",
-        reference="bregma",
-        ap_in_mm=-1.5,
-        ml_in_mm=2.0,
-        dv_in_mm=-0.6,
-        volume_in_uL=0.5,
-        viral_vector=grab_vector,
-    )
-    grab_ne = Indicator(
-        name="GRAB_NE2m", label="GRAB_NE2m", description="Genetically encoded norepinephrine sensor.",
-        manufacturer="Yulong Li lab", viral_vector_injection=grab_injection,
-    )
-    albumin = mock_FluorescentTracer(
-        name="TexasRed_albumin", label="Texas Red-albumin",
-        description="Blood plasma label injected intravenously to read cerebral blood volume.",
-        fluorophore="Texas Red", carrier_molecule="albumin", molecular_weight_in_kDa=66.5,
-        labeled_compartment="blood plasma", excitation_peak_in_nm=586.0, emission_peak_in_nm=603.0,
-    )
-    csf_tracer = mock_FluorescentTracer(name="AF647_ovalbumin")
-
-    channels = FiberPhotometryChannelsTable(
-        name="fiber_photometry_table",
-        description="Photometry channels with what each measures and which channel is its control.",
-    )
-    leds = devices["leds"]
-    channel_rows = (
-        ("ne_465nm", 465.0, 525.0, grab_ne, leds[465], "norepinephrine", "signal", 1, "_465A"),
-        ("ne_isosbestic_405nm", 405.0, 525.0, grab_ne, leds[405], "norepinephrine", "isosbestic control", -1,
-         "_405A"),
-        ("blood_volume_560nm", 560.0, 610.0, albumin, leds[560], "cerebral blood volume", "signal", -1, "_560B"),
-        ("csf_tracer_635nm", 635.0, 670.0, csf_tracer, leds[635], "CSF tracer", "signal", -1, "_635C"),
-    )
-    for _, excitation, emission, indicator, source, quantity, role, control, stream in channel_rows:
-        channels.add_row(
-            location="somatosensory cortex",
-            excitation_wavelength_in_nm=excitation,
-            emission_wavelength_in_nm=emission,
-            indicator=indicator,
-            optical_fiber=devices["fiber"],
-            excitation_source=source,
-            photodetector=devices["detector"],
-            measured_quantity=quantity,
-            channel_role=role,
-            control_channel=control,
-            stream_name=stream,
-        )
-    nwbfile.add_lab_meta_data(
-        FiberPhotometry(
-            name="fiber_photometry",
-            fiber_photometry_table=channels,
-            fiber_photometry_indicators=FiberPhotometryIndicators(indicators=[grab_ne, albumin, csf_tracer]),
-            fiber_photometry_viruses=FiberPhotometryViruses(viral_vectors=[grab_vector]),
-            fiber_photometry_virus_injections=FiberPhotometryVirusInjections(
-                viral_vector_injections=[grab_injection]
-            ),
-        )
-    )
-    n_samples = int(duration_in_s * photometry_rate_in_Hz)
-    time = np.arange(n_samples) / photometry_rate_in_Hz
-    for row, (series_name, *_rest) in enumerate(channel_rows):
-        trace = 1.0 + 0.05 * np.sin(2 * np.pi * 0.02 * time + row) + rng.normal(0, 0.005, n_samples)
-        nwbfile.add_acquisition(
-            FiberPhotometryResponseSeries(
-                name=series_name,
-                description=f"Demodulated photometry signal, channel '{series_name}'.",
-                data=trace.astype(np.float32),
-                unit="V",
-                rate=photometry_rate_in_Hz,
-                starting_time=0.0,
-                fiber_photometry_table_region=DynamicTableRegion(
-                    name="fiber_photometry_table_region",
-                    data=[row],
-                    description=f"The channel row of '{series_name}'.",
-                    table=channels,
-                ),
-            )
-        )
-    _add_eeg_emg(nwbfile=nwbfile, duration_in_s=duration_in_s, rate_in_Hz=eeg_rate_in_Hz, rng=rng)
-
-    sites = _add_optogenetics(nwbfile=nwbfile, leds=leds, fiber_model=devices["fiber_model"])
-    _add_lc_stimulation(nwbfile=nwbfile, sites=sites, onsets_in_s=(200.0, 500.0))
-    nwbfile.add_time_intervals(
-        mock_VasomotionStimulationEpochsTable(optogenetic_sites_table=sites, site_rows=(1,))
-    )
-    nwbfile.add_time_intervals(mock_Hypnogram())
-    nwbfile.add_time_intervals(mock_TracerInfusionsTable(tracer=csf_tracer))
-    nwbfile.add_time_intervals(mock_DrugAdministrationsTable())
-    nwbfile.add_lab_meta_data(mock_ExperimentalCondition())
-    nwbfile.add_lab_meta_data(mock_ClockAlignment())
-
-    ttl = EventsTable(
-        name="ttl_PtC0", description="TTL pulses shared by photometry and EEG systems (TDT epoc PtC0).",
-        source_description="Acquisition system",
-    )
-    for onset in np.arange(1.0, duration_in_s, 30.0):
-        ttl.add_row(timestamp=float(onset), duration=0.01)
-    nwbfile.add_events_table(ttl)
-    return nwbfile
+    session = mock_session_config(seed=seed)
+    sources = mock_session_sources(session=session, duration_in_s=duration_in_s,
+                                   photometry_rate_in_Hz=photometry_rate_in_Hz, eeg_rate_in_Hz=eeg_rate_in_Hz,
+                                   seed=seed)
+    return build_nwbfile(session=session, sources=sources, in_memory=True)
