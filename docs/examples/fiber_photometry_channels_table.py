@@ -1,11 +1,10 @@
 """FiberPhotometryChannelsTable: what each photometry channel measures and which row is its control."""
 
-from ndx_ophys_devices import Indicator
-from ndx_ophys_devices.testing import mock_ExcitationSource, mock_OpticalFiber, mock_Photodetector
+from ndx_ophys_devices.testing import mock_ExcitationSource, mock_Indicator, mock_OpticalFiber, mock_Photodetector
 
 from ndx_glymphatic import FiberPhotometryChannelsTable
 
-grab_ne = Indicator(name="GRAB_NE2m", label="GRAB_NE2m", description="Norepinephrine sensor.")
+grab_ne = mock_Indicator(name="GRAB_NE2m", label="GRAB_NE2m", description="Norepinephrine sensor.")
 fiber, detector = mock_OpticalFiber(), mock_Photodetector()
 channels = FiberPhotometryChannelsTable(name="fiber_photometry_table", description="Photometry channels.")
 for wavelength, role, control, store in ((465.0, "signal", 1, "_465A"), (405.0, "isosbestic control", -1, "_405A")):
