@@ -229,7 +229,8 @@ def schema_errors(*, path: Path, builder: Any) -> list[Any]:
 
     cached = _catalog_for(path=path)
     if cached is None:
-        result = pynwb.validate(path=str(path))
+        # a file whose /specifications group was removed may still point at it (its `.specloc` reference)
+        result = pynwb.validate(path=str(path), use_cached_namespaces=False)
         return list(result[0] if isinstance(result, tuple) else result)
     catalog, dependencies = cached
     namespaces = set(dependencies)
