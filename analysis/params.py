@@ -265,7 +265,9 @@ class EEGParams(_Section):
     )
     spindle_min_in_s: float = Field(0.5, gt=0, description="Shortest accepted spindle, in s (published: 0.5 s).")
     spindle_max_in_s: float = Field(10.0, gt=0, description="Longest accepted spindle, in s (published: 10 s).")
-    envelope_rate_in_Hz: float = Field(32.0, gt=0, description="Rate, in Hz, at which the smoothed power envelopes are kept.")
+    envelope_rate_in_Hz: float = Field(
+        32.0, gt=0, description="Rate, in Hz, at which the smoothed power envelopes are kept."
+    )
     chunk_in_s: float = Field(600.0, gt=0, description="EEG seconds read per chunk.")
 
     @field_validator("bands", mode="before")

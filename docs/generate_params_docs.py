@@ -73,8 +73,8 @@ def reference(*, schema: dict[str, Any]) -> str:
             "|---|---|---|---|",
         ]
         for key, child in definition["properties"].items():
-            default = json.dumps(child["default"])
-            lines.append(f"| `{key}` | {_cell(_type_text(child))} | `{_cell(default)}` | {_cell(child['description'])} |")
+            cells = [f"`{key}`", _type_text(child), f"`{json.dumps(child['default'])}`", child["description"]]
+            lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     return "\n".join(lines) + "\n\n"
 
 
