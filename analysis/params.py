@@ -47,6 +47,7 @@ __all__ = [
     "ParamsFile",
     "PhaseLockingParams",
     "PreprocessingParams",
+    "PresetName",
     "TriggeredParams",
     "load_params",
     "params_schema",
