@@ -15,14 +15,17 @@ from click.testing import CliRunner
 from ndx_glymphatic import _make_session_schema
 from ndx_glymphatic.cli import main
 from ndx_glymphatic.session import (
+    PHOTOMETRY_FORMATS,
     SessionFileError,
     check_session_document,
     load_session,
     session_example_text,
     session_schema,
+    session_schema_text,
     validate_session_file,
 )
 
+REPOSITORY = Path(__file__).resolve().parents[1]
 EXAMPLE_FILES = ("rig/Mouse12_eeg.edf", "rig/Mouse12_sleepscore.xlsx")
 EXAMPLE_FOLDERS = ("rig/Mouse12-250314-090000",)
 
@@ -47,18 +50,38 @@ def _problems(document: dict, folder: Path) -> list[str]:
     return check_session_document(document=json.loads(json.dumps(document, default=str)), base_folder=folder)
 
 
-def test_schema_is_valid_json_schema_and_up_to_date() -> None:
+def test_schema_is_valid_json_schema_and_the_committed_copy_is_fresh() -> None:
     schema = session_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    assert schema == json.loads(json.dumps(_make_session_schema.build_schema())), (
-        "session_schema.json is stale: run python converters/_make_session_schema.py"
+    assert schema["$id"].endswith("/nwb_ext/session_schema.json")
+    assert schema["title"] == "ndx-glymphatic conversion session file"
+    committed = REPOSITORY / "nwb_ext" / "session_schema.json"
+    assert committed.read_text() == session_schema_text(), (
+        "nwb_ext/session_schema.json is stale: run python nwb_ext/_make_session_schema.py"
     )
 
 
+def test_schema_is_strict() -> None:
+    """Every mapping is closed, optional fields do not accept null (except control_channel), enums are listed."""
+    schema = session_schema()
+    nodes = [schema, *schema["$defs"].values()]
+    assert all(node["additionalProperties"] is False for node in nodes)
+    nullable = [
+        (name, key) for name, node in schema["$defs"].items()
+        for key, child in node["properties"].items() if "null" in json.dumps(child.get("type", ""))
+    ]
+    assert nullable == [("PhotometryChannelConfig", "control_channel")]
+    channel = schema["$defs"]["PhotometryChannelConfig"]
+    assert "isosbestic control" in channel["properties"]["channel_role"]["enum"]
+    assert schema["$defs"]["PhotometryConfig"]["properties"]["format"]["enum"] == list(PHOTOMETRY_FORMATS)
+    assert set(channel["required"]) >= {"name", "stream", "channel_role", "excitation_wavelength_in_nm"}
+    assert all(child.get("description") for child in channel["properties"].values())
+
+
 def test_docs_page_is_up_to_date() -> None:
-    docs = Path(__file__).resolve().parents[1] / "docs" / "session-file.md"
+    docs = REPOSITORY / "docs" / "session-file.md"
     rendered = _make_session_schema.render_markdown(schema=session_schema(), example=session_example_text())
-    assert docs.read_text() == rendered, "docs/session-file.md is stale: run python converters/_make_session_schema.py"
+    assert docs.read_text() == rendered, "docs/session-file.md is stale: run python nwb_ext/_make_session_schema.py"
     for section in ("subject", "session", "photometry", "electrophysiology", "hypnogram", "optogenetics"):
         assert f"### {section}" in rendered
 
