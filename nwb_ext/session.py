@@ -76,7 +76,6 @@ __all__ = [
     "ELECTROPHYSIOLOGY_FORMATS",
     "HYPNOGRAM_FORMATS",
     "PHOTOMETRY_FORMATS",
-    "SCHEMA_ID",
     "AmplifierConfig",
     "ClockAlignmentConfig",
     "ConditionConfig",
@@ -142,16 +141,16 @@ DEFAULT_MAX_GAP_IN_S = 2.0
 DEFAULT_AMPLIFIER_NAME = "eeg_emg_amplifier"
 
 #: ``$id`` of the published JSON Schema: where the committed copy lives in the repository.
-SCHEMA_ID = "https://github.com/ndx-glymphatic/ndx-glymphatic/nwb_ext/session_schema.json"
+_SCHEMA_ID = "https://github.com/ndx-glymphatic/ndx-glymphatic/nwb_ext/session_schema.json"
 _SESSION_FOLDER = "session_folder"  # validation / serialisation context key: the folder rig paths are relative to
 
-NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$"
-AGE_PATTERN = (
+_NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$"
+_AGE_PATTERN = (
     r"^P(?=\d|T\d)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
     r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?(/(P.*)?)?$"
 )
-DATETIME_WITH_ZONE_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$"
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$"
+_DATETIME_WITH_ZONE_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$"
+_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$"
 
 
 # ------------------------------------------------------------------------------------ field types
@@ -190,7 +189,7 @@ def _relative_rig_path(path: Path, info: SerializationInfo) -> str:
 Text = Annotated[str, Field(min_length=1)]
 #: An NWB object name (no slashes or spaces).
 Name = Annotated[
-    str, Field(pattern=NAME_PATTERN), _Expected("a name of letters, digits, '_', '-' or '.' (no spaces or slashes)")
+    str, Field(pattern=_NAME_PATTERN), _Expected("a name of letters, digits, '_', '-' or '.' (no spaces or slashes)")
 ]
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
@@ -206,12 +205,12 @@ StartTime = Annotated[
     BeforeValidator(lambda value: _parse_start_time(value) if isinstance(value, str) else value),
     WithJsonSchema({
         "type": "string",
-        "pattern": DATETIME_WITH_ZONE_PATTERN,
+        "pattern": _DATETIME_WITH_ZONE_PATTERN,
         "x-expected": "an ISO 8601 date and time with a time zone such as \"2025-03-14T09:00:00+01:00\"",
     }),
 ]
-Age = Annotated[str, Field(pattern=AGE_PATTERN), _Expected("an ISO 8601 duration such as \"P90D\" or \"P12W\"")]
-BirthDate = Annotated[str, Field(pattern=DATE_PATTERN), _Expected("an ISO 8601 date such as \"2024-12-14\"")]
+Age = Annotated[str, Field(pattern=_AGE_PATTERN), _Expected("an ISO 8601 duration such as \"P90D\" or \"P12W\"")]
+BirthDate = Annotated[str, Field(pattern=_DATE_PATTERN), _Expected("an ISO 8601 date such as \"2024-12-14\"")]
 Hemisphere = Literal["left", "right"]
 Clock = Literal["photometry", "electrophysiology"]
 SleepState = Literal[SLEEP_STATES]
@@ -747,7 +746,7 @@ class _SchemaGenerator(GenerateJsonSchema):
         definitions = {name: _object_schema(node) for name, node in generated.pop("$defs", {}).items()}
         for definition in definitions.values():
             definition.pop("title", None)
-        return {"$schema": self.schema_dialect, "$id": SCHEMA_ID, **_object_schema(generated), "$defs": definitions}
+        return {"$schema": self.schema_dialect, "$id": _SCHEMA_ID, **_object_schema(generated), "$defs": definitions}
 
 
 _KEY_ORDER = ("title", "description", "type", "properties", "required")
