@@ -9,7 +9,9 @@
   after the photometry recording and its clock runs ``EEG_CLOCK_DRIFT_PPM`` fast, so converting it
   exercises clock alignment; the sync TTL is in its annotations (``TTL: Rise`` / ``TTL: Fall``);
 - the hypnogram as a SleepScore-style state table, scored on the EEG clock;
-- ``session.yaml``: every metadata field and the channel semantics, ready for ``glymph convert``.
+- ``session.yaml``: every metadata field and the channel semantics, ready for ``glymph convert``. It is
+  serialised from :func:`simulated_session_config`, the typed :class:`~ndx_glymphatic.session.SessionConfig`
+  of the session (which also serves callers that build NWB from a simulated session without rig files).
 
 Rates: TDT and Doric photometry keep the simulator's rate (1017.25 Hz by default); NPM frames run at
 ``NPM_FRAME_RATE_IN_HZ`` (30 Hz per LED) and pyPhotometry at ``PPD_RATE_IN_HZ``, sampled from the
