@@ -81,7 +81,7 @@ __all__ = [
 PHOTOMETRY_FORMATS: tuple[str, ...] = ("tdt", "doric", "npm", "ppd")
 #: Rig-file formats of EEG / EMG recordings (``electrophysiology.format``).
 ELECTROPHYSIOLOGY_FORMATS: tuple[str, ...] = ("edf", "tdt")
-#: Hypnogram file formats (``hypnogram.format``), as :func:`ndx_glymphatic.converters.hypnogram.read_hypnogram`.
+#: Hypnogram file formats (``hypnogram.format``), as :func:`ndx_glymphatic.converters.registry.hypnogram_formats`.
 HYPNOGRAM_FORMATS: tuple[str, ...] = ("state-table", "epoch-codes", "edf")
 
 #: Clock alignment defaults: largest RMS residual of the fit, largest distance of a matched pulse from the

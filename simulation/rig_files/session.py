@@ -369,7 +369,7 @@ def _write_edf(
 
 
 def _write_hypnogram(*, session: SimulatedSession, outdir: Path, eeg_duration_in_s: float, overwrite: bool) -> Path:
-    from ndx_glymphatic.converters.hypnogram import HypnogramIntervals
+    from ndx_glymphatic.converters._contract import HypnogramIntervals
     from ndx_glymphatic.simulation.rig_files.hypnogram import write_state_table
 
     rows = session.ground_truth.sleep_states
