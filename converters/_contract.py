@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, TypeVar
 
 import numpy as np
 
@@ -48,6 +48,7 @@ Modality = Literal["photometry", "electrophysiology"]
 
 _UNIT_TO_VOLTS = {"V": 1.0, "mV": 1e-3, "uV": 1e-6, "µV": 1e-6, "μV": 1e-6, "nV": 1e-9}
 _TOLERANCE_IN_S = 1e-6
+_Found = TypeVar("_Found")
 
 
 def volts_per_unit(*, unit: str) -> float | None:
@@ -232,10 +233,7 @@ class RigReader(abc.ABC):
             No such stream or channel (the message lists the streams present).
         """
         streams = self.streams()
-        info = streams.get(stream)
-        if info is None:
-            canonical = self.canonical_name(name=stream, kind="stream")
-            info = None if canonical is None else streams.get(canonical)
+        info = self._lookup(table=streams, name=stream, kind="stream")
         if info is None:
             for candidate in streams.values():
                 if stream in candidate.channel_names:
@@ -247,13 +245,7 @@ class RigReader(abc.ABC):
                             found=str(stream_channel),
                         )
                     return candidate, candidate.channel_names.index(stream)
-            present = ", ".join(repr(name) for name in streams) or "none"
-            raise InputFileError(
-                path=self.path,
-                field=f"stream {stream!r} (session {field_path})",
-                expected=f"a stream of this {self.format_name or 'rig'} file: {present}",
-                found="no such stream",
-            )
+            raise self._not_found(what="stream", name=stream, field_path=field_path, present=streams)
         if stream_channel >= info.n_channels:
             raise InputFileError(
                 path=self.path,
@@ -274,19 +266,27 @@ class RigReader(abc.ABC):
             No such event channel (the message lists the channels present).
         """
         events = self.events()
-        channel = events.get(name)
+        channel = self._lookup(table=events, name=name, kind="event")
         if channel is None:
-            canonical = self.canonical_name(name=name, kind="event")
-            channel = None if canonical is None else events.get(canonical)
-        if channel is None:
-            present = ", ".join(repr(n) for n in events) or "none"
-            raise InputFileError(
-                path=self.path,
-                field=f"event channel {name!r} (session {field_path})",
-                expected=f"an event channel of this {self.format_name or 'rig'} file: {present}",
-                found="no such event channel",
-            )
+            raise self._not_found(what="event channel", name=name, field_path=field_path, present=events)
         return channel
+
+    def _lookup(self, *, table: Mapping[str, _Found], name: str, kind: Literal["stream", "event"]) -> _Found | None:
+        found = table.get(name)
+        if found is None:
+            canonical = self.canonical_name(name=name, kind=kind)
+            found = None if canonical is None else table.get(canonical)
+        return found
+
+    def _not_found(self, *, what: str, name: str, field_path: str, present: Mapping[str, object]) -> InputFileError:
+        listing = ", ".join(repr(key) for key in present) or "none"
+        article = "an" if what[0] in "aeiou" else "a"
+        return InputFileError(
+            path=self.path,
+            field=f"{what} {name!r} (session {field_path})",
+            expected=f"{article} {what} of this {self.format_name or 'rig'} file: {listing}",
+            found=f"no such {what}",
+        )
 
 
 # ---------------------------------------------------------------------------------------------- hypnograms
@@ -412,6 +412,8 @@ class HypnogramReader(abc.ABC):
     format_name: ClassVar[str] = ""
     #: Fields of the subclass that a session file may set (e.g. ``state_columns``).
     options: ClassVar[tuple[str, ...]] = ()
+    #: The option that maps the file's labels (state columns, codes, annotation texts) to states.
+    state_map_option: ClassVar[str] = ""
     #: Whether the format needs ``epoch_length_in_s`` (its file holds one code per epoch).
     epoch_length_required: ClassVar[bool] = False
 
@@ -437,13 +439,14 @@ class HypnogramReader(abc.ABC):
             raise GlymphError(
                 f"epoch_length_in_s: expected a positive number of seconds, found {self.epoch_length_in_s!r}"
             )
-
-    @staticmethod
-    def check_states(*, mapping: Mapping[object, str], name: str) -> None:
-        """Raise :class:`GlymphError` unless every state of an option's map (label -> state) is in ``SLEEP_STATES``."""
-        bad = sorted({str(state) for state in mapping.values() if state not in SLEEP_STATES})
+        bad = sorted({str(state) for state in self.state_map.values() if state not in SLEEP_STATES})
         if bad:
-            raise GlymphError(f"{name}: states must come from {list(SLEEP_STATES)}, found {bad}")
+            raise GlymphError(f"{self.state_map_option}: states must come from {list(SLEEP_STATES)}, found {bad}")
+
+    @property
+    @abc.abstractmethod
+    def state_map(self) -> Mapping[object, str]:
+        """The file's labels -> states in effect: the ``state_map_option`` as set, or the format's default."""
 
     @abc.abstractmethod
     def read_scored(self) -> ScoredFile:

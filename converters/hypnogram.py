@@ -242,20 +242,18 @@ class StateTableHypnogramReader(HypnogramReader):
     format = "state-table"
     format_name = "sleep-state table"
     options = ("state_columns",)
+    state_map_option = "state_columns"
 
     state_columns: Mapping[str, str] | None = None
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.check_states(mapping=self._state_columns, name="state_columns")
-
     @property
-    def _state_columns(self) -> Mapping[str, str]:
+    def state_map(self) -> Mapping[str, str]:
+        """Header name -> state."""
         return self.state_columns or SLEEPSCORE_STATE_COLUMNS
 
     def read_scored(self) -> ScoredFile:
         """The table's rows, one interval per state cell pair."""
-        rows = _parse_state_table(rows=_read_table(path=self.path), path=self.path, state_columns=self._state_columns)
+        rows = _parse_state_table(rows=_read_table(path=self.path), path=self.path, state_columns=self.state_map)
         return ScoredFile(intervals=rows, epoch_length_in_s=self.epoch_length_in_s)
 
 
@@ -294,18 +292,16 @@ class EpochCodeHypnogramReader(HypnogramReader):
     format = "epoch-codes"
     format_name = "epoch-code table"
     options = ("state_codes", "column", "start_time_in_s")
+    state_map_option = "state_codes"
     epoch_length_required = True
 
     state_codes: Mapping[int | str, str] | None = None
     column: str | None = None
     start_time_in_s: float = 0.0
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.check_states(mapping=self._state_codes, name="state_codes")
-
     @property
-    def _state_codes(self) -> Mapping[int | str, str]:
+    def state_map(self) -> Mapping[int | str, str]:
+        """Code -> state, with text codes of whole numbers as numbers (as the table cells read)."""
         if not self.state_codes:
             return DEFAULT_EPOCH_CODE_MAP
         return {_state_code(code): state for code, state in self.state_codes.items()}
@@ -313,7 +309,7 @@ class EpochCodeHypnogramReader(HypnogramReader):
     def read_scored(self) -> ScoredFile:
         """One interval per run of equal codes."""
         path = self.path
-        code_map = self._state_codes
+        code_map = self.state_map
         epoch_length_in_s = float(self.epoch_length_in_s)
         rows = _read_table(path=path)
         has_header = bool(rows) and any(isinstance(cell, str) for cell in rows[0])
@@ -407,16 +403,14 @@ class EdfHypnogramReader(HypnogramReader):
     format = "edf"
     format_name = "EDF+ annotation hypnogram"
     options = ("label_map",)
+    state_map_option = "label_map"
 
     label_map: Mapping[str, str] | None = None
     ignore_labels: Collection[str] = ()
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.check_states(mapping=self._label_map, name="label_map")
-
     @property
-    def _label_map(self) -> Mapping[str, str]:
+    def state_map(self) -> Mapping[str, str]:
+        """Annotation label -> state."""
         return self.label_map or SLEEP_EDF_LABEL_MAP
 
     def read_scored(self) -> ScoredFile:
@@ -424,7 +418,7 @@ class EdfHypnogramReader(HypnogramReader):
         import pyedflib
 
         path = self.path
-        label_map = self._label_map
+        label_map = self.state_map
         if not path.is_file():
             raise InputFileError(path=path, field="file", expected="an existing EDF+ file", found="nothing")
         try:
