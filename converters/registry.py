@@ -29,7 +29,7 @@ from ndx_glymphatic.converters.hypnogram import (
 from ndx_glymphatic.converters.neurophotometrics import NeurophotometricsReader
 from ndx_glymphatic.converters.pyphotometry import PyPhotometryCsvReader, PyPhotometryReader
 from ndx_glymphatic.converters.tdt import TdtBlockReader
-from ndx_glymphatic.errors import GlymphError, InputFileError
+from ndx_glymphatic.errors import GlymphError
 
 __all__ = [
     "HYPNOGRAM_READERS",
@@ -71,7 +71,8 @@ def _option_defaults(reader_class: type) -> dict[str, object]:
 
 
 def _rig_table(readers: Iterable[type[RigReader]]) -> dict[str, dict[str, type[RigReader]]]:
-    """Format -> {suffix ("" for every other path) -> class}; refuses two classes for one format and path kind."""
+    """Format -> {suffix ("" for every other path) -> class}; one class per format and path kind, and a class for
+    every other path."""
     table: dict[str, dict[str, type[RigReader]]] = {}
     for reader_class in readers:
         if not (reader_class.format and reader_class.format_name and reader_class.modalities):
@@ -85,14 +86,18 @@ def _rig_table(readers: Iterable[type[RigReader]]) -> dict[str, dict[str, type[R
                     f"{reader_class.format!r} {suffix or 'paths'}"
                 )
             kinds[suffix] = reader_class
+    for format, kinds in table.items():
+        if "" not in kinds:
+            raise TypeError(f"format {format!r} needs a reader for paths without one of the suffixes {sorted(kinds)}")
     return table
 
 
 def _hypnogram_table(readers: Iterable[type[HypnogramReader]]) -> dict[str, type[HypnogramReader]]:
     table: dict[str, type[HypnogramReader]] = {}
     for reader_class in readers:
-        if not (reader_class.format and reader_class.format_name):
-            raise TypeError(f"{reader_class.__name__} must declare format and format_name")
+        declared = reader_class.format and reader_class.format_name
+        if not (declared and reader_class.state_map_option in reader_class.options):
+            raise TypeError(f"{reader_class.__name__} must declare format, format_name and a state_map_option option")
         if reader_class.format in table:
             raise TypeError(f"{reader_class.__name__} and {table[reader_class.format].__name__} both read format "
                             f"{reader_class.format!r}")
@@ -151,19 +156,11 @@ def rig_reader_class(*, format: str, path: Path) -> type[RigReader]:
     ------
     GlymphError
         An unknown format.
-    InputFileError
-        A path of a kind no reader of the format takes.
     """
     kinds = _RIG_TABLE.get(format)
     if kinds is None:
         raise GlymphError(f"format: expected one of {', '.join(_RIG_TABLE)}, got {format!r}")
-    reader_class = kinds.get(Path(path).suffix.lower()) or kinds.get("")
-    if reader_class is None:
-        raise InputFileError(
-            path=path, field="file type", expected=f"a {format} file ({', '.join(sorted(kinds))})",
-            found=repr(Path(path).suffix),
-        )
-    return reader_class
+    return kinds.get(Path(path).suffix.lower(), kinds[""])
 
 
 def open_rig_reader(*, format: str, path: Path, options: Mapping[str, object] | None = None) -> RigReader:
