@@ -124,7 +124,7 @@ PHOTOMETRY_FORMATS: tuple[str, ...] = get_args(PhotometryFormat)
 #: Rig-file formats of EEG / EMG recordings (``electrophysiology.format``).
 ElectrophysiologyFormat = Literal["edf", "tdt"]
 ELECTROPHYSIOLOGY_FORMATS: tuple[str, ...] = get_args(ElectrophysiologyFormat)
-#: Hypnogram file formats (``hypnogram.format``).
+#: Hypnogram file formats (``hypnogram.format``), as :func:`ndx_glymphatic.converters.registry.hypnogram_formats`.
 HypnogramFormat = Literal["state-table", "epoch-codes", "edf"]
 HYPNOGRAM_FORMATS: tuple[str, ...] = get_args(HypnogramFormat)
 

@@ -401,7 +401,7 @@ def _write_edf(
 
 
 def _write_hypnogram(*, session: SimulatedSession, path: Path, overwrite: bool) -> Path:
-    from ndx_glymphatic.converters.hypnogram import HypnogramIntervals
+    from ndx_glymphatic.converters._contract import HypnogramIntervals
     from ndx_glymphatic.simulation.rig_files.hypnogram import write_state_table
 
     eeg_duration_in_s = _edf_samples(session)[1] / session.parameters.ephys_rate_in_Hz
