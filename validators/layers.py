@@ -235,7 +235,8 @@ def schema_errors(*, path: Path, builder: Any) -> list[Any]:
 
     cached = _catalog_for(path=path)
     if cached is None:
-        result = pynwb.validate(path=str(path))
+        # with use_cached_namespaces (the default) pynwb 4.2 fails on a file that caches none
+        result = pynwb.validate(path=str(path), use_cached_namespaces=False)
         return list(result[0] if isinstance(result, tuple) else result)
     catalog, dependencies = cached
     namespaces = set(dependencies)
