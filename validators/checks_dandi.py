@@ -101,6 +101,17 @@ def _file_path(nwbfile: NWBFile) -> Path | None:
     return Path(source) if source else None
 
 
+def _identifier_finding(*, field: str, value: object, missing: str, missing_hint: str,
+                        slash_hint: str) -> InspectorMessage | None:
+    """The finding about an ID DANDI writes into folder and file names: not set, or with a '/'."""
+    text = str(value or "").strip()
+    if not text:
+        return finding(message=f"{field} {missing}.", hint=missing_hint)
+    if "/" in text:
+        return finding(message=f"{field} '{text}' has '/'.", hint=slash_hint)
+    return None
+
+
 @unregistered_check(importance=Importance.BEST_PRACTICE_VIOLATION, neurodata_type=NWBFile)
 def dandi_subject(nwbfile: NWBFile) -> InspectorMessage | None:
     """The file has a Subject."""
@@ -113,13 +124,9 @@ def dandi_subject(nwbfile: NWBFile) -> InspectorMessage | None:
 @unregistered_check(importance=Importance.BEST_PRACTICE_VIOLATION, neurodata_type=Subject)
 def dandi_subject_id(subject: Subject) -> InspectorMessage | None:
     """``subject_id`` is set and has no '/'."""
-    subject_id = str(subject.subject_id or "").strip()
-    if not subject_id:
-        return finding(message="subject_id is empty.", hint="set Subject(subject_id=...) to the animal's ID")
-    if "/" in subject_id:
-        return finding(message=f"subject_id '{subject_id}' has '/'.",
-                       hint="DANDI uses the ID in folder names: remove '/'")
-    return None
+    return _identifier_finding(field="subject_id", value=subject.subject_id, missing="is empty",
+                               missing_hint="set Subject(subject_id=...) to the animal's ID",
+                               slash_hint="DANDI uses the ID in folder names: remove '/'")
 
 
 @unregistered_check(importance=Importance.BEST_PRACTICE_VIOLATION, neurodata_type=Subject)
@@ -160,13 +167,11 @@ def dandi_age(subject: Subject) -> InspectorMessage | None:
 @unregistered_check(importance=Importance.BEST_PRACTICE_VIOLATION, neurodata_type=NWBFile)
 def dandi_session_id(nwbfile: NWBFile) -> InspectorMessage | None:
     """``session_id`` is set and has no '/'."""
-    session_id = str(nwbfile.session_id or "").strip()
-    if not session_id:
-        return finding(message="session_id is not set.",
-                       hint="set NWBFile(session_id=...): DANDI names files sub-<subject>_ses-<session>")
-    if "/" in session_id:
-        return finding(message=f"session_id '{session_id}' has '/'.", hint="remove '/'")
-    return None
+    return _identifier_finding(
+        field="session_id", value=nwbfile.session_id, missing="is not set",
+        missing_hint="set NWBFile(session_id=...): DANDI names files sub-<subject>_ses-<session>",
+        slash_hint="remove '/'",
+    )
 
 
 @unregistered_check(importance=Importance.BEST_PRACTICE_SUGGESTION, neurodata_type=NWBFile)
