@@ -66,10 +66,10 @@ def readiness_checks() -> list[Callable[[Any], Any]]:
     Each requirement of ``ndx_glymphatic.validators.analysis_readiness`` becomes one check per severity
     it can have (error: CRITICAL, warning: BEST_PRACTICE_VIOLATION), keeping its message, hint and location.
     """
-    from nwbinspector import Importance
+    from nwbinspector import Importance, InspectorMessage
     from pynwb import NWBFile
 
-    from ndx_glymphatic.validators._check_tools import finding
+    from ndx_glymphatic.validators._check_tools import HINT_SEPARATOR
     from ndx_glymphatic.validators.analysis_readiness import REQUIREMENTS, analysis_messages
 
     last: dict[str, Any] = {}
@@ -80,15 +80,12 @@ def readiness_checks() -> list[Callable[[Any], Any]]:
         return last["messages"]
 
     def requirement_check(*, name: str, severity: str) -> Callable[[Any], Any]:
-        def check(nwbfile: NWBFile) -> list[Any] | None:
-            found = []
-            for message in messages_of(nwbfile):
-                if message.check == name and message.severity == severity:
-                    inspector_message = finding(message=message.message, hint=message.hint)
-                    inspector_message.check_function_name = name
-                    inspector_message.location, inspector_message.object_type = message.location, ""
-                    inspector_message.object_name = ""
-                    found.append(inspector_message)
+        def check(nwbfile: NWBFile) -> list[InspectorMessage] | None:
+            found = [
+                InspectorMessage(message=f"{message.message}{HINT_SEPARATOR}{message.hint}", check_function_name=name,
+                                 location=message.location, object_type="", object_name="")
+                for message in messages_of(nwbfile) if message.check == name and message.severity == severity
+            ]
             return found or None
 
         check.__name__ = check.__qualname__ = name
