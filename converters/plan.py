@@ -17,7 +17,6 @@ Public API::
 
     plan_conversion(*, session) -> ConversionPlan                 # opens the rig files the session names
     plan_session(*, session, photometry_reader, ephys_reader, sleep_states=None) -> ConversionPlan
-    open_rig_reader(*, format, path, options=None) -> RigReader
     ConversionPlan: .session, .sources, .readers, .notes, .all_notes(), .close()
 """
 
@@ -29,7 +28,7 @@ import ctypes.util
 import functools
 import mmap
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,16 +41,15 @@ from ndx_glymphatic.builder import (
     SleepStates,
     StimulationEpochs,
 )
-from ndx_glymphatic.converters._contract import EventChannel, RigReader, StreamInfo
+from ndx_glymphatic.converters._contract import EventChannel, HypnogramIntervals, RigReader
 from ndx_glymphatic.converters.clock_alignment import ClockAlignmentResult, fit_clock_alignment
-from ndx_glymphatic.converters.hypnogram import HypnogramIntervals, read_hypnogram
-from ndx_glymphatic.errors import GlymphError, InputFileError
+from ndx_glymphatic.converters.registry import hypnogram_reader_class, open_rig_reader, read_hypnogram
+from ndx_glymphatic.errors import InputFileError
 from ndx_glymphatic.session import SessionConfig, StimulationConfig
 
 __all__ = [
     "ConversionPlan",
     "StreamColumn",
-    "open_rig_reader",
     "plan_conversion",
     "plan_session",
 ]
@@ -60,49 +58,6 @@ __all__ = [
 DEFAULT_READ_SAMPLES = 1 << 18
 _VOLTS_PER_UNIT = {"V": 1.0, "mV": 1e-3, "uV": 1e-6, "µV": 1e-6, "μV": 1e-6, "nV": 1e-9}
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
-
-
-# ------------------------------------------------------------------------------------ readers
-def open_rig_reader(
-    *, format: str, path: Path, options: Mapping[str, object] | None = None
-) -> RigReader:
-    """Open the reader of a rig file (headers only).
-
-    Parameters
-    ----------
-    format : {"tdt", "doric", "npm", "ppd", "edf"}
-        The session file's ``format``; Doric and pyPhotometry ``.csv`` files are read as CSV exports.
-    path : Path
-        The rig file or TDT block folder.
-    options : mapping, optional
-        Reader keyword arguments (NPM ``digital_input_paths`` / ``led_order``, Doric ``series``).
-    """
-    options = {
-        key: value for key, value in (options or {}).items()
-        if value is not None and not (isinstance(value, (list, tuple)) and not value)
-    }
-    suffix = path.suffix.lower()
-    if format == "tdt":
-        from ndx_glymphatic.converters.tdt import TdtBlockReader
-
-        return TdtBlockReader(path=path)
-    if format == "doric":
-        from ndx_glymphatic.converters.doric import DoricCsvReader, DoricFileReader
-
-        return DoricCsvReader(path=path) if suffix == ".csv" else DoricFileReader(path=path, **options)
-    if format == "npm":
-        from ndx_glymphatic.converters.neurophotometrics import NeurophotometricsReader
-
-        return NeurophotometricsReader(path=path, **options)
-    if format == "ppd":
-        from ndx_glymphatic.converters.pyphotometry import PyPhotometryCsvReader, PyPhotometryReader
-
-        return PyPhotometryCsvReader(path=path) if suffix == ".csv" else PyPhotometryReader(path=path)
-    if format == "edf":
-        from ndx_glymphatic.converters.edf import EdfReader
-
-        return EdfReader(path=path)
-    raise GlymphError(f"format: expected one of tdt, doric, npm, ppd, edf, got {format!r}")
 
 
 # ---------------------------------------------------------------------------------------- plan
@@ -132,15 +87,13 @@ class ConversionPlan:
         """Notes of the plan and of the readers so far (readers add notes while data are read)."""
         notes = list(self.notes)
         for reader in self.readers:
-            notes += list(getattr(reader, "notes", []))
+            notes += reader.notes
         return list(dict.fromkeys(notes))
 
     def close(self) -> None:
         """Close readers that hold files open."""
         for reader in self.readers:
-            close = getattr(reader, "close", None)
-            if callable(close):
-                close()
+            reader.close()
 
 
 @functools.cache
@@ -173,52 +126,6 @@ def release_memory(*, readers: list[RigReader]) -> None:
 
 def _safe_name(text: str) -> str:
     return _NAME_UNSAFE.sub("_", text).strip("_") or "events"
-
-
-def _resolve_stream(
-    *, reader: RigReader, streams: Mapping[str, StreamInfo], stream: str, stream_channel: int, field_path: str
-) -> tuple[StreamInfo, int]:
-    """Find a session file's ``stream`` (+ ``stream_channel``) in a reader: by stream name, by the
-    reader's own name resolution (TDT ``465A`` / ``x465A``), or by a channel name (EDF label)."""
-    if stream in streams:
-        info = streams[stream]
-    else:
-        info = None
-        resolve = getattr(reader, "resolve_store_name", None)
-        if callable(resolve):
-            try:
-                info = streams.get(resolve(store_name=stream).name)
-            except InputFileError:
-                info = None
-        if info is None:
-            for candidate in streams.values():
-                if stream in candidate.channel_names:
-                    if stream_channel:
-                        raise InputFileError(
-                            path=reader.path, field=f"{field_path} / stream_channel",
-                            expected=f"no stream_channel when `stream` names a channel ({stream!r} is channel "
-                            f"{candidate.channel_names.index(stream)} of stream {candidate.name!r})",
-                            found=str(stream_channel),
-                        )
-                    return candidate, candidate.channel_names.index(stream)
-        if info is None:
-            present = ", ".join(repr(name) for name in streams) or "none"
-            raise InputFileError(
-                path=reader.path,
-                field=f"stream {stream!r} (session {field_path})",
-                expected=f"a stream of this {reader.format_name or 'rig'} file: {present}",
-                found="no such stream",
-            )
-    if stream_channel >= info.n_channels:
-        raise InputFileError(
-            path=reader.path,
-            field=f"stream {info.name!r} channel {stream_channel} (session {field_path.rsplit('.', 1)[0]}"
-            ".stream_channel)",
-            expected=f"a channel index below {info.n_channels} (the stream has {info.n_channels} channel"
-            f"{'s' if info.n_channels != 1 else ''})",
-            found=str(stream_channel),
-        )
-    return info, stream_channel
 
 
 def iter_column_blocks(
@@ -278,13 +185,11 @@ def _photometry_series(
     *, session: SessionConfig, reader: RigReader
 ) -> tuple[list[SeriesSource], list[StreamColumn]]:
     photometry = session.photometry
-    streams = reader.streams()
     series, columns = [], []
     for index, channel in enumerate(photometry.channels):
         field_path = f"photometry.channels[{index}].stream"
-        info, column = _resolve_stream(
-            reader=reader, streams=streams, stream=channel.stream, stream_channel=channel.stream_channel,
-            field_path=field_path,
+        info, column = reader.resolve_stream(
+            stream=channel.stream, stream_channel=channel.stream_channel, field_path=field_path
         )
         if info.n_samples < 1:
             raise InputFileError(path=reader.path, field=f"stream {info.name!r} (session {field_path})",
@@ -310,7 +215,6 @@ def _electrical_series(
     *, session: SessionConfig, reader: RigReader, alignment: ClockAlignmentResult | None
 ) -> tuple[list[SeriesSource], list[StreamColumn]]:
     ephys = session.electrophysiology
-    streams = reader.streams()
     series, all_columns = [], []
     for series_name in ("EEG", "EMG"):
         members = [(i, c) for i, c in enumerate(ephys.channels) if c.series == series_name]
@@ -318,8 +222,8 @@ def _electrical_series(
             continue
         resolved = []
         for index, channel in members:
-            info, column = _resolve_stream(
-                reader=reader, streams=streams, stream=channel.stream, stream_channel=channel.stream_channel,
+            info, column = reader.resolve_stream(
+                stream=channel.stream, stream_channel=channel.stream_channel,
                 field_path=f"electrophysiology.channels[{index}].stream",
             )
             resolved.append((channel, info, column))
@@ -370,38 +274,15 @@ def _probe_data(*, columns: Sequence[StreamColumn]) -> None:
             next(iter(column.reader.iter_stream_chunks(stream_name=column.stream_name, chunk_samples=1)), None)
 
 
-def _find_event_channel(*, reader: RigReader, name: str, field_path: str) -> EventChannel:
-    events = reader.events()
-    if name in events:
-        return events[name]
-    resolve = getattr(reader, "resolve_store_name", None)
-    if callable(resolve):
-        try:
-            store = resolve(store_name=name, kinds=("epoc",))
-            if store.name in events:
-                return events[store.name]
-        except (InputFileError, TypeError):
-            pass
-    present = ", ".join(repr(n) for n in events) or "none"
-    raise InputFileError(
-        path=reader.path,
-        field=f"event channel {name!r} (session {field_path})",
-        expected=f"an event channel of this {reader.format_name or 'rig'} file: {present}",
-        found="no such event channel",
-    )
-
-
 def _align_clocks(
     *, session: SessionConfig, primary: RigReader, secondary: RigReader
 ) -> ClockAlignmentResult:
     config = session.electrophysiology.clock_alignment
-    primary_events = _find_event_channel(
-        reader=primary, name=config.primary_ttl_channel,
-        field_path="electrophysiology.clock_alignment.primary_ttl_channel",
+    primary_events = primary.resolve_event_channel(
+        name=config.primary_ttl_channel, field_path="electrophysiology.clock_alignment.primary_ttl_channel",
     )
-    secondary_events = _find_event_channel(
-        reader=secondary, name=config.secondary_ttl_channel,
-        field_path="electrophysiology.clock_alignment.secondary_ttl_channel",
+    secondary_events = secondary.resolve_event_channel(
+        name=config.secondary_ttl_channel, field_path="electrophysiology.clock_alignment.secondary_ttl_channel",
     )
     for reader, channel, key in ((primary, primary_events, "primary_ttl_channel"),
                                  (secondary, secondary_events, "secondary_ttl_channel")):
@@ -459,16 +340,15 @@ def _events(
         available = photometry_reader.events()
         names = list(available) if wanted is None else list(wanted)
         for index, name in enumerate(names):
-            channel = (available[name] if wanted is None else _find_event_channel(
-                reader=photometry_reader, name=name, field_path=f"photometry.events[{index}]"))
+            channel = (available[name] if wanted is None else photometry_reader.resolve_event_channel(
+                name=name, field_path=f"photometry.events[{index}]"))
             found.append((f"ttl_{_safe_name(channel.name)}",
                           f"{photometry_reader.format_name} event channel {channel.name!r} of "
                           f"{photometry_reader.path.name}", channel))
     if ephys_reader is not None:
         own_clock = session.ephys_needs_alignment
         for index, name in enumerate(session.electrophysiology.events):
-            channel = _find_event_channel(reader=ephys_reader, name=name,
-                                          field_path=f"electrophysiology.events[{index}]")
+            channel = ephys_reader.resolve_event_channel(name=name, field_path=f"electrophysiology.events[{index}]")
             prefix = "eeg_ttl" if photometry_reader is not None else "ttl"
             if not own_clock and photometry_reader is not None:
                 continue  # same file as photometry: already stored above when listed there
@@ -497,13 +377,13 @@ def _epochs_from_ttl(
     field_path = f"optogenetics.{section}.from_ttl.event_channel"
     if from_ttl.system == "electrophysiology":
         channel = _aligned_channel(
-            _find_event_channel(reader=ephys_reader, name=from_ttl.event_channel, field_path=field_path),
+            ephys_reader.resolve_event_channel(name=from_ttl.event_channel, field_path=field_path),
             alignment if session.ephys_needs_alignment else None,
         )
         reader = ephys_reader
     else:
         reader = photometry_reader
-        channel = _find_event_channel(reader=reader, name=from_ttl.event_channel, field_path=field_path)
+        channel = reader.resolve_event_channel(name=from_ttl.event_channel, field_path=field_path)
     onsets = np.asarray(channel.onset_times_in_s, dtype=np.float64)
     if onsets.size == 0:
         raise InputFileError(path=reader.path, field=f"event channel {channel.name!r} (session {field_path})",
@@ -563,19 +443,13 @@ def _epochs(
 
 def _read_hypnogram(*, session: SessionConfig) -> HypnogramIntervals:
     config = session.hypnogram
-    code_map = None
-    if config.state_codes:
-        code_map = {(int(code) if str(code).lstrip("-").isdigit() else code): state
-                    for code, state in config.state_codes.items()}
-    optional = {
-        "epoch-codes": {"code_map": code_map, "column": config.column, "start_time_in_s": config.start_time_in_s},
-        "state-table": {"state_columns": config.state_columns},
-        "edf": {"label_map": config.label_map},
-    }[config.format]
+    session_options = {"state_codes": config.state_codes, "column": config.column,
+                       "start_time_in_s": config.start_time_in_s, "state_columns": config.state_columns,
+                       "label_map": config.label_map}
     return read_hypnogram(
         path=config.file, format=config.format, scorer=config.scorer, scoring_method=config.scoring_method,
         epoch_length_in_s=config.epoch_length_in_s,
-        **{key: value for key, value in optional.items() if value not in (None, 0.0)},
+        options={name: session_options[name] for name in hypnogram_reader_class(format=config.format).options},
     )
 
 
@@ -583,11 +457,11 @@ def _sleep_states(
     *, session: SessionConfig, intervals: HypnogramIntervals, alignment: ClockAlignmentResult | None
 ) -> SleepStates:
     """The scored intervals on the photometry clock."""
-    starts, stops = intervals.start_times_in_s, intervals.stop_times_in_s
     if alignment is not None and session.hypnogram_clock() == "electrophysiology" and session.ephys_needs_alignment:
-        starts, stops = _to_primary(alignment, starts), _to_primary(alignment, stops)
+        intervals = intervals.on_clock(to_time=functools.partial(_to_primary, alignment))
     return SleepStates(
-        start_times_in_s=np.asarray(starts, dtype=np.float64), stop_times_in_s=np.asarray(stops, dtype=np.float64),
+        start_times_in_s=np.asarray(intervals.start_times_in_s, dtype=np.float64),
+        stop_times_in_s=np.asarray(intervals.stop_times_in_s, dtype=np.float64),
         sleep_states=tuple(intervals.sleep_states), scoring_method=intervals.scoring_method,
         scorer=intervals.scorer, epoch_length_in_s=intervals.epoch_length_in_s,
     )
@@ -645,9 +519,7 @@ def _check_times(
 
 def _close(readers: Sequence[RigReader]) -> None:
     for reader in readers:
-        close = getattr(reader, "close", None)
-        if callable(close):
-            close()
+        reader.close()
 
 
 def plan_session(
@@ -705,6 +577,7 @@ def _plan(
     sleep_states = None
     if session.hypnogram is not None:
         intervals = hypnogram if hypnogram is not None else _read_hypnogram(session=session)
+        notes += intervals.notes
         sleep_states = _sleep_states(session=session, intervals=intervals, alignment=alignment)
     epochs: dict[str, StimulationEpochs | None] = {"lc_stimulation": None, "vasomotion_stimulation": None}
     if session.optogenetics is not None:

@@ -601,15 +601,14 @@ def _add_electrophysiology(
     if ephys is None:
         return
     amplifier = ephys.amplifier
-    name = amplifier.get("name", "eeg_emg_amplifier")
     model = None
-    if amplifier.get("manufacturer"):
+    if amplifier.manufacturer:
         model = DeviceModel(
-            name=f"{name}_model", manufacturer=amplifier["manufacturer"],
-            model_number=amplifier.get("model_number"), description=f"Model of: {amplifier['description']}",
+            name=f"{amplifier.name}_model", manufacturer=amplifier.manufacturer,
+            model_number=amplifier.model_number, description=f"Model of: {amplifier.description}",
         )
         nwbfile.add_device_model(model)
-    device = Device(name=name, description=amplifier["description"], model=model)
+    device = Device(name=amplifier.name, description=amplifier.description, model=model)
     nwbfile.add_device(device)
     groups = {
         config.name: nwbfile.create_electrode_group(

@@ -10,12 +10,18 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
 from ndx_glymphatic.errors import GlymphError
 
-__all__ = ["main"]
+__all__ = ["main", "readiness_checks"]
+
+#: Key in click's context ``meta`` of the readiness checks ``glymph validate`` runs
+#: (``ndx_glymphatic.validators.commands.READINESS_CHECKS_META_KEY``; not imported: start-up stays light).
+_READINESS_CHECKS_META_KEY = "ndx_glymphatic.readiness_checks"
 
 # Parts are imported lazily, in this order, only until the invoked command is found (``--help`` imports all):
 # `glymph convert` then costs neither the simulator's nor the analysis' imports (time and memory).
@@ -47,8 +53,50 @@ class _GlymphGroup(click.Group):
 
 @click.group(cls=_GlymphGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ndx-glymphatic")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """ndx-glymphatic: convert, validate and analyse sleep / glymphatic photometry sessions in NWB."""
+    # validators sit below the analysis package and never import it: the checks are handed down from here
+    ctx.meta[_READINESS_CHECKS_META_KEY] = readiness_checks
+
+
+def readiness_checks() -> list[Callable[[Any], Any]]:
+    """The analysis-readiness checks (nwbinspector check functions) of the ``analysis`` validation layer.
+
+    Each requirement of ``ndx_glymphatic.validators.analysis_readiness`` becomes one check per severity
+    it can have (error: CRITICAL, warning: BEST_PRACTICE_VIOLATION), keeping its message, hint and location.
+    """
+    from nwbinspector import Importance, InspectorMessage
+    from pynwb import NWBFile
+
+    from ndx_glymphatic.validators._check_tools import HINT_SEPARATOR
+    from ndx_glymphatic.validators.analysis_readiness import REQUIREMENTS, analysis_messages
+
+    last: dict[str, Any] = {}
+
+    def messages_of(nwbfile: NWBFile) -> list[Any]:
+        if last.get("nwbfile") is not nwbfile:  # the requirements are judged together, once per file
+            last.update(nwbfile=nwbfile, messages=analysis_messages(nwbfile=nwbfile))
+        return last["messages"]
+
+    def requirement_check(*, name: str, severity: str) -> Callable[[Any], Any]:
+        def check(nwbfile: NWBFile) -> list[InspectorMessage] | None:
+            found = [
+                InspectorMessage(message=f"{message.message}{HINT_SEPARATOR}{message.hint}", check_function_name=name,
+                                 location=message.location, object_type="", object_name="")
+                for message in messages_of(nwbfile) if message.check == name and message.severity == severity
+            ]
+            return found or None
+
+        check.__name__ = check.__qualname__ = name
+        check.importance = Importance.CRITICAL if severity == "error" else Importance.BEST_PRACTICE_VIOLATION
+        check.neurodata_type = NWBFile
+        check.nwb_schema_version_lt = check.nwb_schema_version_gt = None
+        check.__wrapped__ = check  # what nwbinspector's configure_checks copies
+        return check
+
+    return [requirement_check(name=name, severity=severity)
+            for name in REQUIREMENTS for severity in ("error", "warning")]
 
 
 def _register_part_commands(*, until: str | None = None) -> None:

@@ -16,14 +16,13 @@ import numpy as np
 
 from ndx_glymphatic import __version__
 from ndx_glymphatic.builder import write_nwbfile
-from ndx_glymphatic.converters.hypnogram import HypnogramIntervals
+from ndx_glymphatic.converters._contract import HypnogramIntervals
 from ndx_glymphatic.converters.plan import plan_session
 from ndx_glymphatic.io import atomic_output_path
-from ndx_glymphatic.session import SessionConfig, _build_config
-from ndx_glymphatic.simulation.channels import PHOTOMETRY_CHANNELS
+from ndx_glymphatic.session import SessionConfig
 from ndx_glymphatic.simulation.latents import SimulatedSession
 from ndx_glymphatic.simulation.rig import SimulatedEphysReader, SimulatedPhotometryReader
-from ndx_glymphatic.simulation.rig_files.session import _session_document
+from ndx_glymphatic.simulation.rig_files.session import simulated_session_config
 
 __all__ = ["simulated_rig_session", "write_session_nwb"]
 
@@ -37,34 +36,31 @@ def simulated_rig_session(*, session: SimulatedSession, folder: Path) -> Session
     ----------
     session : SimulatedSession
     folder : Path
-        Folder the session's (virtual) rig-file names are relative to.
+        Folder the session's rig-file names are relative to (no rig file is written).
 
     Returns
     -------
     SessionConfig
     """
     p = session.parameters
-    specs = PHOTOMETRY_CHANNELS
-    document = _session_document(
-        session=session, format_name="tdt", specs=specs, photometry_path=f"{session.session_id} simulated photometry",
-        stream_names={spec.name: spec.stream_name for spec in specs},
-        edf_path=f"{session.session_id} simulated EEG-EMG", hypnogram_path=f"{session.session_id} ground truth",
-        extra_photometry={},
-    )
-    document["session"].update(
-        identifier=str(uuid.uuid5(uuid.NAMESPACE_URL, f"ndx-glymphatic/simulation/{session.session_id}/{p.to_dict()}")),
-        session_description=(
-            f"Simulated {p.duration_in_s / 3600:g} h light-phase sleep session ({p.condition}) with photometry of "
-            "norepinephrine, cerebral blood volume and a CSF tracer, EEG and EMG."
-        ),
-        notes=f"Written by ndx-glymphatic {__version__} (glymph simulate --format nwb). "
+    config = simulated_session_config(session=session, format_name="tdt", outdir=Path(folder))
+    info = config.session.model_copy(update={
+        "identifier": str(uuid.uuid5(uuid.NAMESPACE_URL, f"ndx-glymphatic/simulation/{session.session_id}/"
+                                     f"{p.to_dict()}")),
+        "session_description": f"Simulated {p.duration_in_s / 3600:g} h light-phase sleep session ({p.condition}) "
+        "with photometry of norepinephrine, cerebral blood volume and a CSF tracer, EEG and EMG.",
+        "notes": f"Written by ndx-glymphatic {__version__} (glymph simulate --format nwb). "
         f"Simulation parameters: {p.to_dict()!r}",
-    )
-    document["hypnogram"].update(
-        scoring_method="automatic", scorer=_SCORER,
-        description="True sleep states of the simulated session; micro-arousals split their NREM bouts.",
-    )
-    return _build_config(document=document, path=Path(folder) / f"{session.session_id} simulated session.yaml")
+    })
+    name = Path(folder) / session.session_id
+    photometry = config.photometry.model_copy(update={"file": name.with_name(f"{name.name} simulated photometry")})
+    ephys = config.electrophysiology.model_copy(update={"file": name.with_name(f"{name.name} simulated EEG-EMG")})
+    hypnogram = config.hypnogram.model_copy(update={
+        "file": name.with_name(f"{name.name} ground truth"), "scoring_method": "automatic", "scorer": _SCORER,
+        "description": "True sleep states of the simulated session; micro-arousals split their NREM bouts.",
+    })
+    return config.model_copy(update={"session": info, "photometry": photometry, "electrophysiology": ephys,
+                                     "hypnogram": hypnogram})
 
 
 def _true_sleep_states(session: SimulatedSession) -> HypnogramIntervals:

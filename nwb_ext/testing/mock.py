@@ -48,7 +48,9 @@ from ndx_glymphatic.builder import (
     build_nwbfile,
 )
 from ndx_glymphatic.session import (
+    AmplifierConfig,
     ConditionConfig,
+    DevicesConfig,
     DrugConfig,
     ElectrodeConfig,
     ElectrodeGroupConfig,
@@ -60,6 +62,7 @@ from ndx_glymphatic.session import (
     IndicatorConfig,
     InfusionConfig,
     InjectionConfig,
+    LcStimulationConfig,
     OptogeneticsConfig,
     OptogeneticSiteConfig,
     PhotodetectorConfig,
@@ -70,6 +73,7 @@ from ndx_glymphatic.session import (
     StimulationConfig,
     SubjectConfig,
     TracerConfig,
+    VasomotionStimulationConfig,
     ViralVectorConfig,
 )
 
@@ -372,25 +376,29 @@ def mock_session_config(*, seed: int = 0) -> SessionConfig:
             experiment_description="Norepinephrine oscillations, vasomotion and glymphatic influx in NREM sleep.",
             keywords=("glymphatic", "sleep", "norepinephrine", "fiber photometry"),
         ),
-        excitation_sources=(
-            *(_led(wavelength) for wavelength in (405, 465, 560, 635)),
-            ExcitationSourceConfig(
-                name="laser_473nm", description="Blue laser for optogenetics.",
-                manufacturer="Shanghai Laser & Optics Century", model_number="BL473T3",
-                source_type="Solid-State Laser", wavelength_in_nm=473.0, power_in_W=0.01,
+        devices=DevicesConfig(
+            excitation_sources=(
+                *(_led(wavelength) for wavelength in (405, 465, 560, 635)),
+                ExcitationSourceConfig(
+                    name="laser_473nm", description="Blue laser for optogenetics.",
+                    manufacturer="Shanghai Laser & Optics Century", model_number="BL473T3",
+                    source_type="Solid-State Laser", wavelength_in_nm=473.0, power_in_W=0.01,
+                ),
             ),
-        ),
-        photodetectors=(PhotodetectorConfig(
-            name="photodetector", description="Photosensor for all channels.",
-            manufacturer="Tucker-Davis Technologies", model_number="RZ10x LUX photosensor", detector_type="photodiode",
-        ),),
-        optical_fibers=(
-            FiberConfig(
-                name="optical_fiber", description="Photometry fiber above the cortex.", manufacturer="Doric Lenses",
-                model_number="MFC_400/430-0.48", numerical_aperture=0.48, core_diameter_in_um=400.0,
-                location="somatosensory cortex", ap_in_mm=-1.5, ml_in_mm=2.0, depth_in_mm=0.5, hemisphere="right",
+            photodetectors=(PhotodetectorConfig(
+                name="photodetector", description="Photosensor for all channels.",
+                manufacturer="Tucker-Davis Technologies", model_number="RZ10x LUX photosensor",
+                detector_type="photodiode",
+            ),),
+            optical_fibers=(
+                FiberConfig(
+                    name="optical_fiber", description="Photometry fiber above the cortex.",
+                    manufacturer="Doric Lenses", model_number="MFC_400/430-0.48", numerical_aperture=0.48,
+                    core_diameter_in_um=400.0, location="somatosensory cortex", ap_in_mm=-1.5, ml_in_mm=2.0,
+                    depth_in_mm=0.5, hemisphere="right",
+                ),
+                lc_fiber,
             ),
-            lc_fiber,
         ),
         indicators=(IndicatorConfig(
             name="GRAB_NE2m", label="GRAB_NE2m", description="Genetically encoded norepinephrine sensor.",
@@ -431,7 +439,8 @@ def mock_session_config(*, seed: int = 0) -> SessionConfig:
         ),
         electrophysiology=ElectrophysiologyConfig(
             format="edf", file=Path("ses01_eeg.edf"),
-            amplifier={"name": "eeg_emg_amplifier", "description": "Headstage and amplifier recording EEG and EMG."},
+            amplifier=AmplifierConfig(name="eeg_emg_amplifier",
+                                      description="Headstage and amplifier recording EEG and EMG."),
             # The electrodes table's location must be an Allen CCF term (nwbinspector); the CCF has no term for
             # muscle, so EMG electrodes use "root" there and say "neck muscle" in their electrode group.
             electrode_groups=(
@@ -485,14 +494,14 @@ def mock_session_config(*, seed: int = 0) -> SessionConfig:
                                       optical_fiber=lc_fiber.name, effector="ChR2_smooth_muscle"),
             ),
             stimulation_software="Synapse",
-            lc_stimulation=StimulationConfig(
+            lc_stimulation=LcStimulationConfig(
                 description="Optogenetic stimulation of the locus coeruleus: 10 s trains of 10 ms pulses at 10 Hz.",
                 sites=("LC",), power_in_mW=10.0, wavelength_in_nm=473.0, pulse_length_in_ms=10.0,
                 period_in_ms=100.0, number_pulses_per_pulse_train=100,
                 epochs=(EpochConfig(start_time_in_s=200.0, stop_time_in_s=210.0),
                         EpochConfig(start_time_in_s=500.0, stop_time_in_s=510.0)),
             ),
-            vasomotion_stimulation=StimulationConfig(
+            vasomotion_stimulation=VasomotionStimulationConfig(
                 description="Optogenetic stimulation of arterial smooth muscle imposing slow vasomotion.",
                 sites=("smooth_muscle",), power_in_mW=5.0, wavelength_in_nm=473.0,
                 epochs=(EpochConfig(start_time_in_s=450.0, stop_time_in_s=650.0),),
