@@ -16,7 +16,7 @@ offset``) sets the series' ``starting_time`` and ``rate`` (``rate_secondary / sl
 Public API::
 
     plan_conversion(*, session) -> ConversionPlan                 # opens the rig files the session names
-    plan_session(*, session, photometry_reader, ephys_reader, sleep_states=None) -> ConversionPlan
+    plan_session(*, session, photometry_reader, ephys_reader, hypnogram=None) -> ConversionPlan
     ConversionPlan: .session, .sources, .readers, .notes, .all_notes(), .close()
 """
 
@@ -49,7 +49,6 @@ from ndx_glymphatic.session import SessionConfig, StimulationConfig
 
 __all__ = [
     "ConversionPlan",
-    "StreamColumn",
     "plan_conversion",
     "plan_session",
 ]
@@ -62,7 +61,7 @@ _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 # ---------------------------------------------------------------------------------------- plan
 @dataclass(frozen=True)
-class StreamColumn:
+class _StreamColumn:
     """Where one column of a series comes from: a channel of a reader's stream."""
 
     reader: RigReader
@@ -105,7 +104,7 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return None
 
 
-def release_memory(*, readers: list[RigReader]) -> None:
+def _release_memory(*, readers: list[RigReader]) -> None:
     """Shed memory a conversion no longer needs, so the peak resident set stays flat in the recording's length.
 
     - Pages of memory-mapped rig files (e.g. a whole TDT ``.tsq`` index, 41 MB for 24 h) that readers scanned:
@@ -128,8 +127,8 @@ def _safe_name(text: str) -> str:
     return _NAME_UNSAFE.sub("_", text).strip("_") or "events"
 
 
-def iter_column_blocks(
-    *, columns: Sequence[StreamColumn], n_samples: int, series_name: str, read_samples: int = DEFAULT_READ_SAMPLES,
+def _iter_column_blocks(
+    *, columns: Sequence[_StreamColumn], n_samples: int, series_name: str, read_samples: int = DEFAULT_READ_SAMPLES,
 ) -> Iterator[np.ndarray]:
     """Yield a series' samples in order as ``(n,)`` or ``(n, n_columns)`` float32 blocks.
 
@@ -166,24 +165,24 @@ def iter_column_blocks(
                 block[:, output_column] = piece[:n, stream_column]
         yield block[:, 0] if n_columns == 1 else block
         if written == 0:
-            release_memory(readers=list(readers.values()))
+            _release_memory(readers=list(readers.values()))
         written += n
 
 
 def _series_source(
-    *, name: str, kind: str, columns: tuple[StreamColumn, ...], n_samples: int, rate_in_Hz: float | None,
+    *, name: str, kind: str, columns: tuple[_StreamColumn, ...], n_samples: int, rate_in_Hz: float | None,
     starting_time_in_s: float, unit: str, conversion: float = 1.0, timestamps_in_s: np.ndarray | None = None,
 ) -> SeriesSource:
     return SeriesSource(
         name=name, kind=kind, n_samples=n_samples, n_columns=len(columns), rate_in_Hz=rate_in_Hz,
         starting_time_in_s=starting_time_in_s, unit=unit, conversion=conversion, timestamps_in_s=timestamps_in_s,
-        iter_blocks=functools.partial(iter_column_blocks, columns=columns, n_samples=n_samples, series_name=name),
+        iter_blocks=functools.partial(_iter_column_blocks, columns=columns, n_samples=n_samples, series_name=name),
     )
 
 
 def _photometry_series(
     *, session: SessionConfig, reader: RigReader
-) -> tuple[list[SeriesSource], list[StreamColumn]]:
+) -> tuple[list[SeriesSource], list[_StreamColumn]]:
     photometry = session.photometry
     series, columns = [], []
     for index, channel in enumerate(photometry.channels):
@@ -198,7 +197,7 @@ def _photometry_series(
         if not info.rate_in_Hz and timestamps is None:
             raise InputFileError(path=reader.path, field=f"stream {info.name!r}",
                                  expected="a sampling rate or per-sample timestamps", found="neither")
-        source = StreamColumn(reader=reader, stream_name=info.name, stream_column=column)
+        source = _StreamColumn(reader=reader, stream_name=info.name, stream_column=column)
         columns.append(source)
         series.append(
             _series_source(
@@ -213,7 +212,7 @@ def _photometry_series(
 
 def _electrical_series(
     *, session: SessionConfig, reader: RigReader, alignment: ClockAlignmentResult | None
-) -> tuple[list[SeriesSource], list[StreamColumn]]:
+) -> tuple[list[SeriesSource], list[_StreamColumn]]:
     ephys = session.electrophysiology
     series, all_columns = [], []
     for series_name in ("EEG", "EMG"):
@@ -253,7 +252,7 @@ def _electrical_series(
         if alignment is not None:
             start = float(_to_primary(alignment, np.array([start]))[0])
             rate = rate / alignment.slope
-        columns = tuple(StreamColumn(reader=reader, stream_name=info.name, stream_column=column)
+        columns = tuple(_StreamColumn(reader=reader, stream_name=info.name, stream_column=column)
                         for _, info, column in resolved)
         all_columns += columns
         series.append(
@@ -263,7 +262,7 @@ def _electrical_series(
     return series, all_columns
 
 
-def _probe_data(*, columns: Sequence[StreamColumn]) -> None:
+def _probe_data(*, columns: Sequence[_StreamColumn]) -> None:
     """Read the first sample of every stream: a missing or truncated data file fails now, before any output
     exists (and readers build their per-stream packet tables while their index is mapped anyway)."""
     seen = set()
@@ -563,7 +562,7 @@ def _plan(
         series, columns = _photometry_series(session=session, reader=photometry_reader)
         _probe_data(columns=columns)
         photometry_reader.events()
-        release_memory(readers=readers)
+        _release_memory(readers=readers)
     alignment = None
     if session.ephys_needs_alignment:
         alignment = _align_clocks(session=session, primary=photometry_reader, secondary=ephys_reader)
@@ -604,7 +603,7 @@ def _plan(
                 f"photometry file's start ({rig_start.isoformat()}); rig times are taken relative to "
                 "session_start_time"
             )
-    release_memory(readers=readers)
+    _release_memory(readers=readers)
     return ConversionPlan(session=session, sources=sources, readers=readers, notes=notes)
 
 
