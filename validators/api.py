@@ -20,9 +20,9 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ndx_glymphatic.errors import GlymphError
 from ndx_glymphatic.validators.probe import probe_path
@@ -160,7 +160,9 @@ def _read_error_message(*, error: BaseException) -> ValidationMessage:
     )
 
 
-def validate_file(*, path: str | Path, profile: Profile = "all") -> ValidationReport:
+def validate_file(
+    *, path: str | Path, profile: Profile = "all", readiness_checks: Sequence[Callable[..., Any]] = ()
+) -> ValidationReport:
     """Validate one NWB file (or session file) and return the report; never raises for a bad file.
 
     Parameters
@@ -169,6 +171,9 @@ def validate_file(*, path: str | Path, profile: Profile = "all") -> ValidationRe
         An ``.nwb`` file, or a session file (``.yaml``, ``.yml``, ``.json``) before conversion.
     profile : {"dandi", "analysis", "all"}
         Which layers to run (see :data:`PROFILE_LAYERS`).
+    readiness_checks : sequence of nwbinspector checks
+        The ``analysis`` layer: ``ndx_glymphatic.analysis.readiness.readiness_checks(params=...)``
+        (the layer is skipped without them).
 
     Returns
     -------
@@ -240,11 +245,16 @@ def validate_file(*, path: str | Path, profile: Profile = "all") -> ValidationRe
                     report.set_layer(layer=layer, skipped_reason="pynwb cannot read the file (see the file layer)")
             return report
         report.durations_in_s["read"] += time.perf_counter() - started
-        _run_open_file_layers(report=report, nwbfile=nwbfile, path=path, layers=layers)
+        _run_open_file_layers(
+            report=report, nwbfile=nwbfile, path=path, layers=layers, readiness_checks=readiness_checks
+        )
     finally:
         _close_io(io=io)
     return report
-def _run_open_file_layers(*, report: ValidationReport, nwbfile: object, path: Path, layers: Sequence[str]) -> None:
+def _run_open_file_layers(
+    *, report: ValidationReport, nwbfile: object, path: Path, layers: Sequence[str],
+    readiness_checks: Sequence[Callable[..., Any]] = (),
+) -> None:
     from ndx_glymphatic.validators.layers import dandi_cli_messages, dandi_messages, inspector_and_domain_messages
 
     run_inspector, run_domain = "inspector" in layers, "domain" in layers
@@ -275,13 +285,19 @@ def _run_open_file_layers(*, report: ValidationReport, nwbfile: object, path: Pa
             report.set_layer(layer="dandi")
             report.add(messages=[_crash_message(layer="dandi", error=error)])
         report.durations_in_s["dandi"] = time.perf_counter() - started
-    if "analysis" in layers:
-        from ndx_glymphatic.validators.analysis_readiness import analysis_messages
+    if "analysis" in layers and not readiness_checks:
+        report.set_layer(layer="analysis", skipped_reason="no readiness checks were given")
+    elif "analysis" in layers:
+        from nwbinspector import inspect_nwbfile_object
+
+        from ndx_glymphatic.validators.layers import _convert
 
         started = time.perf_counter()
         report.set_layer(layer="analysis")
         try:
-            report.add(messages=analysis_messages(nwbfile=nwbfile))
+            found = inspect_nwbfile_object(nwbfile_object=nwbfile, checks=list(readiness_checks))
+            report.add(messages=[_convert(inspector_message=message, neurodata_object=nwbfile, layer="analysis")
+                                 for message in found if message is not None])
         except Exception as error:
             report.add(messages=[_crash_message(layer="analysis", error=error)])
         report.durations_in_s["analysis"] = time.perf_counter() - started
