@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.json_schema import GenerateJsonSchema
 
 __all__ = [
     "METRICS_SCHEMA_VERSION",
@@ -417,9 +418,18 @@ def merge_sections(*, sections: Mapping[str, BaseModel]) -> dict[str, Any]:
     return merged
 
 
+class _WithoutFieldTitles(GenerateJsonSchema):
+    """Field titles would only repeat the field names."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
 def metrics_schema() -> dict[str, Any]:
     """The JSON Schema of metrics.json, generated from :class:`MetricsDocument`."""
-    schema = MetricsDocument.model_json_schema(by_alias=True, mode="serialization")
+    schema = MetricsDocument.model_json_schema(
+        by_alias=True, mode="serialization", schema_generator=_WithoutFieldTitles
+    )
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://github.com/ndx-glymphatic/ndx-glymphatic/analysis/metrics_schema.json",

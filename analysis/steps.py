@@ -288,7 +288,8 @@ class PhotometryStep(Step):
             ),
             NamedControl(
                 name="analysis_ne_control",
-                severity="warning",
+                # without a control the step falls back to a baseline median, unless told to refuse
+                severity="error" if params.preprocessing.without_control == "refuse" else "warning",
                 why="the NE signal's control channel (control_channel -> an 'isosbestic control' or 'reference "
                 "control' row with data): dF/F fits the control to the signal to remove motion and bleaching; "
                 "without one it falls back to the median of a baseline (analysis parameter "

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from ndx_glymphatic.analysis.readiness import readiness_checks
 from ndx_glymphatic.cli import main
 from ndx_glymphatic.validators import validate_file
 from ndx_glymphatic.validators.layers import schema_errors
@@ -112,7 +113,7 @@ def test_json_report_follows_its_schema_and_can_be_written_to_a_file(clean_file:
 def test_profiles_run_their_layers(clean_file: Path, tmp_path: Path) -> None:
     no_hypnogram = _damaged_copy(clean_file, tmp_path / "no_hypnogram.nwb",
                                  lambda h5file: h5file["intervals"].__delitem__("sleep_states"))
-    analysis = validate_file(path=no_hypnogram, profile="analysis")
+    analysis = validate_file(path=no_hypnogram, profile="analysis", readiness_checks=readiness_checks())
     assert set(analysis.layers) == {"file", "security", "schema", "domain", "analysis"}
     assert [(m.check, m.severity) for m in analysis.messages] == [("analysis_hypnogram", "error")]
     assert "every measure is computed per sleep state" in analysis.messages[0].hint
@@ -243,7 +244,7 @@ def test_session_file_without_the_converters_part_says_so(tmp_path: Path, monkey
 def test_missing_ne_control_is_a_warning_because_the_analysis_falls_back(clean_file: Path, tmp_path: Path) -> None:
     table = "general/fiber_photometry/fiber_photometry_table/control_channel"
     without = _damaged_copy(clean_file, tmp_path / "no_control.nwb", lambda h5file: h5file[table].__setitem__(0, -1))
-    report = validate_file(path=without, profile="analysis")
+    report = validate_file(path=without, profile="analysis", readiness_checks=readiness_checks())
     assert report.is_conformant
     assert [(m.check, m.severity) for m in report.messages] == [("analysis_ne_control", "warning")]
     assert "baseline" in report.messages[0].hint
