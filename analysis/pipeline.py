@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from ndx_glymphatic.analysis import metrics as m
 from ndx_glymphatic.analysis.params import AnalysisParams
 from ndx_glymphatic.analysis.session import SessionData, raw_sample_count, read_session
-from ndx_glymphatic.analysis.steps import SESSION_STEPS, Step, StepContext, StepResult, TraceStore
+from ndx_glymphatic.analysis.steps import SESSION_STEPS, Step, StepContext
 from ndx_glymphatic.errors import InputFileError, NotReadyError
 from ndx_glymphatic.io import atomic_output_dir, check_output_dir
 
@@ -42,42 +41,22 @@ __all__ = [
 
 
 @dataclass
-class SessionAnalysis:
-    """Every result of one session, in memory: the steps' results over the reduced inputs.
+class SessionAnalysis(StepContext):
+    """Every result of one session, in memory: the context the steps ran on, with their results.
 
     Attributes
     ----------
-    session : SessionData
-        The reduced inputs.
-    params : AnalysisParams
-    times : ndarray
-        The common ~10 Hz grid (the NE grid).
-    rate_in_Hz : float
-    traces : TraceStore
-        float32 traces on the grid (see :class:`~ndx_glymphatic.analysis.steps.StepContext`).
-    results : dict
-        :class:`~ndx_glymphatic.analysis.steps.StepResult` of each step, by step name, in run order.
+    session, params, times, rate_in_Hz, traces, results
+        As in :class:`~ndx_glymphatic.analysis.steps.StepContext`; ``results`` holds every step's
+        :class:`~ndx_glymphatic.analysis.steps.StepResult`, by step name, in run order.
     notes : list of str
         The reading's notes, then each step's.
     timings_in_s : dict
         Seconds spent reading/reducing the file and running the steps (filled by :func:`analyze_file`).
     """
 
-    session: SessionData
-    params: AnalysisParams
-    times: NDArray[np.float64]
-    rate_in_Hz: float
-    traces: TraceStore
-    results: dict[str, StepResult]
-    notes: list[str]
+    notes: list[str] = field(default_factory=list)
     timings_in_s: dict[str, float] = field(default_factory=dict)
-
-    def curve(self, name: str) -> Any | None:
-        """The curve ``name`` of whichever step made it (None when none did)."""
-        for result in self.results.values():
-            if name in result.curves:
-                return result.curves[name]
-        return None
 
     @property
     def figures(self) -> set[str]:
@@ -149,21 +128,14 @@ def analyze_session(
     if session.hypnogram is None:
         raise NotReadyError(f"{session.path}: no hypnogram (sleep_states) to select NREM bouts")
     grid = session.ne_signal.decimated
-    context = StepContext(session=session, params=params, times=grid.times, rate_in_Hz=grid.rate_in_Hz)
-    notes = list(session.notes)
-    for step in steps:
-        result = step.run(context=context)
-        context.results[step.name] = result
-        notes.extend(result.notes)
-    return SessionAnalysis(
-        session=session,
-        params=params,
-        times=context.times,
-        rate_in_Hz=context.rate_in_Hz,
-        traces=context.traces,
-        results=context.results,
-        notes=notes,
+    analysis = SessionAnalysis(
+        session=session, params=params, times=grid.times, rate_in_Hz=grid.rate_in_Hz, notes=list(session.notes)
     )
+    for step in steps:
+        result = step.run(context=analysis)
+        analysis.results[step.name] = result
+        analysis.notes.extend(result.notes)
+    return analysis
 
 
 def analyze_file(*, nwb_path: Path, params: AnalysisParams, show_progress: bool) -> SessionAnalysis:
