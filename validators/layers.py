@@ -1,7 +1,7 @@
 """The layers that look at an NWB file through pynwb: schema, inspector, domain, DANDI readiness.
 
 (The ``file`` and ``security`` layers run before pynwb opens anything: ``probe.py``; the analysis
-layer is ``analysis_readiness.py``.)
+layer runs the readiness checks handed to ``validate_file``.)
 """
 
 from __future__ import annotations
