@@ -61,10 +61,6 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
 
-def _number(description: str, **options: Any) -> Any:
-    return Field(description=description, **options)
-
-
 # ----------------------------------------------------------------------------- document head
 
 
@@ -94,7 +90,7 @@ class Input(_Section):
     condition: str | None = Field(description="ExperimentalCondition.condition")
     is_control: bool | None = Field(description="ExperimentalCondition.is_control")
     session_start_time: str
-    duration_in_s: Number = _number("Photometry duration.")
+    duration_in_s: Number = Field(description="Photometry duration.")
     drug: dict[str, Any] | None = Field(
         description="First row of drug_administrations (time_in_s, drug, dose, dose_unit, route, vehicle)."
     )
@@ -107,16 +103,16 @@ class Input(_Section):
 class StateTotals(_Section):
     """One state after the micro-arousal rule."""
 
-    total_in_s: Number = _number("Total time.")
-    n_bouts: Count = _number("Number of bouts/rows.")
-    mean_bout_in_s: Number = _number("Mean bout length.")
-    fraction: Number = _number("Fraction of the scored time.")
+    total_in_s: Number = Field(description="Total time.")
+    n_bouts: Count = Field(description="Number of bouts/rows.")
+    mean_bout_in_s: Number = Field(description="Mean bout length.")
+    fraction: Number = Field(description="Fraction of the scored time.")
 
 
 class MicroArousalTotals(StateTotals):
     """Micro-arousals after the rule."""
 
-    per_hour_nrem: Number = _number("Per hour of NREM (NREM + micro-arousal time).")
+    per_hour_nrem: Number = Field(description="Per hour of NREM (NREM + micro-arousal time).")
 
 
 class States(_Section):
@@ -132,9 +128,9 @@ class States(_Section):
 class MeanByState(_Section):
     """Mean dF/F per state."""
 
-    wake: Number = _number("Mean dF/F in wake.")
-    NREM: Number = _number("Mean dF/F in NREM.")
-    REM: Number = _number("Mean dF/F in REM.")
+    wake: Number = Field(description="Mean dF/F in wake.")
+    NREM: Number = Field(description="Mean dF/F in NREM.")
+    REM: Number = Field(description="Mean dF/F in REM.")
     micro_arousal: Number = Field(alias="micro-arousal", description="Mean dF/F in micro-arousal.")
 
 
@@ -147,53 +143,54 @@ class ControlFitPreprocessing(_Section):
     method: Literal["control_fit"]
     fit: str = Field(description="ols or irls-huber / irls-bisquare")
     fit_on: Literal["decimated", "full_rate"]
-    slope: Number = _number("Control fit slope.")
-    intercept: Number = _number("Control fit intercept.")
-    r_squared: Number = _number("Fit R^2.")
-    n_samples: Count = _number("Samples fitted.")
-    n_iterations: Count = _number("IRLS iterations.")
+    slope: Number = Field(description="Control fit slope.")
+    intercept: Number = Field(description="Control fit intercept.")
+    r_squared: Number = Field(description="Fit R^2.")
+    n_samples: Count = Field(description="Samples fitted.")
+    n_iterations: Count = Field(description="IRLS iterations.")
 
 
 class BaselinePreprocessing(_Section):
     """dF/F against a baseline median (a signal without control channel)."""
 
     method: Literal["baseline_median"]
-    baseline: Number = _number("F0 of the control-free dF/F.")
+    baseline: Number = Field(description="F0 of the control-free dF/F.")
     bleaching_correction: str
 
 
 class TracerPreprocessing(_Section):
     """Tracer dF/F baseline."""
 
-    baseline: Number = _number(
-        "F0: median of the tracer_baseline_in_s before the infusion (or of the first tracer_baseline_in_s, "
+    baseline: Number = Field(
+        description="F0: median of the tracer_baseline_in_s before the infusion (or of the first tracer_baseline_in_s, "
         "see baseline_note)."
     )
-    infusion_start_in_s: Number = _number("First infusion of a tracer labelling this compartment.")
+    infusion_start_in_s: Number = Field(description="First infusion of a tracer labelling this compartment.")
     baseline_note: str | None
 
 
 class Spectrum(_Section):
     """Infraslow spectrum summary (published recipe)."""
 
-    peak_frequency_in_Hz: Number = _number(
-        "Peak of the bout-duration-weighted infraslow PSD (parabolic interpolation); null without qualifying bouts."
+    peak_frequency_in_Hz: Number = Field(
+        description="Peak of the bout-duration-weighted infraslow PSD (parabolic interpolation); null without "
+        "qualifying bouts."
     )
-    peak_period_in_s: Number = _number("1 / peak_frequency_in_Hz.")
-    peak_power_normalized: Number = _number("PSD at the peak / 90th percentile of the PSD below 0.03 Hz.")
-    n_bouts: Count = _number("NREM bouts entering the spectrum (>= the step's min_bout_in_s, split at gaps).")
-    total_bout_in_s: Number = _number("Their summed duration.")
+    peak_period_in_s: Number = Field(description="1 / peak_frequency_in_Hz.")
+    peak_power_normalized: Number = Field(description="PSD at the peak / 90th percentile of the PSD below 0.03 Hz.")
+    n_bouts: Count = Field(description="NREM bouts entering the spectrum (>= the step's min_bout_in_s, split at gaps).")
+    total_bout_in_s: Number = Field(description="Their summed duration.")
 
 
 class NeOscillation(Spectrum):
     """NE infraslow oscillation in NREM."""
 
-    n_peaks: Count = _number("NE peaks (distance >= 10 s, prominence >= 1.5 % dF/F) in NREM.")
-    peak_rate_per_min: Number = _number("Peaks per minute of NREM.")
-    peak_rate_in_Hz: Number = _number("Peaks per second of NREM.")
-    nrem_searched_in_s: Number = _number("NREM time searched for peaks.")
-    amplitude_percent_mean: Number = _number("Mean over bouts of the 90th-10th percentile (% dF/F).")
-    amplitude_percent_median: Number = _number("Median over bouts of the same.")
+    n_peaks: Count = Field(description="NE peaks (distance >= 10 s, prominence >= 1.5 % dF/F) in NREM.")
+    peak_rate_per_min: Number = Field(description="Peaks per minute of NREM.")
+    peak_rate_in_Hz: Number = Field(description="Peaks per second of NREM.")
+    nrem_searched_in_s: Number = Field(description="NREM time searched for peaks.")
+    amplitude_percent_mean: Number = Field(description="Mean over bouts of the 90th-10th percentile (% dF/F).")
+    amplitude_percent_median: Number = Field(description="Median over bouts of the same.")
 
 
 class NeMetrics(_Section):
@@ -217,14 +214,14 @@ class TracerMetrics(_Section):
 class TracerKinetics(_Section):
     """CSF tracer influx and efflux (present when the CSF tracer infusion is recorded)."""
 
-    peak_percent: Number = _number("Maximum of the smoothed dF/F after the infusion.", default=None)
-    peak_time_in_s: Number = _number("Its time.", default=None)
-    t10_in_s: Number = _number("First crossing of 10 % of the peak.", default=None)
-    t90_in_s: Number = _number("First crossing of 90 % of the peak.", default=None)
-    rise_time_in_s: Number = _number("t90 - t10.", default=None)
-    influx_slope_percent_per_min: Number = _number("0.8 * peak / rise time, per minute.", default=None)
-    efflux_half_time_in_s: Number = _number("Peak to half the peak.", default=None)
-    efflux_slope_percent_per_min: Number = _number("Least-squares slope after the peak.", default=None)
+    peak_percent: Number = Field(description="Maximum of the smoothed dF/F after the infusion.", default=None)
+    peak_time_in_s: Number = Field(description="Its time.", default=None)
+    t10_in_s: Number = Field(description="First crossing of 10 % of the peak.", default=None)
+    t90_in_s: Number = Field(description="First crossing of 90 % of the peak.", default=None)
+    rise_time_in_s: Number = Field(description="t90 - t10.", default=None)
+    influx_slope_percent_per_min: Number = Field(description="0.8 * peak / rise time, per minute.", default=None)
+    efflux_half_time_in_s: Number = Field(description="Peak to half the peak.", default=None)
+    efflux_slope_percent_per_min: Number = Field(description="Least-squares slope after the peak.", default=None)
 
 
 class CsfTracerMetrics(TracerMetrics, TracerKinetics):
@@ -237,14 +234,15 @@ class CsfTracerMetrics(TracerMetrics, TracerKinetics):
 class CrossCorrelation(_Section):
     """Bout-averaged cross-correlation."""
 
-    lag_in_s: Number = _number(
-        "Lag of the extremum of the bout-averaged correlogram; positive: the second signal follows the first."
+    lag_in_s: Number = Field(
+        description="Lag of the extremum of the bout-averaged correlogram; positive: the second signal follows "
+        "the first."
     )
-    value: Number = _number("Correlation at that extremum.")
+    value: Number = Field(description="Correlation at that extremum.")
     extremum: Literal["min", "max", "abs"] = Field(description="Which extremum was taken.")
-    n_bouts: Count = _number("Bouts averaged.")
-    bout_lag_s_median: Number = _number("Median over bouts of the per-bout extremum lag (s).")
-    bout_value_median: Number = _number("Median over bouts of the per-bout extremum value.")
+    n_bouts: Count = Field(description="Bouts averaged.")
+    bout_lag_s_median: Number = Field(description="Median over bouts of the per-bout extremum lag (s).")
+    bout_value_median: Number = Field(description="Median over bouts of the per-bout extremum value.")
 
 
 class Coupling(_Section):
@@ -255,31 +253,31 @@ class Coupling(_Section):
     blood_volume_vs_csf: CrossCorrelation | None = None
     ne_vs_sigma: CrossCorrelation | None = None
     sign_convention: str
-    extremum_searched_within_in_s: Number = _number(
-        "Extremum searched within +- this lag (half the NE period) when coupling.extremum_search is half_period; "
-        "null: whole range."
+    extremum_searched_within_in_s: Number = Field(
+        description="Extremum searched within +- this lag (half the NE period) when coupling.extremum_search is "
+        "half_period; null: whole range."
     )
 
 
 class PhaseLocking(_Section):
     """Phase-locking of sigma power to the NE oscillation."""
 
-    mean_vector_length: Number = _number("Normalised MVL of sigma power over NE phase.")
-    preferred_phase_rad: Number = _number("0 = NE peak.")
-    preferred_phase_deg: Number = _number("Same in degrees.")
-    p_value: Number = _number("Circular-shift surrogate p-value.")
-    surrogate_mean: Number = _number("Mean surrogate MVL.")
-    n_bouts: Count = _number("Bouts used.")
-    n_surrogates: Count = _number("Surrogates.")
+    mean_vector_length: Number = Field(description="Normalised MVL of sigma power over NE phase.")
+    preferred_phase_rad: Number = Field(description="0 = NE peak.")
+    preferred_phase_deg: Number = Field(description="Same in degrees.")
+    p_value: Number = Field(description="Circular-shift surrogate p-value.")
+    surrogate_mean: Number = Field(description="Mean surrogate MVL.")
+    n_bouts: Count = Field(description="Bouts used.")
+    n_surrogates: Count = Field(description="Surrogates.")
 
 
 class Spindles(_Section):
     """Spindles."""
 
-    n: Count = _number("Spindles detected in NREM.")
-    density_per_min_nrem: Number = _number("Per minute of NREM.")
-    mean_duration_in_s: Number = _number("Mean duration.")
-    threshold_V2: Number = _number("Detection threshold.")
+    n: Count = Field(description="Spindles detected in NREM.")
+    density_per_min_nrem: Number = Field(description="Per minute of NREM.")
+    mean_duration_in_s: Number = Field(description="Mean duration.")
+    threshold_V2: Number = Field(description="Detection threshold.")
 
 
 class EegMetrics(_Section):
@@ -299,12 +297,12 @@ class EegMetrics(_Section):
 class Response(_Section):
     """Baseline-subtracted response of a triggered average."""
 
-    n_events: Count = _number("Events averaged.")
-    mean_change: Number = _number(
-        "Mean over 0-20 s after onset minus the mean over the 10 s before (trace units)."
+    n_events: Count = Field(description="Events averaged.")
+    mean_change: Number = Field(
+        description="Mean over 0-20 s after onset minus the mean over the 10 s before (trace units)."
     )
-    peak_change: Number = _number("Extremum after onset minus the pre-onset mean.")
-    peak_lag_in_s: Number = _number("Time of that extremum after onset.")
+    peak_change: Number = Field(description="Extremum after onset minus the pre-onset mean.")
+    peak_lag_in_s: Number = Field(description="Time of that extremum after onset.")
 
 
 class DetectionScore(_Section):
@@ -320,7 +318,7 @@ class DetectionScore(_Section):
 class MicroArousalTriggered(_Section):
     """Micro-arousal-triggered averages."""
 
-    n_isolated: Count = _number("Isolated micro-arousals averaged.")
+    n_isolated: Count = Field(description="Isolated micro-arousals averaged.")
     ne: Response
     blood_volume: Response | None = None
 
@@ -328,9 +326,9 @@ class MicroArousalTriggered(_Section):
 class MicroArousals(_Section):
     """Micro-arousals."""
 
-    scored_n: Count = _number("Micro-arousals in the hypnogram under the rule.")
-    detected_n: Count = _number("Detected from EMG/EEG.", default=None)
-    detected_per_hour_nrem: Number = _number("Detected per hour of NREM.", default=None)
+    scored_n: Count = Field(description="Micro-arousals in the hypnogram under the rule.")
+    detected_n: Count = Field(description="Detected from EMG/EEG.", default=None)
+    detected_per_hour_nrem: Number = Field(description="Detected per hour of NREM.", default=None)
     detection_vs_scored: DetectionScore | None = None
     triggered: MicroArousalTriggered
 
@@ -338,19 +336,21 @@ class MicroArousals(_Section):
 class Stimulation(_Section):
     """Stimulation-triggered responses."""
 
-    n_epochs: Count = _number("Stimulation epochs (rows with stimulation_on).")
-    n_triggers: Count = _number(
-        "Triggers averaged around (train onsets for LC, light pulses for vasomotion)."
+    n_epochs: Count = Field(description="Stimulation epochs (rows with stimulation_on).")
+    n_triggers: Count = Field(
+        description="Triggers averaged around (train onsets for LC, light pulses for vasomotion)."
     )
     ne: Response | None = None
     blood_volume: Response | None = None
     csf_tracer: Response | None = None
-    sigma_power_change_percent: Number = _number(
-        "Mean EEG sigma power 0-20 s after onset, % change from the pre-onset baseline.", default=None
+    sigma_power_change_percent: Number = Field(
+        description="Mean EEG sigma power 0-20 s after onset, % change from the pre-onset baseline.", default=None
     )
-    modulation_frequency_in_Hz: Number = _number("Vasomotion modulation frequency from the file.", default=None)
-    blood_volume_peak_frequency_in_Hz: Number = _number(
-        "Infraslow peak of blood volume within the vasomotion epochs.", default=None
+    modulation_frequency_in_Hz: Number = Field(
+        description="Vasomotion modulation frequency from the file.", default=None
+    )
+    blood_volume_peak_frequency_in_Hz: Number = Field(
+        description="Infraslow peak of blood volume within the vasomotion epochs.", default=None
     )
 
 

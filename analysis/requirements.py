@@ -223,11 +223,12 @@ def inventory_of(*, nwbfile: Any) -> Inventory:
     -------
     Inventory
     """
+    from ndx_glymphatic import FiberPhotometryChannelsTable
     from ndx_glymphatic.access import get_electrical_series, get_hypnogram, photometry_channels
 
     channels = tuple(photometry_channels(nwbfile=nwbfile))
     has_table = bool(channels) or any(
-        type(getattr(meta, "fiber_photometry_table", None)).__name__ == "FiberPhotometryChannelsTable"
+        isinstance(getattr(meta, "fiber_photometry_table", None), FiberPhotometryChannelsTable)
         for meta in nwbfile.lab_meta_data.values()
     )
     timings = {
