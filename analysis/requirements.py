@@ -25,6 +25,7 @@ from ndx_glymphatic.analysis import preprocessing as pre
 
 __all__ = [
     "CONTROL_ROLES",
+    "ControlAtSignalRate",
     "ControlIsAControl",
     "ElectricalSeriesPresent",
     "HypnogramPresent",
@@ -354,6 +355,26 @@ class ControlIsAControl(Requirement):
                 f"row of {_TABLE_LOCATION} (found {role})."
             ]
         return []
+
+
+@dataclass(frozen=True, kw_only=True)
+class ControlAtSignalRate(Requirement):
+    """The fitted control is sampled at the signal's rate (a fit over every raw sample pairs them)."""
+
+    measured_quantity: str
+
+    def problems(self, *, inventory: Inventory) -> list[str]:
+        signal = inventory.signal_timing(measured_quantity=self.measured_quantity)
+        control = inventory.control(measured_quantity=self.measured_quantity)
+        if signal is None or control is None:
+            return []
+        timing = inventory.timings[control.series.name]
+        if timing.rate_in_Hz == signal.rate_in_Hz:
+            return []
+        return [
+            f"The {self.measured_quantity} control ({timing.location}) is sampled at {_rate_text(timing.rate_in_Hz)}, "
+            f"the signal ({signal.location}) at {_rate_text(signal.rate_in_Hz)}."
+        ]
 
 
 @dataclass(frozen=True, kw_only=True)

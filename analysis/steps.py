@@ -34,6 +34,7 @@ from ndx_glymphatic.analysis import metrics as m
 from ndx_glymphatic.analysis import preprocessing as pre
 from ndx_glymphatic.analysis.params import AnalysisParams
 from ndx_glymphatic.analysis.requirements import (
+    ControlAtSignalRate,
     ControlIsAControl,
     ElectricalSeriesPresent,
     HypnogramPresent,
@@ -278,7 +279,7 @@ class PhotometryStep(Step):
     MIN_RATE_IN_Hz = 2.0
 
     def requirements(self, *, params: AnalysisParams) -> tuple[Requirement, ...]:
-        return (
+        requirements: list[Requirement] = [
             SignalChannel(
                 name="analysis_ne_signal",
                 severity="error",
@@ -311,7 +312,18 @@ class PhotometryStep(Step):
                 series="norepinephrine",
                 min_rate_in_Hz=self.MIN_RATE_IN_Hz,
             ),
-        )
+        ]
+        if params.preprocessing.fit_on == "full_rate":
+            requirements.append(
+                ControlAtSignalRate(
+                    name="analysis_ne_control_rate",
+                    severity="error",
+                    why="the NE control sampled at the signal's rate: preprocessing.fit_on full_rate fits every raw "
+                    "sample of the control to the signal sample taken with it",
+                    measured_quantity="norepinephrine",
+                )
+            )
+        return tuple(requirements)
 
     def run(self, *, context: StepContext) -> StepResult:
         session, params, times = context.session, context.params, context.times

@@ -21,7 +21,7 @@ from ndx_glymphatic.analysis.pipeline import analyze_session, run_analysis
 from ndx_glymphatic.analysis.readiness import analysis_requirements, readiness_checks
 from ndx_glymphatic.analysis.session import read_session
 from ndx_glymphatic.analysis.steps import SESSION_STEPS
-from ndx_glymphatic.errors import NotReadyError
+from ndx_glymphatic.errors import InputFileError, NotReadyError
 from ndx_glymphatic.testing.mock import mock_glymphatic_nwbfile
 from ndx_glymphatic.validators.api import validate_file
 
@@ -114,6 +114,18 @@ def test_gate_and_analysis_agree_on_a_missing_control() -> None:
     with pytest.raises(NotReadyError, match="no control channel"):
         analyze_session(session=session, params=REFUSE)
     assert _gate(_session(), REFUSE) == {}
+
+
+def test_gate_and_analysis_agree_on_a_full_rate_fit_of_a_control_at_another_rate() -> None:
+    full_rate = AnalysisParams.from_mapping(mapping={"preprocessing": {"fit_on": "full_rate"}})
+    assert _gate(_session(), full_rate) == {}
+    nwbfile = _session()
+    nwbfile.acquisition["ne_isosbestic_405nm"].fields["rate"] = 10.0  # a control stored at half the rate
+    assert _gate(nwbfile, full_rate) == {"analysis_ne_control_rate": "CRITICAL"}
+    assert _gate(nwbfile, AnalysisParams()) == {}  # the decimated fit puts both on one grid
+    session = read_session(nwbfile=nwbfile, path="in memory", params=full_rate)
+    with pytest.raises(InputFileError, match="full-rate control fit"):
+        analyze_session(session=session, params=full_rate)
 
 
 def _write(nwbfile: NWBFile, path: Path) -> Path:
@@ -214,5 +226,8 @@ def test_nrem_bouts_bridge_micro_arousals_and_break_on_wake() -> None:
 
 def test_every_requirement_is_documented() -> None:
     text = (Path(__file__).resolve().parents[1] / "docs" / "validation.md").read_text()
-    missing = [requirement.name for requirement in analysis_requirements() if f"`{requirement.name}`" not in text]
-    assert not missing
+    full_rate = AnalysisParams.from_mapping(mapping={"preprocessing": {"fit_on": "full_rate"}})
+    names = {requirement.name for params in (AnalysisParams(), full_rate) for requirement in
+             analysis_requirements(params=params)}
+    assert "analysis_ne_control_rate" in names
+    assert not [name for name in sorted(names) if f"`{name}`" not in text]
