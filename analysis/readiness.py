@@ -25,13 +25,13 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from nwbinspector import Importance, InspectorMessage, available_checks, register_check
+from nwbinspector import Importance, InspectorMessage
 from pynwb import NWBFile
 
 from ndx_glymphatic.analysis.params import AnalysisParams
 from ndx_glymphatic.analysis.requirements import Requirement, inventory_of
 from ndx_glymphatic.analysis.steps import SESSION_STEPS, Step
-from ndx_glymphatic.validators._check_tools import finding
+from ndx_glymphatic.validators import finding, unregistered_check
 
 __all__ = ["analysis_requirements", "not_ready_reports", "readiness_checks"]
 
@@ -55,10 +55,7 @@ def _check_for(*, requirement: Requirement) -> Callable[[NWBFile], list[Inspecto
 
     check.__name__ = check.__qualname__ = requirement.name
     check.__doc__ = f"Analysis readiness ({requirement.severity}): {requirement.why}."
-    wrapped = register_check(importance=_IMPORTANCE[requirement.severity], neurodata_type=NWBFile)(check)
-    # register_check also appends to nwbinspector's global registry; these checks are handed over instead
-    available_checks.remove(wrapped)
-    return wrapped
+    return unregistered_check(importance=_IMPORTANCE[requirement.severity], neurodata_type=NWBFile)(check)
 
 
 def readiness_checks(

@@ -10,12 +10,18 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
 from ndx_glymphatic.errors import GlymphError
 
-__all__ = ["main"]
+__all__ = ["main", "readiness_checks"]
+
+#: Key in click's context ``meta`` of the readiness checks ``glymph validate`` runs
+#: (``ndx_glymphatic.validators.commands.READINESS_CHECKS_META_KEY``; not imported: start-up stays light).
+_READINESS_CHECKS_META_KEY = "ndx_glymphatic.readiness_checks"
 
 # Parts are imported lazily, in this order, only until the invoked command is found (``--help`` imports all):
 # `glymph convert` then costs neither the simulator's nor the analysis' imports (time and memory).
@@ -47,8 +53,22 @@ class _GlymphGroup(click.Group):
 
 @click.group(cls=_GlymphGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ndx-glymphatic")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """ndx-glymphatic: convert, validate and analyse sleep / glymphatic photometry sessions in NWB."""
+    # validators sit below the analysis package and never import it: the checks are handed down from here
+    ctx.meta[_READINESS_CHECKS_META_KEY] = readiness_checks
+
+
+def readiness_checks() -> list[Callable[[Any], Any]]:
+    """The analysis-readiness checks (nwbinspector check functions) of the ``analysis`` validation layer.
+
+    They are generated from what the analysis steps require under the published parameters
+    (:func:`ndx_glymphatic.analysis.readiness.readiness_checks`).
+    """
+    from ndx_glymphatic.analysis.readiness import readiness_checks as generated
+
+    return generated()
 
 
 def _register_part_commands(*, until: str | None = None) -> None:

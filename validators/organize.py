@@ -49,7 +49,7 @@ def _destination_name(*, path: Path) -> str:
     from pynwb import read_nwb
 
     import ndx_glymphatic  # noqa: F401
-    from ndx_glymphatic.validators.layers import expected_dandi_file_name
+    from ndx_glymphatic.validators.checks_dandi import expected_dandi_file_name
 
     probe = probe_path(path=path)
     if not probe.openable:
