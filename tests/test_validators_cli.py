@@ -149,10 +149,10 @@ def test_dandi_layer_states_the_file_name_dandi_expects(clean_file: Path, tmp_pa
 
 def test_limits_option_applies_to_the_run(clean_file: Path, tmp_path: Path) -> None:
     limits = tmp_path / "strict.yaml"
-    limits.write_text("clock:\n  max_abs_residual_in_s: 1.0e-12\n  max_residual_rms_in_s: 1.0e-12\n")
+    limits.write_text("electrophysiology:\n  conversion: [1.0e-12, 1.0e-11]\n")
     result = _invoke("validate", str(clean_file), "--profile", "analysis", "--limits", str(limits), "--no-progress")
     assert result.exit_code == 1
-    assert "above the tolerance (rms 1e-09 ms, max 1e-09 ms)" in result.output
+    assert "outside 1e-12-1e-11 V per stored unit" in result.output
 
 
 def test_schema_layer_matches_pynwb_validate(clean_file: Path, tmp_path: Path) -> None:
