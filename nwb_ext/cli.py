@@ -63,40 +63,12 @@ def main(ctx: click.Context) -> None:
 def readiness_checks() -> list[Callable[[Any], Any]]:
     """The analysis-readiness checks (nwbinspector check functions) of the ``analysis`` validation layer.
 
-    Each requirement of ``ndx_glymphatic.validators.analysis_readiness`` becomes one check per severity
-    it can have (error: CRITICAL, warning: BEST_PRACTICE_VIOLATION), keeping its message, hint and location.
+    They are generated from what the analysis steps require under the published parameters
+    (:func:`ndx_glymphatic.analysis.readiness.readiness_checks`).
     """
-    from nwbinspector import Importance, InspectorMessage
-    from pynwb import NWBFile
+    from ndx_glymphatic.analysis.readiness import readiness_checks as generated
 
-    from ndx_glymphatic.validators._check_tools import HINT_SEPARATOR
-    from ndx_glymphatic.validators.analysis_readiness import REQUIREMENTS, analysis_messages
-
-    last: dict[str, Any] = {}
-
-    def messages_of(nwbfile: NWBFile) -> list[Any]:
-        if last.get("nwbfile") is not nwbfile:  # the requirements are judged together, once per file
-            last.update(nwbfile=nwbfile, messages=analysis_messages(nwbfile=nwbfile))
-        return last["messages"]
-
-    def requirement_check(*, name: str, severity: str) -> Callable[[Any], Any]:
-        def check(nwbfile: NWBFile) -> list[InspectorMessage] | None:
-            found = [
-                InspectorMessage(message=f"{message.message}{HINT_SEPARATOR}{message.hint}", check_function_name=name,
-                                 location=message.location, object_type="", object_name="")
-                for message in messages_of(nwbfile) if message.check == name and message.severity == severity
-            ]
-            return found or None
-
-        check.__name__ = check.__qualname__ = name
-        check.importance = Importance.CRITICAL if severity == "error" else Importance.BEST_PRACTICE_VIOLATION
-        check.neurodata_type = NWBFile
-        check.nwb_schema_version_lt = check.nwb_schema_version_gt = None
-        check.__wrapped__ = check  # what nwbinspector's configure_checks copies
-        return check
-
-    return [requirement_check(name=name, severity=severity)
-            for name in REQUIREMENTS for severity in ("error", "warning")]
+    return generated()
 
 
 def _register_part_commands(*, until: str | None = None) -> None:

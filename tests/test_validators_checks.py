@@ -29,7 +29,6 @@ from ndx_glymphatic.testing.mock import (
     mock_TracerInfusionsTable,
 )
 from ndx_glymphatic.validators import DOMAIN_CHECKS
-from ndx_glymphatic.validators.analysis_readiness import nrem_bouts
 from ndx_glymphatic.validators.checks_data_integrity import longest_nan_run
 from ndx_glymphatic.validators.limits import get_limits, load_limits, use_limits
 
@@ -322,13 +321,6 @@ def test_limits_file_overrides_and_is_checked(tmp_path: Path) -> None:
         strict.write_text(text)
         with pytest.raises(InputFileError, match=field):
             load_limits(path=strict)
-
-
-def test_nrem_bouts_bridge_micro_arousals_and_break_on_wake() -> None:
-    states = ["wake", "NREM", "micro-arousal", "NREM", "REM", "NREM", "micro-arousal", "wake"]
-    edges = np.array([0.0, 100.0, 300.0, 310.0, 500.0, 600.0, 700.0, 705.0, 800.0])
-    bouts = nrem_bouts(start_times=edges[:-1], stop_times=edges[1:], states=states)
-    assert bouts == [(100.0, 500.0), (600.0, 700.0)]  # a trailing micro-arousal is not part of the bout
 
 
 def test_every_check_and_requirement_is_documented() -> None:

@@ -149,10 +149,10 @@ def test_dandi_layer_states_the_file_name_dandi_expects(clean_file: Path, tmp_pa
 
 def test_limits_option_applies_to_the_run(clean_file: Path, tmp_path: Path) -> None:
     limits = tmp_path / "strict.yaml"
-    limits.write_text("analysis:\n  min_nrem_bout_in_s: 100000\n")
+    limits.write_text("electrophysiology:\n  conversion: [1.0e-12, 1.0e-11]\n")
     result = _invoke("validate", str(clean_file), "--profile", "analysis", "--limits", str(limits), "--no-progress")
     assert result.exit_code == 1
-    assert "shorter than 100000 s" in result.output
+    assert "outside 1e-12-1e-11 V per stored unit" in result.output
 
 
 def test_schema_layer_matches_pynwb_validate(clean_file: Path, tmp_path: Path) -> None:
