@@ -29,7 +29,7 @@ from ndx_glymphatic.simulation.latents import SimulatedSession
 from ndx_glymphatic.simulation.rig_files.session import (
     EDF_LABELS,
     SYNC_PULSE_WIDTH_IN_S,
-    _lc_pulses,
+    lc_pulses,
     sync_pulse_times,
 )
 from ndx_glymphatic.simulation.streams import iter_ephys_chunks, iter_photometry_chunks
@@ -89,7 +89,7 @@ class SimulatedPhotometryReader(RigReader):
 
     def events(self) -> Mapping[str, EventChannel]:
         events = {SYNC_CHANNEL: _sync(self.session, SYNC_CHANNEL)}
-        onsets, offsets = _lc_pulses(self.session)
+        onsets, offsets = lc_pulses(self.session)
         if onsets.size:
             events[LASER_CHANNEL] = _pulses(name=LASER_CHANNEL, onsets_in_s=onsets, offsets_in_s=offsets)
         return events

@@ -82,6 +82,7 @@ __all__ = [
     "NPM_FRAME_RATE_IN_HZ",
     "PPD_RATE_IN_HZ",
     "SESSION_WRITERS",
+    "lc_pulses",
     "simulated_session_config",
     "sync_pulse_times",
     "write_rig_session",
@@ -128,7 +129,19 @@ def _eeg_clock(times_in_s: np.ndarray) -> np.ndarray:
     return (np.asarray(times_in_s, dtype=np.float64) - EEG_CLOCK_OFFSET_IN_S) / slope
 
 
-def _lc_pulses(session: SimulatedSession) -> tuple[np.ndarray, np.ndarray]:
+def lc_pulses(session: SimulatedSession) -> tuple[np.ndarray, np.ndarray]:
+    """Onset and offset times (s) of every laser pulse of the LC stimulation trains: what the laser TTL line carries.
+
+    Parameters
+    ----------
+    session : SimulatedSession
+        The simulated session whose ground-truth LC trains are expanded into pulses.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Pulse onsets and offsets in seconds on the photometry clock.
+    """
     p = session.parameters
     onsets = [
         epoch.start_in_s
@@ -178,7 +191,7 @@ def _write_tdt(
         )
         for spec in specs
     ]
-    lc_on, lc_off = _lc_pulses(session)
+    lc_on, lc_off = lc_pulses(session)
     epocs = [TdtEpocSource(code="PtC0", onset_times_in_s=sync, offset_times_in_s=sync + SYNC_PULSE_WIDTH_IN_S)]
     if lc_on.size:
         epocs.append(TdtEpocSource(code="Pu1/", onset_times_in_s=lc_on, offset_times_in_s=lc_off))
