@@ -127,8 +127,9 @@ def _open_io(*, path: Path, cached_namespaces: dict[str, str]) -> object:
     import pynwb
     from pynwb import NWBHDF5IO
 
-    import ndx_glymphatic  # noqa: F401  (loads our namespace and the ones it includes)
+    from ndx_glymphatic import load_namespace
 
+    load_namespace()  # ours and the ones it includes
     loaded = set(pynwb.available_namespaces())
     h5file = h5py.File(path, "r", rdcc_nbytes=READ_CHUNK_CACHE_BYTES)
     try:

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ndx_glymphatic.validators._check_tools import DOMAIN_CHECKS, location_of, split_hint
+from ndx_glymphatic.validators._check_tools import location_of, split_hint
+from ndx_glymphatic.validators.checks import DOMAIN_CHECKS
 from ndx_glymphatic.validators.report import IMPORTANCE_TO_SEVERITY, ValidationMessage
 
 __all__ = [
