@@ -44,7 +44,7 @@ def _packages_imported_by(*, code: str, arguments: list[str]) -> set[str]:
 HELP_INVOCATIONS = [["--help"], ["--version"], *([name, "--help"] for name in sorted(main.commands))]
 
 
-@pytest.mark.parametrize("arguments", HELP_INVOCATIONS)
+@pytest.mark.parametrize("arguments", HELP_INVOCATIONS, ids=" ".join)
 def test_help_imports_no_nwb_stack(arguments: list[str]) -> None:
     imported = _packages_imported_by(code=_RUN_GLYMPH, arguments=arguments)
     assert "ndx_glymphatic" in imported and "click" in imported
