@@ -105,7 +105,7 @@ def _session_report(*, path: Path, profile: str) -> ValidationReport:
         report.add(messages=[ValidationMessage(
             layer="session", severity="error", importance="CRITICAL", check="session_schema",
             location=field if separator else "", message=text if separator else str(problem),
-            hint="fix the field in the session file (see docs/formats.md for the session file layout)",
+            hint="fix the field in the session file (see docs/session-file.md for the session file layout)",
         )])
     report.durations_in_s["session"] = time.perf_counter() - started
     return report
