@@ -5,8 +5,12 @@ Modules, one per topic: :mod:`.preprocessing` (smoothing, decimation, control fi
 spectrum, peaks, amplitude), :mod:`.coupling` (cross-correlation, phase-locking), :mod:`.eeg`
 (spectrogram, band powers, spindles), :mod:`.arousal` (micro-arousal detection and scoring),
 :mod:`.kinetics` (tracer influx / efflux), :mod:`.triggered` (event-triggered averages),
-:mod:`.group` (statistics); :mod:`.session` reads an NWB file lazily, :mod:`.pipeline` runs one
-session, :mod:`.cohort` many; :mod:`.params` holds every parameter. See ``docs/analysis.md``.
+:mod:`.group` (statistics). :mod:`.steps` puts them behind one Step contract (requirements, params
+sections, ``run(context) -> StepResult``); :mod:`.requirements` declares what steps require and
+takes a file's inventory; :mod:`.readiness` generates the readiness gate from the requirements;
+:mod:`.metrics` is the typed definition of metrics.json; :mod:`.session` reads an NWB file lazily,
+:mod:`.pipeline` runs the steps on one session, :mod:`.cohort` on many; :mod:`.report` draws the
+figures and report.html; :mod:`.params` holds every parameter. See ``docs/analysis.md``.
 
 The names below are imported on first use, so ``glymph --help`` does not pay for scipy.
 """

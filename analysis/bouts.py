@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "BoutRule",
     "Hypnogram",
     "Intervals",
     "apply_micro_arousal_rule",
@@ -383,3 +384,42 @@ def state_summary(
         summary["micro-arousal"]["n_bouts"] / nrem_hours if nrem_hours > 0 else float("nan")
     )
     return summary
+
+
+@dataclass(frozen=True)
+class BoutRule:
+    """The micro-arousal rule and how NREM rows join into bouts, in one object.
+
+    The analysis steps and the readiness gate both find bouts through it, so the two can never
+    disagree on what a bout is.
+
+    Attributes
+    ----------
+    max_duration_in_s : float
+        Longest micro-arousal (see :func:`apply_micro_arousal_rule`).
+    requires_flanking_nrem : bool
+        Whether a micro-arousal needs NREM on both sides.
+    contiguity_tolerance_in_s : float
+        Largest gap between rows that still counts as adjacent.
+    split_at_micro_arousals : bool
+        Whether micro-arousals end NREM bouts.
+    """
+
+    max_duration_in_s: float = 15.0
+    requires_flanking_nrem: bool = True
+    contiguity_tolerance_in_s: float = 0.5
+    split_at_micro_arousals: bool = False
+
+    @property
+    def micro_arousal_rule(self) -> dict[str, float | bool]:
+        """The keyword arguments of the micro-arousal rule functions of this module."""
+        return {
+            "max_duration_in_s": self.max_duration_in_s,
+            "requires_flanking_nrem": self.requires_flanking_nrem,
+            "contiguity_tolerance_in_s": self.contiguity_tolerance_in_s,
+        }
+
+    def nrem_bouts(self, *, hypnogram: Hypnogram, split_at_micro_arousals: bool | None = None) -> Intervals:
+        """NREM bouts under the rule (``split_at_micro_arousals`` overrides the rule's own choice)."""
+        split = self.split_at_micro_arousals if split_at_micro_arousals is None else split_at_micro_arousals
+        return nrem_bouts(hypnogram=hypnogram, split_at_micro_arousals=split, **self.micro_arousal_rule)

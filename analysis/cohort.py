@@ -21,7 +21,6 @@ import dataclasses
 import html
 import json
 import math
-import shutil
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import numpy as np
 from ndx_glymphatic.analysis import group
 from ndx_glymphatic.analysis.params import AnalysisParams
 from ndx_glymphatic.errors import InputFileError, NotReadyError
+from ndx_glymphatic.io import atomic_output_dir, check_output_dir
 
 __all__ = ["GroupResult", "collect_inputs", "run_group_analysis"]
 
@@ -131,16 +131,6 @@ def _write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str]) -> No
                     for key, value in row.items()
                 }
             )
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _clean(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_clean(item) for item in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _group_figures(
@@ -330,13 +320,13 @@ def run_group_analysis(
     inputs : list of str or Path
         NWB files and/or folders of NWB files.
     output_dir : str or Path
-        Folder to create (atomically) or replace with ``overwrite``.
+        Folder to create (atomically) or, with ``overwrite``, a folder glymph wrote before to replace.
     params : AnalysisParams, optional
     overwrite : bool
     show_progress : bool, optional
         Default: when stderr is a terminal.
     check : bool
-        Run the analysis-readiness validation on every file first.
+        Run the readiness gate (generated for ``params``) on every file first.
     session_reports : bool
         Also draw each session's figures and report.html (metrics.json is always written).
 
@@ -349,39 +339,23 @@ def run_group_analysis(
     NotReadyError
         One or more files failed the readiness validation (all are listed; nothing written).
     """
-    from pynwb import NWBHDF5IO
-
     from ndx_glymphatic import __version__
-    from ndx_glymphatic.analysis.pipeline import (
-        _Progress,
-        analyze_session,
-        commit_output_dir,
-        prepare_output_dir,
-        write_outputs,
-    )
-    from ndx_glymphatic.analysis.session import raw_sample_count, read_session
+    from ndx_glymphatic.analysis.metrics import json_ready
+    from ndx_glymphatic.analysis.pipeline import analyze_file, write_outputs
+    from ndx_glymphatic.analysis.readiness import not_ready_reports
 
     params = params or AnalysisParams()
-    output_dir = Path(output_dir)
+    output_dir = check_output_dir(destination=output_dir, overwrite=overwrite)
     files = collect_inputs(paths=inputs)
-    if output_dir.exists() and any(output_dir.iterdir()) and not overwrite:
-        prepare_output_dir(output_dir=output_dir, overwrite=overwrite)
     if check:
-        from ndx_glymphatic.validators.api import validate_file
-
-        failures = []
-        for path in files:
-            report = validate_file(path=path, profile="analysis")
-            if not report.is_conformant:
-                failures.append(report.format_text())
+        failures = not_ready_reports(paths=files, params=params)
         if failures:
             raise NotReadyError(
                 f"{len(failures)} of {len(files)} files are not ready for analysis; nothing was written. "
-                "Fix these and run again:\n" + "\n".join(failures)
+                "Fix these and run again:\n" + "\n".join(report.format_text() for report in failures)
             )
     enabled = sys.stderr.isatty() if show_progress is None else show_progress
-    temporary = prepare_output_dir(output_dir=output_dir, overwrite=overwrite)
-    try:
+    with atomic_output_dir(destination=output_dir, overwrite=overwrite) as temporary:
         rows: list[dict[str, Any]] = []
         curves: dict[str, list[dict[str, Any]]] = {}
         session_links: dict[str, str] = {}
@@ -393,26 +367,9 @@ def run_group_analysis(
             used_names.add(name)
             folder = temporary / "sessions" / name
             folder.mkdir(parents=True)
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                io = NWBHDF5IO(str(path), mode="r", load_namespaces=True)
-                try:
-                    nwbfile = io.read()
-                    progress = _Progress(
-                        total=raw_sample_count(nwbfile=nwbfile), enabled=enabled, description=f"reading {path.name}"
-                    )
-                    try:
-                        session = read_session(nwbfile=nwbfile, path=str(path), params=params, progress=progress)
-                    finally:
-                        progress.close()
-                    analysis = analyze_session(session=session, params=params)  # full-rate fits read raw data
-                finally:
-                    io.close()
-            document, _, _ = write_outputs(
-                analysis=analysis, nwb_path=path, folder=folder, figures=session_reports
-            )
+            analysis = analyze_file(nwb_path=path, params=params, show_progress=enabled)
+            document, _, _ = write_outputs(analysis=analysis, nwb_path=path, folder=folder, figures=session_reports)
+            del analysis
             info = document["input"]
             rows.append(
                 {
@@ -428,7 +385,6 @@ def run_group_analysis(
                 if key.endswith("_spectrum"):
                     curves.setdefault(key, []).append({"condition": info["condition"], **curve})
             session_links[name] = f"sessions/{name}/" + ("report.html" if session_reports else "metrics.json")
-            del analysis, session
 
         numeric = _numeric_columns(rows)
         _write_csv(temporary / "sessions.csv", rows, _IDENTITY_COLUMNS + numeric)
@@ -470,7 +426,7 @@ def run_group_analysis(
         _write_csv(temporary / "predictors.csv", [dataclasses.asdict(p) for p in predictors], predictor_columns)
         (temporary / "group.json").write_text(
             json.dumps(
-                _clean(
+                json_ready(
                     {
                         "package": {"name": "ndx-glymphatic", "version": __version__},
                         "n_sessions": len(rows),
@@ -498,10 +454,6 @@ def run_group_analysis(
             params=params,
             path=temporary / "report.html",
         )
-        commit_output_dir(temporary=temporary, output_dir=output_dir)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
     return GroupResult(
         output_dir=output_dir,
         rows=rows,

@@ -25,7 +25,7 @@ def _params(path: Path | None) -> AnalysisParams:
               help="Folder to write metrics.json, figures/ and report.html into (created atomically).")
 @click.option("--params", "params_path", type=click.Path(path_type=Path, dir_okay=False),
               help="YAML overriding the published defaults (checked against params_schema.json).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing, non-empty output folder.")
+@click.option("--overwrite", is_flag=True, help="Replace an output folder glymph wrote before.")
 @click.option("--write-derived", is_flag=True,
               help="Also write <name>_derived.nwb: a copy of the file with the dF/F series in a processing module.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
@@ -34,8 +34,8 @@ def analyze(
 ) -> None:
     """Reference analysis of one session (NE oscillation, coupling, EEG, micro-arousals, tracer kinetics).
 
-    The file must pass the analysis-readiness validation first; a file that does not is refused
-    (exit code 1, violations listed, nothing written).
+    The file must pass the readiness gate (generated for the parameters given) first; a file that
+    does not is refused (exit code 1, violations listed, nothing written).
     """
     from ndx_glymphatic.analysis.pipeline import run_analysis
 
@@ -65,7 +65,7 @@ def analyze(
               help="Folder for sessions.csv, comparisons.csv, predictors.csv, group.json, report.html.")
 @click.option("--params", "params_path", type=click.Path(path_type=Path, dir_okay=False),
               help="YAML overriding the published defaults (checked against params_schema.json).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing, non-empty output folder.")
+@click.option("--overwrite", is_flag=True, help="Replace an output folder glymph wrote before.")
 @click.option("--no-session-reports", is_flag=True,
               help="Write each session's metrics.json only (no per-session figures and report.html).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")

@@ -1,7 +1,10 @@
 """Parameters of every analysis step, defaulting to the published values.
 
-Each step has one frozen dataclass; :class:`AnalysisParams` collects them. A params YAML file
-overrides any subset, section by section::
+Each step has one frozen pydantic model; :class:`AnalysisParams` collects them. These models are the
+one definition of the parameters: their types, ranges, defaults and descriptions give the typed
+objects the steps read (``params.<section>.<name>``), the JSON Schema of params files
+(:func:`params_schema`, published as ``params_schema.json``) and the parameter reference in
+``docs/analysis.md``. A params YAML file overrides any subset, section by section::
 
     preset: hauglund2025          # optional: a published lab's choices (see PRESETS)
     bouts:
@@ -9,8 +12,8 @@ overrides any subset, section by section::
     oscillation:
       min_bout_in_s: 200
 
-The file is checked against ``params_schema.json`` (shipped beside this module) before it is used;
-an unknown key, a wrong type or an out-of-range value is refused with the offending key named.
+The file is checked against the schema before it is used; an unknown key, a wrong type or an
+out-of-range value is refused with the offending key named.
 
 Where the published methods differ between labs (science.md), the defaults follow the authors'
 public MATLAB code of the Kjaerby 2022 / Hauglund 2025 pipeline and the alternatives are a
@@ -19,15 +22,15 @@ parameter away (``preset``).
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import GenerateJsonSchema, SkipJsonSchema
 
 from ndx_glymphatic.errors import InputFileError
 
@@ -41,408 +44,366 @@ __all__ = [
     "GroupParams",
     "KineticsParams",
     "OscillationParams",
+    "ParamsFile",
     "PhaseLockingParams",
     "PreprocessingParams",
+    "PresetName",
     "TriggeredParams",
     "load_params",
     "params_schema",
+    "params_schema_text",
 ]
 
-
-@dataclass(frozen=True)
-class PreprocessingParams:
-    """Photometry preprocessing: smoothing, decimation, control fit, dF/F, bleaching, tracer baseline.
-
-    Attributes
-    ----------
-    decimation_factor : int
-        Keep one sample in this many after smoothing (published: 100, ~1 kHz -> ~10 Hz).
-    smoothing_window_samples : int
-        Width of the zero-phase moving mean on the raw stream (published: 1000). Must be a multiple
-        of ``decimation_factor``.
-    reference_rate_in_Hz : float
-        The rate the two numbers above were published for (TDT, 1017.25 Hz). A stream whose rate
-        differs by more than 2x has both scaled by ``rate / reference_rate_in_Hz`` so the output stays
-        near 10 Hz and the smoothing near 1 s.
-    control_fit : str
-        ``"ols"`` (published: linear least squares, MATLAB polyfit) or ``"irls"`` (robust).
-    robust_norm : str
-        Weight function for IRLS: ``"huber"`` (c = 1.345) or ``"bisquare"`` (c = 4.685).
-    fit_on : str
-        ``"decimated"`` (fit the ~10 Hz smoothed traces) or ``"full_rate"`` (fit every raw sample,
-        streamed in chunks through sufficient statistics; IRLS then makes one pass per iteration).
-    without_control : str
-        What to do for a signal channel with no control channel: ``"baseline_median"`` (dF/F
-        against the median of the first ``baseline_window_in_s`` after bleaching correction, recorded
-        as a note in the metrics) or ``"refuse"`` (stop with an error).
-    baseline_window_in_s : float
-        Baseline length for the control-free dF/F (published alternative: 30-min baseline median).
-    bleaching_correction : str
-        For control-free channels: ``"exponential"`` (divide by a fitted single exponential decay
-        before taking dF/F), ``"moving_average"`` or ``"none"``.
-    detrend_window_in_s : float
-        Width of the long moving average subtracted from tracer / blood-volume dF/F before coupling
-        analyses (published: "subtract a long moving average"; width not published).
-    tracer_baseline_in_s : float
-        Tracer / albumin dF/F baseline: the median of this many seconds before the infusion
-        (published: 5 min).
-    chunk_samples : int
-        Raw samples read per chunk when streaming.
-    max_gap_in_s : float
-        NaN runs up to this long in the decimated traces are filled by linear interpolation;
-        longer runs split bouts.
-    """
-
-    decimation_factor: int = 100
-    smoothing_window_samples: int = 1000
-    reference_rate_in_Hz: float = 1017.25
-    control_fit: str = "ols"
-    robust_norm: str = "huber"
-    fit_on: str = "decimated"
-    without_control: str = "baseline_median"
-    baseline_window_in_s: float = 1800.0
-    bleaching_correction: str = "exponential"
-    detrend_window_in_s: float = 300.0
-    tracer_baseline_in_s: float = 300.0
-    chunk_samples: int = 2_000_000
-    max_gap_in_s: float = 2.0
+_NonNegative = Annotated[float, Field(ge=0)]
+#: A (low, high) pair, e.g. a frequency band in Hz or a duration range in s.
+Pair = tuple[_NonNegative, _NonNegative]
+BandName = Literal["delta", "theta", "sigma", "beta"]
+CouplingPair = Literal["ne_vs_blood_volume", "ne_vs_csf", "blood_volume_vs_csf", "ne_vs_sigma"]
+PresetName = Literal["kjaerby2022", "hauglund2025", "luthi"]
 
 
-@dataclass(frozen=True)
-class BoutParams:
-    """NREM bout selection and the micro-arousal rule.
+class _Section(BaseModel):
+    """Common configuration: immutable, unknown keys refused."""
 
-    Attributes
-    ----------
-    micro_arousal_max_duration_in_s : float
-        A wake (or micro-arousal) row inside NREM up to this long is a micro-arousal (Kjaerby 2022:
-        15 s; Hauglund 2025: 20 s; Luthi lab: 12 s). Longer ones are wake and end a bout.
-    micro_arousal_requires_flanking_nrem : bool
-        A micro-arousal must have NREM right before and right after it (Luthi lab rule; also how a
-        micro-arousal "inside NREM" is read here).
-    split_bouts_at_micro_arousals : bool
-        If true, micro-arousals end NREM bouts; if false (published), a NREM bout runs through them.
-    contiguity_tolerance_in_s : float
-        Rows separated by at most this gap count as adjacent.
-    """
-
-    micro_arousal_max_duration_in_s: float = 15.0
-    micro_arousal_requires_flanking_nrem: bool = True
-    split_bouts_at_micro_arousals: bool = False
-    contiguity_tolerance_in_s: float = 0.5
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-@dataclass(frozen=True)
-class OscillationParams:
-    """NE infraslow oscillation: spectrum, peak rate and amplitude during NREM.
+class PreprocessingParams(_Section):
+    """Photometry preprocessing: smoothing, decimation, control fit, dF/F, bleaching, tracer baseline."""
 
-    Attributes
-    ----------
-    highpass_in_Hz : float
-        Zero-phase Butterworth high-pass before the spectrum (published: 0.005 Hz).
-    highpass_order : int
-        Butterworth order of that high-pass.
-    min_bout_in_s : float
-        NREM bouts entering the spectrum (Kjaerby: >= 120 s; Hauglund: >= 200 s).
-    detrend_order : int
-        Polynomial order removed from each bout (published: 5).
-    fmax_in_Hz : float
-        Upper end of the 0-fmax spectrum grid (published: 0.1 Hz).
-    frequency_step_in_Hz : float
-        Spacing of the spectrum grid.
-    welch_segment_in_s : float
-        Welch segment length (a bout shorter than this is one segment). Long segments are needed
-        to resolve ~0.02 Hz to within 0.002 Hz.
-    welch_overlap : float
-        Fractional segment overlap.
-    peak_search_in_Hz : tuple of float
-        Band searched for the spectral peak.
-    normalisation_fmax_in_Hz : float
-        The spectrum is normalised to its ``normalisation_percentile`` below this frequency
-        (published: 90th percentile below 0.03 Hz).
-    normalisation_percentile : float
-        See ``normalisation_fmax_in_Hz``.
-    peak_min_distance_in_s : float
-        NE peaks: minimum distance (published: 10 s).
-    peak_min_prominence : float
-        NE peaks: minimum prominence in % dF/F (published: 1.5).
-    amplitude_percentiles : tuple of float
-        Amplitude per bout = upper minus lower percentile (published: 90th - 10th).
-    """
+    decimation_factor: int = Field(
+        100, ge=1, description="Keep one sample in this many after smoothing (published: 100, ~1 kHz -> ~10 Hz)."
+    )
+    smoothing_window_samples: int = Field(
+        1000,
+        ge=1,
+        description="Width of the zero-phase moving mean on the raw stream, in samples (published: 1000). "
+        "Must be a multiple of `decimation_factor`.",
+    )
+    reference_rate_in_Hz: float = Field(
+        1017.25,
+        gt=0,
+        description="The rate, in Hz, the two numbers above were published for (TDT, 1017.25 Hz). A stream whose "
+        "rate differs by more than 2x has both scaled by `rate / reference_rate_in_Hz` so the output stays "
+        "near 10 Hz and the smoothing near 1 s.",
+    )
+    control_fit: Literal["ols", "irls"] = Field(
+        "ols", description='"ols" (published: linear least squares, MATLAB polyfit) or "irls" (robust).'
+    )
+    robust_norm: Literal["huber", "bisquare"] = Field(
+        "huber", description='Weight function for IRLS: "huber" (c = 1.345) or "bisquare" (c = 4.685).'
+    )
+    fit_on: Literal["decimated", "full_rate"] = Field(
+        "decimated",
+        description='"decimated" (fit the ~10 Hz smoothed traces) or "full_rate" (fit every raw sample, streamed '
+        "in chunks through sufficient statistics; IRLS then makes one pass per iteration).",
+    )
+    without_control: Literal["baseline_median", "refuse"] = Field(
+        "baseline_median",
+        description='What to do for a signal channel with no control channel: "baseline_median" (dF/F against '
+        "the median of the first `baseline_window_in_s` after bleaching correction, recorded as a note in the "
+        'metrics) or "refuse" (stop with an error).',
+    )
+    baseline_window_in_s: float = Field(
+        1800.0,
+        gt=0,
+        description="Baseline length, in s, for the control-free dF/F (published alternative: 30-min baseline "
+        "median).",
+    )
+    bleaching_correction: Literal["exponential", "moving_average", "none"] = Field(
+        "exponential",
+        description='For control-free channels: "exponential" (divide by a fitted single exponential decay '
+        'before taking dF/F), "moving_average" or "none".',
+    )
+    detrend_window_in_s: float = Field(
+        300.0,
+        gt=0,
+        description="Width, in s, of the long moving average subtracted from tracer / blood-volume dF/F before "
+        'coupling analyses (published: "subtract a long moving average"; width not published).',
+    )
+    tracer_baseline_in_s: float = Field(
+        300.0,
+        gt=0,
+        description="Tracer / albumin dF/F baseline: the median of this many seconds before the infusion "
+        "(published: 5 min).",
+    )
+    chunk_samples: int = Field(2_000_000, ge=1, description="Raw samples read per chunk when streaming.")
+    max_gap_in_s: float = Field(
+        2.0,
+        ge=0,
+        description="NaN runs up to this long, in s, in the decimated traces are filled by linear interpolation; "
+        "longer runs split bouts.",
+    )
 
-    highpass_in_Hz: float = 0.005
-    highpass_order: int = 2
-    min_bout_in_s: float = 120.0
-    detrend_order: int = 5
-    fmax_in_Hz: float = 0.1
-    frequency_step_in_Hz: float = 0.0005
-    welch_segment_in_s: float = 300.0
-    welch_overlap: float = 0.5
-    peak_search_in_Hz: tuple[float, float] = (0.005, 0.1)
-    normalisation_fmax_in_Hz: float = 0.03
-    normalisation_percentile: float = 90.0
-    peak_min_distance_in_s: float = 10.0
-    peak_min_prominence: float = 1.5
-    amplitude_percentiles: tuple[float, float] = (10.0, 90.0)
+
+class BoutParams(_Section):
+    """NREM bout selection and the micro-arousal rule."""
+
+    micro_arousal_max_duration_in_s: float = Field(
+        15.0,
+        gt=0,
+        description="A wake (or micro-arousal) row inside NREM up to this long, in s, is a micro-arousal "
+        "(Kjaerby 2022: 15 s; Hauglund 2025: 20 s; Luthi lab: 12 s). Longer ones are wake and end a bout.",
+    )
+    micro_arousal_requires_flanking_nrem: bool = Field(
+        True,
+        description="A micro-arousal must have NREM right before and right after it (Luthi lab rule; also how "
+        'a micro-arousal "inside NREM" is read here).',
+    )
+    split_bouts_at_micro_arousals: bool = Field(
+        False,
+        description="If true, micro-arousals end NREM bouts; if false (published), a NREM bout runs through them.",
+    )
+    contiguity_tolerance_in_s: float = Field(
+        0.5, ge=0, description="Rows separated by at most this gap, in s, count as adjacent."
+    )
 
 
-@dataclass(frozen=True)
-class CouplingParams:
+class OscillationParams(_Section):
+    """NE infraslow oscillation: spectrum, peak rate and amplitude during NREM."""
+
+    highpass_in_Hz: float = Field(
+        0.005, gt=0, description="Zero-phase Butterworth high-pass before the spectrum, in Hz (published: 0.005 Hz)."
+    )
+    highpass_order: int = Field(2, ge=1, description="Butterworth order of that high-pass.")
+    min_bout_in_s: float = Field(
+        120.0,
+        gt=0,
+        description="Shortest NREM bout, in s, entering the spectrum (Kjaerby: >= 120 s; Hauglund: >= 200 s).",
+    )
+    detrend_order: int = Field(5, ge=0, description="Polynomial order removed from each bout (published: 5).")
+    fmax_in_Hz: float = Field(
+        0.1, gt=0, description="Upper end, in Hz, of the 0-fmax spectrum grid (published: 0.1 Hz)."
+    )
+    frequency_step_in_Hz: float = Field(0.0005, gt=0, description="Spacing of the spectrum grid, in Hz.")
+    welch_segment_in_s: float = Field(
+        300.0,
+        gt=0,
+        description="Welch segment length, in s (a bout shorter than this is one segment). Long segments are "
+        "needed to resolve ~0.02 Hz to within 0.002 Hz.",
+    )
+    welch_overlap: float = Field(0.5, ge=0, lt=1, description="Fractional segment overlap (0 to < 1).")
+    peak_search_in_Hz: Pair = Field((0.005, 0.1), description="Band searched for the spectral peak, in Hz.")
+    normalisation_fmax_in_Hz: float = Field(
+        0.03,
+        gt=0,
+        description="The spectrum is normalised to its `normalisation_percentile` below this frequency, in Hz "
+        "(published: 90th percentile below 0.03 Hz).",
+    )
+    normalisation_percentile: float = Field(
+        90.0, ge=0, le=100, description="Percentile (0-100) used with `normalisation_fmax_in_Hz`."
+    )
+    peak_min_distance_in_s: float = Field(
+        10.0, gt=0, description="NE peaks: minimum distance, in s (published: 10 s)."
+    )
+    peak_min_prominence: float = Field(
+        1.5, gt=0, description="NE peaks: minimum prominence, in % dF/F (published: 1.5)."
+    )
+    amplitude_percentiles: Pair = Field(
+        (10.0, 90.0),
+        description="Percentiles (0-100) whose difference, in % dF/F, is the amplitude of a bout "
+        "(published: 90th - 10th).",
+    )
+
+
+class CouplingParams(_Section):
     """Cross-correlation between NE, blood volume, CSF tracer and EEG sigma power.
 
     Sign convention: a positive lag means the second signal lags (follows) the first.
-
-    Attributes
-    ----------
-    min_bout_in_s : float
-        NREM bouts used (published: > 100 s).
-    max_lag_in_s : float
-        Lag range between photometry signals (published: +-40 s).
-    sigma_max_lag_in_s : float
-        Lag range of sigma power vs NE (published: +-60 s).
-    detrend_order : int
-        Polynomial order removed from each bout before z-scoring.
-    extremum : dict
-        Which extremum is reported per pair, ``"min"`` (anti-correlation), ``"max"`` or ``"abs"``.
-    extremum_search : str
-        ``"half_period"``: search the extremum within +- half the NE oscillation period (the one
-        nearest zero lag; correlograms of oscillations repeat every period), falling back to the
-        whole range when the period is unknown; ``"full"``: the whole lag range.
     """
 
-    min_bout_in_s: float = 100.0
-    max_lag_in_s: float = 40.0
-    sigma_max_lag_in_s: float = 60.0
-    detrend_order: int = 1
-    extremum: dict[str, str] = field(
-        default_factory=lambda: {
-            "ne_vs_blood_volume": "min",
-            "ne_vs_csf": "max",
-            "blood_volume_vs_csf": "min",
-            "ne_vs_sigma": "max",
-        }
+    min_bout_in_s: float = Field(100.0, gt=0, description="Shortest NREM bout used, in s (published: > 100 s).")
+    max_lag_in_s: float = Field(
+        40.0, gt=0, description="Lag range between photometry signals, +- this many s (published: +-40 s)."
     )
-    extremum_search: str = "half_period"
-
-
-@dataclass(frozen=True)
-class EEGParams:
-    """EEG spectrogram, band powers and spindles.
-
-    Attributes
-    ----------
-    spectrogram_window_in_s : float
-        Window length (published: 5 s, hence 0.2-Hz frequency steps).
-    spectrogram_step_in_s : float
-        Time step between windows.
-    spectrogram_fmax_in_Hz : float
-        Highest frequency kept (published: 30 Hz).
-    bands : dict
-        Band edges in Hz (published: delta 1-4, theta 4-8, sigma 8-15 (Kjaerby) or 12-16
-        (Hauglund), beta 15-30).
-    spindle_band_in_Hz : tuple of float
-        Spindle band-pass (published: 8-15 Hz).
-    spindle_filter_order : int
-        Butterworth order (published: 3).
-    spindle_smoothing_in_s : float
-        Moving average of the squared band-passed EEG (published: 0.25 s).
-    spindle_threshold_sd : float
-        Threshold = mean + this many SD of the smoothed power during NREM (published: 0.8).
-    spindle_min_in_s, spindle_max_in_s : float
-        Accepted spindle durations (published: 0.5-10 s).
-    envelope_rate_in_Hz : float
-        Rate at which the smoothed power envelopes are kept.
-    chunk_in_s : float
-        EEG seconds read per chunk.
-    """
-
-    spectrogram_window_in_s: float = 5.0
-    spectrogram_step_in_s: float = 2.5
-    spectrogram_fmax_in_Hz: float = 30.0
-    bands: dict[str, tuple[float, float]] = field(
-        default_factory=lambda: {
-            "delta": (1.0, 4.0),
-            "theta": (4.0, 8.0),
-            "sigma": (8.0, 15.0),
-            "beta": (15.0, 30.0),
-        }
+    sigma_max_lag_in_s: float = Field(
+        60.0, gt=0, description="Lag range of sigma power vs NE, +- this many s (published: +-60 s)."
     )
-    spindle_band_in_Hz: tuple[float, float] = (8.0, 15.0)
-    spindle_filter_order: int = 3
-    spindle_smoothing_in_s: float = 0.25
-    spindle_threshold_sd: float = 0.8
-    spindle_min_in_s: float = 0.5
-    spindle_max_in_s: float = 10.0
-    envelope_rate_in_Hz: float = 32.0
-    chunk_in_s: float = 600.0
+    detrend_order: int = Field(1, ge=0, description="Polynomial order removed from each bout before z-scoring.")
+    extremum: dict[CouplingPair, Literal["min", "max", "abs"]] = Field(
+        {"ne_vs_blood_volume": "min", "ne_vs_csf": "max", "blood_volume_vs_csf": "min", "ne_vs_sigma": "max"},
+        description='Which extremum is reported per pair: "min" (anti-correlation), "max" or "abs". Pairs not '
+        "given keep their default.",
+    )
+    extremum_search: Literal["half_period", "full"] = Field(
+        "half_period",
+        description='"half_period": search the extremum within +- half the NE oscillation period (the one '
+        "nearest zero lag; correlograms of oscillations repeat every period), falling back to the whole range "
+        'when the period is unknown; "full": the whole lag range.',
+    )
+
+    @field_validator("extremum", mode="before")
+    @classmethod
+    def _keep_default_pairs(cls, value: Any) -> Any:
+        return _complete(default=cls.model_fields["extremum"].default, value=value)
 
 
-@dataclass(frozen=True)
-class PhaseLockingParams:
-    """Phase-locking of EEG sigma power to the infraslow NE oscillation.
+class EEGParams(_Section):
+    """EEG spectrogram, band powers and spindles."""
 
-    Attributes
-    ----------
-    ne_band_in_Hz : tuple of float
-        Band-pass of NE before the Hilbert phase.
-    min_bout_in_s : float
-        NREM bouts used.
-    n_surrogates : int
-        Circular-shift surrogates for the p-value.
-    min_shift_in_s : float
-        Smallest circular shift of a surrogate.
-    seed : int
-        Random seed of the surrogates.
-    """
+    spectrogram_window_in_s: float = Field(
+        5.0, gt=0, description="Spectrogram window length, in s (published: 5 s, hence 0.2-Hz frequency steps)."
+    )
+    spectrogram_step_in_s: float = Field(2.5, gt=0, description="Time step between windows, in s.")
+    spectrogram_fmax_in_Hz: float = Field(
+        30.0, gt=0, description="Highest frequency kept, in Hz (published: 30 Hz)."
+    )
+    bands: dict[BandName, Pair] = Field(
+        {"delta": (1.0, 4.0), "theta": (4.0, 8.0), "sigma": (8.0, 15.0), "beta": (15.0, 30.0)},
+        description="Band edges, in Hz (published: delta 1-4, theta 4-8, sigma 8-15 (Kjaerby) or 12-16 "
+        "(Hauglund), beta 15-30). Bands not given keep their default.",
+    )
+    spindle_band_in_Hz: Pair = Field((8.0, 15.0), description="Spindle band-pass, in Hz (published: 8-15 Hz).")
+    spindle_filter_order: int = Field(3, ge=1, description="Butterworth order of the spindle band-pass (published: 3).")
+    spindle_smoothing_in_s: float = Field(
+        0.25, gt=0, description="Moving average of the squared band-passed EEG, in s (published: 0.25 s)."
+    )
+    spindle_threshold_sd: float = Field(
+        0.8,
+        gt=0,
+        description="Threshold = mean + this many standard deviations of the smoothed power during NREM "
+        "(published: 0.8).",
+    )
+    spindle_min_in_s: float = Field(0.5, gt=0, description="Shortest accepted spindle, in s (published: 0.5 s).")
+    spindle_max_in_s: float = Field(10.0, gt=0, description="Longest accepted spindle, in s (published: 10 s).")
+    envelope_rate_in_Hz: float = Field(
+        32.0, gt=0, description="Rate, in Hz, at which the smoothed power envelopes are kept."
+    )
+    chunk_in_s: float = Field(600.0, gt=0, description="EEG seconds read per chunk.")
 
-    ne_band_in_Hz: tuple[float, float] = (0.01, 0.04)
-    min_bout_in_s: float = 120.0
-    n_surrogates: int = 500
-    min_shift_in_s: float = 20.0
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class ArousalParams:
-    """Micro-arousal detection from EMG and EEG (not from the hypnogram's micro-arousal rows).
-
-    Attributes
-    ----------
-    emg_highpass_in_Hz : float
-        EMG high-pass before the power envelope.
-    emg_smoothing_in_s : float
-        Moving average of the squared EMG.
-    envelope_rate_in_Hz : float
-        Rate at which the EMG (and delta) power envelopes are kept.
-    eeg_band_in_Hz : tuple of float
-        EEG band whose power drop marks desynchronisation (delta).
-    eeg_smoothing_in_s : float
-        Moving average of the squared delta-band EEG.
-    emg_threshold : float
-        EMG power must exceed this multiple of its NREM median.
-    eeg_threshold : float
-        Delta power must fall below this fraction of its NREM median (set 0 to not use EEG).
-    min_duration_in_s : float
-        Shortest micro-arousal.
-    merge_gap_in_s : float
-        Detections closer than this are merged.
-    onset_tolerance_in_s : float
-        Scoring against the hypnogram: a detection matches a scored micro-arousal when the onsets
-        differ by at most this.
-    triggered_window_in_s : float
-        Micro-arousal-triggered averages: +- this window (published: 50 s).
-    triggered_isolation_in_s : float
-        Only micro-arousals with no other one within +- this (published: 40 s).
-    triggered_duration_in_s : tuple of float
-        Only micro-arousals with a duration in this range (published: 0-10 s).
-    """
-
-    emg_highpass_in_Hz: float = 10.0
-    emg_smoothing_in_s: float = 1.0
-    envelope_rate_in_Hz: float = 10.0
-    eeg_band_in_Hz: tuple[float, float] = (1.0, 4.0)
-    eeg_smoothing_in_s: float = 2.0
-    emg_threshold: float = 4.0
-    eeg_threshold: float = 0.0
-    min_duration_in_s: float = 1.5
-    merge_gap_in_s: float = 1.0
-    onset_tolerance_in_s: float = 2.0
-    triggered_window_in_s: float = 50.0
-    triggered_isolation_in_s: float = 40.0
-    triggered_duration_in_s: tuple[float, float] = (0.0, 10.0)
+    @field_validator("bands", mode="before")
+    @classmethod
+    def _keep_default_bands(cls, value: Any) -> Any:
+        return _complete(default=cls.model_fields["bands"].default, value=value)
 
 
-@dataclass(frozen=True)
-class KineticsParams:
-    """Tracer influx / efflux kinetics.
+class PhaseLockingParams(_Section):
+    """Phase-locking of EEG sigma power to the infraslow NE oscillation."""
 
-    Attributes
-    ----------
-    rise_low_percent, rise_high_percent : float
-        Influx runs from this % to that % of the tracer maximum (published: 10 -> 90).
-    smoothing_periods : float
-        Width of the moving mean applied before locating the peak and crossings, in periods of
-        the session's NE oscillation (its spectral peak; 50 s when unknown): a whole number of
-        periods cancels the oscillation riding on the tracer curve, which would inflate the peak.
-    efflux_fraction : float
-        Efflux half-time is the time from the peak down to this fraction of it.
-    """
-
-    rise_low_percent: float = 10.0
-    rise_high_percent: float = 90.0
-    smoothing_periods: float = 2.0
-    efflux_fraction: float = 0.5
+    ne_band_in_Hz: Pair = Field((0.01, 0.04), description="Band-pass of NE before the Hilbert phase, in Hz.")
+    min_bout_in_s: float = Field(120.0, gt=0, description="Shortest NREM bout used, in s.")
+    n_surrogates: int = Field(500, ge=0, description="Circular-shift surrogates for the p-value.")
+    min_shift_in_s: float = Field(20.0, ge=0, description="Smallest circular shift of a surrogate, in s.")
+    seed: int = Field(0, ge=0, description="Random seed of the surrogates.")
 
 
-@dataclass(frozen=True)
-class TriggeredParams:
-    """Stimulation-triggered averages (LC optogenetics, vasomotion stimulation).
+class ArousalParams(_Section):
+    """Micro-arousal detection from EMG and EEG (not from the hypnogram's micro-arousal rows)."""
 
-    Attributes
-    ----------
-    window_in_s : float
-        +- window around each train onset (published: 30 s).
-    baseline_in_s : float
-        Seconds before onset used as the baseline of the spectrogram average (the whole pre-onset
-        window by default: single 5-s windows are noisy).
-    """
-
-    window_in_s: float = 30.0
-    baseline_in_s: float = 30.0
-
-
-@dataclass(frozen=True)
-class GroupParams:
-    """Group statistics.
-
-    Attributes
-    ----------
-    n_bootstrap : int
-        Bootstrap resamples for confidence intervals.
-    confidence : float
-        Confidence level.
-    seed : int
-        Bootstrap seed.
-    clearance_metric : str
-        Metric used as the clearance outcome in the predictor analysis.
-    predictors : tuple of str
-        Metrics tried as predictors of clearance.
-    """
-
-    n_bootstrap: int = 2000
-    confidence: float = 0.95
-    seed: int = 0
-    clearance_metric: str = "csf_tracer.influx_slope_percent_per_min"
-    predictors: tuple[str, ...] = (
-        "ne.oscillation.peak_frequency_in_Hz",
-        "states.NREM.total_in_s",
-        "states.REM.total_in_s",
-        "states.sleep.total_in_s",
+    emg_highpass_in_Hz: float = Field(10.0, gt=0, description="EMG high-pass before the power envelope, in Hz.")
+    emg_smoothing_in_s: float = Field(1.0, gt=0, description="Moving average of the squared EMG, in s.")
+    envelope_rate_in_Hz: float = Field(
+        10.0, gt=0, description="Rate, in Hz, at which the EMG (and delta) power envelopes are kept."
+    )
+    eeg_band_in_Hz: Pair = Field(
+        (1.0, 4.0), description="EEG band, in Hz, whose power drop marks desynchronisation (delta)."
+    )
+    eeg_smoothing_in_s: float = Field(2.0, gt=0, description="Moving average of the squared delta-band EEG, in s.")
+    emg_threshold: float = Field(4.0, gt=0, description="EMG power must exceed this multiple of its NREM median.")
+    eeg_threshold: float = Field(
+        0.0,
+        ge=0,
+        description="Delta power must fall below this fraction of its NREM median (set 0 to not use EEG).",
+    )
+    min_duration_in_s: float = Field(1.5, gt=0, description="Shortest micro-arousal, in s.")
+    merge_gap_in_s: float = Field(1.0, gt=0, description="Detections closer than this, in s, are merged.")
+    onset_tolerance_in_s: float = Field(
+        2.0,
+        gt=0,
+        description="Scoring against the hypnogram: a detection matches a scored micro-arousal when the onsets "
+        "differ by at most this, in s.",
+    )
+    triggered_window_in_s: float = Field(
+        50.0, gt=0, description="Micro-arousal-triggered averages: +- this window, in s (published: 50 s)."
+    )
+    triggered_isolation_in_s: float = Field(
+        40.0, gt=0, description="Only micro-arousals with no other one within +- this, in s (published: 40 s)."
+    )
+    triggered_duration_in_s: Pair = Field(
+        (0.0, 10.0), description="Only micro-arousals with a duration in this range, in s (published: 0-10 s)."
     )
 
 
-@dataclass(frozen=True)
-class AnalysisParams:
+class KineticsParams(_Section):
+    """Tracer influx / efflux kinetics."""
+
+    rise_low_percent: float = Field(
+        10.0, ge=0, le=100, description="Influx runs from this % of the tracer maximum (published: 10)."
+    )
+    rise_high_percent: float = Field(
+        90.0, ge=0, le=100, description="Influx runs to this % of the tracer maximum (published: 90)."
+    )
+    smoothing_periods: float = Field(
+        2.0,
+        gt=0,
+        description="Width of the moving mean applied before locating the peak and crossings, in periods of the "
+        "session's NE oscillation (its spectral peak; 50 s when unknown): a whole number of periods cancels the "
+        "oscillation riding on the tracer curve, which would inflate the peak.",
+    )
+    efflux_fraction: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="Efflux half-time is the time from the peak down to this fraction (0 to 1) of it.",
+    )
+
+
+class TriggeredParams(_Section):
+    """Stimulation-triggered averages (LC optogenetics, vasomotion stimulation)."""
+
+    window_in_s: float = Field(30.0, gt=0, description="+- window around each train onset, in s (published: 30 s).")
+    baseline_in_s: float = Field(
+        30.0,
+        ge=0,
+        description="Seconds before onset used as the baseline of the spectrogram average (the whole pre-onset "
+        "window by default: single 5-s windows are noisy).",
+    )
+
+
+class GroupParams(_Section):
+    """Group statistics."""
+
+    n_bootstrap: int = Field(2000, ge=1, description="Bootstrap resamples for confidence intervals.")
+    confidence: float = Field(0.95, gt=0, lt=1, description="Confidence level (0 to 1).")
+    seed: int = Field(0, ge=0, description="Bootstrap seed.")
+    clearance_metric: str = Field(
+        "csf_tracer.influx_slope_percent_per_min",
+        min_length=1,
+        description="Metric (dotted metrics.json name) used as the clearance outcome in the predictor analysis.",
+    )
+    predictors: tuple[str, ...] = Field(
+        (
+            "ne.oscillation.peak_frequency_in_Hz",
+            "states.NREM.total_in_s",
+            "states.REM.total_in_s",
+            "states.sleep.total_in_s",
+        ),
+        min_length=1,
+        description="Metrics (dotted metrics.json names) tried as predictors of clearance.",
+    )
+
+
+class AnalysisParams(_Section):
     """All parameters of ``glymph analyze`` and ``glymph analyze-group``, one section per step."""
 
-    preprocessing: PreprocessingParams = field(default_factory=PreprocessingParams)
-    bouts: BoutParams = field(default_factory=BoutParams)
-    oscillation: OscillationParams = field(default_factory=OscillationParams)
-    coupling: CouplingParams = field(default_factory=CouplingParams)
-    eeg: EEGParams = field(default_factory=EEGParams)
-    phase_locking: PhaseLockingParams = field(default_factory=PhaseLockingParams)
-    arousal: ArousalParams = field(default_factory=ArousalParams)
-    kinetics: KineticsParams = field(default_factory=KineticsParams)
-    triggered: TriggeredParams = field(default_factory=TriggeredParams)
-    group: GroupParams = field(default_factory=GroupParams)
+    preprocessing: PreprocessingParams = PreprocessingParams()
+    bouts: BoutParams = BoutParams()
+    oscillation: OscillationParams = OscillationParams()
+    coupling: CouplingParams = CouplingParams()
+    eeg: EEGParams = EEGParams()
+    phase_locking: PhaseLockingParams = PhaseLockingParams()
+    arousal: ArousalParams = ArousalParams()
+    kinetics: KineticsParams = KineticsParams()
+    triggered: TriggeredParams = TriggeredParams()
+    group: GroupParams = GroupParams()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary (tuples become lists)."""
-        return json.loads(json.dumps(dataclasses.asdict(self)))
+        return self.model_dump(mode="json")
 
     @classmethod
     def from_mapping(cls, *, mapping: Mapping[str, Any], source: str = "<params>") -> AnalysisParams:
-        """Build parameters from a (schema-valid) mapping; missing keys keep their defaults.
+        """Build parameters from a params document; missing keys keep their defaults.
 
         Parameters
         ----------
@@ -454,6 +415,12 @@ class AnalysisParams:
         Returns
         -------
         AnalysisParams
+
+        Raises
+        ------
+        InputFileError
+            The document does not follow :func:`params_schema`; the message names the first
+            offending field.
         """
         _validate_against_schema(mapping=mapping, source=source)
         merged: dict[str, dict[str, Any]] = {}
@@ -462,38 +429,31 @@ class AnalysisParams:
             for section, values in PRESETS[preset].items():
                 merged.setdefault(section, {}).update(values)
         for section, values in mapping.items():
-            if section == "preset":
-                continue
-            merged.setdefault(section, {}).update(values)
-        sections = {}
-        for section_field in dataclasses.fields(cls):
-            section_type = _SECTION_TYPES[section_field.name]
-            overrides = merged.get(section_field.name, {})
-            converted = {}
-            for key, value in overrides.items():
-                default = getattr(section_type(), key)
-                converted[key] = _like(default=default, value=value)
-            if section_field.name == "coupling" and "extremum" in converted:
-                converted["extremum"] = {**CouplingParams().extremum, **converted["extremum"]}
-            sections[section_field.name] = section_type(**converted)
-        return cls(**sections)
+            if section != "preset":
+                merged.setdefault(section, {}).update(values)
+        return cls.model_validate(merged)
 
 
-_SECTION_TYPES: dict[str, type] = {
-    "preprocessing": PreprocessingParams,
-    "bouts": BoutParams,
-    "oscillation": OscillationParams,
-    "coupling": CouplingParams,
-    "eeg": EEGParams,
-    "phase_locking": PhaseLockingParams,
-    "arousal": ArousalParams,
-    "kinetics": KineticsParams,
-    "triggered": TriggeredParams,
-    "group": GroupParams,
-}
+class ParamsFile(AnalysisParams):
+    """A params YAML file: every section and key optional, optionally starting from a preset."""
+
+    model_config = ConfigDict(
+        title="ndx-glymphatic analysis parameters",
+        json_schema_extra={
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://github.com/ndx-glymphatic/ndx-glymphatic/analysis/params_schema.json",
+        },
+    )
+
+    preset: PresetName | SkipJsonSchema[None] = Field(
+        None,
+        description="Start from a published lab's choices (docs/analysis.md); explicit keys win.",
+        json_schema_extra=lambda schema: schema.pop("default"),  # no preset is the absence of the key, not null
+    )
+
 
 #: Published per-lab choices, selectable with ``preset:`` in a params file (explicit keys win).
-PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+PRESETS: dict[PresetName, dict[str, dict[str, Any]]] = {
     "kjaerby2022": {
         "bouts": {"micro_arousal_max_duration_in_s": 15.0, "micro_arousal_requires_flanking_nrem": True},
         "oscillation": {"min_bout_in_s": 120.0},
@@ -510,24 +470,34 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
-def _like(*, default: Any, value: Any) -> Any:
-    """Convert a YAML value to the type of the default (lists -> tuples, band dicts -> tuples)."""
-    if isinstance(default, tuple):
-        return tuple(value)
-    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(default, dict):
-        merged = dict(default)
-        for key, item in value.items():
-            merged[key] = tuple(item) if isinstance(item, list) else item
-        return merged
-    return value
+def _complete(*, default: Mapping[str, Any], value: Any) -> Any:
+    """A partial mapping of bands or pairs, completed with the defaults of the keys it leaves out."""
+    return {**default, **value} if isinstance(value, Mapping) else value
+
+
+class _WithoutFieldTitles(GenerateJsonSchema):
+    """Field titles would only repeat the key; descriptions say what a key means."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+    def default_schema(self, schema: Any) -> dict[str, Any]:
+        # a section's keys each state their default; the whole default section would repeat them
+        if schema["schema"]["type"] in ("model", "definition-ref"):
+            return self.generate_inner(schema["schema"])
+        return super().default_schema(schema)
+
+
+@functools.cache
+def params_schema_text() -> str:
+    """The JSON Schema of params files, as text (the content of ``params_schema.json``)."""
+    schema = ParamsFile.model_json_schema(schema_generator=_WithoutFieldTitles)
+    return json.dumps(schema, indent=2) + "\n"
 
 
 def params_schema() -> dict[str, Any]:
-    """The JSON Schema of a params file (``params_schema.json``)."""
-    text = resources.files("ndx_glymphatic.analysis").joinpath("params_schema.json").read_text()
-    return json.loads(text)
+    """The JSON Schema of params files (a fresh dict), generated from :class:`ParamsFile`."""
+    return json.loads(params_schema_text())
 
 
 def _validate_against_schema(*, mapping: Mapping[str, Any], source: str) -> None:

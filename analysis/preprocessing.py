@@ -33,6 +33,7 @@ __all__ = [
     "control_free_delta_f_over_f",
     "correct_bleaching",
     "decimate_from_block_sums",
+    "decimated_grid",
     "decimation_for_rate",
     "delta_f_over_f",
     "fill_short_gaps",
@@ -159,6 +160,34 @@ def decimation_for_rate(
         return decimation_factor, smoothing_window_samples
     factor = max(1, round(decimation_factor * ratio))
     return factor, factor * blocks
+
+
+def decimated_grid(
+    *, rate_in_Hz: float, starting_time: float, n_samples: int, decimation_factor: int
+) -> tuple[float, float, int]:
+    """The grid a stream is decimated onto, from its timing alone (no sample read).
+
+    Parameters
+    ----------
+    rate_in_Hz, starting_time : float
+        The raw stream's rate and first sample time.
+    n_samples : int
+        Raw samples.
+    decimation_factor : int
+        Raw samples per output sample.
+
+    Returns
+    -------
+    rate_in_Hz, starting_time : float
+        Of the decimated samples (output sample ``k`` is centred at raw index ``k D - 0.5``).
+    n_samples : int
+        Decimated samples (the last block may be partial).
+    """
+    return (
+        rate_in_Hz / decimation_factor,
+        starting_time - 0.5 / rate_in_Hz,
+        -(-n_samples // decimation_factor) if n_samples > 0 else 0,
+    )
 
 
 def block_sums(
@@ -361,11 +390,10 @@ def decimate_from_block_sums(
     )
     if scale != 1.0:
         values = values * scale
-    return DecimatedSeries(
-        values=values,
-        rate_in_Hz=rate_in_Hz / decimation_factor,
-        starting_time=starting_time - 0.5 / rate_in_Hz,
+    rate, start, _ = decimated_grid(
+        rate_in_Hz=rate_in_Hz, starting_time=starting_time, n_samples=0, decimation_factor=decimation_factor
     )
+    return DecimatedSeries(values=values, rate_in_Hz=rate, starting_time=start)
 
 
 def moving_mean_zero_phase(*, values: NDArray[np.floating], window: int) -> NDArray[np.float64]:

@@ -11,6 +11,7 @@ import base64
 import html
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from ndx_glymphatic.analysis.pipeline import SessionAnalysis
 
 __all__ = [
+    "FIGURES",
     "STATE_COLOURS",
     "envelope_for_plot",
     "html_page",
@@ -134,7 +136,7 @@ class _quiet:
 
 
 def _hypnogram_axis(ax: Any, analysis: SessionAnalysis, *, scale: float) -> None:
-    labelled = analysis.labelled
+    labelled = analysis.curve("labelled_hypnogram")
     if labelled is None:
         return
     levels = {"wake": 3, "micro-arousal": 2.5, "REM": 1, "NREM": 2, "artifact": 0, "unscored": 0}
@@ -204,7 +206,7 @@ def _overview(analysis: SessionAnalysis, path: Path) -> None:
 
 
 def _zoom(analysis: SessionAnalysis, path: Path) -> bool:
-    nrem = analysis.nrem_bouts
+    nrem = analysis.curve("nrem_bouts")
     if nrem is None or len(nrem) == 0:
         return False
     plt = _pyplot()
@@ -228,12 +230,12 @@ def _zoom(analysis: SessionAnalysis, path: Path) -> bool:
         colour_key, label = names[key]
         ax.plot(t, analysis.traces[key][inside], color=_TRACE_COLOURS[colour_key], lw=0.9)
         ax.set_ylabel(label)
-        scored = analysis.micro_arousals_scored
+        scored = analysis.curve("scored_micro_arousals")
         if scored is not None:
             for a, b in zip(scored.starts, scored.stops):
                 if b >= start and a <= stop:
                     ax.axvspan(a, b, color=STATE_COLOURS["micro-arousal"], alpha=0.35, lw=0)
-    detected = analysis.micro_arousals_detected
+    detected = analysis.curve("detected_micro_arousals")
     if detected is not None:
         marks = detected.onsets[(detected.onsets >= start) & (detected.onsets <= stop)]
         axes[0].plot(
@@ -246,7 +248,7 @@ def _zoom(analysis: SessionAnalysis, path: Path) -> bool:
         )
         if marks.size:
             axes[0].legend(loc="upper right", frameon=False)
-    spindles = analysis.spindles
+    spindles = analysis.curve("spindles")
     if spindles is not None and "sigma_power" in keys:
         marks = spindles.onsets[(spindles.onsets >= start) & (spindles.onsets <= stop)]
         axes[-1].plot(marks, np.zeros(marks.size), "|", color="k", ms=8)
@@ -260,7 +262,8 @@ def _zoom(analysis: SessionAnalysis, path: Path) -> bool:
 
 
 def _spectra(analysis: SessionAnalysis, path: Path) -> bool:
-    spectra = {key: value for key, value in analysis.spectra.items() if value.n_bouts}
+    found = {key: analysis.curve(f"{key}_spectrum") for key in _TRACE_COLOURS}
+    spectra = {key: value for key, value in found.items() if value is not None and value.n_bouts}
     if not spectra:
         return False
     plt = _pyplot()
@@ -285,16 +288,17 @@ def _spectra(analysis: SessionAnalysis, path: Path) -> bool:
 
 
 def _xcorr(analysis: SessionAnalysis, path: Path) -> bool:
-    results = {key: value for key, value in analysis.cross_correlations.items() if value.n_bouts}
-    if not results:
-        return False
-    plt = _pyplot()
     titles = {
         "ne_vs_blood_volume": "NE → blood volume",
         "ne_vs_csf": "NE → CSF tracer",
         "blood_volume_vs_csf": "blood volume → CSF tracer",
         "ne_vs_sigma": "NE → sigma power",
     }
+    found = {key: analysis.curve(f"{key}_xcorr") for key in titles}
+    results = {key: value for key, value in found.items() if value is not None and value.n_bouts}
+    if not results:
+        return False
+    plt = _pyplot()
     fig, axes = plt.subplots(1, len(results), figsize=(3.2 * len(results), 3.0), squeeze=False)
     for ax, (key, result) in zip(axes[0], results.items()):
         if result.per_bout.shape[0] > 1:
@@ -315,7 +319,7 @@ def _xcorr(analysis: SessionAnalysis, path: Path) -> bool:
 
 
 def _phase(analysis: SessionAnalysis, path: Path) -> bool:
-    lock = analysis.phase_locking
+    lock = analysis.curve("phase_locking")
     if lock is None or lock.n_bouts == 0:
         return False
     plt = _pyplot()
@@ -335,12 +339,11 @@ def _phase(analysis: SessionAnalysis, path: Path) -> bool:
 
 
 def _triggered(analysis: SessionAnalysis, key: str, title: str, path: Path) -> bool:
-    averages = analysis.triggered_averages.get(key, {})
-    averages = {name: value for name, value in averages.items() if value.n_events}
+    averages = {name: value for name, value in (analysis.curve(f"{key}_triggered") or {}).items() if value.n_events}
     if not averages:
         return False
     plt = _pyplot()
-    spectro = analysis.triggered_spectrograms.get(key)
+    spectro = analysis.curve(f"{key}_spectrogram")
     with_spectrogram = spectro is not None and spectro.n_events > 0
     columns = len(averages) + int(with_spectrogram)
     fig, axes = plt.subplots(1, columns, figsize=(3.0 * columns, 2.9), squeeze=False)
@@ -387,7 +390,7 @@ def _triggered(analysis: SessionAnalysis, key: str, title: str, path: Path) -> b
 
 
 def _kinetics(analysis: SessionAnalysis, path: Path) -> bool:
-    k = analysis.kinetics
+    k = analysis.curve("tracer_kinetics")
     if k is None or "csf_tracer_dff" not in analysis.traces:
         return False
     plt = _pyplot()
@@ -416,8 +419,30 @@ def _kinetics(analysis: SessionAnalysis, path: Path) -> bool:
     return True
 
 
+#: Every figure of a session report, in report order: name (the PNG is ``<name>.png``) -> drawing
+#: function, which returns False when its curves hold nothing to draw. A figure is drawn when a step
+#: lists its name in ``StepResult.figures``.
+FIGURES: dict[str, Callable[[SessionAnalysis, Path], bool]] = {
+    "overview": lambda analysis, path: _overview(analysis, path) or True,
+    "nrem_bout": _zoom,
+    "infraslow_spectra": _spectra,
+    "cross_correlations": _xcorr,
+    "sigma_phase_locking": _phase,
+    "micro_arousal_triggered": lambda analysis, path: _triggered(
+        analysis, "micro_arousal", "Around isolated micro-arousal onsets", path
+    ),
+    "lc_stimulation_triggered": lambda analysis, path: _triggered(
+        analysis, "lc_stimulation", "Around LC optogenetic train onsets", path
+    ),
+    "vasomotion_stimulation_triggered": lambda analysis, path: _triggered(
+        analysis, "vasomotion_stimulation", "Around vasomotion-stimulation light pulses", path
+    ),
+    "tracer_kinetics": _kinetics,
+}
+
+
 def render_session_figures(*, analysis: SessionAnalysis, folder: Path) -> list[Path]:
-    """Draw every figure that has data into ``folder``; return their paths in report order.
+    """Draw every figure the steps' results feed into ``folder``; return their paths in report order.
 
     Parameters
     ----------
@@ -430,29 +455,10 @@ def render_session_figures(*, analysis: SessionAnalysis, folder: Path) -> list[P
     """
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    makers = [
-        ("overview.png", lambda p: _overview(analysis, p) or True),
-        ("nrem_bout.png", lambda p: _zoom(analysis, p)),
-        ("infraslow_spectra.png", lambda p: _spectra(analysis, p)),
-        ("cross_correlations.png", lambda p: _xcorr(analysis, p)),
-        ("sigma_phase_locking.png", lambda p: _phase(analysis, p)),
-        (
-            "micro_arousal_triggered.png",
-            lambda p: _triggered(analysis, "micro_arousal", "Around isolated micro-arousal onsets", p),
-        ),
-        (
-            "lc_stimulation_triggered.png",
-            lambda p: _triggered(analysis, "lc_stimulation", "Around LC optogenetic train onsets", p),
-        ),
-        (
-            "vasomotion_stimulation_triggered.png",
-            lambda p: _triggered(analysis, "vasomotion_stimulation", "Around vasomotion-stimulation light pulses", p),
-        ),
-        ("tracer_kinetics.png", lambda p: _kinetics(analysis, p)),
-    ]
-    for name, make in makers:
-        path = folder / name
-        if make(path):
+    wanted = analysis.figures
+    for name, draw in FIGURES.items():
+        path = folder / f"{name}.png"
+        if name in wanted and draw(analysis, path):
             written.append(path)
     return written
 
@@ -615,14 +621,11 @@ def _image(path: Path) -> str:
     return f"<img alt='{html.escape(path.stem)}' src='data:image/png;base64,{data}'>"
 
 
-def render_session_report(
-    *, analysis: SessionAnalysis, document: dict[str, Any], figures: list[Path], path: Path
-) -> Path:
+def render_session_report(*, document: dict[str, Any], figures: list[Path], path: Path) -> Path:
     """Write the self-contained report.html of one session.
 
     Parameters
     ----------
-    analysis : SessionAnalysis
     document : dict
         The metrics.json content.
     figures : list of Path

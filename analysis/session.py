@@ -20,12 +20,13 @@ from typing import Any
 import h5py
 import numpy as np
 from numpy.typing import NDArray
-from pynwb import NWBFile, TimeSeries
+from pynwb import NWBFile
 
 from ndx_glymphatic.analysis import preprocessing as pre
 from ndx_glymphatic.analysis.bouts import Hypnogram
 from ndx_glymphatic.analysis.eeg import EnvelopeSpec, Spectrogram, stream_features
 from ndx_glymphatic.analysis.params import AnalysisParams
+from ndx_glymphatic.analysis.requirements import inventory_of, series_timing
 
 #: Below this many raw photometry samples (about 40 min of four 1-kHz channels) a second process
 #: costs more to start than it saves.
@@ -37,7 +38,6 @@ __all__ = [
     "PhotometryTrace",
     "SessionData",
     "read_session",
-    "series_timing",
 ]
 
 
@@ -166,27 +166,6 @@ class SessionData:
     notes: list[str] = field(default_factory=list)
 
 
-def series_timing(*, series: TimeSeries) -> tuple[float, float]:
-    """Rate and starting time of a regularly sampled series (from ``timestamps`` if it has no rate).
-
-    Parameters
-    ----------
-    series : TimeSeries
-
-    Returns
-    -------
-    rate_in_Hz, starting_time : float
-    """
-    if series.rate is not None:
-        return float(series.rate), float(series.starting_time or 0.0)
-    timestamps = series.timestamps
-    n = len(timestamps)
-    if n < 2:
-        raise ValueError(f"series {series.name!r} has fewer than 2 timestamps")
-    first, last = float(timestamps[0]), float(timestamps[n - 1])
-    return (n - 1) / (last - first), first
-
-
 @dataclass(frozen=True)
 class _PhotometryPlan:
     """How one photometry channel is reduced (decided before reading)."""
@@ -312,20 +291,6 @@ def _epochs(*, table: Any) -> Epochs:
     )
 
 
-def _first_infusion(*, nwbfile: NWBFile, compartment: str) -> float | None:
-    table = (nwbfile.intervals or {}).get("tracer_infusions")
-    if table is None or len(table) == 0:
-        return None
-    starts = table["start_time"][:]
-    tracers = table["tracer"][:] if "tracer" in table.colnames else [None] * len(starts)
-    found = [
-        float(start)
-        for start, tracer in zip(starts, tracers)
-        if getattr(tracer, "labeled_compartment", None) == compartment
-    ]
-    return min(found) if found else None
-
-
 def _drug(*, nwbfile: NWBFile) -> dict[str, Any] | None:
     table = (nwbfile.intervals or {}).get("drug_administrations")
     if table is None or len(table) == 0:
@@ -370,13 +335,7 @@ def read_session(
     -------
     SessionData
     """
-    from ndx_glymphatic.access import (
-        find_photometry_channel,
-        get_electrical_series,
-        get_experimental_condition,
-        get_hypnogram,
-        photometry_channels,
-    )
+    from ndx_glymphatic.access import get_electrical_series, get_experimental_condition
 
     session = SessionData(path=path)
     session.identifier = nwbfile.identifier
@@ -388,16 +347,16 @@ def read_session(
         session.condition = str(condition.condition)
         session.is_control = bool(condition.is_control)
 
-    channels = photometry_channels(nwbfile=nwbfile)
+    # the channels the readiness gate looked at: the inventory chooses them for both
+    inventory = inventory_of(nwbfile=nwbfile)
     plans: dict[str, _PhotometryPlan] = {}
-    ne = find_photometry_channel(nwbfile=nwbfile, measured_quantity="norepinephrine")
-    if ne is not None and ne.series is not None:
-        plans["ne_signal"] = _plan(channel=ne, params=params)
-        if 0 <= ne.control_channel < len(channels) and channels[ne.control_channel].series is not None:
-            plans["ne_control"] = _plan(channel=channels[ne.control_channel], params=params)
-    for attribute, quantity in (("blood_volume", "cerebral blood volume"), ("csf_tracer", "CSF tracer")):
-        channel = find_photometry_channel(nwbfile=nwbfile, measured_quantity=quantity)
-        if channel is not None and channel.series is not None:
+    for attribute, channel in (
+        ("ne_signal", inventory.signal(measured_quantity="norepinephrine")),
+        ("ne_control", inventory.control(measured_quantity="norepinephrine")),
+        ("blood_volume", inventory.signal(measured_quantity="cerebral blood volume")),
+        ("csf_tracer", inventory.signal(measured_quantity="CSF tracer")),
+    ):
+        if channel is not None:
             plans[attribute] = _plan(channel=channel, params=params)
 
     def reduce_photometry() -> None:
@@ -491,15 +450,9 @@ def read_session(
         reduce_photometry()
         reduce_ephys()
 
-    hypnogram = get_hypnogram(nwbfile=nwbfile)
-    if hypnogram is not None and len(hypnogram) > 0:
-        session.hypnogram = Hypnogram.from_rows(
-            starts=hypnogram["start_time"][:],
-            stops=hypnogram["stop_time"][:],
-            states=[str(state) for state in hypnogram["sleep_state"][:]],
-        )
-    session.csf_infusion_start_in_s = _first_infusion(nwbfile=nwbfile, compartment="CSF")
-    session.blood_infusion_start_in_s = _first_infusion(nwbfile=nwbfile, compartment="blood plasma")
+    session.hypnogram = inventory.hypnogram
+    session.csf_infusion_start_in_s = inventory.infusion_start_in_s.get("CSF")
+    session.blood_infusion_start_in_s = inventory.infusion_start_in_s.get("blood plasma")
     session.drug = _drug(nwbfile=nwbfile)
     intervals = nwbfile.intervals or {}
     if "lc_optogenetic_stimulation" in intervals and len(intervals["lc_optogenetic_stimulation"]):

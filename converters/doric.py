@@ -105,7 +105,10 @@ class DoricFileReader(RigReader):
         Level above which a digital sample counts as high.
     """
 
+    format = "doric"
     format_name = "Doric Neuroscience Studio .doric"
+    modalities = ("photometry",)
+    options = ("series",)
 
     def __init__(
         self,
@@ -387,7 +390,10 @@ class DoricCsvReader(RigReader):
         Level above which a digital sample counts as high.
     """
 
+    format = "doric"
     format_name = "Doric Neuroscience Studio CSV export"
+    modalities = ("photometry",)
+    suffixes = (".csv",)
 
     def __init__(self, *, path: str | Path, max_jitter_fraction: float = 0.1, digital_threshold: float = 0.5) -> None:
         super().__init__(path=path)

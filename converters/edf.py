@@ -43,23 +43,16 @@ __all__ = [
     "SignalLabel",
     "parse_signal_label",
     "read_edf_header",
-    "volts_per_unit",
 ]
 
 ANNOTATIONS_CHANNEL = "annotations"
 KNOWN_KINDS = ("EEG", "EMG", "EOG", "ECG", "EKG", "TTL", "ACC", "RESP", "TEMP", "LFP")
 _EDGE_PATTERN = re.compile(r"^\s*(?P<name>.+?)\s*:\s*(?P<edge>rise|fall)\s*$", re.IGNORECASE)
 _ANIMAL_PATTERN = re.compile(r"^[A-Za-z]+\d*\.(?P<animal>\d+)")
-_UNIT_TO_VOLTS = {"V": 1.0, "mV": 1e-3, "uV": 1e-6, "µV": 1e-6, "μV": 1e-6, "nV": 1e-9}
 
 
 class PhysicalRangeWarning(UserWarning):
     """A signal holds values outside the physical range its EDF header declares."""
-
-
-def volts_per_unit(*, unit: str) -> float | None:
-    """Return the factor from an EDF physical dimension to volts (``"uV"`` -> 1e-6); None if not a voltage."""
-    return _UNIT_TO_VOLTS.get(unit.strip())
 
 
 @dataclass(frozen=True)
@@ -277,14 +270,15 @@ class EdfReader(RigReader):
     sample read opens the file (header only) and closes it again.
     """
 
+    format = "edf"
     format_name = "EDF/EDF+"
+    modalities = ("electrophysiology",)
 
     def __init__(self, *, path: str | Path, grouping: Literal["kind", "signal"] = "kind") -> None:
         super().__init__(path=path)
         if grouping not in ("kind", "signal"):
             raise ValueError(f"grouping must be 'kind' or 'signal', got {grouping!r}")
         self.grouping = grouping
-        self.notes: list[str] = []
         self.header = read_edf_header(path=self.path)
         if self.header.reserved.startswith("EDF+D"):
             raise InputFileError(
@@ -307,15 +301,6 @@ class EdfReader(RigReader):
             yield edf
         finally:
             edf.close()
-
-    def close(self) -> None:
-        """Nothing to release (the file is only open during reads); kept for ``with`` use."""
-
-    def __enter__(self) -> EdfReader:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def _read_signals(self, *, edf: pyedflib.EdfReader) -> list[EdfSignal]:
         n_samples = edf.getNSamples()
@@ -377,10 +362,6 @@ class EdfReader(RigReader):
             name = base if base_names[base] == 1 else f"{base} @ {rate:g} Hz {unit}"
             groups[name] = members
         return groups
-
-    def stream_signals(self, *, stream_name: str) -> tuple[EdfSignal, ...]:
-        """The signals (channels) of a stream, in column order."""
-        return tuple(self._resolve(stream_name=stream_name))
 
     def _resolve(self, *, stream_name: str) -> list[EdfSignal]:
         if stream_name in self._groups:
@@ -465,19 +446,6 @@ class EdfReader(RigReader):
         n_total = min(s.n_samples for s in members)
         for start in range(0, n_total, chunk_samples):
             yield self.read_samples(stream_name=stream_name, start_sample=start, stop_sample=start + chunk_samples)
-
-    def check_physical_ranges(self, *, chunk_samples: int = 1_000_000) -> dict[str, tuple[float, float]]:
-        """Scan every signal in chunks; return the (min, max) found per label (warns like reads do)."""
-        found = {}
-        with self._open() as edf:
-            for signal in self._signals:
-                low, high = np.inf, -np.inf
-                for start in range(0, signal.n_samples, chunk_samples):
-                    stop = min(start + chunk_samples, signal.n_samples)
-                    values = self._read_signal(edf=edf, signal=signal, start=start, stop=stop)
-                    low, high = min(low, float(values.min())), max(high, float(values.max()))
-                found[signal.label] = (low, high)
-        return found
 
     # ------------------------------------------------------------------------------------- events
     @cached_property

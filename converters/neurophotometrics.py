@@ -119,7 +119,10 @@ class NeurophotometricsReader(RigReader):
         Device time taken as zero. Default: the time of the file's first frame.
     """
 
+    format = "npm"
     format_name = "Neurophotometrics FP3002 CSV"
+    modalities = ("photometry",)
+    options = ("digital_input_paths", "led_order")
 
     def __init__(
         self,
@@ -321,11 +324,6 @@ class NeurophotometricsReader(RigReader):
     def session_start_time(self) -> datetime | None:
         """FP3002 CSVs carry no calendar date; ``None``."""
         return None
-
-    @property
-    def wavelengths_in_nm(self) -> tuple[int, ...]:
-        """Excitation wavelengths present, ascending."""
-        return tuple(LED_WAVELENGTHS_IN_NM[bit] for bit in self._leds)
 
     def _stream_key(self, stream_name: str) -> tuple[str, int]:
         roi, _, wavelength = stream_name.rpartition("@")

@@ -35,7 +35,7 @@ import sys
 import uuid
 import warnings
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -90,8 +90,9 @@ from ndx_glymphatic import (
     TracerInfusionsTable,
     VasomotionStimulationEpochsTable,
 )
-from ndx_glymphatic.converters._contract import EventChannel, RigReader, StreamInfo
+from ndx_glymphatic.converters._contract import EventChannel, HypnogramIntervals, RigReader
 from ndx_glymphatic.converters.clock_alignment import ClockAlignmentResult, fit_clock_alignment
+from ndx_glymphatic.converters.registry import hypnogram_reader_class, open_rig_reader, read_hypnogram
 from ndx_glymphatic.errors import GlymphError, InputFileError
 from ndx_glymphatic.session import (
     IndicatorConfig,
@@ -105,7 +106,6 @@ __all__ = [
     "SeriesPlan",
     "SeriesSource",
     "encode_chunk",
-    "open_rig_reader",
     "plan_conversion",
     "write_nwbfile",
 ]
@@ -185,49 +185,6 @@ def encode_chunk(*, chunk: np.ndarray, settings: CompressionSettings) -> bytes:
     return zlib.compress(payload, settings.level)
 
 
-# ------------------------------------------------------------------------------------ readers
-def open_rig_reader(
-    *, format: str, path: Path, options: Mapping[str, object] | None = None
-) -> RigReader:
-    """Open the reader of a rig file (headers only).
-
-    Parameters
-    ----------
-    format : {"tdt", "doric", "npm", "ppd", "edf"}
-        The session file's ``format``; Doric and pyPhotometry ``.csv`` files are read as CSV exports.
-    path : Path
-        The rig file or TDT block folder.
-    options : mapping, optional
-        Reader keyword arguments (NPM ``digital_input_paths`` / ``led_order``, Doric ``series``).
-    """
-    options = {
-        key: value for key, value in (options or {}).items()
-        if value is not None and not (isinstance(value, (list, tuple)) and not value)
-    }
-    suffix = path.suffix.lower()
-    if format == "tdt":
-        from ndx_glymphatic.converters.tdt import TdtBlockReader
-
-        return TdtBlockReader(path=path)
-    if format == "doric":
-        from ndx_glymphatic.converters.doric import DoricCsvReader, DoricFileReader
-
-        return DoricCsvReader(path=path) if suffix == ".csv" else DoricFileReader(path=path, **options)
-    if format == "npm":
-        from ndx_glymphatic.converters.neurophotometrics import NeurophotometricsReader
-
-        return NeurophotometricsReader(path=path, **options)
-    if format == "ppd":
-        from ndx_glymphatic.converters.pyphotometry import PyPhotometryCsvReader, PyPhotometryReader
-
-        return PyPhotometryCsvReader(path=path) if suffix == ".csv" else PyPhotometryReader(path=path)
-    if format == "edf":
-        from ndx_glymphatic.converters.edf import EdfReader
-
-        return EdfReader(path=path)
-    raise GlymphError(f"format: expected one of tdt, doric, npm, ppd, edf, got {format!r}")
-
-
 # ---------------------------------------------------------------------------------------- plan
 @dataclass(frozen=True)
 class SeriesSource:
@@ -303,7 +260,7 @@ class ConversionPlan:
     series: list[SeriesPlan]
     events: list[EventPlan]
     clock_alignment: ClockAlignmentResult | None
-    hypnogram: object | None  # HypnogramIntervals on the primary clock
+    hypnogram: HypnogramIntervals | None  # on the primary clock
     lc_epochs: EpochsPlan | None
     vasomotion_epochs: EpochsPlan | None
     recording_start_in_s: float
@@ -315,15 +272,13 @@ class ConversionPlan:
         """Notes of the plan and of the readers so far (readers add notes while data are read)."""
         notes = list(self.notes)
         for reader in self.readers:
-            notes += list(getattr(reader, "notes", []))
+            notes += reader.notes
         return list(dict.fromkeys(notes))
 
     def close(self) -> None:
         """Close readers that hold files open."""
         for reader in self.readers:
-            close = getattr(reader, "close", None)
-            if callable(close):
-                close()
+            reader.close()
 
 
 @functools.cache
@@ -358,61 +313,13 @@ def _safe_name(text: str) -> str:
     return _NAME_UNSAFE.sub("_", text).strip("_") or "events"
 
 
-def _resolve_stream(
-    *, reader: RigReader, streams: Mapping[str, StreamInfo], stream: str, stream_channel: int, field_path: str
-) -> tuple[StreamInfo, int]:
-    """Find a session file's ``stream`` (+ ``stream_channel``) in a reader: by stream name, by the
-    reader's own name resolution (TDT ``465A`` / ``x465A``), or by a channel name (EDF label)."""
-    if stream in streams:
-        info = streams[stream]
-    else:
-        info = None
-        resolve = getattr(reader, "resolve_store_name", None)
-        if callable(resolve):
-            try:
-                info = streams.get(resolve(store_name=stream).name)
-            except InputFileError:
-                info = None
-        if info is None:
-            for candidate in streams.values():
-                if stream in candidate.channel_names:
-                    if stream_channel:
-                        raise InputFileError(
-                            path=reader.path, field=f"{field_path} / stream_channel",
-                            expected=f"no stream_channel when `stream` names a channel ({stream!r} is channel "
-                            f"{candidate.channel_names.index(stream)} of stream {candidate.name!r})",
-                            found=str(stream_channel),
-                        )
-                    return candidate, candidate.channel_names.index(stream)
-        if info is None:
-            present = ", ".join(repr(name) for name in streams) or "none"
-            raise InputFileError(
-                path=reader.path,
-                field=f"stream {stream!r} (session {field_path})",
-                expected=f"a stream of this {reader.format_name or 'rig'} file: {present}",
-                found="no such stream",
-            )
-    if stream_channel >= info.n_channels:
-        raise InputFileError(
-            path=reader.path,
-            field=f"stream {info.name!r} channel {stream_channel} (session {field_path.rsplit('.', 1)[0]}"
-            ".stream_channel)",
-            expected=f"a channel index below {info.n_channels} (the stream has {info.n_channels} channel"
-            f"{'s' if info.n_channels != 1 else ''})",
-            found=str(stream_channel),
-        )
-    return info, stream_channel
-
-
 def _photometry_series(*, session: SessionConfig, reader: RigReader) -> list[SeriesPlan]:
     photometry = session.photometry
-    streams = reader.streams()
     plans = []
     for index, channel in enumerate(photometry.channels):
         field_path = f"photometry.channels[{index}].stream"
-        info, column = _resolve_stream(
-            reader=reader, streams=streams, stream=channel.stream, stream_channel=channel.stream_channel,
-            field_path=field_path,
+        info, column = reader.resolve_stream(
+            stream=channel.stream, stream_channel=channel.stream_channel, field_path=field_path
         )
         if info.n_samples < 1:
             raise InputFileError(path=reader.path, field=f"stream {info.name!r} (session {field_path})",
@@ -440,7 +347,6 @@ def _electrical_series(
     *, session: SessionConfig, reader: RigReader, alignment: ClockAlignmentResult | None
 ) -> list[SeriesPlan]:
     ephys = session.electrophysiology
-    streams = reader.streams()
     plans = []
     for series_name in ("EEG", "EMG"):
         members = [(i, c) for i, c in enumerate(ephys.channels) if c.series == series_name]
@@ -448,8 +354,8 @@ def _electrical_series(
             continue
         resolved = []
         for index, channel in members:
-            info, column = _resolve_stream(
-                reader=reader, streams=streams, stream=channel.stream, stream_channel=channel.stream_channel,
+            info, column = reader.resolve_stream(
+                stream=channel.stream, stream_channel=channel.stream_channel,
                 field_path=f"electrophysiology.channels[{index}].stream",
             )
             resolved.append((index, channel, info, column))
@@ -507,38 +413,15 @@ def _probe_data(*, series: list[SeriesPlan]) -> None:
                 next(iter(source.reader.iter_stream_chunks(stream_name=source.stream_name, chunk_samples=1)), None)
 
 
-def _find_event_channel(*, reader: RigReader, name: str, field_path: str) -> EventChannel:
-    events = reader.events()
-    if name in events:
-        return events[name]
-    resolve = getattr(reader, "resolve_store_name", None)
-    if callable(resolve):
-        try:
-            store = resolve(store_name=name, kinds=("epoc",))
-            if store.name in events:
-                return events[store.name]
-        except (InputFileError, TypeError):
-            pass
-    present = ", ".join(repr(n) for n in events) or "none"
-    raise InputFileError(
-        path=reader.path,
-        field=f"event channel {name!r} (session {field_path})",
-        expected=f"an event channel of this {reader.format_name or 'rig'} file: {present}",
-        found="no such event channel",
-    )
-
-
 def _align_clocks(
     *, session: SessionConfig, primary: RigReader, secondary: RigReader
 ) -> ClockAlignmentResult:
     config = session.electrophysiology.clock_alignment
-    primary_events = _find_event_channel(
-        reader=primary, name=config.primary_ttl_channel,
-        field_path="electrophysiology.clock_alignment.primary_ttl_channel",
+    primary_events = primary.resolve_event_channel(
+        name=config.primary_ttl_channel, field_path="electrophysiology.clock_alignment.primary_ttl_channel",
     )
-    secondary_events = _find_event_channel(
-        reader=secondary, name=config.secondary_ttl_channel,
-        field_path="electrophysiology.clock_alignment.secondary_ttl_channel",
+    secondary_events = secondary.resolve_event_channel(
+        name=config.secondary_ttl_channel, field_path="electrophysiology.clock_alignment.secondary_ttl_channel",
     )
     for reader, channel, key in ((primary, primary_events, "primary_ttl_channel"),
                                  (secondary, secondary_events, "secondary_ttl_channel")):
@@ -589,8 +472,8 @@ def _event_plans(
         available = photometry_reader.events()
         names = list(available) if wanted is None else list(wanted)
         for index, name in enumerate(names):
-            channel = (available[name] if wanted is None else _find_event_channel(
-                reader=photometry_reader, name=name, field_path=f"photometry.events[{index}]"))
+            channel = (available[name] if wanted is None else photometry_reader.resolve_event_channel(
+                name=name, field_path=f"photometry.events[{index}]"))
             plans.append(EventPlan(
                 table_name=f"ttl_{_safe_name(channel.name)}",
                 source_description=f"{photometry_reader.format_name} event channel {channel.name!r} of "
@@ -600,8 +483,7 @@ def _event_plans(
     if ephys_reader is not None:
         own_clock = session.ephys_needs_alignment
         for index, name in enumerate(session.electrophysiology.events):
-            channel = _find_event_channel(reader=ephys_reader, name=name,
-                                          field_path=f"electrophysiology.events[{index}]")
+            channel = ephys_reader.resolve_event_channel(name=name, field_path=f"electrophysiology.events[{index}]")
             prefix = "eeg_ttl" if photometry_reader is not None else "ttl"
             if not own_clock and photometry_reader is not None:
                 continue  # same file as photometry: already stored above when listed there
@@ -632,13 +514,13 @@ def _epochs_from_ttl(
     field_path = f"optogenetics.{section}.from_ttl.event_channel"
     if from_ttl.system == "electrophysiology":
         channel = _aligned_channel(
-            _find_event_channel(reader=ephys_reader, name=from_ttl.event_channel, field_path=field_path),
+            ephys_reader.resolve_event_channel(name=from_ttl.event_channel, field_path=field_path),
             alignment if session.ephys_needs_alignment else None,
         )
         reader = ephys_reader
     else:
         reader = photometry_reader
-        channel = _find_event_channel(reader=reader, name=from_ttl.event_channel, field_path=field_path)
+        channel = reader.resolve_event_channel(name=from_ttl.event_channel, field_path=field_path)
     onsets = np.asarray(channel.onset_times_in_s, dtype=np.float64)
     if onsets.size == 0:
         raise InputFileError(path=reader.path, field=f"event channel {channel.name!r} (session {field_path})",
@@ -697,34 +579,18 @@ def _epochs_plan(
     )
 
 
-def _read_hypnogram(*, session: SessionConfig, alignment: ClockAlignmentResult | None):
-    from ndx_glymphatic.converters.hypnogram import HypnogramIntervals, read_hypnogram
-
+def _read_hypnogram(*, session: SessionConfig, alignment: ClockAlignmentResult | None) -> HypnogramIntervals:
     config = session.hypnogram
-    code_map = None
-    if config.state_codes:
-        code_map = {(int(code) if str(code).lstrip("-").isdigit() else code): state
-                    for code, state in config.state_codes.items()}
-    optional = {
-        "epoch-codes": {"code_map": code_map, "column": config.column, "start_time_in_s": config.start_time_in_s},
-        "state-table": {"state_columns": config.state_columns},
-        "edf": {"label_map": config.label_map},
-    }[config.format]
+    session_options = {"state_codes": config.state_codes, "column": config.column,
+                       "start_time_in_s": config.start_time_in_s, "state_columns": config.state_columns,
+                       "label_map": config.label_map}
     intervals = read_hypnogram(
         path=config.file, format=config.format, scorer=config.scorer, scoring_method=config.scoring_method,
         epoch_length_in_s=config.epoch_length_in_s,
-        **{key: value for key, value in optional.items() if value not in (None, 0.0)},
+        options={name: session_options[name] for name in hypnogram_reader_class(format=config.format).options},
     )
     if alignment is not None and session.hypnogram_clock() == "electrophysiology" and session.ephys_needs_alignment:
-        intervals = HypnogramIntervals(
-            start_times_in_s=_to_primary(alignment, intervals.start_times_in_s),
-            stop_times_in_s=_to_primary(alignment, intervals.stop_times_in_s),
-            sleep_states=intervals.sleep_states,
-            scoring_method=intervals.scoring_method,
-            scorer=intervals.scorer,
-            epoch_length_in_s=intervals.epoch_length_in_s,
-            start_datetime=intervals.start_datetime,
-        )
+        intervals = intervals.on_clock(to_time=functools.partial(_to_primary, alignment))
     return intervals
 
 
@@ -794,6 +660,7 @@ def plan_conversion(*, session: SessionConfig) -> ConversionPlan:
         hypnogram = None
         if session.hypnogram is not None:
             hypnogram = _read_hypnogram(session=session, alignment=alignment)
+            notes += hypnogram.notes
             tolerance = max(1.0, hypnogram.epoch_length_in_s or 0.0)
             _check_within_recording(
                 path=session.hypnogram.file, field_path="scored intervals", starts=hypnogram.start_times_in_s,
@@ -847,9 +714,7 @@ def plan_conversion(*, session: SessionConfig) -> ConversionPlan:
         )
     except BaseException:
         for reader in readers:
-            close = getattr(reader, "close", None)
-            if callable(close):
-                close()
+            reader.close()
         raise
 
 
@@ -1067,14 +932,13 @@ def _add_electrophysiology(*, nwbfile: NWBFile, plan: ConversionPlan, settings: 
         return
     amplifier = ephys.amplifier
     model = None
-    if amplifier.get("manufacturer"):
+    if amplifier.manufacturer:
         model = DeviceModel(
-            name=f"{amplifier.get('name', 'eeg_emg_amplifier')}_model", manufacturer=amplifier["manufacturer"],
-            model_number=amplifier.get("model_number"), description=f"Model of: {amplifier['description']}",
+            name=f"{amplifier.name}_model", manufacturer=amplifier.manufacturer,
+            model_number=amplifier.model_number, description=f"Model of: {amplifier.description}",
         )
         nwbfile.add_device_model(model)
-    device = Device(name=amplifier.get("name", "eeg_emg_amplifier"), description=amplifier["description"],
-                    model=model)
+    device = Device(name=amplifier.name, description=amplifier.description, model=model)
     nwbfile.add_device(device)
     groups = {
         config.name: nwbfile.create_electrode_group(

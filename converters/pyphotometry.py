@@ -187,7 +187,9 @@ class PyPhotometryReader(RigReader):
         Drop a trailing partial sample (a recording cut short) instead of reporting the file truncated.
     """
 
+    format = "ppd"
     format_name = "pyPhotometry .ppd"
+    modalities = ("photometry",)
 
     def __init__(self, *, path: str | Path, drop_incomplete_sample: bool = False) -> None:
         super().__init__(path=path)
@@ -312,7 +314,10 @@ class PyPhotometryCsvReader(RigReader):
         The JSON header (default: the CSV path with suffix ``.json``).
     """
 
+    format = "ppd"
     format_name = "pyPhotometry CSV export"
+    modalities = ("photometry",)
+    suffixes = (".csv",)
 
     def __init__(self, *, path: str | Path, sidecar_path: str | Path | None = None) -> None:
         super().__init__(path=path)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -288,14 +289,15 @@ class TdtBlockReader(RigReader):
     ``notes`` collects non-fatal findings (no stop marker, unequal packet counts per channel, ...).
     """
 
+    format = "tdt"
     format_name = "TDT Synapse block"
+    modalities = ("photometry", "electrophysiology")
 
     def __init__(self, *, path: str | Path) -> None:
         path = Path(path)
         if path.suffix.lower() == ".tsq" and path.is_file():
             path = path.parent
         super().__init__(path=path)
-        self.notes: list[str] = []
         self.tsq_path = self._find_tsq()
         self.tev_path = self.tsq_path.with_suffix(".tev")
         self._records = self._map_tsq()
@@ -517,6 +519,13 @@ class TdtBlockReader(RigReader):
             expected=f"one of the {'/'.join(kinds)} stores present: {present}",
             found=repr(store_name),
         )
+
+    def canonical_name(self, *, name: str, kind: Literal["stream", "event"]) -> str | None:
+        """The Python name (``_465A``) of a stream or epoc store spelled by its code (``465A``) or MATLAB name."""
+        try:
+            return self.resolve_store_name(store_name=name, kinds=("stream",) if kind == "stream" else ("epoc",)).name
+        except InputFileError:
+            return None
 
     # ------------------------------------------------------------------------------------ streams
     def _store_record_indices(self, *, store: TdtStore) -> np.ndarray:

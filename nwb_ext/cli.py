@@ -10,6 +10,8 @@ import time (the heavy ones inside the command functions), so ``glymph --help`` 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -20,7 +22,7 @@ from ndx_glymphatic.simulation import commands as simulation_commands
 from ndx_glymphatic.simulation import demo
 from ndx_glymphatic.validators import commands as validators_commands
 
-__all__ = ["main"]
+__all__ = ["main", "readiness_checks"]
 
 
 class _GlymphGroup(click.Group):
@@ -36,8 +38,22 @@ class _GlymphGroup(click.Group):
 
 @click.group(cls=_GlymphGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ndx-glymphatic")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """ndx-glymphatic: convert, validate and analyse sleep / glymphatic photometry sessions in NWB."""
+    # validators sit below the analysis package and never import it: the checks are handed down from here
+    ctx.meta[validators_commands.READINESS_CHECKS_META_KEY] = readiness_checks
+
+
+def readiness_checks() -> list[Callable[[Any], Any]]:
+    """The analysis-readiness checks (nwbinspector check functions) of the ``analysis`` validation layer.
+
+    They are generated from what the analysis steps require under the published parameters
+    (:func:`ndx_glymphatic.analysis.readiness.readiness_checks`).
+    """
+    from ndx_glymphatic.analysis.readiness import readiness_checks as generated
+
+    return generated()
 
 
 for _command in (

@@ -96,7 +96,9 @@ def run_demo(
     _step(result=result, name="convert", started=started)
 
     started = time.perf_counter()
-    report = validate_file(path=nwb_path, profile="all")
+    from ndx_glymphatic.analysis.readiness import readiness_checks
+
+    report = validate_file(path=nwb_path, profile="all", readiness_checks=readiness_checks())
     report_path = output_dir / "validation-report.json"
     with atomic_output_path(destination=report_path, overwrite=True) as temporary:
         temporary.write_text(json.dumps(reports_to_json(reports=[report], profile="all"), indent=2))

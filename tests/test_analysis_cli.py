@@ -14,8 +14,9 @@ import pytest
 from click.testing import CliRunner
 from pynwb import NWBHDF5IO
 
+from ndx_glymphatic.analysis.metrics import metrics_schema
 from ndx_glymphatic.analysis.params import AnalysisParams
-from ndx_glymphatic.analysis.pipeline import metrics_schema, run_analysis
+from ndx_glymphatic.analysis.pipeline import run_analysis
 from ndx_glymphatic.cli import main
 from ndx_glymphatic.errors import NotReadyError
 from ndx_glymphatic.testing.mock import mock_glymphatic_nwbfile
@@ -192,11 +193,21 @@ def test_failure_leaves_no_partial_output(
 
 def test_overwrite_replaces_the_folder_atomically(files: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "out"
-    out.mkdir()
+    _analyze(files["good"], out)
     (out / "stale.txt").write_text("old")
     _analyze(files["good"], out, overwrite=True)
     assert not (out / "stale.txt").exists() and (out / "metrics.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_overwrite_never_replaces_a_folder_glymph_did_not_write(files: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.txt").write_text("precious")
+    code, output = _run("analyze", str(files["good"]), "-o", str(out), "--overwrite", "--no-progress")
+    assert code == 2 and "glymph did not write" in output
+    assert (out / "thesis.txt").read_text() == "precious" and sorted(p.name for p in out.iterdir()) == ["thesis.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
 
 
 def test_full_rate_robust_control_fit_through_the_pipeline(files: dict[str, Path], tmp_path: Path) -> None:

@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from ndx_glymphatic.analysis.arousal import score_events
-from ndx_glymphatic.analysis.pipeline import AnalysisResult, metrics_schema, run_analysis
+from ndx_glymphatic.analysis.metrics import metrics_schema
+from ndx_glymphatic.analysis.pipeline import AnalysisResult, run_analysis
 from ndx_glymphatic.simulation import SimulationParameters, simulate_session, write_session_nwb
 
 NE_FREQUENCY_HZ = 0.017

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from ndx_glymphatic.analysis import arousal, bouts, coupling, eeg, group, kinetics, oscillation, triggered
 from ndx_glymphatic.analysis import preprocessing as pre
-from ndx_glymphatic.analysis.params import AnalysisParams, load_params
-from ndx_glymphatic.errors import InputFileError
+from ndx_glymphatic.analysis.params import AnalysisParams
 
 RNG = np.random.default_rng(1234)
 
@@ -418,33 +414,3 @@ def test_flatten_metrics() -> None:
     flat = group.flatten_metrics(metrics={"a": {"b": 1.0, "c": [1, 2], "d": {"e": "x"}}, "f": True})
     assert flat == {"a.b": 1.0, "a.d.e": "x", "f": 1.0}
 
-
-# ---------------------------------------------------------------- params
-
-
-def test_params_schema_file_is_generated_from_the_dataclasses() -> None:
-    from ndx_glymphatic.analysis._make_params_schema import build_params_schema
-
-    committed = Path(__file__).resolve().parents[1] / "analysis" / "params_schema.json"
-    assert json.loads(committed.read_text()) == build_params_schema()
-
-
-def test_params_yaml_overrides_and_is_schema_checked(tmp_path: Path) -> None:
-    good = tmp_path / "params.yaml"
-    good.write_text(
-        "preset: hauglund2025\nbouts:\n  micro_arousal_max_duration_in_s: 12\neeg:\n  bands:\n    sigma: [10, 15]\n"
-    )
-    params = load_params(path=good)
-    assert params.bouts.micro_arousal_max_duration_in_s == 12.0
-    assert params.oscillation.min_bout_in_s == 200.0
-    assert params.eeg.bands["sigma"] == (10, 15) and params.eeg.bands["delta"] == (1.0, 4.0)
-    assert AnalysisParams.from_mapping(mapping=params.to_dict()) == params
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("oscillation:\n  min_bout_in_s: -3\n")
-    with pytest.raises(InputFileError, match="oscillation/min_bout_in_s"):
-        load_params(path=bad)
-    unknown = tmp_path / "unknown.yaml"
-    unknown.write_text("oscilation: {}\n")
-    with pytest.raises(InputFileError, match="oscilation"):
-        load_params(path=unknown)
-    assert load_params(path=None) == AnalysisParams()

@@ -25,7 +25,8 @@ from ndx_glymphatic.access import find_photometry_channel, get_hypnogram, photom
 from ndx_glymphatic.cli import main
 from ndx_glymphatic.converters.convert import convert_session
 from ndx_glymphatic.converters.edf import EdfReader
-from ndx_glymphatic.converters.nwb_writer import CompressionSettings, encode_chunk, open_rig_reader
+from ndx_glymphatic.converters.nwb_writer import CompressionSettings, encode_chunk
+from ndx_glymphatic.converters.registry import open_rig_reader
 from ndx_glymphatic.converters.tdt import TdtBlockReader
 from ndx_glymphatic.simulation import SimulationParameters, simulate_session
 from ndx_glymphatic.simulation.rig_files.session import (

@@ -1,4 +1,5 @@
-"""Hypnogram readers: SleepScore tables, epoch codes, EDF+ annotations (real Sleep-EDF file), bad input."""
+"""Hypnogram readers, format by format: SleepScore tables, epoch codes, EDF+ annotations (real Sleep-EDF file), bad
+input. What every hypnogram reader must do is in ``test_hypnogram_contract.py``."""
 
 from __future__ import annotations
 
@@ -9,12 +10,9 @@ import numpy as np
 import pyedflib
 import pytest
 
-from ndx_glymphatic.converters.hypnogram import (
-    ACCUSLEEP_CODE_MAP,
-    SLEEP_EDF_LABEL_MAP,
-    HypnogramIntervals,
-    read_hypnogram,
-)
+from ndx_glymphatic.converters._contract import HypnogramIntervals
+from ndx_glymphatic.converters.hypnogram import ACCUSLEEP_CODE_MAP, SLEEP_EDF_LABEL_MAP, EdfHypnogramReader
+from ndx_glymphatic.converters.registry import read_hypnogram
 from ndx_glymphatic.errors import GlymphError, InputFileError
 from ndx_glymphatic.simulation.rig_files.edf import EdfAnnotation, EdfSignalSource, write_edf
 from ndx_glymphatic.simulation.rig_files.hypnogram import (
@@ -124,8 +122,7 @@ def test_epoch_codes_accusleep_map_and_offset(tmp_path: Path) -> None:
         scorer="AccuSleep",
         scoring_method="automatic",
         epoch_length_in_s=2.5,
-        code_map=ACCUSLEEP_CODE_MAP,
-        start_time_in_s=10.0,
+        options={"state_codes": ACCUSLEEP_CODE_MAP, "start_time_in_s": 10.0},
     )
     assert read.sleep_states == ("wake", "NREM", "REM", "wake", "unscored")
     np.testing.assert_allclose(read.start_times_in_s, 10.0 + np.array([0, 2, 5, 7, 8]) * 2.5)
@@ -135,7 +132,9 @@ def test_epoch_codes_accusleep_map_and_offset(tmp_path: Path) -> None:
 def test_epoch_codes_column_choice(tmp_path: Path) -> None:
     path = tmp_path / "two.csv"
     path.write_text("time,state\n0,1\n1,1\n2,4\n")
-    read = read_hypnogram(path=path, format="epoch-codes", scorer="x", epoch_length_in_s=1.0, column="state")
+    read = read_hypnogram(
+        path=path, format="epoch-codes", scorer="x", epoch_length_in_s=1.0, options={"column": "state"}
+    )
     assert read.sleep_states == ("wake", "NREM")
     with pytest.raises(InputFileError, match="column=") as excinfo:
         read_hypnogram(path=path, format="epoch-codes", scorer="x", epoch_length_in_s=1.0)
@@ -190,18 +189,18 @@ def test_synthetic_edf_with_micro_arousal_and_ignored_labels(tmp_path: Path) -> 
             (90, 30, "Movement time"),
         ],
     )
-    read = read_hypnogram(
+    read = EdfHypnogramReader(
         path=path,
-        format="edf",
         scorer="x",
         label_map={**SLEEP_EDF_LABEL_MAP, "Arousal": "micro-arousal"},
         ignore_labels=("Lights off",),
         epoch_length_in_s=30.0,
-    )
+    ).read()
     assert read.sleep_states == ("wake", "NREM", "micro-arousal", "NREM", "REM", "artifact")
     np.testing.assert_allclose(read.start_times_in_s, [0, 30, 45, 48, 60, 90])
     np.testing.assert_allclose(read.stop_times_in_s, [30, 45, 48, 60, 90, 120])
     assert read.start_datetime == datetime(2024, 1, 2, 3, 4, 5)
+    assert len(read.notes) == 1 and "'Lights off'" in read.notes[0] and str(path) in read.notes[0]
 
 
 # -- bad input ---------------------------------------------------------------------------------
@@ -254,10 +253,10 @@ def test_unknown_edf_labels_and_bad_parameters(tmp_path: Path) -> None:
     assert "Dozing" in excinfo.value.found and excinfo.value.hint
     with pytest.raises(GlymphError, match="scoring_method"):
         read_hypnogram(path=path, format="edf", scorer="x", scoring_method="by eye")
-    with pytest.raises(GlymphError, match="code_map"):
-        read_hypnogram(path=path, format="edf", scorer="x", code_map={1: "wake"})
+    with pytest.raises(GlymphError, match="state_codes: not used by format 'edf'"):
+        read_hypnogram(path=path, format="edf", scorer="x", options={"state_codes": {1: "wake"}})
     with pytest.raises(GlymphError, match="label_map"):
-        read_hypnogram(path=path, format="edf", scorer="x", label_map={"Dozing": "drowsy"})
+        read_hypnogram(path=path, format="edf", scorer="x", options={"label_map": {"Dozing": "drowsy"}})
     with pytest.raises(GlymphError, match="epoch_length_in_s"):
         read_hypnogram(path=path, format="epoch-codes", scorer="x")
 
@@ -273,3 +272,16 @@ def test_empty_epoch_cells_and_wrong_file_type(tmp_path: Path) -> None:
     with pytest.raises(InputFileError) as excinfo:
         read_hypnogram(path=other, format="state-table", scorer="x")
     _assert_input_error(excinfo, path=other, field="file type")
+
+
+def test_options_left_unset_are_ignored_and_text_codes_match_numbers(tmp_path: Path) -> None:
+    path = write_state_table(destination=tmp_path / "scores.csv", intervals=SCORED)
+    unset = {"start_time_in_s": 0.0, "state_codes": {}, "label_map": None, "column": None}
+    _same(read_hypnogram(path=path, format="state-table", scorer="x", options=unset), SCORED)
+    codes = write_epoch_codes(destination=tmp_path / "codes.csv", codes=np.array([1, 1, 4, 4, 15, 4]))
+    read = read_hypnogram(
+        path=codes, format="epoch-codes", scorer="x", epoch_length_in_s=4.0,
+        options={"state_codes": {"1": "wake", "4": "NREM", "15": "micro-arousal"}, "start_time_in_s": 0.0},
+    )
+    assert read.sleep_states == ("wake", "NREM", "micro-arousal", "NREM")
+    np.testing.assert_array_equal(read.stop_times_in_s, [8, 16, 20, 24])

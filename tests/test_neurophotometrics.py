@@ -52,7 +52,8 @@ def test_current_layout_round_trip(tmp_path: Path, led_signals: dict[int, dict[s
     path = write_npm_current_csv(destination=tmp_path / "photometry.csv", frames=frames)
     reader = NeurophotometricsReader(path=path)
     assert reader.layout == "current" and reader.roi_columns == ("G0", "G1")
-    assert reader.wavelengths_in_nm == (415, 470) and reader.time_origin_in_s == 227.5
+    wavelengths_in_nm = tuple(dict.fromkeys(int(name.rpartition("@")[2]) for name in reader.streams()))
+    assert wavelengths_in_nm == (415, 470) and reader.time_origin_in_s == 227.5
     streams = reader.streams()
     assert set(streams) == {"G0@415", "G1@415", "G0@470", "G1@470"}
     blue = streams["G1@470"]

@@ -1,19 +1,22 @@
-"""The shared contract suite: every rig-file reader must pass these tests.
+"""The shared contract suite: every rig-file reader must pass these tests, and the registry must list them all.
 
 Each case writes its own small file with the project's synthetic writers (so the suite needs no
 fixture data) and states the facts a correct reader must report. To add a reader:
 
-1. write a ``_make_<format>(folder: Path) -> RigReader`` that writes a small file into ``folder``
+1. add its class to ``ndx_glymphatic.converters.registry.RIG_READERS``;
+2. write a ``_make_<format>(folder: Path) -> RigReader`` that writes a small file into ``folder``
    and returns a reader on it;
-2. append ``ReaderCase(id=..., make=_make_<format>, expected=ExpectedFacts(...))`` to ``CASES``.
+3. append ``ReaderCase(id=..., make=_make_<format>, expected=ExpectedFacts(...))`` to ``CASES``.
 
 ``ExpectedFacts.streams`` maps stream names to ``ExpectedStream`` (samples, channels, rate and,
 optionally, the first samples of the stream); ``ExpectedFacts.events`` maps event channel names
-to their number of onsets.
+to their number of onsets; ``ExpectedFacts.aliases`` maps other spellings of stream or event
+channel names (TDT store codes) to the names they stand for.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,8 +30,17 @@ from ndx_glymphatic.converters.doric import DoricCsvReader, DoricFileReader
 from ndx_glymphatic.converters.edf import EdfReader
 from ndx_glymphatic.converters.neurophotometrics import NeurophotometricsReader
 from ndx_glymphatic.converters.pyphotometry import PyPhotometryCsvReader, PyPhotometryReader
+from ndx_glymphatic.converters.registry import (
+    HYPNOGRAM_READERS,
+    RIG_READERS,
+    hypnogram_formats,
+    open_rig_reader,
+    rig_formats,
+    rig_reader_class,
+)
 from ndx_glymphatic.converters.tdt import TdtBlockReader
-from ndx_glymphatic.errors import InputFileError
+from ndx_glymphatic.errors import GlymphError, InputFileError
+from ndx_glymphatic.session import ELECTROPHYSIOLOGY_FORMATS, HYPNOGRAM_FORMATS, PHOTOMETRY_FORMATS
 from ndx_glymphatic.simulation.rig_files.doric import (
     DoricGroup,
     write_doric_csv,
@@ -70,6 +82,7 @@ class ExpectedFacts:
     streams: Mapping[str, ExpectedStream]
     events: Mapping[str, int] = field(default_factory=dict)
     session_start_time: datetime | None = None
+    aliases: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -181,6 +194,7 @@ CASES: list[ReaderCase] = [
             },
             events={"PtC0": 3},
             session_start_time=_TDT_START,
+            aliases={"465A": "_465A", "x465A": "_465A"},
         ),
     ),
     ReaderCase(
@@ -197,6 +211,7 @@ CASES: list[ReaderCase] = [
             },
             events={"Pu1_": 2},
             session_start_time=_TDT_START,
+            aliases={"Pu1/": "Pu1_", "xFi1r": "Fi1r"},
         ),
     ),
     ReaderCase(
@@ -433,9 +448,7 @@ def case(request: pytest.FixtureRequest) -> ReaderCase:
 def reader(case: ReaderCase, tmp_path: Path) -> RigReader:
     made = case.make(tmp_path)
     yield made
-    close = getattr(made, "close", None)
-    if callable(close):
-        close()
+    made.close()
 
 
 # ---------------------------------------------------------------------------------------- tests
@@ -525,3 +538,139 @@ def test_session_start_time(reader: RigReader, case: ReaderCase) -> None:
         assert start is None or isinstance(start, datetime)
     else:
         assert start == case.expected.session_start_time
+
+
+def test_notes_are_texts_after_everything_was_read(reader: RigReader) -> None:
+    assert reader.notes == [] or all(isinstance(note, str) and note for note in reader.notes)
+    for name in reader.streams():
+        for _ in reader.iter_stream_chunks(stream_name=name, chunk_samples=5000):
+            pass
+    reader.events()
+    assert isinstance(reader.notes, list)
+    assert all(isinstance(note, str) and note for note in reader.notes)
+
+
+def test_close_is_idempotent_and_ends_a_with_block(reader: RigReader) -> None:
+    with reader as same:
+        assert same is reader
+    reader.close()
+    reader.close()
+
+
+def test_streams_resolve_by_name_channel_name_and_alias(reader: RigReader, case: ReaderCase) -> None:
+    streams = reader.streams()
+    for name, info in streams.items():
+        assert reader.resolve_stream(stream=name, field_path="photometry.channels[0].stream") == (info, 0)
+        last = info.n_channels - 1
+        assert reader.resolve_stream(stream=name, stream_channel=last, field_path="x.stream") == (info, last)
+        with pytest.raises(InputFileError) as caught:
+            reader.resolve_stream(stream=name, stream_channel=info.n_channels, field_path="x.channels[3].stream")
+        assert "x.channels[3].stream_channel" in caught.value.field and str(info.n_channels) in caught.value.expected
+    counts: dict[str, int] = {}
+    for info in streams.values():
+        for channel_name in info.channel_names:
+            counts[channel_name] = counts.get(channel_name, 0) + 1
+    for info in streams.values():
+        for column, channel_name in enumerate(info.channel_names):
+            if channel_name in streams or counts[channel_name] > 1:
+                continue
+            assert reader.resolve_stream(stream=channel_name, field_path="x.stream") == (info, column)
+            with pytest.raises(InputFileError, match="no stream_channel"):
+                reader.resolve_stream(stream=channel_name, stream_channel=1, field_path="x.stream")
+    for alias, name in case.expected.aliases.items():
+        assert reader.canonical_name(name=alias, kind="stream" if name in streams else "event") == name
+        if name in streams:
+            assert reader.resolve_stream(stream=alias, field_path="x.stream")[0].name == name
+        else:
+            assert reader.resolve_event_channel(name=alias, field_path="x.events[0]").name == name
+
+
+def test_unknown_stream_or_event_channel_names_the_session_field(reader: RigReader) -> None:
+    with pytest.raises(InputFileError) as caught:
+        reader.resolve_stream(stream="no such stream", field_path="photometry.channels[2].stream")
+    error = caught.value
+    assert error.path == reader.path and error.found == "no such stream"
+    assert "photometry.channels[2].stream" in error.field and reader.format_name in error.expected
+    assert all(repr(name) in error.expected for name in reader.streams())
+    with pytest.raises(InputFileError) as caught:
+        reader.resolve_event_channel(name="no such channel", field_path="photometry.events[1]")
+    error = caught.value
+    assert error.found == "no such event channel" and "photometry.events[1]" in error.field
+    assert all(repr(name) in error.expected for name in reader.events())
+
+
+def test_events_resolve_by_name(reader: RigReader, case: ReaderCase) -> None:
+    events = reader.events()
+    for name in case.expected.events:
+        assert reader.resolve_event_channel(name=name, field_path="x.events[0]") is events[name]
+
+
+# ---------------------------------------------------------------------------------------- registry
+def test_registry_picks_this_class_for_this_file(reader: RigReader) -> None:
+    assert reader.format in rig_formats()
+    assert set(reader.modalities) <= {"photometry", "electrophysiology"} and reader.modalities
+    assert rig_reader_class(format=reader.format, path=reader.path) is type(reader)
+
+
+def test_registry_opens_the_same_reader_from_format_and_path(reader: RigReader) -> None:
+    unset = {"digital_input_paths": [], "led_order": None, "series": None}
+    with open_rig_reader(format=reader.format, path=reader.path, options=unset) as opened:
+        assert type(opened) is type(reader)
+        channels = sorted(name for info in reader.streams().values() for name in info.channel_names)
+        assert sorted(name for info in opened.streams().values() for name in info.channel_names) == channels
+        assert set(opened.events()) == set(reader.events())
+
+
+def test_every_registered_reader_has_a_contract_case(tmp_path: Path) -> None:
+    covered = set()
+    for index, each in enumerate(CASES):
+        folder = tmp_path / str(index)
+        folder.mkdir()
+        with each.make(folder) as made:
+            covered.add(type(made))
+    assert covered == set(RIG_READERS)
+
+
+def test_registry_formats_are_the_session_models_formats() -> None:
+    assert set(rig_formats(modality="photometry")) == set(PHOTOMETRY_FORMATS)
+    assert set(rig_formats(modality="electrophysiology")) == set(ELECTROPHYSIOLOGY_FORMATS)
+    assert set(rig_formats()) == set(PHOTOMETRY_FORMATS) | set(ELECTROPHYSIOLOGY_FORMATS)
+    assert set(hypnogram_formats()) == set(HYPNOGRAM_FORMATS)
+    assert len(hypnogram_formats()) == len(HYPNOGRAM_READERS)
+
+
+@pytest.mark.parametrize("reader_class", [*RIG_READERS, *HYPNOGRAM_READERS], ids=lambda cls: cls.__name__)
+def test_declared_options_are_keyword_arguments(reader_class: type) -> None:
+    parameters = inspect.signature(reader_class).parameters
+    assert "path" in parameters and reader_class.format and reader_class.format_name
+    for name in reader_class.options:
+        assert parameters[name].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_csv_exports_are_read_by_their_own_class() -> None:
+    assert rig_reader_class(format="doric", path=Path("a.CSV")) is DoricCsvReader
+    assert rig_reader_class(format="doric", path=Path("a.doric")) is DoricFileReader
+    assert rig_reader_class(format="ppd", path=Path("a.csv")) is PyPhotometryCsvReader
+    assert rig_reader_class(format="ppd", path=Path("a.ppd")) is PyPhotometryReader
+    assert rig_reader_class(format="npm", path=Path("a.csv")) is NeurophotometricsReader
+    assert rig_reader_class(format="tdt", path=Path("Block-240301.1")) is TdtBlockReader
+
+
+def test_unknown_format_and_options_a_reader_does_not_take(tmp_path: Path) -> None:
+    with pytest.raises(GlymphError, match=r"format: expected one of tdt, doric, npm, ppd, edf, got 'abf'"):
+        open_rig_reader(format="abf", path=tmp_path / "x.abf")
+    (tmp_path / "doric").mkdir()
+    (tmp_path / "ppd").mkdir()
+    csv_export = _make_doric_csv(tmp_path / "doric").path
+    with pytest.raises(GlymphError, match=r"series: not used by format 'doric' \(Doric .* CSV export\)"):
+        open_rig_reader(format="doric", path=csv_export, options={"series": "Series0001"})
+    with pytest.raises(GlymphError, match="led_order: not used by format 'ppd'"):
+        open_rig_reader(format="ppd", path=_make_ppd_csv(tmp_path / "ppd").path, options={"led_order": [470, 415]})
+
+
+def test_options_reach_the_reader(tmp_path: Path) -> None:
+    path = _make_doric_v6(tmp_path).path
+    reader = open_rig_reader(format="doric", path=path, options={"series": "Series0001", "led_order": None})
+    assert isinstance(reader, DoricFileReader) and reader.series == "Series0001"
+    with pytest.raises(InputFileError, match="Series0002"):
+        open_rig_reader(format="doric", path=path, options={"series": "Series0002"})

@@ -1,4 +1,5 @@
-"""The session file: published JSON Schema, readable messages (all at once), cross-references, typed loading."""
+"""The session file: the typed model, its generated JSON Schema and docs, readable messages (all at once),
+cross-references, typed loading, and the simulator's session files (the same model)."""
 
 from __future__ import annotations
 
@@ -11,18 +12,28 @@ import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
+from pydantic import ValidationError
 
 from ndx_glymphatic import _make_session_schema
 from ndx_glymphatic.cli import main
 from ndx_glymphatic.session import (
+    PHOTOMETRY_FORMATS,
+    IndicatorConfig,
+    LcStimulationConfig,
+    PhotometryConfig,
+    SessionConfig,
     SessionFileError,
     check_session_document,
     load_session,
     session_example_text,
     session_schema,
+    session_schema_text,
     validate_session_file,
 )
+from ndx_glymphatic.simulation import SimulationParameters, simulate_session
+from ndx_glymphatic.simulation.rig_files.session import simulated_session_config, write_rig_session
 
+REPOSITORY = Path(__file__).resolve().parents[1]
 EXAMPLE_FILES = ("rig/Mouse12_eeg.edf", "rig/Mouse12_sleepscore.xlsx")
 EXAMPLE_FOLDERS = ("rig/Mouse12-250314-090000",)
 
@@ -47,18 +58,38 @@ def _problems(document: dict, folder: Path) -> list[str]:
     return check_session_document(document=json.loads(json.dumps(document, default=str)), base_folder=folder)
 
 
-def test_schema_is_valid_json_schema_and_up_to_date() -> None:
+def test_schema_is_valid_json_schema_and_the_committed_copy_is_fresh() -> None:
     schema = session_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    assert schema == json.loads(json.dumps(_make_session_schema.build_schema())), (
-        "session_schema.json is stale: run python converters/_make_session_schema.py"
+    assert schema["$id"].endswith("/nwb_ext/session_schema.json")
+    assert schema["title"] == "ndx-glymphatic conversion session file"
+    committed = REPOSITORY / "nwb_ext" / "session_schema.json"
+    assert committed.read_text() == session_schema_text(), (
+        "nwb_ext/session_schema.json is stale: run python nwb_ext/_make_session_schema.py"
     )
 
 
+def test_schema_is_strict() -> None:
+    """Every mapping is closed, optional fields do not accept null (except control_channel), enums are listed."""
+    schema = session_schema()
+    nodes = [schema, *schema["$defs"].values()]
+    assert all(node["additionalProperties"] is False for node in nodes)
+    nullable = [
+        (name, key) for name, node in schema["$defs"].items()
+        for key, child in node["properties"].items() if "null" in json.dumps(child.get("type", ""))
+    ]
+    assert nullable == [("PhotometryChannelConfig", "control_channel")]
+    channel = schema["$defs"]["PhotometryChannelConfig"]
+    assert "isosbestic control" in channel["properties"]["channel_role"]["enum"]
+    assert schema["$defs"]["PhotometryConfig"]["properties"]["format"]["enum"] == list(PHOTOMETRY_FORMATS)
+    assert set(channel["required"]) >= {"name", "stream", "channel_role", "excitation_wavelength_in_nm"}
+    assert all(child.get("description") for child in channel["properties"].values())
+
+
 def test_docs_page_is_up_to_date() -> None:
-    docs = Path(__file__).resolve().parents[1] / "docs" / "session-file.md"
+    docs = REPOSITORY / "docs" / "session-file.md"
     rendered = _make_session_schema.render_markdown(schema=session_schema(), example=session_example_text())
-    assert docs.read_text() == rendered, "docs/session-file.md is stale: run python converters/_make_session_schema.py"
+    assert docs.read_text() == rendered, "docs/session-file.md is stale: run python nwb_ext/_make_session_schema.py"
     for section in ("subject", "session", "photometry", "electrophysiology", "hypnogram", "optogenetics"):
         assert f"### {section}" in rendered
 
@@ -244,3 +275,77 @@ def test_check_only_cli(example_folder: Path, example_document: dict) -> None:
     assert 'photometry.channels[2].excitation_wavelength_in_nm: expected a number, got "465nm"' in result.output
     assert "Traceback" not in result.output
     assert not (example_folder / "x.nwb").exists()
+
+
+# ------------------------------------------------------------------------------ the typed model
+def _without_nulls(value):
+    if isinstance(value, dict):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
+
+
+def test_example_round_trips_through_the_model(example_folder: Path, example_document: dict) -> None:
+    config = load_session(path=example_folder / "session.yaml")
+    document = config.to_document()
+    assert document == _without_nulls(example_document)  # null control_channel = no control channel
+    assert document["photometry"]["file"] == "rig/Mouse12-250314-090000"  # relative to the session file again
+    assert check_session_document(document=document, base_folder=example_folder) == []
+
+
+def test_models_are_immutable_and_enforce_the_declared_rules(example_folder: Path) -> None:
+    config = load_session(path=example_folder / "session.yaml")
+    with pytest.raises(ValidationError):
+        config.subject.subject_id = "m13"
+    stimulation = config.optogenetics.lc_stimulation
+    with pytest.raises(ValidationError, match="exactly one of epochs or from_ttl"):
+        LcStimulationConfig(**{**stimulation.model_dump(exclude_unset=True), "epochs": ()})
+    indicator = config.indicators[0]
+    with pytest.raises(ValidationError, match="viral_vector is required when injection is given"):
+        IndicatorConfig(name=indicator.name, label=indicator.label, description=indicator.description,
+                        injection=indicator.injection)
+    with pytest.raises(ValidationError, match="at least one of photometry or electrophysiology"):
+        SessionConfig(path=config.path, subject=config.subject, session=config.session)
+    with pytest.raises(ValidationError):
+        PhotometryConfig(format="fibre-o-matic", file=Path("x"), channels=config.photometry.channels)
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    return simulate_session(parameters=SimulationParameters(duration_in_s=600.0, seed=11))
+
+
+def _stand_ins_for_rig_files(config: SessionConfig) -> None:
+    named = [config.photometry.file, *config.photometry.digital_input_files]
+    named += [section.file for section in (config.electrophysiology, config.hypnogram) if section is not None]
+    for path in named:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix:
+            path.write_bytes(b"")
+        else:  # a TDT block folder
+            path.mkdir()
+
+
+@pytest.mark.parametrize("rig_format", PHOTOMETRY_FORMATS)
+@pytest.mark.parametrize(("include_eeg", "include_hypnogram"), [(True, True), (False, True), (True, False)])
+def test_every_simulated_session_file_is_valid_and_loads_as_the_simulators_model(
+    tmp_path: Path, simulated, rig_format: str, include_eeg: bool, include_hypnogram: bool
+) -> None:
+    config = simulated_session_config(session=simulated, format_name=rig_format, outdir=tmp_path,
+                                      include_eeg=include_eeg, include_hypnogram=include_hypnogram)
+    _stand_ins_for_rig_files(config)
+    config.path.write_text(yaml.safe_dump(config.to_document()))
+    assert validate_session_file(path=config.path) == []
+    assert load_session(path=config.path) == config
+    assert config.ephys_needs_alignment is include_eeg
+    if include_hypnogram:
+        assert config.hypnogram_clock() == ("electrophysiology" if include_eeg else "photometry")
+
+
+def test_written_rig_session_is_the_simulators_model(tmp_path: Path, simulated) -> None:
+    written = write_rig_session(session=simulated, outdir=tmp_path, format="ppd")
+    config = simulated_session_config(session=simulated, format_name="ppd", outdir=tmp_path)
+    assert written[-1] == config.path == tmp_path / "session.yaml"
+    assert load_session(path=config.path) == config
+    assert {config.photometry.file, config.electrophysiology.file, config.hypnogram.file} <= set(written)

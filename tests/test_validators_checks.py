@@ -14,7 +14,7 @@ import pytest
 from hdmf.common import DynamicTableRegion
 from ndx_fiber_photometry import FiberPhotometryResponseSeries
 from ndx_ophys_devices import FiberInsertion, Indicator, OpticalFiber
-from nwbinspector import InspectorMessage
+from nwbinspector import Importance, InspectorMessage
 from pynwb import NWBFile, TimeSeries
 from pynwb.ecephys import ElectricalSeries
 
@@ -29,7 +29,6 @@ from ndx_glymphatic.testing.mock import (
     mock_TracerInfusionsTable,
 )
 from ndx_glymphatic.validators import DOMAIN_CHECKS
-from ndx_glymphatic.validators.analysis_readiness import nrem_bouts
 from ndx_glymphatic.validators.checks_data_integrity import longest_nan_run
 from ndx_glymphatic.validators.limits import get_limits, load_limits, use_limits
 
@@ -324,18 +323,13 @@ def test_limits_file_overrides_and_is_checked(tmp_path: Path) -> None:
             load_limits(path=strict)
 
 
-def test_nrem_bouts_bridge_micro_arousals_and_break_on_wake() -> None:
-    states = ["wake", "NREM", "micro-arousal", "NREM", "REM", "NREM", "micro-arousal", "wake"]
-    edges = np.array([0.0, 100.0, 300.0, 310.0, 500.0, 600.0, 700.0, 705.0, 800.0])
-    bouts = nrem_bouts(start_times=edges[:-1], stop_times=edges[1:], states=states)
-    assert bouts == [(100.0, 500.0), (600.0, 700.0)]  # a trailing micro-arousal is not part of the bout
-
-
 def test_every_check_and_requirement_is_documented() -> None:
-    from ndx_glymphatic.validators.analysis_readiness import REQUIREMENTS
+    from ndx_glymphatic.cli import readiness_checks
+    from ndx_glymphatic.validators.checks_dandi import DANDI_CHECKS
 
     text = (Path(__file__).resolve().parents[1] / "docs" / "validation.md").read_text()
-    missing = [name for name in [*DOMAIN_CHECKS, *REQUIREMENTS] if f"`{name}`" not in text]
+    names = [*DOMAIN_CHECKS, *(check.__name__ for check in (*DANDI_CHECKS, *readiness_checks()))]
+    missing = [name for name in names if f"`{name}`" not in text]
     assert not missing
 
 
@@ -354,3 +348,104 @@ def test_environment_variable_points_plain_nwbinspector_runs_at_a_limits_file(
     monkeypatch.delenv(limits_module.LIMITS_ENVIRONMENT_VARIABLE)
     assert run_check("check_nan_runs", series)
     monkeypatch.setattr(limits_module, "_active_limits", None)
+
+
+# ------------------------------------------------------------------- run by nwbinspector's machinery
+def _subject_file(**subject: object) -> NWBFile:
+    from pynwb.file import Subject
+
+    nwbfile = _file()
+    fields = {"subject_id": "m01", "species": "Mus musculus", "sex": "M", "age": "P90D", **subject}
+    nwbfile.subject = None
+    nwbfile.fields.pop("subject", None)
+    nwbfile.subject = Subject(**fields)
+    return nwbfile
+
+
+@pytest.mark.parametrize(
+    ("make", "check", "words"),
+    [
+        (lambda: _subject_file(subject_id="m/01"), "dandi_subject_id", "subject_id 'm/01' has '/'"),
+        (lambda: _subject_file(species="mouse"), "dandi_species", "species 'mouse' is neither"),
+        (lambda: _subject_file(sex="male"), "dandi_sex", "sex is 'male'"),
+        (lambda: _subject_file(age="90 days"), "dandi_age", "age '90 days' is not an ISO 8601 duration"),
+        (lambda: _subject_file(age=None), "dandi_age", "neither age nor date_of_birth"),
+    ],
+)
+def test_dandi_checks_run_by_nwbinspector_are_critical_in_the_dandi_profile(
+    make: Callable[[], NWBFile], check: str, words: str
+) -> None:
+    from ndx_glymphatic.validators.checks_dandi import DANDI_CHECKS
+    from ndx_glymphatic.validators.layers import check_messages
+
+    messages = check_messages(nwbfile=make(), checks=DANDI_CHECKS, layer="dandi")
+    assert [(m.check, m.severity, m.importance, m.location) for m in messages] == [
+        (check, "error", "CRITICAL", "/general/subject")]
+    assert words in messages[0].message and " Hint: " not in messages[0].message and messages[0].hint
+    default = next(function for function in DANDI_CHECKS if function.__name__ == check)
+    assert default.importance is Importance.BEST_PRACTICE_VIOLATION  # raised by inspector_config.yaml only
+
+
+def test_dandi_checks_pass_a_complete_subject_and_name_a_missing_one() -> None:
+    from ndx_glymphatic.validators.checks_dandi import DANDI_CHECKS
+    from ndx_glymphatic.validators.layers import check_messages
+
+    assert check_messages(nwbfile=_subject_file(), checks=DANDI_CHECKS, layer="dandi") == []  # in memory: no path
+    nwbfile = _subject_file()
+    nwbfile.fields.pop("subject")
+    (message,) = check_messages(nwbfile=nwbfile, checks=DANDI_CHECKS, layer="dandi")
+    assert (message.check, message.severity, message.message) == (
+        "dandi_subject", "error", "The file has no Subject; DANDI requires one.")
+
+
+def test_importance_comes_from_the_config_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nwbinspector import load_config
+
+    from ndx_glymphatic.validators import layers
+
+    merged = layers.inspector_config()
+    for level, names in load_config("dandi").items():  # nwbinspector's DANDI configuration, kept
+        assert set(names) <= set(merged[level])
+    assert {"dandi_subject", "dandi_sex", "dandi_file_name"} <= set(merged["CRITICAL"])
+    assert "dandi_layout" not in str(merged)  # stays a note
+    ours = tmp_path / "inspector_config.yaml"
+    ours.write_text("SKIP:\n  - check_sleep_states_vocabulary\nBEST_PRACTICE_SUGGESTION:\n  - check_subject_exists\n")
+    monkeypatch.setattr(layers, "INSPECTOR_CONFIG_PATH", ours)
+    merged = layers.inspector_config()
+    assert "check_subject_exists" not in merged["CRITICAL"]  # ours wins over nwbinspector's
+    assert merged["BEST_PRACTICE_SUGGESTION"] == ["check_subject_exists"]
+    hypnogram = mock_Hypnogram(sleep_states=("Sleep stage W", "NREM", "micro-arousal", "NREM", "REM", "wake"))
+    nwbfile = _replace_intervals(_file(), "sleep_states", hypnogram).parent
+    assert check_messages_of(nwbfile, "check_sleep_states_vocabulary") == []
+    monkeypatch.undo()
+    assert [m.severity for m in check_messages_of(nwbfile, "check_sleep_states_vocabulary")] == ["error"]
+
+
+def check_messages_of(nwbfile: NWBFile, name: str) -> list:
+    from ndx_glymphatic.validators.layers import check_messages
+
+    return check_messages(nwbfile=nwbfile, checks=[DOMAIN_CHECKS[name]], layer="domain")
+
+
+@pytest.mark.parametrize(("error", "severity", "words"), [
+    (ValueError("no such column"), "warning", "the check could not run on this object: ValueError: no such column"),
+    (OSError("Can't read data"), "error", "the stored data of this object cannot be read (OSError: Can't read data)."),
+])
+def test_a_check_that_raises_becomes_a_message_about_its_object(error: Exception, severity: str, words: str) -> None:
+    from nwbinspector import available_checks
+
+    from ndx_glymphatic.validators import unregistered_check
+    from ndx_glymphatic.validators.layers import check_messages
+
+    @unregistered_check(importance=Importance.CRITICAL, neurodata_type=TimeSeries)
+    def check_that_raises(series: TimeSeries) -> None:
+        raise error
+
+    assert check_that_raises not in available_checks
+    nwbfile = _file()
+    messages = check_messages(nwbfile=nwbfile, checks=[check_that_raises], layer="domain")
+    series = [o for o in nwbfile.objects.values() if isinstance(o, TimeSeries)]
+    assert len(messages) == len(series) > 1  # the run goes on over every object
+    assert {(m.check, m.severity, m.importance) for m in messages} == {("check_that_raises", severity, "ERROR")}
+    assert all(m.message == words and m.hint for m in messages)
+    assert sorted(m.object_name for m in messages) == sorted(s.name for s in series)

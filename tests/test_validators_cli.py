@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from ndx_glymphatic.cli import main
-from ndx_glymphatic.validators import validate_file
+from ndx_glymphatic.cli import main, readiness_checks
+from ndx_glymphatic.validators import finding, unregistered_check, validate_file
 from ndx_glymphatic.validators.layers import schema_errors
 
 SCHEMA = json.loads((files("ndx_glymphatic.validators") / "report_schema.json").read_text())
@@ -69,7 +69,7 @@ def test_organized_clean_session_is_clean_in_every_layer(clean_file: Path, tmp_p
     organized = dandiset / ORGANIZED_NAME
     assert organized.is_file() and clean_file.is_file()  # copied, not moved
     assert (dandiset / "dandiset.yaml").read_text().startswith("# dandiset.yaml written by `glymph organize`")
-    report = validate_file(path=organized, profile="all")
+    report = validate_file(path=organized, profile="all", readiness_checks=readiness_checks())
     assert report.messages == [], report.format_text()
     statuses = {layer: report.layer_status(layer=layer) for layer in report.layers}
     assert statuses == {layer: "clean" for layer in
@@ -112,7 +112,7 @@ def test_json_report_follows_its_schema_and_can_be_written_to_a_file(clean_file:
 def test_profiles_run_their_layers(clean_file: Path, tmp_path: Path) -> None:
     no_hypnogram = _damaged_copy(clean_file, tmp_path / "no_hypnogram.nwb",
                                  lambda h5file: h5file["intervals"].__delitem__("sleep_states"))
-    analysis = validate_file(path=no_hypnogram, profile="analysis")
+    analysis = validate_file(path=no_hypnogram, profile="analysis", readiness_checks=readiness_checks())
     assert set(analysis.layers) == {"file", "security", "schema", "domain", "analysis"}
     assert [(m.check, m.severity) for m in analysis.messages] == [("analysis_hypnogram", "error")]
     assert "every measure is computed per sleep state" in analysis.messages[0].hint
@@ -133,12 +133,26 @@ def test_dandi_layer_states_missing_subject_fields(clean_file: Path, tmp_path: P
     assert not report.is_conformant
 
 
+def test_dandi_layer_states_the_file_name_dandi_expects(clean_file: Path, tmp_path: Path) -> None:
+    dandiset = tmp_path / "dandiset"
+    (dandiset / "sub-x").mkdir(parents=True)
+    (dandiset / "dandiset.yaml").write_text("identifier: DANDI:000000\n")
+    misplaced = dandiset / "sub-x" / "session.nwb"
+    shutil.copyfile(clean_file, misplaced)
+    report = validate_file(path=misplaced, profile="dandi")
+    (message,) = [m for m in report.messages if m.layer == "dandi"]
+    assert (message.check, message.severity, message.importance) == ("dandi_file_name", "error", "CRITICAL")
+    assert f"sub-x/session.nwb inside dandiset {dandiset.resolve()} should be {ORGANIZED_NAME}" in message.message
+    outside = validate_file(path=clean_file, profile="dandi")
+    assert [(m.check, m.severity) for m in outside.messages] == [("dandi_layout", "info")]
+
+
 def test_limits_option_applies_to_the_run(clean_file: Path, tmp_path: Path) -> None:
     limits = tmp_path / "strict.yaml"
-    limits.write_text("analysis:\n  min_nrem_bout_in_s: 100000\n")
+    limits.write_text("electrophysiology:\n  conversion: [1.0e-12, 1.0e-11]\n")
     result = _invoke("validate", str(clean_file), "--profile", "analysis", "--limits", str(limits), "--no-progress")
     assert result.exit_code == 1
-    assert "shorter than 100000 s" in result.output
+    assert "outside 1e-12-1e-11 V per stored unit" in result.output
 
 
 def test_schema_layer_matches_pynwb_validate(clean_file: Path, tmp_path: Path) -> None:
@@ -243,7 +257,44 @@ def test_session_file_without_the_converters_part_says_so(tmp_path: Path, monkey
 def test_missing_ne_control_is_a_warning_because_the_analysis_falls_back(clean_file: Path, tmp_path: Path) -> None:
     table = "general/fiber_photometry/fiber_photometry_table/control_channel"
     without = _damaged_copy(clean_file, tmp_path / "no_control.nwb", lambda h5file: h5file[table].__setitem__(0, -1))
-    report = validate_file(path=without, profile="analysis")
+    report = validate_file(path=without, profile="analysis", readiness_checks=readiness_checks())
     assert report.is_conformant
     assert [(m.check, m.severity) for m in report.messages] == [("analysis_ne_control", "warning")]
     assert "baseline" in report.messages[0].hint
+
+
+# ------------------------------------------------------------------------------- readiness checks
+def test_readiness_checks_passed_in_are_the_analysis_layer(clean_file: Path) -> None:
+    from nwbinspector import Importance, available_checks
+    from pynwb import NWBFile
+
+    @unregistered_check(importance=Importance.CRITICAL, neurodata_type=NWBFile)
+    def needs_a_ten_hour_recording(nwbfile: NWBFile) -> object:
+        return finding(message=f"{nwbfile.session_id} is short.", hint="record longer")
+
+    assert needs_a_ten_hour_recording not in available_checks  # plain nwbinspector runs never see it
+    report = validate_file(path=clean_file, profile="analysis", readiness_checks=[needs_a_ten_hour_recording])
+    assert report.layers["analysis"]["status"] == "ran"
+    (message,) = report.messages
+    assert (message.layer, message.check, message.severity, message.location) == (
+        "analysis", "needs_a_ten_hour_recording", "error", "/")
+    assert (message.message, message.hint) == ("sim-seed3-vehicle is short.", "record longer")
+    without = validate_file(path=clean_file, profile="analysis")
+    assert without.layers["analysis"]["status"] == "skipped" and without.is_conformant
+    assert "no readiness checks were given" in without.layers["analysis"]["reason"]
+
+
+def test_registered_readiness_checks_stay_out_of_the_inspector_layer(clean_file: Path) -> None:
+    from nwbinspector import Importance, available_checks, register_check
+    from pynwb import NWBFile
+
+    @register_check(importance=Importance.BEST_PRACTICE_VIOLATION, neurodata_type=NWBFile)
+    def registered_readiness_check(nwbfile: NWBFile) -> object:
+        return finding(message="not ready.", hint="fix it")
+
+    try:
+        report = validate_file(path=clean_file, profile="all", readiness_checks=[registered_readiness_check])
+    finally:
+        available_checks.remove(registered_readiness_check)
+    assert [(m.layer, m.check, m.severity) for m in report.messages if m.check == "registered_readiness_check"] == [
+        ("analysis", "registered_readiness_check", "warning")]

@@ -23,6 +23,7 @@ import jsonschema
 import numpy as np
 import pytest
 
+from ndx_glymphatic.cli import readiness_checks
 from ndx_glymphatic.validators import validate_file, validate_paths
 from ndx_glymphatic.validators.report import reports_to_json
 
@@ -333,15 +334,16 @@ def test_corpus_is_large_enough() -> None:
 
 
 def test_base_file_is_conformant(base_file: Path) -> None:
-    report = validate_file(path=base_file)
+    report = validate_file(path=base_file, readiness_checks=readiness_checks())
     assert report.is_conformant, report.format_text()
+    assert report.layers["analysis"]["status"] == "ran"
     assert report.exit_code == 0
 
 
 @pytest.mark.parametrize("damage", CORPUS, ids=[damage.name for damage in CORPUS])
 def test_damaged_file_gets_its_specific_message(damage: Damage, base_file: Path, tmp_path: Path) -> None:
     path = damage.make(base_file, tmp_path / "damaged.nwb")
-    report = validate_file(path=path)
+    report = validate_file(path=path, readiness_checks=readiness_checks())
     text = report.format_text()
     assert report.exit_code == damage.exit_code, text
     assert not report.is_conformant
@@ -355,7 +357,7 @@ def test_damaged_file_gets_its_specific_message(damage: Damage, base_file: Path,
 
 def test_links_leaving_the_file_are_never_followed(base_file: Path, tmp_path: Path) -> None:
     path = _external_link("sibling")(base_file, tmp_path / "linked.nwb")
-    report = validate_file(path=path)
+    report = validate_file(path=path, readiness_checks=readiness_checks())
     assert report.layers["security"]["status"] == "ran"
     for layer in ("schema", "inspector", "domain", "dandi", "analysis"):
         assert report.layers[layer]["status"] == "skipped", layer
@@ -374,17 +376,18 @@ def test_hdf5_crash_and_hang_stay_in_the_child_process(base_file: Path, tmp_path
         _copy(base_file, path)
     original = api.validate_file
 
-    def sabotaged(*, path: str | Path, profile: str = "all") -> object:
+    def sabotaged(*, path: str | Path, profile: str = "all", readiness_checks: object = ()) -> object:
         if Path(path).name == "crash.nwb":
             os.kill(os.getpid(), signal.SIGSEGV)
         if Path(path).name == "hang.nwb":
             import time
 
             time.sleep(60)
-        return original(path=path, profile=profile)
+        return original(path=path, profile=profile, readiness_checks=readiness_checks)
 
     monkeypatch.setattr(api, "validate_file", sabotaged)
-    reports = validate_paths(paths=[crashing, hanging], profile="analysis", progress=False, timeout_in_s=5.0)
+    reports = validate_paths(paths=[crashing, hanging], profile="analysis", progress=False, timeout_in_s=5.0,
+                             readiness_checks=readiness_checks())
     by_name = {Path(report.path).name: report for report in reports}
     assert by_name["crash.nwb"].exit_code == 1
     assert "crashed the HDF5 library (SIGSEGV)" in by_name["crash.nwb"].messages[0].message

@@ -1,10 +1,14 @@
-"""Shared helpers of the domain checks (``checks_*.py``).
+"""The check contract and the helpers of the checks (``checks_*.py``).
 
-A domain check is an nwbinspector check: a small function of ONE positional argument (the object;
-nwbinspector calls it positionally, so this is the one place our keyword-only rule cannot hold),
-registered with :func:`domain_check`, returning ``None``, an ``InspectorMessage`` or a list of them.
+Every check of ``glymph validate`` (domain, DANDI, analysis readiness) is an nwbinspector check: a
+small function of ONE positional argument (the object; nwbinspector calls it positionally, so this is
+the one place our keyword-only rule cannot hold) decorated by ``nwbinspector.register_check``, returning
+``None``, an ``InspectorMessage`` or a list of them. Domain checks are registered with
+:func:`domain_check`, so plain ``nwbinspector --modules ndx_glymphatic.validators`` runs them too; the
+DANDI and readiness checks use :func:`unregistered_check`: the same contract, kept out of nwbinspector's
+registry because they judge a file for one purpose (upload, analysis), not for every NWB user.
 Messages are built with :func:`finding`, which appends the fix as ``" Hint: ..."`` so that plain
-``nwbinspector --modules ndx_glymphatic.validators`` users see it too; our report splits it off again.
+nwbinspector users see it too; our report splits it off again.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-from nwbinspector import Importance, InspectorMessage, Severity, register_check
+from nwbinspector import Importance, InspectorMessage, Severity, available_checks, register_check
 
 __all__ = [
     "DOMAIN_CHECKS",
     "HINT_SEPARATOR",
+    "CheckFunction",
     "chunk_length",
     "column_numbers",
     "column_texts",
@@ -29,7 +34,12 @@ __all__ = [
     "outside_session",
     "session_end_in_s",
     "split_hint",
+    "unregistered_check",
 ]
+
+#: An nwbinspector check function: ``check(neurodata_object) -> InspectorMessage | list | None`` carrying the
+#: attributes ``register_check`` sets (``importance``, ``neurodata_type``, ``nwb_schema_version_lt/_gt``).
+CheckFunction = Callable[[Any], Any]
 
 HINT_SEPARATOR = " Hint: "
 
@@ -52,6 +62,28 @@ def domain_check(*, importance: Importance, neurodata_type: type) -> Callable[[C
     def decorate(function: Callable) -> Callable:
         wrapped = register_check(importance=importance, neurodata_type=neurodata_type)(function)
         DOMAIN_CHECKS[function.__name__] = wrapped
+        return wrapped
+
+    return decorate
+
+
+def unregistered_check(*, importance: Importance, neurodata_type: type) -> Callable[[Callable], CheckFunction]:
+    """Make an nwbinspector check exactly as ``register_check`` does, but leave it out of nwbinspector's registry.
+
+    For the checks of one purpose (the DANDI and analysis layers): ``glymph validate`` runs them through
+    nwbinspector's machinery, plain ``nwbinspector`` runs do not.
+
+    Parameters
+    ----------
+    importance : Importance
+        Its default importance (a configuration file may change it, see ``inspector_config.yaml``).
+    neurodata_type : type
+        The most general pynwb / extension class the check applies to.
+    """
+
+    def decorate(function: Callable) -> CheckFunction:
+        wrapped = register_check(importance=importance, neurodata_type=neurodata_type)(function)
+        available_checks.remove(wrapped)
         return wrapped
 
     return decorate

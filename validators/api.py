@@ -8,7 +8,10 @@
 Layers, in order (``report.layers`` says which ran): ``file`` and ``security`` (h5py, before pynwb
 opens anything; a file with links leaving it is never opened), ``schema`` (pynwb.validate with the
 cached namespaces), ``inspector`` (nwbinspector's checks, DANDI configuration), ``domain`` (our checks,
-registered into nwbinspector), ``dandi`` (DANDI readiness), ``analysis`` (analysis readiness).
+registered into nwbinspector), ``dandi`` (DANDI readiness), ``analysis`` (analysis readiness: the
+readiness checks the caller passes, ``readiness_checks=``; the analysis package defines them, and
+``glymph validate`` passes them). The checks of the last four layers are nwbinspector check functions,
+run by nwbinspector (``layers.check_messages``).
 Session files (``.yaml``/``.yml``/``.json``) get the ``session`` layer instead.
 """
 
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import Literal
 
 from ndx_glymphatic.errors import GlymphError
+from ndx_glymphatic.validators._check_tools import CheckFunction
 from ndx_glymphatic.validators.probe import probe_path
 from ndx_glymphatic.validators.report import ValidationMessage, ValidationReport
 
@@ -48,6 +52,10 @@ PROFILE_LAYERS: dict[str, tuple[str, ...]] = {
 }
 PROFILES: tuple[str, ...] = tuple(PROFILE_LAYERS)
 SESSION_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+_NO_READINESS_CHECKS = ("no readiness checks were given (validate_file(readiness_checks=...): "
+                        "ndx_glymphatic.analysis.readiness.readiness_checks())")
 
 
 class _UsageError(GlymphError):
@@ -161,7 +169,9 @@ def _read_error_message(*, error: BaseException) -> ValidationMessage:
     )
 
 
-def validate_file(*, path: str | Path, profile: Profile = "all") -> ValidationReport:
+def validate_file(
+    *, path: str | Path, profile: Profile = "all", readiness_checks: Sequence[CheckFunction] = ()
+) -> ValidationReport:
     """Validate one NWB file (or session file) and return the report; never raises for a bad file.
 
     Parameters
@@ -170,6 +180,9 @@ def validate_file(*, path: str | Path, profile: Profile = "all") -> ValidationRe
         An ``.nwb`` file, or a session file (``.yaml``, ``.yml``, ``.json``) before conversion.
     profile : {"dandi", "analysis", "all"}
         Which layers to run (see :data:`PROFILE_LAYERS`).
+    readiness_checks : sequence of nwbinspector check functions
+        The checks of the ``analysis`` layer (``ndx_glymphatic.analysis.readiness.readiness_checks()``);
+        without any, that layer is reported as skipped.
 
     Returns
     -------
@@ -241,50 +254,53 @@ def validate_file(*, path: str | Path, profile: Profile = "all") -> ValidationRe
                     report.set_layer(layer=layer, skipped_reason="pynwb cannot read the file (see the file layer)")
             return report
         report.durations_in_s["read"] += time.perf_counter() - started
-        _run_open_file_layers(report=report, nwbfile=nwbfile, path=path, layers=layers)
+        _run_open_file_layers(report=report, nwbfile=nwbfile, path=path, layers=layers,
+                              readiness_checks=readiness_checks)
     finally:
         _close_io(io=io)
     return report
-def _run_open_file_layers(*, report: ValidationReport, nwbfile: object, path: Path, layers: Sequence[str]) -> None:
-    from ndx_glymphatic.validators.layers import dandi_cli_messages, dandi_messages, inspector_and_domain_messages
 
-    run_inspector, run_domain = "inspector" in layers, "domain" in layers
-    if run_inspector or run_domain:
+
+def _run_check_layer(*, report: ValidationReport, nwbfile: object, layer: str,
+                     checks: Sequence[CheckFunction]) -> None:
+    from ndx_glymphatic.validators.layers import check_messages
+
+    report.set_layer(layer=layer)
+    try:
+        report.add(messages=check_messages(nwbfile=nwbfile, checks=checks, layer=layer))
+    except Exception as error:
+        report.add(messages=[_crash_message(layer=layer, error=error)])
+
+
+def _run_open_file_layers(*, report: ValidationReport, nwbfile: object, path: Path, layers: Sequence[str],
+                          readiness_checks: Sequence[CheckFunction]) -> None:
+    from ndx_glymphatic.validators.checks_dandi import DANDI_CHECKS
+    from ndx_glymphatic.validators.layers import dandi_cli_messages, domain_checks, inspector_checks
+
+    if "inspector" in layers or "domain" in layers:
         started = time.perf_counter()
-        try:
-            inspector, domain = inspector_and_domain_messages(
-                nwbfile=nwbfile, run_inspector=run_inspector, run_domain=run_domain
-            )
-            for layer, messages in (("inspector", inspector), ("domain", domain)):
-                if layer in layers:
-                    report.set_layer(layer=layer)
-                    report.add(messages=messages)
-        except Exception as error:
-            for layer in ("inspector", "domain"):
-                if layer in layers:
-                    report.set_layer(layer=layer)
-            report.add(messages=[_crash_message(layer="domain" if run_domain else "inspector", error=error)])
+        if "inspector" in layers:
+            checks = inspector_checks(other_checks=readiness_checks)
+            _run_check_layer(report=report, nwbfile=nwbfile, layer="inspector", checks=checks)
+        if "domain" in layers:
+            _run_check_layer(report=report, nwbfile=nwbfile, layer="domain", checks=domain_checks())
         report.durations_in_s["inspector+domain"] = time.perf_counter() - started
     if "dandi" in layers:
         started = time.perf_counter()
+        _run_check_layer(report=report, nwbfile=nwbfile, layer="dandi", checks=DANDI_CHECKS)
         try:
-            report.add(messages=dandi_messages(nwbfile=nwbfile, path=path))
             cli_messages, note = dandi_cli_messages(path=path)
             report.add(messages=cli_messages)
             report.set_layer(layer="dandi", note=note)
         except Exception as error:
-            report.set_layer(layer="dandi")
             report.add(messages=[_crash_message(layer="dandi", error=error)])
         report.durations_in_s["dandi"] = time.perf_counter() - started
     if "analysis" in layers:
-        from ndx_glymphatic.validators.analysis_readiness import analysis_messages
-
+        if not readiness_checks:
+            report.set_layer(layer="analysis", skipped_reason=_NO_READINESS_CHECKS)
+            return
         started = time.perf_counter()
-        report.set_layer(layer="analysis")
-        try:
-            report.add(messages=analysis_messages(nwbfile=nwbfile))
-        except Exception as error:
-            report.add(messages=[_crash_message(layer="analysis", error=error)])
+        _run_check_layer(report=report, nwbfile=nwbfile, layer="analysis", checks=readiness_checks)
         report.durations_in_s["analysis"] = time.perf_counter() - started
 
 
@@ -324,12 +340,13 @@ def _empty_folder_report(*, path: Path, profile: str) -> ValidationReport:
     return report
 
 
-def _child(connection: object, path: str, profile: str) -> None:  # pragma: no cover - runs in a fork
+def _child(connection: object, path: str, profile: str,
+           readiness_checks: Sequence[CheckFunction]) -> None:  # pragma: no cover - runs in a fork
     import faulthandler
 
     faulthandler.disable()  # a crash is reported by the parent; no traceback dump on the terminal
     try:
-        report = validate_file(path=path, profile=profile)  # type: ignore[arg-type]
+        report = validate_file(path=path, profile=profile, readiness_checks=readiness_checks)  # type: ignore[arg-type]
         connection.send(report.to_json())  # type: ignore[attr-defined]
     except BaseException as error:
         connection.send({"crash": f"{type(error).__name__}: {error}"})  # type: ignore[attr-defined]
@@ -345,11 +362,13 @@ def _failure_report(*, path: Path, profile: str, check: str, message: str, hint:
     return report
 
 
-def _validate_isolated(*, path: Path, profile: str, timeout_in_s: float) -> ValidationReport:
+def _validate_isolated(*, path: Path, profile: str, timeout_in_s: float,
+                       readiness_checks: Sequence[CheckFunction]) -> ValidationReport:
     """Run :func:`validate_file` in a forked process: a crash or hang of the HDF5 library stays there."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, str(path), profile), daemon=True)
+    # forked, not spawned: the check functions reach the child without being pickled
+    process = context.Process(target=_child, args=(sender, str(path), profile, readiness_checks), daemon=True)
     process.start()
     sender.close()
     document = None
@@ -400,6 +419,7 @@ def validate_paths(
     progress: bool = True,
     isolate: bool = True,
     timeout_in_s: float = 1800.0,
+    readiness_checks: Sequence[CheckFunction] = (),
 ) -> list[ValidationReport]:
     """Validate files and folders (searched recursively for ``*.nwb``); one report per file.
 
@@ -417,6 +437,8 @@ def validate_paths(
         unavailable.
     timeout_in_s : float
         With ``isolate``, stop a file's validation after this long and report it.
+    readiness_checks : sequence of nwbinspector check functions
+        The checks of the ``analysis`` layer (see :func:`validate_file`).
 
     Returns
     -------
@@ -433,7 +455,8 @@ def validate_paths(
         if path.is_dir() and not path.name.endswith((".nwb", ".nwb.zarr")):
             reports.append(_empty_folder_report(path=path, profile=profile))
         elif can_fork and path.suffix.lower() not in SESSION_FILE_SUFFIXES:
-            reports.append(_validate_isolated(path=path, profile=profile, timeout_in_s=timeout_in_s))
+            reports.append(_validate_isolated(path=path, profile=profile, timeout_in_s=timeout_in_s,
+                                              readiness_checks=readiness_checks))
         else:
-            reports.append(validate_file(path=path, profile=profile))
+            reports.append(validate_file(path=path, profile=profile, readiness_checks=readiness_checks))
     return reports

@@ -10,7 +10,11 @@ import click
 
 from ndx_glymphatic.io import atomic_output_path
 
-__all__ = ["COMMANDS", "organize", "validate"]
+__all__ = ["COMMANDS", "READINESS_CHECKS_META_KEY", "organize", "validate"]
+
+#: Where the command line on top (``ndx_glymphatic.cli``) puts, in click's context ``meta``, a function returning
+#: the analysis-readiness checks: validators never import the analysis package.
+READINESS_CHECKS_META_KEY = "ndx_glymphatic.readiness_checks"
 
 
 def _emit(*, reports: list, profile: str, output_format: str, output: Path | None, show_info: bool) -> None:
@@ -28,14 +32,23 @@ def _emit(*, reports: list, profile: str, output_format: str, output: Path | Non
         click.echo(f"report written to {output}", err=True)
 
 
+def _readiness_checks(*, profile: str) -> list:
+    """The readiness checks the command line on top injected, when ``profile`` has the analysis layer."""
+    from ndx_glymphatic.validators.api import PROFILE_LAYERS
+
+    injected = click.get_current_context().meta.get(READINESS_CHECKS_META_KEY)
+    return list(injected()) if injected is not None and "analysis" in PROFILE_LAYERS[profile] else []
+
+
 def _run(*, paths: list[Path], profile: str, output_format: str, output: Path | None, show_info: bool,
          limits: Path | None, progress: bool, isolate: bool, timeout_in_s: float) -> int:
     from ndx_glymphatic.validators.api import validate_paths
     from ndx_glymphatic.validators.limits import use_limits
 
+    readiness_checks = _readiness_checks(profile=profile)
     with use_limits(path=limits):
         reports = validate_paths(paths=paths, profile=profile, progress=progress, isolate=isolate,
-                                 timeout_in_s=timeout_in_s)
+                                 timeout_in_s=timeout_in_s, readiness_checks=readiness_checks)
     _emit(reports=reports, profile=profile, output_format=output_format, output=output, show_info=show_info)
     return max((report.exit_code for report in reports), default=0)
 

@@ -1,30 +1,34 @@
-"""The layers that look at an NWB file through pynwb: schema, inspector, domain, DANDI readiness.
+"""The layers that look at an NWB file through pynwb: schema, then the checks (inspector, domain, dandi, analysis).
 
-(The ``file`` and ``security`` layers run before pynwb opens anything: ``probe.py``; the analysis
-layer is ``analysis_readiness.py``.)
+The checks of every layer are nwbinspector check functions, run by nwbinspector itself
+(``configure_checks`` with :func:`inspector_config`, then ``inspect_nwbfile_object``). Two things are
+added for the report: a check that raises becomes a message about the object it failed on (the run goes
+on), and the findings of :data:`NOT_APPLICABLE_INSPECTOR_FINDINGS` are dropped. (The ``file`` and
+``security`` layers run before pynwb opens anything: ``probe.py``.)
 """
 
 from __future__ import annotations
 
-import re
+import functools
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from ndx_glymphatic.validators._check_tools import location_of, split_hint
+from ndx_glymphatic.validators._check_tools import HINT_SEPARATOR, CheckFunction, location_of, split_hint
 from ndx_glymphatic.validators.checks import DOMAIN_CHECKS
 from ndx_glymphatic.validators.report import IMPORTANCE_TO_SEVERITY, ValidationMessage
 
 __all__ = [
-    "DANDI_SEX_VALUES",
+    "INSPECTOR_CONFIG_PATH",
     "NOT_APPLICABLE_INSPECTOR_FINDINGS",
+    "check_messages",
     "dandi_cli_messages",
-    "dandi_messages",
-    "expected_dandi_file_name",
-    "inspector_and_domain_messages",
-    "modalities_of",
-    "sanitize_dandi_label",
+    "domain_checks",
+    "inspector_checks",
+    "inspector_config",
+    "schema_errors",
     "schema_messages",
 ]
 
@@ -56,6 +60,7 @@ NOT_APPLICABLE_INSPECTOR_FINDINGS: tuple[tuple[str, Callable[[Any], bool], str],
     ),
 )
 
+
 #: Hints for the nwbinspector checks most often seen on these files (others point to the docs).
 _INSPECTOR_HINTS = {
     "check_subject_exists": "add a Subject: nwbfile.subject = Subject(subject_id=..., species='Mus musculus', "
@@ -83,6 +88,7 @@ _INSPECTOR_HINTS = {
     "check_description": "write a description of the object",
 }
 _INSPECTOR_DOCS = "https://nwbinspector.readthedocs.io/en/dev/best_practices/best_practices_index.html"
+
 
 
 # ---------------------------------------------------------------------------------------------- schema
@@ -230,7 +236,8 @@ def schema_errors(*, path: Path, builder: Any) -> list[Any]:
 
     cached = _catalog_for(path=path)
     if cached is None:
-        result = pynwb.validate(path=str(path))
+        # with use_cached_namespaces (the default) pynwb 4.2 fails on a file that caches none
+        result = pynwb.validate(path=str(path), use_cached_namespaces=False)
         return list(result[0] if isinstance(result, tuple) else result)
     catalog, dependencies = cached
     namespaces = set(dependencies)
@@ -270,269 +277,166 @@ def schema_messages(*, path: Path, builder: Any) -> list[ValidationMessage]:
     return messages
 
 
-# ------------------------------------------------------------------------------ inspector and domain
-def _crash(*, check: Any, neurodata_object: Any, error: Exception, layer: str) -> ValidationMessage:
+
+
+# ----------------------------------------------------------------------------------------------- checks
+#: Importance overrides of ``glymph validate`` (nwbinspector's config format), applied over nwbinspector's DANDI ones.
+INSPECTOR_CONFIG_PATH = Path(str(files("ndx_glymphatic.validators") / "inspector_config.yaml"))
+
+
+def inspector_config() -> dict[str, list[str]]:
+    """nwbinspector's DANDI configuration with :data:`INSPECTOR_CONFIG_PATH` over it (a check named there wins)."""
+    from nwbinspector import load_config
+
+    ours = load_config(INSPECTOR_CONFIG_PATH) or {}
+    named_by_us = {name for names in ours.values() for name in names}
+    merged = {level: [name for name in names if name not in named_by_us]
+              for level, names in load_config("dandi").items()}
+    for level, names in ours.items():
+        merged.setdefault(level, []).extend(names)
+    return merged
+
+
+def domain_checks() -> list[CheckFunction]:
+    """The checks of the ``domain`` layer (the links check runs in the ``security`` layer, before opening)."""
+    return [check for name, check in DOMAIN_CHECKS.items() if name not in _CHECKS_RUN_BEFORE_OPENING]
+
+
+def inspector_checks(*, other_checks: Iterable[CheckFunction] = ()) -> list[CheckFunction]:
+    """The checks of the ``inspector`` layer: every check in nwbinspector's registry that is not ours.
+
+    Parameters
+    ----------
+    other_checks : iterable of check functions
+        Checks of other layers that may be registered too (e.g. readiness checks); left out.
+    """
+    from nwbinspector import available_checks
+
+    ours = set(DOMAIN_CHECKS) | {check.__name__ for check in other_checks}
+    return [check for check in available_checks if check.__name__ not in ours]
+
+
+def _crash(*, check: CheckFunction, neurodata_object: Any, error: Exception) -> Any:
+    """The message of a check that raised, about the object it failed on.
+
+    Importance ERROR as nwbinspector reports a check that raised; severity HIGH when stored bytes cannot be
+    read (the file is damaged: an error of the report), LOW when the check could not handle the object (a
+    warning: see :func:`_severity`).
+    """
+    from nwbinspector import Importance, InspectorMessage, Severity
+
     if isinstance(error, OSError):  # h5py could not read stored bytes: the file is damaged
-        return ValidationMessage(
-            layer=layer, severity="error", importance="ERROR", check=check.__name__,
-            location=location_of(neurodata_object),
-            message=f"the stored data of this object cannot be read ({type(error).__name__}: {error}).",
-            hint="the file is damaged (e.g. a corrupted compressed chunk); restore it from its source or rewrite it",
-            object_type=type(neurodata_object).__name__, object_name=str(getattr(neurodata_object, "name", "")),
-        )
-    return ValidationMessage(
-        layer=layer, severity="warning", importance="ERROR", check=check.__name__,
-        location=location_of(neurodata_object),
-        message=f"the check could not run on this object: {type(error).__name__}: {error}",
-        hint=("the object does not have the content the check expects (see the schema layer for type or shape "
-              "errors); a check that fails on a valid file is a bug of the check: please report it"),
+        text = f"the stored data of this object cannot be read ({type(error).__name__}: {error})."
+        hint = "the file is damaged (e.g. a corrupted compressed chunk); restore it from its source or rewrite it"
+        severity = Severity.HIGH
+    else:
+        text = f"the check could not run on this object: {type(error).__name__}: {error}"
+        hint = ("the object does not have the content the check expects (see the schema layer for type or shape "
+                "errors); a check that fails on a valid file is a bug of the check: please report it")
+        severity = Severity.LOW
+    return InspectorMessage(
+        message=f"{text}{HINT_SEPARATOR}{hint}", importance=Importance.ERROR, severity=severity,
+        check_function_name=check.__name__, location=location_of(neurodata_object),
         object_type=type(neurodata_object).__name__, object_name=str(getattr(neurodata_object, "name", "")),
     )
 
 
-def _convert(*, inspector_message: Any, neurodata_object: Any, layer: str) -> ValidationMessage:
-    importance = inspector_message.importance.name
+def _reported(check: CheckFunction) -> CheckFunction:
+    """``check`` as the report needs it: a crash becomes a message, every message says where it is.
+
+    Keeps nwbinspector's attributes (``importance``, ``neurodata_type``, ...), so nwbinspector runs it as the
+    check itself. A crash is returned as one message of importance ERROR, which nwbinspector keeps.
+    """
+    from nwbinspector import InspectorMessage
+
+    @functools.wraps(check)
+    def run(neurodata_object: Any) -> Any:
+        try:
+            output = check(neurodata_object)
+        except Exception as error:
+            return _crash(check=check, neurodata_object=neurodata_object, error=error)
+        found = [output] if isinstance(output, InspectorMessage) else [m for m in output or () if m is not None]
+        for message in found:
+            if message.check_function_name is None:
+                message.check_function_name = check.__name__
+            if message.location is None:
+                message.location = location_of(neurodata_object)
+            if message.object_type is None:
+                message.object_type = type(neurodata_object).__name__
+            if message.object_name is None:
+                message.object_name = str(getattr(neurodata_object, "name", ""))
+        return found or None
+
+    return run
+
+
+def _severity(*, inspector_message: Any) -> str:
+    """Our severity of an nwbinspector message: from its importance; a check that could not run is a warning."""
+    from nwbinspector import Importance, Severity
+
+    if inspector_message.importance is Importance.ERROR and inspector_message.severity is Severity.LOW:
+        return "warning"
+    return IMPORTANCE_TO_SEVERITY.get(inspector_message.importance.name, "error")
+
+
+def _convert(*, inspector_message: Any, layer: str) -> ValidationMessage:
     check = inspector_message.check_function_name or ""
     text, hint = split_hint(text=inspector_message.message)
     if not hint:
         hint = _INSPECTOR_HINTS.get(check, f"see the NWB best practices for {check}: {_INSPECTOR_DOCS}")
     return ValidationMessage(
-        layer=layer, severity=IMPORTANCE_TO_SEVERITY.get(importance, "error"), importance=importance,
-        check=check, location=inspector_message.location or location_of(neurodata_object), message=text, hint=hint,
-        object_type=inspector_message.object_type or type(neurodata_object).__name__,
-        object_name=inspector_message.object_name or str(getattr(neurodata_object, "name", "")),
+        layer=layer, severity=_severity(inspector_message=inspector_message),
+        importance=inspector_message.importance.name, check=check, location=inspector_message.location or "",
+        message=text, hint=hint, object_type=inspector_message.object_type or "",
+        object_name=inspector_message.object_name or "",
     )
 
 
-def _applies(*, check: Any, neurodata_object: Any, schema_version: Any) -> bool:
-    neurodata_type = getattr(check, "neurodata_type", None)
-    if neurodata_type is not None and not issubclass(type(neurodata_object), neurodata_type):
-        return False
-    if schema_version is not None:
-        from packaging.version import Version
-
-        below = getattr(check, "nwb_schema_version_lt", None)
-        above = getattr(check, "nwb_schema_version_gt", None)
-        if below is not None and schema_version >= Version(below):
-            return False
-        if above is not None and schema_version <= Version(above):
-            return False
-    return True
+def _not_applicable(*, inspector_message: Any) -> bool:
+    return any(inspector_message.check_function_name == name and applies(inspector_message)
+               for name, applies, _ in NOT_APPLICABLE_INSPECTOR_FINDINGS)
 
 
-def _schema_version(*, nwbfile: Any) -> Any:
-    from packaging.version import InvalidVersion, Version
+def check_messages(*, nwbfile: Any, checks: Sequence[CheckFunction], layer: str) -> list[ValidationMessage]:
+    """Run the checks of one layer on an open file, through nwbinspector; their messages.
 
-    info = getattr(getattr(nwbfile, "read_io", None), "nwb_version", None)
-    try:
-        return Version(info[0]) if info and info[0] else None
-    except (InvalidVersion, TypeError):
-        return None
-
-
-def inspector_and_domain_messages(
-    *, nwbfile: Any, run_inspector: bool, run_domain: bool
-) -> tuple[list[ValidationMessage], list[ValidationMessage]]:
-    """Run nwbinspector's own checks (DANDI configuration) and our registered domain checks in one pass.
-
-    The loop is nwbinspector's (``run_checks``) with two differences: a check that raises is reported
-    with the object it failed on, and the findings of :data:`NOT_APPLICABLE_INSPECTOR_FINDINGS` are dropped.
+    nwbinspector's machinery throughout: ``configure_checks`` with :func:`inspector_config` (importance
+    overrides), then ``inspect_nwbfile_object`` (which runs ``run_checks``).
 
     Parameters
     ----------
     nwbfile : pynwb.NWBFile
         The open file.
-    run_inspector, run_domain : bool
-        Which of the two layers to run.
+    checks : sequence of check functions
+        nwbinspector check functions.
+    layer : str
+        The layer the messages belong to (``inspector``, ``domain``, ``dandi``, ``analysis``).
 
     Returns
     -------
-    inspector, domain : list of ValidationMessage
+    list of ValidationMessage
+        In the order of the checks.
     """
-    from nwbinspector import InspectorMessage, available_checks, configure_checks, load_config
+    from nwbinspector import configure_checks, inspect_nwbfile_object
 
-    selected = []
-    if run_inspector:
-        selected += [check for check in available_checks if check.__name__ not in DOMAIN_CHECKS]
-    if run_domain:
-        selected += [check for name, check in DOMAIN_CHECKS.items() if name not in _CHECKS_RUN_BEFORE_OPENING]
-    if not selected:
-        return [], []
-    checks = configure_checks(checks=selected, config=load_config("dandi"))
-    schema_version = _schema_version(nwbfile=nwbfile)
-    objects = list(nwbfile.objects.values())
-    found: dict[str, list[ValidationMessage]] = {"inspector": [], "domain": []}
+    if not checks:  # nwbinspector runs its whole registry when given no checks
+        return []
+    configured = [_reported(check) for check in configure_checks(checks=list(checks), config=inspector_config())]
+    if not configured:
+        return []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for check in checks:
-            layer = "domain" if check.__name__ in DOMAIN_CHECKS else "inspector"
-            for neurodata_object in objects:
-                if not _applies(check=check, neurodata_object=neurodata_object, schema_version=schema_version):
-                    continue
-                try:
-                    output = check(neurodata_object)
-                except Exception as error:
-                    found[layer].append(_crash(check=check, neurodata_object=neurodata_object, error=error,
-                                               layer=layer))
-                    continue
-                if output is None:
-                    continue
-                for inspector_message in [output] if isinstance(output, InspectorMessage) else output:
-                    if inspector_message is None:
-                        continue
-                    inspector_message.importance = check.importance
-                    if any(inspector_message.check_function_name == name and applies(inspector_message)
-                           for name, applies, _ in NOT_APPLICABLE_INSPECTOR_FINDINGS):
-                        continue
-                    found[layer].append(_convert(inspector_message=inspector_message,
-                                                 neurodata_object=neurodata_object, layer=layer))
-    return found["inspector"], found["domain"]
+        inspector_messages = list(inspect_nwbfile_object(nwbfile_object=nwbfile, checks=configured))
+    return [_convert(inspector_message=inspector_message, layer=layer) for inspector_message in inspector_messages
+            if not _not_applicable(inspector_message=inspector_message)]
 
 
 # -------------------------------------------------------------------------------------------- DANDI
-DANDI_SEX_VALUES = ("M", "F", "U", "O")
-_ISO_DURATION = re.compile(r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
-                           r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$")
-_SPECIES_FORM = re.compile(r"^([A-Z][a-z]+ [a-z]+( [a-z]+)?|https?://purl\.obolibrary\.org/obo/NCBITaxon_\d+)$")
-
-
-def sanitize_dandi_label(*, label: str) -> str:
-    """A subject/session ID as DANDI writes it in file names: letters, digits and '-' only."""
-    return re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9-]", "-", label.strip())).strip("-")
-
-
-def modalities_of(*, nwbfile: Any) -> list[str]:
-    """The DANDI modality suffixes of a file from what it holds, sorted (e.g. ['ecephys', 'ogen', 'ophys'])."""
-    from pynwb.ecephys import ElectricalSeries
-    from pynwb.ophys import ImageSegmentation, RoiResponseSeries
-
-    found: set[str] = set()
-    for neurodata_object in nwbfile.objects.values():
-        type_names = {cls.__name__ for cls in type(neurodata_object).__mro__}
-        module = type(neurodata_object).__module__
-        if isinstance(neurodata_object, ElectricalSeries):
-            found.add("ecephys")
-        elif isinstance(neurodata_object, (RoiResponseSeries, ImageSegmentation)) or type_names & {
-            "FiberPhotometryResponseSeries", "FiberPhotometry", "FiberPhotometryTable",
-        }:
-            found.add("ophys")
-        elif type_names & {"OptogeneticSeries", "OptogeneticEpochsTable", "OptogeneticExperimentMetadata"} or (
-            module.startswith("pynwb.ogen")
-        ):
-            found.add("ogen")
-        elif module.startswith("pynwb.behavior"):
-            found.add("behavior")
-        elif module.startswith("pynwb.icephys"):
-            found.add("icephys")
-    return sorted(found)
-
-
-def expected_dandi_file_name(*, nwbfile: Any) -> str | None:
-    """``sub-<id>_ses-<id>_<modalities>.nwb`` for this file (None without a subject_id)."""
-    subject = nwbfile.subject
-    subject_id = sanitize_dandi_label(label=str(subject.subject_id or "")) if subject is not None else ""
-    if not subject_id:
-        return None
-    parts = [f"sub-{subject_id}"]
-    session_id = sanitize_dandi_label(label=str(nwbfile.session_id or ""))
-    if session_id:
-        parts.append(f"ses-{session_id}")
-    modalities = modalities_of(nwbfile=nwbfile)
-    if modalities:
-        parts.append("+".join(modalities))
-    return "_".join(parts) + ".nwb"
-
-
-def _dandi_message(*, check: str, message: str, hint: str, location: str = "/general/subject",
-                   severity: str = "error") -> ValidationMessage:
-    importance = {"error": "CRITICAL", "warning": "BEST_PRACTICE_VIOLATION", "info": "BEST_PRACTICE_SUGGESTION"}
-    return ValidationMessage(layer="dandi", severity=severity, importance=importance[severity], check=check,
-                             location=location, message=message, hint=hint)
-
-
-def dandiset_root_of(*, path: Path) -> Path | None:
-    """The nearest folder above ``path`` holding a ``dandiset.yaml`` (None if there is none)."""
-    for folder in path.resolve().parents:
-        if (folder / "dandiset.yaml").is_file():
-            return folder
-    return None
-
-
-def dandi_messages(*, nwbfile: Any, path: Path) -> list[ValidationMessage]:
-    """What DANDI requires of a file, in words: subject and session fields, and the file's name and place."""
-    messages: list[ValidationMessage] = []
-    subject = nwbfile.subject
-    if subject is None:
-        messages.append(_dandi_message(
-            check="dandi_subject", message="The file has no Subject; DANDI requires one.",
-            hint="nwbfile.subject = Subject(subject_id=..., species='Mus musculus', sex=..., age='P90D')",
-        ))
-    else:
-        subject_id = str(subject.subject_id or "").strip()
-        if not subject_id:
-            messages.append(_dandi_message(check="dandi_subject_id", message="subject_id is empty.",
-                                           hint="set Subject(subject_id=...) to the animal's ID"))
-        elif "/" in subject_id:
-            messages.append(_dandi_message(check="dandi_subject_id", message=f"subject_id '{subject_id}' has '/'.",
-                                           hint="DANDI uses the ID in folder names: remove '/'"))
-        species = str(subject.species or "").strip()
-        if not species:
-            messages.append(_dandi_message(check="dandi_species", message="species is empty.",
-                                           hint="set Subject(species='Mus musculus')"))
-        elif not _SPECIES_FORM.match(species):
-            messages.append(_dandi_message(
-                check="dandi_species", message=f"species '{species}' is neither a Latin binomial nor an NCBI URL.",
-                hint="write 'Mus musculus' (not 'mouse')",
-            ))
-        sex = str(subject.sex or "").strip()
-        if sex not in DANDI_SEX_VALUES:
-            messages.append(_dandi_message(check="dandi_sex", message=f"sex is {sex!r}, expected one of "
-                                           f"{list(DANDI_SEX_VALUES)}.", hint="'M', 'F', 'U' (unknown) or 'O' (other)"))
-        age = str(subject.age or "").strip()
-        if not age and subject.date_of_birth is None:
-            messages.append(_dandi_message(check="dandi_age", message="neither age nor date_of_birth is set.",
-                                           hint="set Subject(age='P90D') (ISO 8601) or Subject(date_of_birth=...)"))
-        elif age and not all(_ISO_DURATION.match(part) for part in age.split("/") if part):
-            messages.append(_dandi_message(check="dandi_age", message=f"age '{age}' is not an ISO 8601 duration.",
-                                           hint="write 90 days as 'P90D', 12 weeks as 'P12W'"))
-    session_id = str(nwbfile.session_id or "").strip()
-    if not session_id:
-        messages.append(_dandi_message(
-            check="dandi_session_id", location="/general/session_id", message="session_id is not set.",
-            hint="set NWBFile(session_id=...): DANDI names files sub-<subject>_ses-<session>",
-        ))
-    elif "/" in session_id:
-        messages.append(_dandi_message(check="dandi_session_id", location="/general/session_id",
-                                       message=f"session_id '{session_id}' has '/'.", hint="remove '/'"))
-    messages.extend(_naming_messages(nwbfile=nwbfile, path=path))
-    return messages
-
-
-def _naming_messages(*, nwbfile: Any, path: Path) -> list[ValidationMessage]:
-    expected = expected_dandi_file_name(nwbfile=nwbfile)
-    root = dandiset_root_of(path=path)
-    if root is None:
-        return [_dandi_message(
-            check="dandi_layout", location="", severity="info",
-            message=(f"{path.name} is not inside a dandiset folder (no dandiset.yaml above it); DANDI expects "
-                     f"sub-<subject>/{expected or 'sub-<subject>_ses-<session>_<modalities>.nwb'}."),
-            hint="lay files out for upload with `glymph organize FILES -o DANDISET_DIR`",
-        )]
-    if expected is None:
-        return []
-    subject_folder = expected.split("_")[0]
-    actual = path.resolve().relative_to(root).as_posix()
-    wanted = f"{subject_folder}/{expected}"
-    if actual == wanted:
-        return []
-    return [_dandi_message(
-        check="dandi_file_name", location="",
-        message=f"{actual} inside dandiset {root} should be {wanted} (from the file's subject, session and content).",
-        hint="rename it, or lay files out with `glymph organize FILES -o DANDISET_DIR`",
-    )]
-
-
 _REPEATED_DANDI_IDS = ("NWBI.", "PYNWB")
+#: dandi-cli severity -> the nwbinspector importance our severity comes from (anything else: CRITICAL).
+_DANDI_SEVERITY_TO_IMPORTANCE = {
+    "HINT": "BEST_PRACTICE_SUGGESTION", "INFO": "BEST_PRACTICE_SUGGESTION", "WARNING": "BEST_PRACTICE_VIOLATION",
+}
 
 
 def dandi_cli_messages(*, path: Path) -> tuple[list[ValidationMessage], str]:
@@ -544,6 +448,8 @@ def dandi_cli_messages(*, path: Path) -> tuple[list[ValidationMessage], str]:
     note : str
         Why dandi-cli did not run, or which of its findings were left to other layers ("" otherwise).
     """
+    from ndx_glymphatic.validators.checks_dandi import dandiset_root_of
+
     try:
         import dandi.validate as dandi_validation
     except ImportError:
@@ -566,16 +472,12 @@ def dandi_cli_messages(*, path: Path) -> tuple[list[ValidationMessage], str]:
             f"inspector/schema layers") if repeated else ""
     for result in results:
         severity_name = getattr(getattr(result, "severity", None), "name", None) or "ERROR"
-        if severity_name in ("HINT", "INFO"):
-            severity = "info"
-        elif severity_name == "WARNING":
-            severity = "warning"
-        else:
-            severity = "error"
+        importance = _DANDI_SEVERITY_TO_IMPORTANCE.get(severity_name, "CRITICAL")
         within = getattr(result, "within_asset_paths", None) or {}
-        messages.append(_dandi_message(
+        messages.append(ValidationMessage(
+            layer="dandi", severity=IMPORTANCE_TO_SEVERITY[importance], importance=importance,
             check=f"dandi_validate:{getattr(result, 'id', 'unknown')}",
-            location=str(next(iter(within.values()), "")) if isinstance(within, dict) else "", severity=severity,
+            location=str(next(iter(within.values()), "")) if isinstance(within, dict) else "",
             message=str(getattr(result, "message", None) or result),
             hint="see `dandi validate --help` and https://docs.dandiarchive.org/ for this rule",
         ))

@@ -1,4 +1,4 @@
-"""The limits the domain checks and the analysis-readiness layer compare files against.
+"""The limits the domain checks compare files against.
 
 The defaults live in ``limits.yaml`` beside this module (each number documented there). A user file
 may override any subset of keys; it is merged over the defaults and must keep their types.

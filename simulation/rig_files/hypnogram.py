@@ -1,6 +1,6 @@
 """Write synthetic hypnogram exports (SleepScore-style state tables, epoch-coded vectors) for tests.
 
-The layouts are those :mod:`ndx_glymphatic.converters.hypnogram` reads.
+The layouts are those the readers of :mod:`ndx_glymphatic.converters.hypnogram` read.
 """
 
 from __future__ import annotations
@@ -11,11 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ndx_glymphatic.converters.hypnogram import (
-    DEFAULT_EPOCH_CODE_MAP,
-    SLEEPSCORE_STATE_COLUMNS,
-    HypnogramIntervals,
-)
+from ndx_glymphatic.converters._contract import HypnogramIntervals
+from ndx_glymphatic.converters.hypnogram import DEFAULT_EPOCH_CODE_MAP, SLEEPSCORE_STATE_COLUMNS
 from ndx_glymphatic.io import atomic_output_path
 
 __all__ = [

@@ -9,7 +9,9 @@
   after the photometry recording and its clock runs ``EEG_CLOCK_DRIFT_PPM`` fast, so converting it
   exercises clock alignment; the sync TTL is in its annotations (``TTL: Rise`` / ``TTL: Fall``);
 - the hypnogram as a SleepScore-style state table, scored on the EEG clock;
-- ``session.yaml``: every metadata field and the channel semantics, ready for ``glymph convert``.
+- ``session.yaml``: every metadata field and the channel semantics, ready for ``glymph convert``. It is
+  serialised from :func:`simulated_session_config`, the typed :class:`~ndx_glymphatic.session.SessionConfig`
+  of the session (which also serves callers that build NWB from a simulated session without rig files).
 
 Rates: TDT and Doric photometry keep the simulator's rate (1017.25 Hz by default); NPM frames run at
 ``NPM_FRAME_RATE_IN_HZ`` (30 Hz per LED) and pyPhotometry at ``PPD_RATE_IN_HZ``, sampled from the
@@ -33,6 +35,37 @@ import yaml
 
 from ndx_glymphatic import __version__
 from ndx_glymphatic.io import atomic_output_path
+from ndx_glymphatic.session import (
+    AmplifierConfig,
+    ClockAlignmentConfig,
+    ConditionConfig,
+    DevicesConfig,
+    DrugConfig,
+    ElectrodeConfig,
+    ElectrodeGroupConfig,
+    ElectrophysiologyConfig,
+    EpochConfig,
+    ExcitationSourceConfig,
+    FiberConfig,
+    FromTtlConfig,
+    HypnogramConfig,
+    IndicatorConfig,
+    InfusionConfig,
+    InjectionConfig,
+    LcStimulationConfig,
+    OptogeneticsConfig,
+    OptogeneticSiteConfig,
+    PhotodetectorConfig,
+    PhotometryChannelConfig,
+    PhotometryConfig,
+    PhotometryFormat,
+    SessionConfig,
+    SessionInfo,
+    SubjectConfig,
+    TracerConfig,
+    VasomotionStimulationConfig,
+    ViralVectorConfig,
+)
 from ndx_glymphatic.simulation import (
     ELECTRODE_CHANNELS,
     FIBERS,
@@ -51,6 +84,7 @@ __all__ = [
     "NPM_FRAME_RATE_IN_HZ",
     "PPD_RATE_IN_HZ",
     "SESSION_WRITERS",
+    "simulated_session_config",
     "sync_pulse_times",
     "write_rig_session",
 ]
@@ -132,8 +166,9 @@ def _channels_for(format_name: str, channels: Sequence[str] | None) -> tuple[Any
 
 # ------------------------------------------------------------------------------------ photometry
 def _write_tdt(
-    *, session: SimulatedSession, outdir: Path, specs: tuple, sync: np.ndarray, overwrite: bool, show_progress: bool
-) -> tuple[Path, dict[str, str], list[Path]]:
+    *, session: SimulatedSession, photometry: PhotometryConfig, specs: tuple, sync: np.ndarray, overwrite: bool,
+    show_progress: bool,
+) -> list[Path]:
     from ndx_glymphatic.simulation.rig_files.tdt import TdtEpocSource, TdtStreamSource, write_tdt_block
 
     p = session.parameters
@@ -149,10 +184,9 @@ def _write_tdt(
     epocs = [TdtEpocSource(code="PtC0", onset_times_in_s=sync, offset_times_in_s=sync + SYNC_PULSE_WIDTH_IN_S)]
     if lc_on.size:
         epocs.append(TdtEpocSource(code="Pu1/", onset_times_in_s=lc_on, offset_times_in_s=lc_off))
-    block_name = f"{session.session_id}-block"
     summary = write_tdt_block(
-        folder=outdir / "tdt",
-        block_name=block_name,
+        folder=photometry.file.parent,
+        block_name=photometry.file.name,
         start_time=datetime.fromisoformat(p.session_start_time),
         streams=streams,
         epocs=epocs,
@@ -161,31 +195,28 @@ def _write_tdt(
         overwrite=overwrite,
         show_progress=show_progress,
     )
-    stream_names = {spec.name: f"_{_TDT_CODES[spec.name]}" for spec in specs}
-    written = [summary.tsq_path, summary.tev_path, *summary.sev_paths]
-    return summary.block_folder, stream_names, written
+    return [summary.tsq_path, summary.tev_path, *summary.sev_paths]
 
 
 def _write_doric(
-    *, session: SimulatedSession, outdir: Path, specs: tuple, sync: np.ndarray, overwrite: bool, show_progress: bool
-) -> tuple[Path, dict[str, str], list[Path]]:
+    *, session: SimulatedSession, photometry: PhotometryConfig, specs: tuple, sync: np.ndarray, overwrite: bool,
+    show_progress: bool,
+) -> list[Path]:
     from ndx_glymphatic.simulation.rig_files.doric import DoricGroup, write_doric_v6
 
     p = session.parameters
     rate = p.photometry_rate_in_Hz
     groups = []
-    stream_names = {}
-    for index, spec in enumerate(specs, start=1):
-        group = f"LockInAOUT{index:02d}"
+    for channel in photometry.channels:
+        group, dataset = channel.stream.split("/")
         groups.append(
             DoricGroup(
                 path=group,
                 rate_in_Hz=rate,
-                datasets={"AIN01": iter_photometry_chunks(session=session, channel=spec.name)},
-                usernames={"AIN01": spec.name},
+                datasets={dataset: iter_photometry_chunks(session=session, channel=channel.name)},
+                usernames={dataset: channel.name},
             )
         )
-        stream_names[spec.name] = f"{group}/AIN01"
 
     def digital_chunks() -> Iterator[np.ndarray]:
         for start in range(0, session.n_photometry_samples, _CHUNK):
@@ -195,15 +226,15 @@ def _write_doric(
             yield high.astype(np.float64)
 
     groups.append(DoricGroup(path="DigitalIO", rate_in_Hz=rate, datasets={"DIO01": digital_chunks()}))
-    path = outdir / "doric" / f"{session.session_id}.doric"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_doric_v6(destination=path, series={"Series0001": groups}, overwrite=overwrite)
-    return path, stream_names, [path]
+    photometry.file.parent.mkdir(parents=True, exist_ok=True)
+    write_doric_v6(destination=photometry.file, series={"Series0001": groups}, overwrite=overwrite)
+    return [photometry.file]
 
 
 def _write_npm(
-    *, session: SimulatedSession, outdir: Path, specs: tuple, sync: np.ndarray, overwrite: bool, show_progress: bool
-) -> tuple[Path, dict[str, str], list[Path]]:
+    *, session: SimulatedSession, photometry: PhotometryConfig, specs: tuple, sync: np.ndarray, overwrite: bool,
+    show_progress: bool,
+) -> list[Path]:
     from ndx_glymphatic.simulation.rig_files.neurophotometrics import (
         interleave_npm_frames,
         write_npm_current_csv,
@@ -243,25 +274,23 @@ def _write_npm(
                 first_frame_all_leds=first == 0,
             )
 
-    folder = outdir / "npm"
-    folder.mkdir(parents=True, exist_ok=True)
-    csv_path = write_npm_current_csv(
-        destination=folder / "raw_photometry.csv", frames=frame_chunks(), overwrite=overwrite
-    )
+    photometry.file.parent.mkdir(parents=True, exist_ok=True)
+    csv_path = write_npm_current_csv(destination=photometry.file, frames=frame_chunks(), overwrite=overwrite)
+    (digital_destination,) = photometry.digital_input_files
     digital_path = write_npm_digital_inputs_csv(
-        destination=folder / "digital_inputs.csv",
+        destination=digital_destination,
         generation=1,
         onsets_in_s={"Input0": sync + device_start_in_s},
         offsets_in_s={"Input0": sync + SYNC_PULSE_WIDTH_IN_S + device_start_in_s},
         overwrite=overwrite,
     )
-    stream_names = {spec.name: f"{_NPM_LEDS[spec.name][1]}@{_NPM_LEDS[spec.name][0]}" for spec in specs}
-    return csv_path, stream_names, [csv_path, digital_path]
+    return [csv_path, digital_path]
 
 
 def _write_ppd(
-    *, session: SimulatedSession, outdir: Path, specs: tuple, sync: np.ndarray, overwrite: bool, show_progress: bool
-) -> tuple[Path, dict[str, str], list[Path]]:
+    *, session: SimulatedSession, photometry: PhotometryConfig, specs: tuple, sync: np.ndarray, overwrite: bool,
+    show_progress: bool,
+) -> list[Path]:
     from ndx_glymphatic.simulation.rig_files.pyphotometry import adc_counts_from_volts, write_ppd
 
     p = session.parameters
@@ -281,10 +310,9 @@ def _write_ppd(
             index = np.searchsorted(sync, t, side="right") - 1
             yield ((index >= 0) & (t < sync[np.maximum(index, 0)] + SYNC_PULSE_WIDTH_IN_S)).astype(np.uint16)
 
-    path = outdir / "ppd" / f"{session.session_id}.ppd"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    photometry.file.parent.mkdir(parents=True, exist_ok=True)
     write_ppd(
-        destination=path,
+        destination=photometry.file,
         analog_counts=analog,
         digital_levels=[digital()],
         mode="2EX_2EM_continuous",
@@ -295,11 +323,10 @@ def _write_ppd(
         version="1.1",
         overwrite=overwrite,
     )
-    stream_names = {spec.name: f"analog_{index}" for index, spec in enumerate(specs, start=1)}
-    return path, stream_names, [path]
+    return [photometry.file]
 
 
-_PHOTOMETRY_WRITERS: dict[str, Callable[..., tuple[Path, dict[str, str], list[Path]]]] = {
+_PHOTOMETRY_WRITERS: dict[str, Callable[..., list[Path]]] = {
     "tdt": _write_tdt,
     "doric": _write_doric,
     "npm": _write_npm,
@@ -317,16 +344,22 @@ _SYSTEMS = {
 
 
 # --------------------------------------------------------------------------------- EEG and hypnogram
+def _edf_samples(session: SimulatedSession) -> tuple[int, int]:
+    """First simulator sample in the EDF (the EEG system starts later) and the EDF's number of samples."""
+    rate = session.parameters.ephys_rate_in_Hz
+    offset_samples = round(EEG_CLOCK_OFFSET_IN_S * rate)
+    n = session.n_ephys_samples - offset_samples
+    return offset_samples, n - n % round(rate)  # whole 1-s data records
+
+
 def _write_edf(
-    *, session: SimulatedSession, outdir: Path, sync: np.ndarray, overwrite: bool, show_progress: bool
+    *, session: SimulatedSession, path: Path, sync: np.ndarray, overwrite: bool, show_progress: bool
 ) -> Path:
     from ndx_glymphatic.simulation.rig_files.edf import EdfSignalSource, write_edf
 
     p = session.parameters
     rate = p.ephys_rate_in_Hz
-    offset_samples = round(EEG_CLOCK_OFFSET_IN_S * rate)
-    n = session.n_ephys_samples - offset_samples
-    n -= n % round(rate)  # whole 1-s data records
+    offset_samples, n = _edf_samples(session)
 
     def channel_chunks(series: str, column: int) -> Iterator[np.ndarray]:
         for chunk in iter_ephys_chunks(
@@ -350,7 +383,6 @@ def _write_edf(
     eeg_sync = _eeg_clock(sync)
     keep = (eeg_sync > 0) & (eeg_sync + SYNC_PULSE_WIDTH_IN_S < n / rate)
     start = datetime.fromisoformat(p.session_start_time).replace(tzinfo=None)
-    path = outdir / "eeg" / f"{session.session_id}_eeg.edf"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_edf(
         path=path,
@@ -368,10 +400,11 @@ def _write_edf(
     return path
 
 
-def _write_hypnogram(*, session: SimulatedSession, outdir: Path, eeg_duration_in_s: float, overwrite: bool) -> Path:
-    from ndx_glymphatic.converters.hypnogram import HypnogramIntervals
+def _write_hypnogram(*, session: SimulatedSession, path: Path, overwrite: bool) -> Path:
+    from ndx_glymphatic.converters._contract import HypnogramIntervals
     from ndx_glymphatic.simulation.rig_files.hypnogram import write_state_table
 
+    eeg_duration_in_s = _edf_samples(session)[1] / session.parameters.ephys_rate_in_Hz
     rows = session.ground_truth.sleep_states
     starts = _eeg_clock(np.array([row.start_in_s for row in rows]))
     stops = _eeg_clock(np.array([row.stop_in_s for row in rows]))
@@ -384,349 +417,303 @@ def _write_hypnogram(*, session: SimulatedSession, outdir: Path, eeg_duration_in
         scorer="simulated scorer (ground truth)",
         epoch_length_in_s=None,
     )
-    path = outdir / "hypnogram" / f"{session.session_id}_sleepscore.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_state_table(destination=path, intervals=intervals, overwrite=overwrite)
     return path
 
 
 # -------------------------------------------------------------------------------------- session file
-def _session_document(
-    *,
-    session: SimulatedSession,
-    format_name: str,
-    specs: tuple,
-    photometry_path: str,
-    stream_names: dict,
-    edf_path: str | None,
-    hypnogram_path: str | None,
-    extra_photometry: dict[str, Any],
-) -> dict[str, Any]:
+def _photometry_files(*, format_name: str, session: SimulatedSession, outdir: Path) -> tuple[Path, tuple[Path, ...]]:
+    """The photometry rig file (TDT: block folder) a format writes, and its digital-input files (NPM)."""
+    folder = outdir / format_name
+    return {
+        "tdt": (folder / f"{session.session_id}-block", ()),
+        "doric": (folder / f"{session.session_id}.doric", ()),
+        "npm": (folder / "raw_photometry.csv", (folder / "digital_inputs.csv",)),
+        "ppd": (folder / f"{session.session_id}.ppd", ()),
+    }[format_name]
+
+
+def _stream_names(*, format_name: str, specs: tuple) -> dict[str, str]:
+    """Simulator channel name -> stream name in the rig file of that format."""
+    if format_name == "tdt":
+        return {spec.name: f"_{_TDT_CODES[spec.name]}" for spec in specs}
+    if format_name == "doric":
+        return {spec.name: f"LockInAOUT{index:02d}/AIN01" for index, spec in enumerate(specs, start=1)}
+    if format_name == "npm":
+        return {spec.name: f"{_NPM_LEDS[spec.name][1]}@{_NPM_LEDS[spec.name][0]}" for spec in specs}
+    return {spec.name: f"analog_{index}" for index, spec in enumerate(specs, start=1)}
+
+
+def _devices(*, session: SimulatedSession, specs: tuple) -> DevicesConfig:
+    p = session.parameters
+    fibers_used = {spec.fiber for spec in specs} | {"fiber_lc"}
+    if session.ground_truth.vasomotion_stimulation:
+        fibers_used.add("fiber_flow")
+    leds = [
+        ExcitationSourceConfig(
+            name=f"led_{w:g}nm", description=f"{w:g} nm excitation LED.", manufacturer="Tucker-Davis Technologies",
+            model_number="RZ10x LUX LED", source_type="LED", wavelength_in_nm=float(w), power_in_W=30e-6,
+        )
+        for w in sorted({spec.excitation_wavelength_in_nm for spec in specs})
+    ]
+    laser = ExcitationSourceConfig(
+        name="laser_473nm", description="Blue laser for LC and smooth-muscle stimulation.",
+        manufacturer="Shanghai Laser & Optics Century", model_number="BL473T3", source_type="Solid-State Laser",
+        wavelength_in_nm=float(p.lc_wavelength_in_nm), power_in_W=p.lc_power_in_mW / 1000.0,
+    )
+    detector = PhotodetectorConfig(
+        name="photodetector", description="Photosensor reading every photometry channel.",
+        manufacturer="Tucker-Davis Technologies", model_number="RZ10x LUX photosensor", detector_type="photodiode",
+    )
+    fibers = [
+        FiberConfig(
+            name=fiber.name, description=f"Implanted fiber at the {fiber.location}.", manufacturer="Doric Lenses",
+            model_number="MFC_400/430-0.48", numerical_aperture=0.48, core_diameter_in_um=400.0,
+            location=fiber.location, ap_in_mm=fiber.ap_in_mm, ml_in_mm=fiber.ml_in_mm, depth_in_mm=-fiber.dv_in_mm,
+            hemisphere=fiber.hemisphere,
+        )
+        for fiber in (FIBERS[key] for key in sorted(fibers_used))
+    ]
+    return DevicesConfig(excitation_sources=(*leds, laser), photodetectors=(detector,), optical_fibers=tuple(fibers))
+
+
+def _injection_below(*, fiber_key: str, name: str, volume_in_uL: float) -> InjectionConfig:
+    """A virus injection 0.1 mm below a fiber's tip."""
+    fiber = FIBERS[fiber_key]
+    return InjectionConfig(
+        name=name, location=fiber.location, hemisphere=fiber.hemisphere, reference="bregma", ap_in_mm=fiber.ap_in_mm,
+        ml_in_mm=fiber.ml_in_mm, dv_in_mm=fiber.dv_in_mm - 0.1, volume_in_uL=volume_in_uL,
+    )
+
+
+def _indicators_and_tracers(*, specs: tuple) -> tuple[tuple[IndicatorConfig, ...], tuple[TracerConfig, ...]]:
+    indicators, tracers = [], []
+    for key, spec in INDICATORS.items():
+        if spec.is_tracer:
+            tracers.append(TracerConfig(
+                name=spec.name, label=spec.label, description=spec.description,
+                manufacturer="Thermo Fisher Scientific", fluorophore=spec.fluorophore,
+                carrier_molecule=spec.carrier_molecule, molecular_weight_in_kDa=spec.molecular_weight_in_kDa,
+                labeled_compartment=spec.labeled_compartment, excitation_peak_in_nm=spec.excitation_peak_in_nm,
+                emission_peak_in_nm=spec.emission_peak_in_nm,
+            ))
+        elif any(s.indicator == key for s in specs):
+            indicators.append(IndicatorConfig(
+                name=spec.name, label=spec.label, description=spec.description, manufacturer="Yulong Li lab",
+                viral_vector=ViralVectorConfig(
+                    name="AAV_GRAB_NE2m", construct_name="AAV9-hSyn-GRAB_NE2m",
+                    description="Norepinephrine sensor GRAB_NE2m under the human synapsin promoter.",
+                    manufacturer="WZ Biosciences", titer_in_vg_per_ml=1.0e13,
+                ),
+                injection=_injection_below(fiber_key="fiber_ne", name="GRAB_NE_injection", volume_in_uL=0.5),
+            ))
+    return tuple(indicators), tuple(tracers)
+
+
+def _photometry(*, session: SimulatedSession, format_name: str, specs: tuple, outdir: Path) -> PhotometryConfig:
+    file, digital_input_files = _photometry_files(format_name=format_name, session=session, outdir=outdir)
+    streams = _stream_names(format_name=format_name, specs=specs)
+    channels = tuple(
+        PhotometryChannelConfig(
+            name=spec.name, stream=streams[spec.name], description=spec.description,
+            measured_quantity=spec.measured_quantity, channel_role=spec.channel_role,
+            control_channel=spec.control_channel, indicator=spec.indicator, optical_fiber=FIBERS[spec.fiber].name,
+            excitation_source=f"led_{spec.excitation_wavelength_in_nm:g}nm", photodetector="photodetector",
+            excitation_wavelength_in_nm=spec.excitation_wavelength_in_nm,
+            emission_wavelength_in_nm=spec.emission_wavelength_in_nm,
+        )
+        for spec in specs
+    )
+    npm_only = {"digital_input_files": digital_input_files} if digital_input_files else {}
+    return PhotometryConfig(
+        format=format_name, file=file, system_name=_SYSTEMS[format_name], **npm_only, channels=channels,
+    )
+
+
+def _electrophysiology(*, session: SimulatedSession, format_name: str, outdir: Path) -> ElectrophysiologyConfig:
+    groups: dict[str, ElectrodeGroupConfig] = {}
+    for spec in ELECTRODE_CHANNELS:
+        groups.setdefault(spec.group, ElectrodeGroupConfig(
+            name=spec.group, description=f"{spec.series} electrodes.", location=spec.group_location,
+        ))
+    return ElectrophysiologyConfig(
+        format="edf",
+        file=outdir / "eeg" / f"{session.session_id}_eeg.edf",
+        amplifier=AmplifierConfig(
+            name="eeg_emg_amplifier", description="EEG/EMG amplifier (Sirenia, simulated).",
+            manufacturer="Pinnacle Technology", model_number="8200-K1-SL",
+        ),
+        electrode_groups=tuple(groups.values()),
+        channels=tuple(
+            ElectrodeConfig(
+                name=spec.name, stream=EDF_LABELS[spec.name], series=spec.series, group=spec.group,
+                location="Isocortex" if spec.series == "EEG" else "root", description=spec.description,
+            )
+            for spec in ELECTRODE_CHANNELS
+        ),
+        filtering="none (simulated broadband signal)",
+        clock_alignment=ClockAlignmentConfig(
+            primary_ttl_channel=_SYNC_CHANNELS[format_name], secondary_ttl_channel="TTL",
+            primary_system=_SYSTEMS[format_name], secondary_system="Pinnacle Sirenia EEG/EMG (simulated)",
+            **_ALIGNMENT_LIMITS.get(format_name, {}),
+        ),
+    )
+
+
+def _optogenetics(*, session: SimulatedSession, format_name: str) -> OptogeneticsConfig:
     p = session.parameters
     truth = session.ground_truth
-    wavelengths = sorted({spec.excitation_wavelength_in_nm for spec in specs})
-    fibers_used = sorted({spec.fiber for spec in specs} | {"fiber_lc"})
+    effectors = [IndicatorConfig(
+        name="ChR2_LC", label="hChR2(H134R)", description="ChR2 in noradrenergic LC neurons.",
+        viral_vector=ViralVectorConfig(
+            name="AAV_PRS_ChR2", construct_name="AAV5-PRSx8-hChR2(H134R)-mCherry",
+            description="ChR2 under the PRSx8 promoter, selective for noradrenergic LC neurons.",
+            manufacturer="UNC Vector Core", titer_in_vg_per_ml=4.0e12,
+        ),
+        injection=_injection_below(fiber_key="fiber_lc", name="LC_ChR2_injection", volume_in_uL=0.3),
+    )]
+    sites = [OptogeneticSiteConfig(name="LC", excitation_source="laser_473nm", optical_fiber="fiber_lc",
+                                   effector="ChR2_LC")]
+    sections: dict[str, Any] = {}
+    if truth.lc_stimulation:
+        # TDT records the laser pulses (Pu1/): the converter derives the epochs from them
+        epochs: dict[str, Any] = (
+            {"from_ttl": FromTtlConfig(system="photometry", event_channel="Pu1_", max_gap_in_s=2.0)}
+            if format_name == "tdt"
+            else {"epochs": tuple(EpochConfig(start_time_in_s=e.start_in_s, stop_time_in_s=e.stop_in_s)
+                                  for e in truth.lc_stimulation)}
+        )
+        sections["lc_stimulation"] = LcStimulationConfig(
+            description=f"Optogenetic stimulation of the locus coeruleus: {p.lc_train_duration_in_s:g} s trains of "
+            f"{p.lc_pulse_width_in_ms:g} ms pulses at {p.lc_pulse_frequency_in_Hz:g} Hz during NREM sleep.",
+            sites=("LC",), pulse_length_in_ms=p.lc_pulse_width_in_ms, period_in_ms=1000.0 / p.lc_pulse_frequency_in_Hz,
+            number_pulses_per_pulse_train=round(p.lc_train_duration_in_s * p.lc_pulse_frequency_in_Hz),
+            power_in_mW=p.lc_power_in_mW, wavelength_in_nm=p.lc_wavelength_in_nm, **epochs,
+        )
     if truth.vasomotion_stimulation:
-        fibers_used = sorted(set(fibers_used) | {"fiber_flow"})
-    document: dict[str, Any] = {
-        "subject": {
-            "subject_id": f"sim{p.seed:04d}",
-            "species": "Mus musculus",
-            "sex": "M",
-            "age": "P90D",
-            "strain": "C57BL/6J",
-            "description": "Simulated adult male mouse.",
-        },
-        "session": {
-            "session_start_time": p.session_start_time,
-            "session_description": (
-                f"Simulated {p.duration_in_s / 3600:g} h light-phase sleep session ({p.condition}) recorded as "
-                f"{_SYSTEMS[format_name]} photometry + EDF EEG/EMG."
+        effectors.append(IndicatorConfig(
+            name="ChR2_smooth_muscle", label="ChR2(H134R)",
+            description="ChR2 in arterial smooth muscle cells under the recording fiber.",
+        ))
+        sites.append(OptogeneticSiteConfig(name="smooth_muscle", excitation_source="laser_473nm",
+                                           optical_fiber="fiber_flow", effector="ChR2_smooth_muscle"))
+        first = truth.vasomotion_stimulation[0]
+        sections["vasomotion_stimulation"] = VasomotionStimulationConfig(
+            description="Optogenetic stimulation of arterial smooth muscle, square light modulation imposing "
+            "slow vasomotion.",
+            sites=("smooth_muscle",), stimulation_method="optogenetic", target="arterial smooth muscle",
+            modulation_frequency_in_Hz=first.pulse_frequency_in_Hz, modulation_waveform="square",
+            pulse_length_in_ms=first.pulse_width_in_ms, power_in_mW=5.0, wavelength_in_nm=p.lc_wavelength_in_nm,
+            # the simulator may let the last epoch run past the end of a short session: clip it
+            epochs=tuple(
+                EpochConfig(start_time_in_s=e.start_in_s, stop_time_in_s=min(e.stop_in_s, p.duration_in_s - 1.0))
+                for e in truth.vasomotion_stimulation
+                if e.start_in_s < p.duration_in_s - 2.0
             ),
-            "session_id": session.session_id,
-            "experimenter": ["Simulator, ndx-glymphatic"],
-            "lab": "ndx-glymphatic simulation",
-            "institution": "ndx-glymphatic",
-            "experiment_description": (
+        )
+    return OptogeneticsConfig(stimulation_software="Synapse (simulated)", effectors=tuple(effectors),
+                              sites=tuple(sites), **sections)
+
+
+def simulated_session_config(
+    *,
+    session: SimulatedSession,
+    format_name: PhotometryFormat,
+    outdir: Path,
+    photometry_channels: Sequence[str] | None = None,
+    include_eeg: bool = True,
+    include_hypnogram: bool = True,
+) -> SessionConfig:
+    """The session file of a simulated session written as rig files of one format, as the typed model.
+
+    Nothing is written: the rig-file paths are where :func:`write_rig_session` puts them, so loading the
+    ``session.yaml`` it writes gives this same object.
+
+    Parameters
+    ----------
+    session : SimulatedSession
+        From :func:`ndx_glymphatic.simulation.simulate_session`.
+    format_name : {"tdt", "doric", "npm", "ppd"}
+        Photometry rig format (it decides the stream names, the sync channel and the LC epochs' source).
+    outdir : Path
+        Folder of the session file; the rig-file paths lie inside it.
+    photometry_channels : sequence of str, optional
+        Simulator channel names (default: all the format can hold).
+    include_eeg, include_hypnogram : bool
+        Whether the session has the EDF EEG/EMG file and the hypnogram.
+
+    Returns
+    -------
+    SessionConfig
+        With ``path`` = ``outdir / "session.yaml"`` and rig-file paths inside ``outdir``.
+    """
+    p = session.parameters
+    truth = session.ground_truth
+    outdir = Path(outdir)
+    specs = _channels_for(format_name, photometry_channels)
+    indicators, tracers = _indicators_and_tracers(specs=specs)
+    sections: dict[str, Any] = {}
+    if include_eeg:
+        sections["electrophysiology"] = _electrophysiology(session=session, format_name=format_name, outdir=outdir)
+    if include_hypnogram:
+        sections["hypnogram"] = HypnogramConfig(
+            file=outdir / "hypnogram" / f"{session.session_id}_sleepscore.csv", format="state-table",
+            scoring_method="manual", scorer="simulated scorer (ground truth)",
+            clock="electrophysiology" if include_eeg else "photometry",
+            description="Sleep states scored on the EEG/EMG (SleepScore export; simulator ground truth).",
+        )
+    infusion, drug = truth.infusion, truth.drug
+    return SessionConfig(
+        path=outdir / "session.yaml",
+        subject=SubjectConfig(subject_id=f"sim{p.seed:04d}", species="Mus musculus", sex="M", age="P90D",
+                              strain="C57BL/6J", description="Simulated adult male mouse."),
+        session=SessionInfo(
+            session_start_time=p.session_start_time,
+            session_description=f"Simulated {p.duration_in_s / 3600:g} h light-phase sleep session ({p.condition}) "
+            f"recorded as {_SYSTEMS[format_name]} photometry + EDF EEG/EMG.",
+            session_id=session.session_id,
+            experimenter=("Simulator, ndx-glymphatic",),
+            lab="ndx-glymphatic simulation",
+            institution="ndx-glymphatic",
+            experiment_description=(
                 "Synthetic session with known ground truth (ndx-glymphatic simulator): infraslow NE oscillation "
                 "in NREM, anti-correlated blood volume, CSF tracer influx, micro-arousals, LC optogenetic "
                 "stimulation, vasomotion stimulation and a drug condition."
             ),
-            "keywords": ["glymphatic", "sleep", "norepinephrine", "fiber photometry", "simulation"],
-            "notes": f"Written by ndx-glymphatic {__version__} (glymph simulate --format {format_name}).",
-        },
-        "devices": {
-            "excitation_sources": [
-                {
-                    "name": f"led_{w:g}nm",
-                    "description": f"{w:g} nm excitation LED.",
-                    "manufacturer": "Tucker-Davis Technologies",
-                    "model_number": "RZ10x LUX LED",
-                    "source_type": "LED",
-                    "wavelength_in_nm": float(w),
-                    "power_in_W": 30e-6,
-                }
-                for w in wavelengths
-            ]
-            + [
-                {
-                    "name": "laser_473nm",
-                    "description": "Blue laser for LC and smooth-muscle stimulation.",
-                    "manufacturer": "Shanghai Laser & Optics Century",
-                    "model_number": "BL473T3",
-                    "source_type": "Solid-State Laser",
-                    "wavelength_in_nm": float(p.lc_wavelength_in_nm),
-                    "power_in_W": p.lc_power_in_mW / 1000.0,
-                }
-            ],
-            "photodetectors": [
-                {
-                    "name": "photodetector",
-                    "description": "Photosensor reading every photometry channel.",
-                    "manufacturer": "Tucker-Davis Technologies",
-                    "model_number": "RZ10x LUX photosensor",
-                    "detector_type": "photodiode",
-                }
-            ],
-            "optical_fibers": [
-                {
-                    "name": FIBERS[key].name,
-                    "description": f"Implanted fiber at the {FIBERS[key].location}.",
-                    "manufacturer": "Doric Lenses",
-                    "model_number": "MFC_400/430-0.48",
-                    "numerical_aperture": 0.48,
-                    "core_diameter_in_um": 400.0,
-                    "location": FIBERS[key].location,
-                    "ap_in_mm": FIBERS[key].ap_in_mm,
-                    "ml_in_mm": FIBERS[key].ml_in_mm,
-                    "depth_in_mm": -FIBERS[key].dv_in_mm,
-                    "hemisphere": FIBERS[key].hemisphere,
-                }
-                for key in fibers_used
-            ],
-        },
-        "indicators": [],
-        "tracers": [],
-    }
-    for key, spec in INDICATORS.items():
-        if spec.is_tracer:
-            document["tracers"].append(
-                {
-                    "name": spec.name,
-                    "label": spec.label,
-                    "description": spec.description,
-                    "manufacturer": "Thermo Fisher Scientific",
-                    "fluorophore": spec.fluorophore,
-                    "carrier_molecule": spec.carrier_molecule,
-                    "molecular_weight_in_kDa": spec.molecular_weight_in_kDa,
-                    "labeled_compartment": spec.labeled_compartment,
-                    "excitation_peak_in_nm": spec.excitation_peak_in_nm,
-                    "emission_peak_in_nm": spec.emission_peak_in_nm,
-                }
-            )
-        elif any(s.indicator == key for s in specs):
-            ne_fiber = FIBERS["fiber_ne"]
-            document["indicators"].append(
-                {
-                    "name": spec.name,
-                    "label": spec.label,
-                    "description": spec.description,
-                    "manufacturer": "Yulong Li lab",
-                    "viral_vector": {
-                        "name": "AAV_GRAB_NE2m",
-                        "construct_name": "AAV9-hSyn-GRAB_NE2m",
-                        "description": "Norepinephrine sensor GRAB_NE2m under the human synapsin promoter.",
-                        "manufacturer": "WZ Biosciences",
-                        "titer_in_vg_per_ml": 1.0e13,
-                    },
-                    "injection": {
-                        "name": "GRAB_NE_injection",
-                        "location": ne_fiber.location,
-                        "hemisphere": ne_fiber.hemisphere,
-                        "reference": "bregma",
-                        "ap_in_mm": ne_fiber.ap_in_mm,
-                        "ml_in_mm": ne_fiber.ml_in_mm,
-                        "dv_in_mm": ne_fiber.dv_in_mm - 0.1,
-                        "volume_in_uL": 0.5,
-                    },
-                }
-            )
-    document["photometry"] = {
-        "format": format_name,
-        "file": photometry_path,
-        "system_name": _SYSTEMS[format_name],
-        **extra_photometry,
-        "channels": [
-            {
-                "name": spec.name,
-                "stream": stream_names[spec.name],
-                "description": spec.description,
-                "measured_quantity": spec.measured_quantity,
-                "channel_role": spec.channel_role,
-                "control_channel": spec.control_channel,
-                "indicator": spec.indicator,
-                "optical_fiber": FIBERS[spec.fiber].name,
-                "excitation_source": f"led_{spec.excitation_wavelength_in_nm:g}nm",
-                "photodetector": "photodetector",
-                "excitation_wavelength_in_nm": spec.excitation_wavelength_in_nm,
-                "emission_wavelength_in_nm": spec.emission_wavelength_in_nm,
-            }
-            for spec in specs
-        ],
-    }
-    if edf_path is not None:
-        groups: dict[str, Any] = {}
-        for spec in ELECTRODE_CHANNELS:
-            groups.setdefault(
-                spec.group,
-                {"name": spec.group, "description": f"{spec.series} electrodes.", "location": spec.group_location},
-            )
-        document["electrophysiology"] = {
-            "format": "edf",
-            "file": edf_path,
-            "amplifier": {
-                "name": "eeg_emg_amplifier",
-                "description": "EEG/EMG amplifier (Sirenia, simulated).",
-                "manufacturer": "Pinnacle Technology",
-                "model_number": "8200-K1-SL",
-            },
-            "electrode_groups": list(groups.values()),
-            "channels": [
-                {
-                    "name": spec.name,
-                    "stream": EDF_LABELS[spec.name],
-                    "series": spec.series,
-                    "group": spec.group,
-                    "location": "Isocortex" if spec.series == "EEG" else "root",
-                    "description": spec.description,
-                }
-                for spec in ELECTRODE_CHANNELS
-            ],
-            "filtering": "none (simulated broadband signal)",
-            "clock_alignment": {
-                "primary_ttl_channel": _SYNC_CHANNELS[format_name],
-                "secondary_ttl_channel": "TTL",
-                "primary_system": _SYSTEMS[format_name],
-                "secondary_system": "Pinnacle Sirenia EEG/EMG (simulated)",
-                **_ALIGNMENT_LIMITS.get(format_name, {}),
-            },
-        }
-    if hypnogram_path is not None:
-        document["hypnogram"] = {
-            "file": hypnogram_path,
-            "format": "state-table",
-            "scoring_method": "manual",
-            "scorer": "simulated scorer (ground truth)",
-            "clock": "electrophysiology",
-            "description": "Sleep states scored on the EEG/EMG (SleepScore export; simulator ground truth).",
-        }
-    infusion = truth.infusion
-    document["infusions"] = [
-        {
-            "tracer": infusion["tracer"],
-            "start_time_in_s": infusion["start_in_s"],
-            "stop_time_in_s": infusion["stop_in_s"],
-            "route": infusion["route"],
-            "site": infusion["site"],
-            "volume_in_uL": infusion["volume_in_uL"],
-            "rate_in_uL_per_min": infusion["rate_in_uL_per_min"],
-            "concentration": 0.5,
-            "concentration_unit": "%",
-        }
-    ]
-    drug = truth.drug
-    document["drugs"] = [
-        {
-            "drug": drug["name"],
-            "dose": drug["dose"],
-            "dose_unit": drug["dose_unit"],
-            "route": drug["route"],
-            "vehicle": drug["vehicle"],
-            "time_in_s": drug["time_in_s"],
-        }
-    ]
-    document["condition"] = {
-        "condition": truth.condition,
-        "is_control": truth.condition == "vehicle",
-        "description": ("Zolpidem 10 mg/kg i.p." if truth.condition == "zolpidem" else "Vehicle (saline) i.p.")
-        + f" at {drug['time_in_s']:g} s.",
-    }
-    lc = FIBERS["fiber_lc"]
-    optogenetics: dict[str, Any] = {
-        "stimulation_software": "Synapse (simulated)",
-        "effectors": [
-            {
-                "name": "ChR2_LC",
-                "label": "hChR2(H134R)",
-                "description": "ChR2 in noradrenergic LC neurons.",
-                "viral_vector": {
-                    "name": "AAV_PRS_ChR2",
-                    "construct_name": "AAV5-PRSx8-hChR2(H134R)-mCherry",
-                    "description": "ChR2 under the PRSx8 promoter, selective for noradrenergic LC neurons.",
-                    "manufacturer": "UNC Vector Core",
-                    "titer_in_vg_per_ml": 4.0e12,
-                },
-                "injection": {
-                    "name": "LC_ChR2_injection",
-                    "location": lc.location,
-                    "hemisphere": lc.hemisphere,
-                    "reference": "bregma",
-                    "ap_in_mm": lc.ap_in_mm,
-                    "ml_in_mm": lc.ml_in_mm,
-                    "dv_in_mm": lc.dv_in_mm - 0.1,
-                    "volume_in_uL": 0.3,
-                },
-            },
-        ],
-        "sites": [
-            {"name": "LC", "excitation_source": "laser_473nm", "optical_fiber": "fiber_lc", "effector": "ChR2_LC"}
-        ],
-    }
-    lc_protocol = {
-        "description": f"Optogenetic stimulation of the locus coeruleus: {p.lc_train_duration_in_s:g} s trains of "
-        f"{p.lc_pulse_width_in_ms:g} ms pulses at {p.lc_pulse_frequency_in_Hz:g} Hz during NREM sleep.",
-        "sites": ["LC"],
-        "pulse_length_in_ms": p.lc_pulse_width_in_ms,
-        "period_in_ms": 1000.0 / p.lc_pulse_frequency_in_Hz,
-        "number_pulses_per_pulse_train": round(p.lc_train_duration_in_s * p.lc_pulse_frequency_in_Hz),
-        "power_in_mW": p.lc_power_in_mW,
-        "wavelength_in_nm": p.lc_wavelength_in_nm,
-    }
-    if format_name == "tdt" and truth.lc_stimulation:
-        lc_protocol["from_ttl"] = {"system": "photometry", "event_channel": "Pu1_", "max_gap_in_s": 2.0}
-        optogenetics["lc_stimulation"] = lc_protocol
-    elif truth.lc_stimulation:
-        lc_protocol["epochs"] = [
-            {"start_time_in_s": e.start_in_s, "stop_time_in_s": e.stop_in_s} for e in truth.lc_stimulation
-        ]
-        optogenetics["lc_stimulation"] = lc_protocol
-    if truth.vasomotion_stimulation:
-        epoch = truth.vasomotion_stimulation[0]
-        optogenetics["effectors"].append(
-            {
-                "name": "ChR2_smooth_muscle",
-                "label": "ChR2(H134R)",
-                "description": "ChR2 in arterial smooth muscle cells under the recording fiber.",
-            }
-        )
-        optogenetics["sites"].append(
-            {
-                "name": "smooth_muscle",
-                "excitation_source": "laser_473nm",
-                "optical_fiber": "fiber_flow",
-                "effector": "ChR2_smooth_muscle",
-            }
-        )
-        optogenetics["vasomotion_stimulation"] = {
-            "description": "Optogenetic stimulation of arterial smooth muscle, square light modulation imposing "
-            "slow vasomotion.",
-            "sites": ["smooth_muscle"],
-            "stimulation_method": "optogenetic",
-            "target": "arterial smooth muscle",
-            "modulation_frequency_in_Hz": epoch.pulse_frequency_in_Hz,
-            "modulation_waveform": "square",
-            "pulse_length_in_ms": epoch.pulse_width_in_ms,
-            "power_in_mW": 5.0,
-            "wavelength_in_nm": p.lc_wavelength_in_nm,
-            # (the simulator may let the last epoch run past the end of a short session: clip it)
-            "epochs": [
-                {"start_time_in_s": e.start_in_s, "stop_time_in_s": min(e.stop_in_s, p.duration_in_s - 1.0)}
-                for e in truth.vasomotion_stimulation
-                if e.start_in_s < p.duration_in_s - 2.0
-            ],
-        }
-    document["optogenetics"] = optogenetics
-    return document
+            keywords=("glymphatic", "sleep", "norepinephrine", "fiber photometry", "simulation"),
+            notes=f"Written by ndx-glymphatic {__version__} (glymph simulate --format {format_name}).",
+        ),
+        devices=_devices(session=session, specs=specs),
+        indicators=indicators,
+        tracers=tracers,
+        photometry=_photometry(session=session, format_name=format_name, specs=specs, outdir=outdir),
+        **sections,
+        infusions=(InfusionConfig(
+            tracer=infusion["tracer"], start_time_in_s=infusion["start_in_s"], stop_time_in_s=infusion["stop_in_s"],
+            route=infusion["route"], site=infusion["site"], volume_in_uL=infusion["volume_in_uL"],
+            rate_in_uL_per_min=infusion["rate_in_uL_per_min"], concentration=0.5, concentration_unit="%",
+        ),),
+        drugs=(DrugConfig(drug=drug["name"], dose=drug["dose"], dose_unit=drug["dose_unit"], route=drug["route"],
+                          vehicle=drug["vehicle"], time_in_s=drug["time_in_s"]),),
+        condition=ConditionConfig(
+            condition=truth.condition, is_control=truth.condition == "vehicle",
+            description=("Zolpidem 10 mg/kg i.p." if truth.condition == "zolpidem" else "Vehicle (saline) i.p.")
+            + f" at {drug['time_in_s']:g} s.",
+        ),
+        optogenetics=_optogenetics(session=session, format_name=format_name),
+    )
 
 
-def _write_session_file(*, document: dict[str, Any], path: Path, overwrite: bool) -> Path:
+def _write_session_file(*, config: SessionConfig, overwrite: bool) -> Path:
     header = (
         "# ndx-glymphatic conversion session file, written by `glymph simulate`.\n"
         "# Convert with: glymph convert session.yaml -o session.nwb   (schema: glymph schema session)\n"
     )
-    with atomic_output_path(destination=path, overwrite=overwrite) as temporary:
-        temporary.write_text(header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100))
-    return path
+    text = yaml.safe_dump(config.to_document(), sort_keys=False, allow_unicode=True, width=100)
+    with atomic_output_path(destination=config.path, overwrite=overwrite) as temporary:
+        temporary.write_text(header + text)
+    return config.path
 
 
 def write_rig_session(
@@ -766,57 +753,32 @@ def write_rig_session(
     """
     if format not in _PHOTOMETRY_WRITERS:
         raise ValueError(f"format must be one of {sorted(_PHOTOMETRY_WRITERS)}, got {format!r}")
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    session_path = outdir / "session.yaml"
-    if session_path.exists() and not overwrite:
+    config = simulated_session_config(
+        session=session, format_name=format, outdir=Path(outdir), photometry_channels=photometry_channels,
+        include_eeg=include_eeg, include_hypnogram=include_hypnogram,
+    )
+    if config.path.exists() and not overwrite:
         from ndx_glymphatic.errors import InputFileError
 
         raise InputFileError(
-            path=session_path,
+            path=config.path,
             field="output path",
             expected="a path that does not exist yet",
             found="an existing file",
             hint="pass --overwrite to replace it",
         )
-    specs = _channels_for(format, photometry_channels)
+    config.path.parent.mkdir(parents=True, exist_ok=True)
     sync = sync_pulse_times(duration_in_s=session.parameters.duration_in_s, seed=session.parameters.seed)
-    photometry_path, stream_names, written = _PHOTOMETRY_WRITERS[format](
-        session=session, outdir=outdir, specs=specs, sync=sync, overwrite=overwrite, show_progress=show_progress
+    written = _PHOTOMETRY_WRITERS[format](
+        session=session, photometry=config.photometry, specs=_channels_for(format, photometry_channels), sync=sync,
+        overwrite=overwrite, show_progress=show_progress,
     )
-    extra: dict[str, Any] = {}
-    if format == "npm":
-        extra["digital_input_files"] = [str(written[1].relative_to(outdir))]
-    edf_relative = hypnogram_relative = None
-    if include_eeg:
-        edf_path = _write_edf(
-            session=session, outdir=outdir, sync=sync, overwrite=overwrite, show_progress=show_progress
-        )
-        written.append(edf_path)
-        edf_relative = str(edf_path.relative_to(outdir))
-    if include_hypnogram:
-        rate = session.parameters.ephys_rate_in_Hz
-        offset_samples = round(EEG_CLOCK_OFFSET_IN_S * rate)
-        n = session.n_ephys_samples - offset_samples
-        eeg_duration = (n - n % round(rate)) / rate
-        hypnogram_path = _write_hypnogram(
-            session=session, outdir=outdir, eeg_duration_in_s=eeg_duration, overwrite=overwrite
-        )
-        written.append(hypnogram_path)
-        hypnogram_relative = str(hypnogram_path.relative_to(outdir))
-    document = _session_document(
-        session=session,
-        format_name=format,
-        specs=specs,
-        photometry_path=str(photometry_path.relative_to(outdir)),
-        stream_names=stream_names,
-        edf_path=edf_relative,
-        hypnogram_path=hypnogram_relative,
-        extra_photometry=extra,
-    )
-    if hypnogram_relative is not None and edf_relative is None:
-        document["hypnogram"]["clock"] = "photometry"
-    written.append(_write_session_file(document=document, path=session_path, overwrite=overwrite))
+    if config.electrophysiology is not None:
+        written.append(_write_edf(session=session, path=config.electrophysiology.file, sync=sync,
+                                  overwrite=overwrite, show_progress=show_progress))
+    if config.hypnogram is not None:
+        written.append(_write_hypnogram(session=session, path=config.hypnogram.file, overwrite=overwrite))
+    written.append(_write_session_file(config=config, overwrite=overwrite))
     return written
 
 
