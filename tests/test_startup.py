@@ -126,3 +126,18 @@ def test_output_formats_known_to_help_are_the_writers() -> None:
     from ndx_glymphatic.simulation.writers import OUTPUT_FORMATS, session_writers
 
     assert sorted(OUTPUT_FORMATS) == sorted(session_writers())
+
+
+def test_analysis_in_a_fresh_process_reads_files_as_our_classes(written_file: Path) -> None:
+    """The analysis loads the namespace itself before it opens a file (nothing imported it before)."""
+    code = """
+import sys
+from pathlib import Path
+from ndx_glymphatic.analysis.params import AnalysisParams
+from ndx_glymphatic.analysis.pipeline import analyze_file
+analysis = analyze_file(nwb_path=Path(sys.argv[1]), params=AnalysisParams(), show_progress=False)
+print(analysis.session.ne_signal is not None and analysis.session.hypnogram is not None)
+"""
+    result = subprocess.run([sys.executable, "-c", code, str(written_file)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "True"
