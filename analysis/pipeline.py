@@ -155,6 +155,9 @@ def analyze_file(*, nwb_path: Path, params: AnalysisParams, show_progress: bool)
     """
     from pynwb import NWBHDF5IO
 
+    from ndx_glymphatic import load_namespace
+
+    load_namespace()  # before reading, so that the file's objects are our classes
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         io = NWBHDF5IO(str(nwb_path), mode="r", load_namespaces=True)
@@ -232,6 +235,9 @@ def build_document(*, analysis: SessionAnalysis, nwb_path: Path) -> m.MetricsDoc
 def _write_derived_copy(*, nwb_path: Path, destination: Path, analysis: SessionAnalysis) -> None:
     from pynwb import NWBHDF5IO, TimeSeries
 
+    from ndx_glymphatic import load_namespace
+
+    load_namespace()  # before reading, so that the file's objects are our classes
     shutil.copyfile(nwb_path, destination)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

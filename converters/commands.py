@@ -1,18 +1,14 @@
-"""``glymph convert`` and ``glymph schema``: the converter's command line."""
+"""``glymph convert`` and ``glymph schema``: the converter's command line.
+
+The commands import the converter inside their bodies: ``glymph --help`` imports this module and must
+not pay for pynwb.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
-
-from ndx_glymphatic.builder import CompressionSettings
-from ndx_glymphatic.converters.convert import convert_session
-from ndx_glymphatic.session import (
-    session_example_text,
-    session_schema_text,
-    validate_session_file,
-)
 
 __all__ = ["COMMANDS", "convert", "schema"]
 
@@ -41,7 +37,7 @@ def convert(
     only replaced with --overwrite.
     """
     if check_only:
-        from ndx_glymphatic.session import SessionFileError
+        from ndx_glymphatic.session import SessionFileError, validate_session_file
 
         problems = validate_session_file(path=session_file)
         if problems:
@@ -50,6 +46,9 @@ def convert(
         return
     if output_path is None:
         raise click.UsageError("Missing option '-o' / '--output' (the NWB file to write).")
+    from ndx_glymphatic.builder import CompressionSettings
+    from ndx_glymphatic.converters.convert import convert_session
+
     settings = CompressionSettings(
         method=compression, level=compression_level,
         **({"n_threads": threads} if threads is not None else {}),
@@ -75,6 +74,8 @@ def convert(
 @click.option("--example", is_flag=True, help="Print an annotated example file instead of the schema.")
 def schema(name: str, example: bool) -> None:
     """Print a published JSON Schema (NAME: session, the conversion session file)."""
+    from ndx_glymphatic.session import session_example_text, session_schema_text
+
     if example:
         click.echo(session_example_text(), nl=False)
         return

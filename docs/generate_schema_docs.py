@@ -5,6 +5,8 @@ Run from the repository root after regenerating the spec::
     python docs/generate_schema_docs.py
 
 The examples shown on each type's page are the scripts in docs/examples/, which the test suite runs.
+The vocabularies section lists the words of ``ndx_glymphatic.vocabulary`` (the same words the spec's
+field docs give, since the spec generator takes them from there too).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import re
 from pathlib import Path
 
 import yaml
+
+from ndx_glymphatic.vocabulary import FIELD_VOCABULARIES, ROUTE_ALIASES, ROUTES
 
 DOCS_DIR = Path(__file__).resolve().parent
 SPEC_DIR = DOCS_DIR.parent / "nwb_ext" / "spec"
@@ -84,6 +88,29 @@ def _heading(group: dict) -> str:
     return f"extends `{group['neurodata_type_inc']}`{extra}"
 
 
+def _included(entry: dict) -> str:
+    """One included namespace of the namespace YAML, with the types taken from it."""
+    types = entry.get("neurodata_types")
+    return f"`{entry['namespace']}`" + (f" ({', '.join(f'`{name}`' for name in types)})" if types else "")
+
+
+def _vocabularies() -> list[str]:
+    """The vocabularies section of schema.md: one row per text field with a list of allowed words."""
+    lines = [
+        "## Vocabularies",
+        "",
+        "NWB specs cannot restrict text to a list of words, so these lists live in `ndx_glymphatic.vocabulary`; "
+        "`glymph validate` checks files against them (domain layer).",
+        "",
+        "| field | words | also accepted |",
+        "|---|---|---|",
+    ]
+    for field, words in FIELD_VOCABULARIES.items():
+        aliases = ", ".join(f"`{alias}` ({term})" for alias, term in ROUTE_ALIASES.items()) if words == ROUTES else ""
+        lines.append(f"| `{field}` | {', '.join(f'`{word}`' for word in words)} | {aliases} |")
+    return [*lines, ""]
+
+
 def render() -> dict[Path, str]:
     """Return every generated page, by path."""
     namespace = yaml.safe_load((SPEC_DIR / "ndx-glymphatic.namespace.yaml").read_text())["namespaces"][0]
@@ -96,8 +123,7 @@ def render() -> dict[Path, str]:
         "",
         namespace["doc"],
         "",
-        "Includes: " + ", ".join(f"`{entry['namespace']}`" for entry in namespace["schema"] if "namespace" in entry)
-        + ".",
+        "Builds on: " + "; ".join(_included(entry) for entry in namespace["schema"] if "namespace" in entry) + ".",
         "",
     ]
     for group in groups:
@@ -123,7 +149,7 @@ def render() -> dict[Path, str]:
             "```",
             "",
         ])
-    pages[DOCS_DIR / "schema.md"] = "\n".join(index)
+    pages[DOCS_DIR / "schema.md"] = "\n".join([*index, *_vocabularies()])
     return pages
 
 

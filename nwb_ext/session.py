@@ -56,11 +56,10 @@ from ndx_glymphatic.vocabulary import (
     CARRIER_MOLECULES,
     CHANNEL_ROLES,
     DOSE_UNITS,
-    DRUG_ROUTES,
-    INFUSION_ROUTES,
     LABELED_COMPARTMENTS,
     MEASURED_QUANTITIES,
     MODULATION_WAVEFORMS,
+    ROUTE_WORDS,
     SCORING_METHODS,
     SLEEP_STATES,
     STIMULATION_METHODS,
@@ -557,7 +556,7 @@ class InfusionConfig(_Section):
     tracer: Name = Field(description="Name of an entry of `tracers`.")
     start_time_in_s: NonNegative = Field(description="Start in s.")
     stop_time_in_s: NonNegative = Field(description="Stop in s.")
-    route: Literal[INFUSION_ROUTES] = Field(description="Route.")
+    route: Literal[ROUTE_WORDS] = Field(description="Route; an abbreviation such as \"i.p.\" is accepted too.")
     site: Text = Field(description="Site.", examples=["cisterna magna"])
     volume_in_uL: Positive = Field(description="Volume in microliters.")
     rate_in_uL_per_min: Positive = Field(description="Rate in microliters per minute.")
@@ -572,7 +571,7 @@ class DrugConfig(_Section):
                        examples=["zolpidem"])
     dose: NonNegative = Field(description="Dose, in dose_unit.")
     dose_unit: Literal[DOSE_UNITS] = Field(description="Unit of the dose.")
-    route: Literal[DRUG_ROUTES] = Field(description="Route.")
+    route: Literal[ROUTE_WORDS] = Field(description="Route; an abbreviation such as \"i.p.\" is accepted too.")
     vehicle: Text = Field(description="Vehicle.", examples=["saline"])
     time_in_s: NonNegative = Field(description="Start of the injection in s from the session start.")
     duration_in_s: Positive = Field(default=DEFAULT_INJECTION_DURATION_IN_S,

@@ -1,7 +1,10 @@
 """Controlled vocabularies of ndx-glymphatic.
 
-NWB specs cannot restrict text to a list, so the allowed words live here, in one place, and the
-validators check files against them. Each tuple lists the canonical spelling.
+NWB specs cannot restrict text to a list, so the allowed words live here, in one place: the validators
+check files against them, the session schema offers them, and the spec's field docs (hence
+docs/schema.md) are generated from them. One vocabulary per concept; each tuple lists the canonical
+terms. Routes also have aliases, other spellings that files and session files already use: they are
+accepted wherever a route is (:data:`ROUTE_WORDS`); ``ROUTE_ALIASES.get(route, route)`` is a route's term.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ __all__ = [
     "CARRIER_MOLECULES",
     "CHANNEL_ROLES",
     "DOSE_UNITS",
-    "DRUG_ROUTES",
-    "INFUSION_ROUTES",
+    "FIELD_VOCABULARIES",
     "LABELED_COMPARTMENTS",
     "MEASURED_QUANTITIES",
     "MODULATION_WAVEFORMS",
+    "ROUTES",
+    "ROUTE_ALIASES",
+    "ROUTE_WORDS",
     "SCORING_METHODS",
     "SLEEP_STATES",
     "STIMULATION_METHODS",
@@ -47,17 +52,32 @@ CARRIER_MOLECULES: tuple[str, ...] = ("albumin", "dextran", "ovalbumin", "none",
 #: Compartments a tracer labels.
 LABELED_COMPARTMENTS: tuple[str, ...] = ("blood plasma", "CSF", "interstitial fluid")
 
-#: Routes of a tracer infusion.
-INFUSION_ROUTES: tuple[str, ...] = (
+#: Routes of administration, of a drug or of a tracer infusion alike.
+ROUTES: tuple[str, ...] = (
     "intracisternal",
     "intravenous",
     "intraventricular",
     "intraparenchymal",
     "intraperitoneal",
+    "subcutaneous",
+    "oral",
+    "intramuscular",
+    "topical",
 )
 
-#: Routes of a drug administration.
-DRUG_ROUTES: tuple[str, ...] = ("i.p.", "s.c.", "p.o.", "i.v.", "i.c.v.", "i.m.", "intracisternal", "topical")
+#: Abbreviations accepted for a route, and the term each stands for ('i.c.v.', intracerebroventricular, is
+#: an injection into the brain's ventricles: 'intraventricular').
+ROUTE_ALIASES: dict[str, str] = {
+    "i.p.": "intraperitoneal",
+    "s.c.": "subcutaneous",
+    "p.o.": "oral",
+    "i.v.": "intravenous",
+    "i.c.v.": "intraventricular",
+    "i.m.": "intramuscular",
+}
+
+#: Every accepted spelling of a route: the terms, then the aliases.
+ROUTE_WORDS: tuple[str, ...] = (*ROUTES, *ROUTE_ALIASES)
 
 #: Units of a drug dose.
 DOSE_UNITS: tuple[str, ...] = ("mg/kg", "ug/kg", "mg", "ug", "nmol", "uL")
@@ -67,3 +87,20 @@ STIMULATION_METHODS: tuple[str, ...] = ("optogenetic", "chemogenetic", "pharmaco
 
 #: Shapes of the vasomotion modulation.
 MODULATION_WAVEFORMS: tuple[str, ...] = ("sinusoidal", "square", "pulse train")
+
+
+#: The spec field each vocabulary applies to, as ``"<neurodata type>.<field>"``.
+FIELD_VOCABULARIES: dict[str, tuple[str, ...]] = {
+    "FluorescentTracer.carrier_molecule": CARRIER_MOLECULES,
+    "FluorescentTracer.labeled_compartment": LABELED_COMPARTMENTS,
+    "FiberPhotometryChannelsTable.measured_quantity": MEASURED_QUANTITIES,
+    "FiberPhotometryChannelsTable.channel_role": CHANNEL_ROLES,
+    "TracerInfusionsTable.route": ROUTES,
+    "VasomotionStimulationEpochsTable.stimulation_method": STIMULATION_METHODS,
+    "VasomotionStimulationEpochsTable.modulation_waveform": MODULATION_WAVEFORMS,
+    "DrugAdministrationsTable.dose_unit": DOSE_UNITS,
+    "DrugAdministrationsTable.route": ROUTES,
+    "Hypnogram.scoring_method": SCORING_METHODS,
+    "Hypnogram.sleep_state": SLEEP_STATES,
+}
+

@@ -59,9 +59,7 @@ Channel metadata shared by every writer (:mod:`ndx_glymphatic.simulation.channel
 Output (:mod:`~ndx_glymphatic.simulation.nwb`, :mod:`~ndx_glymphatic.simulation.writers`)::
 
     write_session_nwb(*, session, path, overwrite=False, show_progress=False) -> Path
-        the simulated rig (in-memory readers, ndx_glymphatic.simulation.rig) through the converter's
-        planning and the one NWB builder: the layout of the converted rig-file session, streamed
-        (gzip 4 + shuffle) through atomic_output_path
+        streams every series (GenericDataChunkIterator + gzip 4 + shuffle) through atomic_output_path
     session_writers() -> dict[str, SessionWriter]
         SessionWriter: writer(*, session, outdir, overwrite, show_progress) -> list[Path];
         "nwb" writes NWB directly; the rig formats come from ndx_glymphatic.simulation.rig_files
@@ -79,41 +77,10 @@ Photometry fluorescence = baseline x bleaching x (1 - motion artefact) x (1 + re
 405 nm control has no response. Motion artefacts occur in wake only.
 """
 
-from ndx_glymphatic.simulation.channels import (
-    ELECTRODE_CHANNELS,
-    FIBERS,
-    INDICATORS,
-    PHOTOMETRY_CHANNELS,
-    ElectrodeChannelSpec,
-    FiberSpec,
-    IndicatorSpec,
-    PhotometryChannelSpec,
-    electrode_channels,
-    photometry_channel,
-)
-from ndx_glymphatic.simulation.latents import (
-    STATE_CODES,
-    STATE_NAMES,
-    EventTimes,
-    Latents,
-    SimulatedSession,
-    drug_effect,
-    simulate_session,
-    tracer_curve,
-)
-from ndx_glymphatic.simulation.nwb import write_session_nwb
-from ndx_glymphatic.simulation.parameters import CONDITIONS, SimulationParameters
-from ndx_glymphatic.simulation.streams import (
-    BLOCK_SAMPLES,
-    EEG_BANDS_HZ,
-    ephys_samples,
-    iter_ephys_chunks,
-    iter_photometry_chunks,
-    n_samples,
-    photometry_samples,
-)
-from ndx_glymphatic.simulation.truth import GroundTruth, SleepInterval, StimulationEpoch
-from ndx_glymphatic.simulation.writers import SessionWriter, session_writers
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = [
     "BLOCK_SAMPLES",
@@ -150,3 +117,46 @@ __all__ = [
     "tracer_curve",
     "write_session_nwb",
 ]
+
+# Imported on first use, so that `glymph --help` pays neither for numpy / scipy nor for pynwb.
+_WHERE = {
+    "ELECTRODE_CHANNELS": "channels",
+    "FIBERS": "channels",
+    "INDICATORS": "channels",
+    "PHOTOMETRY_CHANNELS": "channels",
+    "ElectrodeChannelSpec": "channels",
+    "FiberSpec": "channels",
+    "IndicatorSpec": "channels",
+    "PhotometryChannelSpec": "channels",
+    "electrode_channels": "channels",
+    "photometry_channel": "channels",
+    "STATE_CODES": "latents",
+    "STATE_NAMES": "latents",
+    "EventTimes": "latents",
+    "Latents": "latents",
+    "SimulatedSession": "latents",
+    "drug_effect": "latents",
+    "simulate_session": "latents",
+    "tracer_curve": "latents",
+    "write_session_nwb": "nwb",
+    "CONDITIONS": "parameters",
+    "SimulationParameters": "parameters",
+    "BLOCK_SAMPLES": "streams",
+    "EEG_BANDS_HZ": "streams",
+    "ephys_samples": "streams",
+    "iter_ephys_chunks": "streams",
+    "iter_photometry_chunks": "streams",
+    "n_samples": "streams",
+    "photometry_samples": "streams",
+    "GroundTruth": "truth",
+    "SleepInterval": "truth",
+    "StimulationEpoch": "truth",
+    "SessionWriter": "writers",
+    "session_writers": "writers",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

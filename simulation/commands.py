@@ -8,9 +8,8 @@ from pathlib import Path
 import click
 
 from ndx_glymphatic.errors import GlymphError, InputFileError
-from ndx_glymphatic.simulation.latents import simulate_session
 from ndx_glymphatic.simulation.parameters import CONDITIONS, SimulationParameters
-from ndx_glymphatic.simulation.writers import session_writers
+from ndx_glymphatic.simulation.writers import OUTPUT_FORMATS
 
 __all__ = ["COMMANDS", "simulate"]
 
@@ -35,7 +34,7 @@ GROUND_TRUTH_FILE_NAME = "ground_truth.json"
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(sorted(session_writers())),
+    type=click.Choice(sorted(OUTPUT_FORMATS)),
     default="nwb",
     show_default=True,
     help="Output format of the recorded data.",
@@ -83,6 +82,9 @@ def simulate(
             found="an existing file",
             hint="pass --overwrite to replace it",
         )
+    from ndx_glymphatic.simulation.latents import simulate_session
+    from ndx_glymphatic.simulation.writers import session_writers
+
     show_progress = not no_progress and sys.stderr.isatty()
     session = simulate_session(parameters=parameters)
     written = session_writers()[output_format](

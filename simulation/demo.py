@@ -17,7 +17,6 @@ from pathlib import Path
 import click
 
 from ndx_glymphatic.io import atomic_output_path
-from ndx_glymphatic.simulation import SimulationParameters, simulate_session
 
 __all__ = ["COMMANDS", "DemoResult", "run_demo"]
 
@@ -60,6 +59,14 @@ def run_demo(
     DemoResult
         The output paths by step and how long each step took.
     """
+    # Imported here, not at module level: `glymph --help` imports this module and must stay light
+    from ndx_glymphatic.analysis import run_analysis
+    from ndx_glymphatic.converters.convert import convert_session
+    from ndx_glymphatic.simulation import SimulationParameters, simulate_session
+    from ndx_glymphatic.simulation.rig_files.session import write_rig_session
+    from ndx_glymphatic.validators import validate_file
+    from ndx_glymphatic.validators.report import reports_to_json
+
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     result = DemoResult(output_dir=output_dir)
@@ -71,9 +78,6 @@ def run_demo(
     result.outputs["ground truth"] = session.ground_truth.write_json(
         path=simulated_dir / "ground_truth.json", overwrite=True
     )
-    from ndx_glymphatic.converters.convert import convert_session  # imported here: keeps `glymph` start-up light
-    from ndx_glymphatic.simulation.rig_files.session import write_rig_session
-
     # The rig files a TDT photometry + Sirenia EEG/EMG setup would write, and their session file
     rig_dir = simulated_dir / "rig"
     write_rig_session(session=session, outdir=rig_dir, format="tdt", overwrite=True, show_progress=show_progress)
@@ -91,9 +95,6 @@ def run_demo(
     result.outputs["NWB file"] = nwb_path
     _step(result=result, name="convert", started=started)
 
-    from ndx_glymphatic.validators import validate_file  # imported here: keeps `glymph` start-up light
-    from ndx_glymphatic.validators.report import reports_to_json
-
     started = time.perf_counter()
     from ndx_glymphatic.analysis.readiness import readiness_checks
 
@@ -105,8 +106,6 @@ def run_demo(
     if not report.is_conformant:
         raise click.ClickException(f"validation failed (see {report_path}):\n{report.format_text()}")
     _step(result=result, name="validation", started=started)
-
-    from ndx_glymphatic.analysis import run_analysis  # imported here: keeps `glymph` start-up light
 
     started = time.perf_counter()
     # profile "all" above includes the analysis-readiness layer, so the check is not repeated

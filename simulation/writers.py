@@ -13,11 +13,15 @@ rig would, with their session file, from :mod:`ndx_glymphatic.simulation.rig_fil
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ndx_glymphatic.simulation.latents import SimulatedSession
+if TYPE_CHECKING:
+    from ndx_glymphatic.simulation.latents import SimulatedSession
 
-__all__ = ["SessionWriter", "nwb_session_writer", "session_writers"]
+__all__ = ["OUTPUT_FORMATS", "SessionWriter", "nwb_session_writer", "session_writers"]
+
+#: The names of :func:`session_writers`, known without importing the writers (``glymph simulate --help``).
+OUTPUT_FORMATS: tuple[str, ...] = ("nwb", "tdt", "doric", "npm", "ppd")
 
 
 class SessionWriter(Protocol):

@@ -20,7 +20,7 @@ from nwbinspector import Importance, inspect_nwbfile_object
 
 # Converted files must also pass our own domain checks: import them so they are registered in nwbinspector
 # whatever order the test modules run in.
-import ndx_glymphatic.validators  # noqa: F401
+import ndx_glymphatic.validators.checks  # noqa: F401
 from ndx_glymphatic.access import find_photometry_channel, get_hypnogram, photometry_channels
 from ndx_glymphatic.builder import CompressionSettings, encode_chunk
 from ndx_glymphatic.cli import main

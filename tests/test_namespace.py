@@ -1,21 +1,24 @@
-"""The ndx-glymphatic namespace: spec validity, round trips, reading with plain pynwb, best practice."""
+"""The ndx-glymphatic namespace: spec validity, round trips, reading with plain pynwb, best practice, old files."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pynwb
 import pytest
 import yaml
 from hdmf.testing.validate_spec import validate_spec
-from nwbinspector import Importance, inspect_nwbfile
+from nwbinspector import Importance, inspect_nwbfile, inspect_nwbfile_object
 from pynwb import NWBHDF5IO
 
 import ndx_glymphatic
-import ndx_glymphatic.validators  # our domain checks run in the inspector test too
+import ndx_glymphatic.validators.checks  # our domain checks run in the inspector tests too
 from ndx_glymphatic import (
     ClockAlignment,
     ClockAlignmentTable,
@@ -28,10 +31,14 @@ from ndx_glymphatic import (
     VasomotionStimulationEpochsTable,
 )
 from ndx_glymphatic.testing.mock import mock_glymphatic_nwbfile
+from ndx_glymphatic.vocabulary import FIELD_VOCABULARIES, ROUTE_ALIASES, ROUTES
 
 SPEC_DIR = Path(ndx_glymphatic.NAMESPACE_PATH).parent
 REPOSITORY = Path(__file__).resolve().parents[1]
 EXTENSIONS_YAML = SPEC_DIR / "ndx-glymphatic.extensions.yaml"
+NAMESPACE_YAML = SPEC_DIR / "ndx-glymphatic.namespace.yaml"
+#: Written by tests/data/make_ndx_glymphatic_0.1.0_file.py with the code of spec 0.1.0; kept as written.
+SPEC_0_1_0_FILE = REPOSITORY / "tests" / "data" / "ndx_glymphatic_0.1.0.nwb"
 PYNWB_ONLY_READER = Path(ndx_glymphatic.__file__).parent / "testing" / "pynwb_only_reader.py"
 NEW_TYPES = (
     ClockAlignment,
@@ -176,3 +183,79 @@ def test_nwbinspector_finds_nothing_serious_in_the_full_example(full_example_pat
         inspect_nwbfile(nwbfile_path=full_example_path, importance_threshold=Importance.BEST_PRACTICE_VIOLATION)
     )
     assert messages == [], "\n".join(f"{m.importance.name} {m.check_function_name}: {m.message}" for m in messages)
+
+
+def _spec_fields() -> dict[str, dict]:
+    """Every attribute and dataset of our types, by ``"<type>.<name>"``."""
+    return {
+        f"{group['neurodata_type_def']}.{field['name']}": field
+        for group in _spec_types()
+        for field in group.get("attributes", []) + group.get("datasets", [])
+    }
+
+
+def _referenced_types(spec: dict) -> set[str]:
+    """Types a spec (or one of its parts) extends or references."""
+    found = {spec["neurodata_type_inc"]} if "neurodata_type_inc" in spec else set()
+    if isinstance(spec.get("dtype"), dict):
+        found.add(spec["dtype"]["target_type"])
+    for part in spec.get("attributes", []) + spec.get("datasets", []) + spec.get("groups", []):
+        found |= _referenced_types(part)
+    return found
+
+
+def test_includes_exactly_the_types_the_spec_builds_on() -> None:
+    namespace = yaml.safe_load(NAMESPACE_YAML.read_text())["namespaces"][0]
+    included = {
+        name for entry in namespace["schema"] if "namespace" in entry for name in entry["neurodata_types"]
+    }
+    ours = {group["neurodata_type_def"] for group in _spec_types()}
+    referenced = set().union(*(_referenced_types(group) for group in _spec_types())) - ours
+    assert included == referenced
+
+
+def test_field_docs_give_the_words_of_the_vocabulary() -> None:
+    fields = _spec_fields()
+    for name, words in FIELD_VOCABULARIES.items():
+        doc = fields[name]["doc"]
+        missing = [word for word in words if f"'{word}'" not in doc]
+        assert not missing, f"{name}: the doc does not give {missing}"
+        if words == ROUTES:
+            assert all(f"'{alias}' ({term})" in doc for alias, term in ROUTE_ALIASES.items()), name
+
+
+def test_spec_changes_come_with_a_new_version() -> None:
+    with h5py.File(SPEC_0_1_0_FILE, "r") as file:
+        cached = file["specifications/ndx-glymphatic/0.1.0"]
+        cached_types = json.loads(cached["ndx-glymphatic.extensions"][()])["groups"]
+    assert cached_types != _spec_types()
+    assert yaml.safe_load(NAMESPACE_YAML.read_text())["namespaces"][0]["version"] != "0.1.0"
+
+
+def test_reads_and_validates_a_file_of_spec_0_1_0() -> None:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Ignoring the following cached namespace")
+        with NWBHDF5IO(SPEC_0_1_0_FILE, "r") as io:
+            read = io.read()
+            assert {cls.__name__ for cls in NEW_TYPES} <= {type(obj).__name__ for obj in read.objects.values()}
+            assert isinstance(read.intervals["sleep_states"], Hypnogram)
+            assert isinstance(read.intervals["drug_administrations"], DrugAdministrationsTable)
+            assert read.intervals["drug_administrations"]["route"][0] == "i.p."
+            channels = read.lab_meta_data["fiber_photometry"].fiber_photometry_table
+            assert isinstance(channels, FiberPhotometryChannelsTable)
+            assert list(channels["measured_quantity"].data[:]) == [
+                "norepinephrine", "norepinephrine", "cerebral blood volume", "CSF tracer"]
+            assert read.lab_meta_data["experimental_condition"].condition == "zolpidem"
+            messages = list(inspect_nwbfile_object(
+                nwbfile_object=read, importance_threshold=Importance.BEST_PRACTICE_VIOLATION
+            ))
+        assert pynwb.validate(path=str(SPEC_0_1_0_FILE)) == []
+    # The file is 60 s long, while the mock's events span 900 s, and its EEG is sampled at 64 Hz (a small
+    # file): our checks, which run only on our types, find exactly that, and nothing else.
+    assert {message.check_function_name for message in messages} == {
+        "check_drug_administration_before_session_end",
+        "check_eeg_emg_rate_for_sleep_scoring",
+        "check_infusion_inside_session",
+        "check_sleep_states_inside_session",
+        "check_stimulation_epochs_inside_session",
+    }

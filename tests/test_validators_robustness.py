@@ -74,6 +74,12 @@ def _replace_dataset(h5file: h5py.File, name: str, data: np.ndarray) -> None:
         h5file[name].attrs[key] = value
 
 
+def _cached_spec_of_ours(h5file: h5py.File) -> str:
+    """The group of the ndx-glymphatic namespace cached in the file (one version)."""
+    (version,) = h5file["specifications/ndx-glymphatic"]
+    return f"specifications/ndx-glymphatic/{version}"
+
+
 def _overwrite_bytes(*, target: Path, offset: int, data: bytes) -> None:
     with open(target, "r+b") as stream:
         stream.seek(offset)
@@ -277,8 +283,7 @@ CORPUS: tuple[Damage, ...] = (
     Damage("cached specifications removed", _edit(lambda f: f.__delitem__("specifications")), "file",
            "cached_specifications", "caches no specification"),
     Damage("cached namespace garbled",
-           _edit(lambda f: _replace_dataset(f, "specifications/ndx-glymphatic/0.1.0/namespace",
-                                            np.array(b"{not json"))),
+           _edit(lambda f: _replace_dataset(f, f"{_cached_spec_of_ours(f)}/namespace", np.array(b"{not json"))),
            "file", "cached_specifications", "is unreadable"),
     Damage("unknown neurodata type", _edit(lambda f: f["acquisition/ne_465nm"].attrs.__setitem__(
         "neurodata_type", "FooBarSeries")), "file", "known_neurodata_types", "does not define"),

@@ -1,7 +1,6 @@
 """Validation of ndx-glymphatic NWB files and session files (``glymph validate``).
 
-Importing this package registers our domain checks into nwbinspector, so they also run as
-``nwbinspector FILE --modules ndx_glymphatic.validators``. The public API:
+The public API:
 
 - :func:`validate_file` (``path``, ``profile``, ``readiness_checks``) -> :class:`ValidationReport`
 - :func:`validate_paths` (``paths``, ``profile``, ``progress``, ``readiness_checks``) -> list of
@@ -10,23 +9,20 @@ Importing this package registers our domain checks into nwbinspector, so they al
   :func:`unregistered_check` (nwbinspector's ``register_check`` without joining its registry) and
   :func:`finding` (a message with its fix); :data:`CheckFunction`
 
+Our domain checks are registered into nwbinspector by importing :mod:`ndx_glymphatic.validators.checks`
+(``validate_file`` does). ``nwbinspector FILE --modules ndx_glymphatic.validators`` runs them too:
+nwbinspector imports the modules named by ``--modules`` after itself, and this package then registers
+them. Otherwise importing the package is light (the names above are imported on first use), so that
+``glymph --help`` does not pay for pynwb and nwbinspector.
+
 See docs/validation.md for the layers, the checks and the JSON report schema.
 """
 
-from ndx_glymphatic.validators import (  # noqa: F401  (importing registers the checks)
-    checks_clock,
-    checks_data_integrity,
-    checks_drugs,
-    checks_electrophysiology,
-    checks_infusions,
-    checks_photometry,
-    checks_security,
-    checks_sleep_states,
-    checks_stimulation,
-)
-from ndx_glymphatic.validators._check_tools import DOMAIN_CHECKS, CheckFunction, finding, unregistered_check
-from ndx_glymphatic.validators.api import PROFILE_LAYERS, PROFILES, validate_file, validate_paths
-from ndx_glymphatic.validators.report import ValidationMessage, ValidationReport
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
 
 __all__ = [
     "DOMAIN_CHECKS",
@@ -40,3 +36,25 @@ __all__ = [
     "validate_file",
     "validate_paths",
 ]
+
+_WHERE = {
+    "DOMAIN_CHECKS": "checks",
+    "CheckFunction": "_check_tools",
+    "finding": "_check_tools",
+    "unregistered_check": "_check_tools",
+    "PROFILES": "api",
+    "PROFILE_LAYERS": "api",
+    "validate_file": "api",
+    "validate_paths": "api",
+    "ValidationMessage": "report",
+    "ValidationReport": "report",
+}
+
+if "nwbinspector" in sys.modules:
+    importlib.import_module(f"{__name__}.checks")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

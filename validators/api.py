@@ -113,7 +113,7 @@ def _session_report(*, path: Path, profile: str) -> ValidationReport:
         report.add(messages=[ValidationMessage(
             layer="session", severity="error", importance="CRITICAL", check="session_schema",
             location=field if separator else "", message=text if separator else str(problem),
-            hint="fix the field in the session file (see docs/formats.md for the session file layout)",
+            hint="fix the field in the session file (see docs/session-file.md for the session file layout)",
         )])
     report.durations_in_s["session"] = time.perf_counter() - started
     return report
@@ -135,8 +135,9 @@ def _open_io(*, path: Path, cached_namespaces: dict[str, str]) -> object:
     import pynwb
     from pynwb import NWBHDF5IO
 
-    import ndx_glymphatic  # noqa: F401  (loads our namespace and the ones it includes)
+    from ndx_glymphatic import load_namespace
 
+    load_namespace()  # ours and the ones it includes
     loaded = set(pynwb.available_namespaces())
     h5file = h5py.File(path, "r", rdcc_nbytes=READ_CHUNK_CACHE_BYTES)
     try:

@@ -16,7 +16,7 @@ from ndx_glymphatic.validators._check_tools import (
     session_end_in_s,
 )
 from ndx_glymphatic.validators.limits import get_limits
-from ndx_glymphatic.vocabulary import DOSE_UNITS, DRUG_ROUTES
+from ndx_glymphatic.vocabulary import DOSE_UNITS, ROUTE_ALIASES, ROUTE_WORDS, ROUTES
 
 __all__ = [
     "check_drug_administration_before_session_end",
@@ -74,15 +74,15 @@ def check_drug_dose_unit_known(table: DrugAdministrationsTable) -> InspectorMess
 
 @domain_check(importance=Importance.CRITICAL, neurodata_type=DrugAdministrationsTable)
 def check_drug_route_vocabulary(table: DrugAdministrationsTable) -> InspectorMessage | None:
-    """``route`` is one of ``ndx_glymphatic.vocabulary.DRUG_ROUTES``."""
+    """``route`` is one of ``ndx_glymphatic.vocabulary.ROUTE_WORDS`` (a term or an accepted abbreviation)."""
     routes = column_texts(table, "route") or []
-    bad = [row for row, route in enumerate(routes) if route not in DRUG_ROUTES]
+    bad = [row for row, route in enumerate(routes) if route not in ROUTE_WORDS]
     if not bad:
         return None
     return finding(
         message=f"{describe_rows(bad)}: route {sorted({routes[row] for row in bad})}, expected one of "
-                f"{list(DRUG_ROUTES)}.",
-        hint="intraperitoneal is 'i.p.', subcutaneous 's.c.', oral 'p.o.', intravenous 'i.v.'",
+                f"{list(ROUTES)} (or an abbreviation: {list(ROUTE_ALIASES)}).",
+        hint="write the route in full, e.g. 'intraperitoneal', 'subcutaneous', 'oral', 'intravenous'",
     )
 
 

@@ -17,7 +17,7 @@ from ndx_glymphatic.validators._check_tools import (
     session_end_in_s,
 )
 from ndx_glymphatic.validators.limits import get_limits
-from ndx_glymphatic.vocabulary import INFUSION_ROUTES
+from ndx_glymphatic.vocabulary import ROUTE_ALIASES, ROUTE_WORDS, ROUTES
 
 __all__ = [
     "check_infusion_duration_matches_volume_and_rate",
@@ -46,14 +46,14 @@ def check_infusion_volume_and_rate_positive(table: TracerInfusionsTable) -> Insp
 
 @domain_check(importance=Importance.CRITICAL, neurodata_type=TracerInfusionsTable)
 def check_infusion_route_vocabulary(table: TracerInfusionsTable) -> InspectorMessage | None:
-    """``route`` is one of ``ndx_glymphatic.vocabulary.INFUSION_ROUTES``."""
+    """``route`` is one of ``ndx_glymphatic.vocabulary.ROUTE_WORDS`` (a term or an accepted abbreviation)."""
     routes = column_texts(table, "route") or []
-    bad = [row for row, route in enumerate(routes) if route not in INFUSION_ROUTES]
+    bad = [row for row, route in enumerate(routes) if route not in ROUTE_WORDS]
     if not bad:
         return None
     return finding(
         message=(f"{describe_rows(bad)}: route {sorted({routes[row] for row in bad})}, expected one of "
-                 f"{list(INFUSION_ROUTES)}."),
+                 f"{list(ROUTES)} (or an abbreviation: {list(ROUTE_ALIASES)})."),
         hint="the cisterna magna route is 'intracisternal', a tail-vein injection 'intravenous'",
     )
 
@@ -67,7 +67,7 @@ def check_infusion_volume_and_rate_plausible_for_route(table: TracerInfusionsTab
     rate = column_numbers(table, "rate_in_uL_per_min")
     problems = []
     for row, route in enumerate(routes):
-        route_limits = limits.get(route)
+        route_limits = limits.get(ROUTE_ALIASES.get(route, route))
         if route_limits is None:
             continue
         if volume[row] > route_limits["max_volume_in_uL"]:

@@ -16,7 +16,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from ndx_glymphatic.validators._check_tools import DOMAIN_CHECKS, HINT_SEPARATOR, CheckFunction, location_of, split_hint
+from ndx_glymphatic.validators._check_tools import HINT_SEPARATOR, CheckFunction, location_of, split_hint
+from ndx_glymphatic.validators.checks import DOMAIN_CHECKS
 from ndx_glymphatic.validators.report import IMPORTANCE_TO_SEVERITY, ValidationMessage
 
 __all__ = [

@@ -48,9 +48,10 @@ def _destination_name(*, path: Path) -> str:
     """The DANDI file name of one NWB file, read with pynwb after the h5py safety probe."""
     from pynwb import read_nwb
 
-    import ndx_glymphatic  # noqa: F401
+    from ndx_glymphatic import load_namespace
     from ndx_glymphatic.validators.checks_dandi import expected_dandi_file_name
 
+    load_namespace()
     probe = probe_path(path=path)
     if not probe.openable:
         raise InputFileError(path=path, field="file", expected="a readable, self-contained NWB file",

@@ -4,11 +4,14 @@ Run from the repository root after changing a type::
 
     python nwb_ext/spec/create_extension_spec.py
 
-and commit the regenerated ``ndx-glymphatic.namespace.yaml`` and ``ndx-glymphatic.extensions.yaml``.
+and commit the regenerated ``ndx-glymphatic.namespace.yaml`` and ``ndx-glymphatic.extensions.yaml``
+(then ``python docs/generate_schema_docs.py``). The lists of allowed words in the field docs come from
+:mod:`ndx_glymphatic.vocabulary`; a change of them is a change of the spec (bump ``NAMESPACE_VERSION``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 # The namespaces we include must be loaded before the builder can resolve their types.
@@ -24,10 +27,45 @@ from pynwb.spec import (
     export_spec,
 )
 
-NAMESPACE_NAME = "ndx-glymphatic"
-NAMESPACE_VERSION = "0.1.0"
+from ndx_glymphatic.vocabulary import (
+    CARRIER_MOLECULES,
+    CHANNEL_ROLES,
+    DOSE_UNITS,
+    LABELED_COMPARTMENTS,
+    MEASURED_QUANTITIES,
+    MODULATION_WAVEFORMS,
+    ROUTE_ALIASES,
+    ROUTES,
+    SCORING_METHODS,
+    SLEEP_STATES,
+    STIMULATION_METHODS,
+)
 
-SLEEP_STATES_DOC = "'wake', 'NREM', 'REM', 'micro-arousal', 'artifact' or 'unscored'"
+NAMESPACE_NAME = "ndx-glymphatic"
+NAMESPACE_VERSION = "0.2.0"
+
+#: The types of other namespaces that ours builds on (extends or references), by namespace. Only these
+#: are included: including whole namespaces makes pynwb register every one of their types into ours.
+INCLUDED_TYPES: dict[str, tuple[str, ...]] = {
+    "core": ("LabMetaData", "TimeIntervals"),
+    "hdmf-common": ("DynamicTable", "VectorData", "VectorIndex"),
+    "ndx-ophys-devices": ("Indicator",),
+    "ndx-fiber-photometry": ("FiberPhotometryTable",),
+    "ndx-optogenetics": ("OptogeneticEpochsTable",),
+}
+
+
+def _one_of(words: Sequence[str]) -> str:
+    """``'a', 'b' or 'c'``: the words of a vocabulary in a field doc."""
+    quoted = [f"'{word}'" for word in words]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+ROUTE_DOC = (
+    f"Route of administration: {_one_of(ROUTES)}; the abbreviations "
+    + ", ".join(f"'{alias}' ({term})" for alias, term in ROUTE_ALIASES.items())
+    + " are accepted too."
+)
 
 
 def _column(*, name: str, dtype: str | NWBRefSpec, doc: str, required: bool = True) -> NWBDatasetSpec:
@@ -67,13 +105,12 @@ def fluorescent_tracer() -> NWBGroupSpec:
             NWBAttributeSpec(name="fluorophore", dtype="text",
                              doc="The fluorescent dye, e.g. 'Alexa Fluor 647', 'Texas Red', 'FITC'."),
             NWBAttributeSpec(name="carrier_molecule", dtype="text",
-                             doc="The molecule the fluorophore is conjugated to, e.g. 'albumin', 'dextran', "
-                                 "'ovalbumin'; 'none' for a free dye."),
+                             doc=f"The molecule the fluorophore is conjugated to: {_one_of(CARRIER_MOLECULES)} ('none' "
+                                 "for a free dye)."),
             NWBAttributeSpec(name="molecular_weight_in_kDa", dtype="float32",
                              doc="Molecular weight of the tracer (carrier + dye), in kilodaltons (kDa)."),
             NWBAttributeSpec(name="labeled_compartment", dtype="text",
-                             doc="The body compartment the tracer labels: 'blood plasma', 'CSF' or "
-                                 "'interstitial fluid'."),
+                             doc=f"The body compartment the tracer labels: {_one_of(LABELED_COMPARTMENTS)}."),
             NWBAttributeSpec(name="excitation_peak_in_nm", dtype="float32",
                              doc="Peak of the fluorophore's excitation spectrum, in nanometers (nm)."),
             NWBAttributeSpec(name="emission_peak_in_nm", dtype="float32",
@@ -93,13 +130,12 @@ def fiber_photometry_channels_table() -> NWBGroupSpec:
         ),
         datasets=[
             _column(name="measured_quantity", dtype="text",
-                    doc="What this channel measures: 'norepinephrine', 'cerebral blood volume', 'CSF tracer', "
-                        "'dopamine', 'calcium' or 'other'. For a control channel, the quantity of the signal "
-                        "it controls."),
+                    doc=f"What this channel measures: {_one_of(MEASURED_QUANTITIES)}. For a control channel, the "
+                        "quantity of the signal it controls."),
             _column(name="channel_role", dtype="text",
-                    doc="The channel's role: 'signal' (the quantity's fluorescence), 'isosbestic control' "
-                        "(the same sensor excited at its isosbestic wavelength, e.g. 405 nm) or "
-                        "'reference control' (another non-responsive reference)."),
+                    doc=f"The channel's role: {_one_of(CHANNEL_ROLES)}. A signal is the quantity's fluorescence; "
+                        "an isosbestic control the same sensor excited at its isosbestic wavelength (e.g. 405 nm); "
+                        "a reference control another non-responsive reference."),
             _column(name="control_channel", dtype="int32",
                     doc="Row index (0-based) in this table of this channel's control channel; -1 when it has "
                         "none (e.g. tracer channels, or control channels themselves)."),
@@ -120,9 +156,7 @@ def tracer_infusions_table() -> NWBGroupSpec:
             _column(name="tracer", dtype=NWBRefSpec(target_type="Indicator", reftype="object"),
                     doc="The infused tracer: a FluorescentTracer (or other Indicator) in "
                         "FiberPhotometry.fiber_photometry_indicators."),
-            _column(name="route", dtype="text",
-                    doc="Route of administration: 'intracisternal', 'intravenous', 'intraventricular', "
-                        "'intraparenchymal' or 'intraperitoneal'."),
+            _column(name="route", dtype="text", doc=ROUTE_DOC),
             _column(name="site", dtype="text",
                     doc="Anatomical site of the infusion, e.g. 'cisterna magna', 'tail vein', "
                         "'retro-orbital sinus'."),
@@ -150,15 +184,14 @@ def vasomotion_stimulation_epochs_table() -> NWBGroupSpec:
         ),
         datasets=[
             _column(name="stimulation_method", dtype="text",
-                    doc="How vasomotion is imposed: 'optogenetic', 'chemogenetic', 'pharmacological', "
-                        "'sensory' or 'other'."),
+                    doc=f"How vasomotion is imposed: {_one_of(STIMULATION_METHODS)}."),
             _column(name="target", dtype="text",
                     doc="The cells or structure stimulated, e.g. 'arterial smooth muscle', 'pericytes'."),
             _column(name="modulation_frequency_in_Hz", dtype="float32",
                     doc="Frequency at which the stimulation is modulated to impose vasomotion, in hertz (Hz); "
                         "infraslow, e.g. 0.02-0.1 Hz."),
             _column(name="modulation_waveform", dtype="text",
-                    doc="Shape of the modulation: 'sinusoidal', 'square' or 'pulse train'."),
+                    doc=f"Shape of the modulation: {_one_of(MODULATION_WAVEFORMS)}."),
         ],
     )
 
@@ -178,10 +211,8 @@ def drug_administrations_table() -> NWBGroupSpec:
                         "vehicle's name."),
             _column(name="dose", dtype="float32", doc="Dose given, in dose_unit; 0 for a vehicle-only injection."),
             _column(name="dose_unit", dtype="text",
-                    doc="Unit of dose: 'mg/kg', 'ug/kg', 'mg', 'ug', 'nmol' or 'uL'."),
-            _column(name="route", dtype="text",
-                    doc="Route of administration: 'i.p.', 's.c.', 'p.o.', 'i.v.', 'i.c.v.', 'i.m.', "
-                        "'intracisternal' or 'topical'."),
+                    doc=f"Unit of dose: {_one_of(DOSE_UNITS)}."),
+            _column(name="route", dtype="text", doc=ROUTE_DOC),
             _column(name="vehicle", dtype="text", doc="Vehicle the drug was dissolved in, e.g. 'saline', "
                                                       "'0.9 % NaCl with 1 % DMSO'."),
         ],
@@ -219,7 +250,8 @@ def hypnogram() -> NWBGroupSpec:
         ),
         attributes=[
             NWBAttributeSpec(name="scoring_method", dtype="text",
-                             doc="'manual' (scored by a person) or 'automatic' (scored by software)."),
+                             doc=f"How the states were scored: {_one_of(SCORING_METHODS)} (by a person, or by "
+                                 "software)."),
             NWBAttributeSpec(name="scorer", dtype="text",
                              doc="Who or what scored the states: a person's name, or software name and version "
                                  "(e.g. 'AccuSleep 0.9')."),
@@ -228,7 +260,7 @@ def hypnogram() -> NWBGroupSpec:
                                  "event-based (onset/duration) scoring."),
         ],
         datasets=[
-            _column(name="sleep_state", dtype="text", doc=f"The bout's sleep state: {SLEEP_STATES_DOC}."),
+            _column(name="sleep_state", dtype="text", doc=f"The bout's sleep state: {_one_of(SLEEP_STATES)}."),
         ],
     )
 
@@ -295,11 +327,9 @@ def main() -> None:
         author=["ndx-glymphatic developers"],
         contact=["ndx-glymphatic@users.noreply.github.com"],
     )
-    builder.include_namespace("core")
-    builder.include_namespace("hdmf-common")
-    builder.include_namespace("ndx-ophys-devices")
-    builder.include_namespace("ndx-fiber-photometry")
-    builder.include_namespace("ndx-optogenetics")
+    for namespace, type_names in INCLUDED_TYPES.items():
+        for type_name in type_names:
+            builder.include_type(type_name, namespace=namespace)
     new_types = [
         fluorescent_tracer(),
         fiber_photometry_channels_table(),

@@ -1,0 +1,143 @@
+"""Start-up stays light: help imports no NWB stack; the extension's types load on first use.
+
+Each check runs in a fresh interpreter, because this test process has long imported everything.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pynwb import NWBHDF5IO
+
+import ndx_glymphatic
+from ndx_glymphatic.cli import main
+from ndx_glymphatic.testing.mock import mock_glymphatic_nwbfile
+
+#: Top-level packages that must not be imported to print help (the NWB stack and other heavy ones).
+HEAVY_PACKAGES = frozenset({
+    "h5py", "hdmf", "jsonschema", "matplotlib", "ndx_fiber_photometry", "ndx_ophys_devices", "ndx_optogenetics",
+    "numpy", "nwbinspector", "pandas", "pydantic", "pynwb", "scipy", "tqdm", "yaml",
+})
+
+_RUN_GLYMPH = """
+import json, sys
+from ndx_glymphatic.cli import main
+try:
+    main(sys.argv[1:], prog_name="glymph")
+except SystemExit as exit:
+    assert exit.code in (0, None), exit.code
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+def _packages_imported_by(*, code: str, arguments: list[str]) -> set[str]:
+    """Top-level packages in ``sys.modules`` after running ``code`` in a fresh interpreter (it prints them)."""
+    result = subprocess.run([sys.executable, "-c", code, *arguments], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+HELP_INVOCATIONS = [["--help"], ["--version"], *([name, "--help"] for name in sorted(main.commands))]
+
+
+@pytest.mark.parametrize("arguments", HELP_INVOCATIONS, ids=" ".join)
+def test_help_imports_no_nwb_stack(arguments: list[str]) -> None:
+    imported = _packages_imported_by(code=_RUN_GLYMPH, arguments=arguments)
+    assert "ndx_glymphatic" in imported and "click" in imported
+    assert not imported & HEAVY_PACKAGES, f"glymph {' '.join(arguments)} imports {sorted(imported & HEAVY_PACKAGES)}"
+
+
+def test_every_part_adds_its_commands() -> None:
+    assert {"convert", "schema", "simulate", "validate", "organize", "analyze", "analyze-group", "demo"} <= set(
+        main.commands
+    )
+
+
+def test_import_alone_is_light_and_the_first_type_loads_the_namespace() -> None:
+    code = """
+import json, sys
+import ndx_glymphatic
+before = sorted({name.split(".")[0] for name in sys.modules})
+hypnogram = ndx_glymphatic.Hypnogram
+from pynwb import get_class
+print(json.dumps({"before": before, "same": hypnogram is get_class("Hypnogram", "ndx-glymphatic"),
+                  "after": sorted({name.split(".")[0] for name in sys.modules})}))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    facts = json.loads(result.stdout.splitlines()[-1])
+    assert not set(facts["before"]) & HEAVY_PACKAGES
+    assert facts["same"]
+    assert {"pynwb", "ndx_fiber_photometry", "ndx_ophys_devices", "ndx_optogenetics"} <= set(facts["after"])
+
+
+def test_types_are_attributes_and_other_names_are_not() -> None:
+    assert set(ndx_glymphatic.TYPE_NAMES) <= set(dir(ndx_glymphatic))
+    assert set(ndx_glymphatic.TYPE_NAMES) <= set(ndx_glymphatic.__all__)
+    for name in ndx_glymphatic.TYPE_NAMES:
+        assert getattr(ndx_glymphatic, name).__name__ == name
+    with pytest.raises(AttributeError, match="no attribute 'NotAType'"):
+        ndx_glymphatic.NotAType  # noqa: B018
+
+
+@pytest.fixture(scope="module")
+def written_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("startup") / "mock.nwb"
+    with NWBHDF5IO(path, "w") as io:
+        io.write(mock_glymphatic_nwbfile(duration_in_s=60.0))
+    return path
+
+
+_READ_HYPNOGRAM_CLASS = """
+import sys
+{before_reading}
+from pynwb import NWBHDF5IO
+with NWBHDF5IO(sys.argv[1], "r") as io:
+    read_class = type(io.read().intervals["sleep_states"])
+import ndx_glymphatic
+print(read_class is ndx_glymphatic.Hypnogram)
+"""
+
+
+@pytest.mark.parametrize(
+    ("before_reading", "our_class"),
+    [
+        # The README example: the access module uses the types, which loads the namespace.
+        ("import ndx_glymphatic\nfrom ndx_glymphatic.access import get_hypnogram", True),
+        ("import ndx_glymphatic\nndx_glymphatic.load_namespace()", True),
+        ("from ndx_glymphatic import Hypnogram", True),
+        # Documented: the package alone loads nothing, so pynwb builds classes from the file's cached spec.
+        ("import ndx_glymphatic", False),
+    ],
+)
+def test_plain_pynwb_read_gives_our_classes_once_the_namespace_is_loaded(
+    written_file: Path, before_reading: str, our_class: bool
+) -> None:
+    code = _READ_HYPNOGRAM_CLASS.format(before_reading=before_reading)
+    result = subprocess.run([sys.executable, "-c", code, str(written_file)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == str(our_class)
+
+
+def test_output_formats_known_to_help_are_the_writers() -> None:
+    from ndx_glymphatic.simulation.writers import OUTPUT_FORMATS, session_writers
+
+    assert sorted(OUTPUT_FORMATS) == sorted(session_writers())
+
+
+def test_analysis_in_a_fresh_process_reads_files_as_our_classes(written_file: Path) -> None:
+    """The analysis loads the namespace itself before it opens a file (nothing imported it before)."""
+    code = """
+import sys
+from pathlib import Path
+from ndx_glymphatic.analysis.params import AnalysisParams
+from ndx_glymphatic.analysis.pipeline import analyze_file
+analysis = analyze_file(nwb_path=Path(sys.argv[1]), params=AnalysisParams(), show_progress=False)
+print(analysis.session.ne_signal is not None and analysis.session.hypnogram is not None)
+"""
+    result = subprocess.run([sys.executable, "-c", code, str(written_file)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "True"
