@@ -71,8 +71,6 @@ SOURCES = sorted(path for folder in PARTS for path in (REPOSITORY / folder).rglo
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda path: str(path.relative_to(REPOSITORY)))
 def test_imports_run_down_the_layers(path: Path) -> None:
-    if "spec" in path.relative_to(REPOSITORY).parts:
-        pytest.skip(f"{path.name} is the spec generator, a script run by hand")
     module = _module_name(path=path)
     upward = sorted(name for name in _imports(path=path, module=module) if _layer_of(name) > _layer_of(module))
     assert not upward, f"{module} (layer {_layer_of(module)}) imports higher parts: {upward}"

@@ -13,7 +13,7 @@ nwbinspector users see it too; our report splits it off again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ __all__ = [
     "column_texts",
     "domain_check",
     "finding",
+    "finding_of",
     "iter_chunks",
     "location_of",
     "nwbfile_of",
@@ -104,6 +105,23 @@ def finding(*, message: str, hint: str, high: bool = False) -> InspectorMessage:
     return InspectorMessage(
         message=f"{message}{HINT_SEPARATOR}{hint}", severity=Severity.HIGH if high else Severity.LOW
     )
+
+
+def finding_of(*, problems: Sequence[str], hint: str, high: bool = False) -> InspectorMessage | None:
+    """One :func:`finding` listing every problem, or ``None`` when there is none.
+
+    Parameters
+    ----------
+    problems : sequence of str
+        What is wrong, one entry per offending row or value.
+    hint : str
+        How to fix all of them.
+    high : bool
+        Sort it first among messages of the same importance (nwbinspector ``Severity.HIGH``).
+    """
+    if not problems:
+        return None
+    return finding(message="; ".join(problems) + ".", hint=hint, high=high)
 
 
 def split_hint(*, text: str) -> tuple[str, str]:

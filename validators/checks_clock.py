@@ -11,6 +11,7 @@ from ndx_glymphatic.validators._check_tools import (
     column_texts,
     domain_check,
     finding,
+    finding_of,
 )
 from ndx_glymphatic.validators.limits import get_limits
 
@@ -99,9 +100,7 @@ def check_clock_alignment_matched_times_consistent(table: ClockAlignmentTable) -
         if residual > 2.0 * worst[row] + 1e-6:
             problems.append(f"row {row}: the stored pulse times miss the fit by {1e3 * residual:.3g} ms, more than "
                             f"the stated max_abs_residual_in_s ({1e3 * worst[row]:.3g} ms)")
-    if not problems:
-        return None
-    return finding(
-        message="; ".join(problems) + ".",
+    return finding_of(
+        problems=problems,
         hint="store the slope/offset fitted on exactly these matched pulses (t_primary = slope * t_secondary + offset)",
     )

@@ -12,6 +12,7 @@ from ndx_glymphatic.validators._check_tools import (
     describe_rows,
     domain_check,
     finding,
+    finding_of,
     nwbfile_of,
     session_end_in_s,
 )
@@ -50,10 +51,8 @@ def check_drug_dose_positive(table: DrugAdministrationsTable) -> InspectorMessag
             problems.append(f"row {row}: vehicle-only injection '{drug}' with dose {dose:g} (expected 0)")
         elif not vehicle_only and dose == 0:
             problems.append(f"row {row}: {drug} with dose 0")
-    if not problems:
-        return None
-    return finding(
-        message="; ".join(problems) + ".",
+    return finding_of(
+        problems=problems,
         hint="give the drug dose (> 0) in dose_unit; record a vehicle-only injection as drug = vehicle, dose 0",
     )
 
@@ -98,10 +97,8 @@ def check_drug_dose_plausible(table: DrugAdministrationsTable) -> InspectorMessa
         for row, unit in enumerate(units)
         if unit in maxima and doses[row] > maxima[unit]
     ]
-    if not problems:
-        return None
-    return finding(
-        message="; ".join(problems) + ".",
+    return finding_of(
+        problems=problems,
         hint="check the dose unit (mg/kg vs ug/kg); set other maxima in a limits file if the dose is right",
     )
 

@@ -6,7 +6,7 @@ import numpy as np
 from nwbinspector import Importance, InspectorMessage
 from pynwb.ecephys import ElectricalSeries
 
-from ndx_glymphatic.validators._check_tools import chunk_length, domain_check, finding, iter_chunks
+from ndx_glymphatic.validators._check_tools import chunk_length, domain_check, finding, finding_of, iter_chunks
 from ndx_glymphatic.validators.limits import get_limits
 
 __all__ = [
@@ -44,10 +44,8 @@ def check_eeg_emg_unit_and_conversion(series: ElectricalSeries) -> InspectorMess
     dtype = getattr(series.data, "dtype", None)
     if dtype is not None and np.issubdtype(dtype, np.integer) and conversion == 1.0:
         problems.append(f"data are integers ({dtype}) but conversion is 1: raw ADC counts need a conversion to volts")
-    if not problems:
-        return None
-    return finding(
-        message="; ".join(problems) + ".",
+    return finding_of(
+        problems=problems,
         hint="store data as recorded and set conversion (e.g. 1e-6 for microvolts, the ADC step for counts)",
         high=True,
     )

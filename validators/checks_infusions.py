@@ -12,6 +12,7 @@ from ndx_glymphatic.validators._check_tools import (
     describe_rows,
     domain_check,
     finding,
+    finding_of,
     nwbfile_of,
     outside_session,
     session_end_in_s,
@@ -75,10 +76,8 @@ def check_infusion_volume_and_rate_plausible_for_route(table: TracerInfusionsTab
         if rate[row] > route_limits["max_rate_in_uL_per_min"]:
             problems.append(f"row {row}: {rate[row]:g} uL/min {route}, faster than "
                             f"{route_limits['max_rate_in_uL_per_min']:g} uL/min")
-    if not problems:
-        return None
-    return finding(
-        message="; ".join(problems) + ".",
+    return finding_of(
+        problems=problems,
         hint=("check the units (uL, uL/min) and the route; a cisterna magna infusion is typically 10 uL at "
               "1-2 uL/min. Set other limits in a limits file if your protocol differs"),
     )

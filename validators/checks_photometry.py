@@ -15,6 +15,7 @@ from ndx_glymphatic.validators._check_tools import (
     describe_rows,
     domain_check,
     finding,
+    finding_of,
     nwbfile_of,
 )
 from ndx_glymphatic.validators.limits import get_limits
@@ -92,10 +93,8 @@ def check_photometry_vocabulary(table: FiberPhotometryChannelsTable) -> Inspecto
         if bad:
             found = sorted({values[row] for row in bad})
             problems.append(f"{column} of {describe_rows(bad)} is {found}, expected one of {list(vocabulary)}")
-    if not problems:
-        return None
-    return finding(
-        message="; ".join(problems) + ".",
+    return finding_of(
+        problems=problems,
         hint="use the exact words of the vocabulary (ndx_glymphatic.vocabulary); analysis finds channels by them",
     )
 
@@ -138,10 +137,8 @@ def check_photometry_control_channel_is_a_control(table: FiberPhotometryChannels
         elif quantities[target] != quantities[row]:
             problems.append(f"row {row} ('{quantities[row]}') has control row {target} measuring "
                             f"'{quantities[target]}'")
-    if not problems:
-        return None
-    return finding(
-        message="; ".join(problems) + ".",
+    return finding_of(
+        problems=problems,
         hint="point control_channel at the isosbestic/reference row of the same sensor and fiber",
     )
 
@@ -158,10 +155,8 @@ def check_photometry_control_uses_same_fiber(table: FiberPhotometryChannelsTable
         if 0 <= target < len(fibers) and target != row and fibers[target] is not fibers[row]:
             problems.append(f"row {row} uses fiber '{fibers[row].name}', its control row {target} uses "
                             f"'{fibers[target].name}'")
-    if not problems:
-        return None
-    return finding(
-        message="; ".join(problems) + ".",
+    return finding_of(
+        problems=problems,
         hint="a control corrects motion and bleaching only at its own site: use the control of the same fiber",
     )
 
@@ -188,10 +183,8 @@ def check_photometry_sensor_names_indicator_and_virus(
         if injection is None or getattr(injection, "viral_vector", None) is None:
             problems.append(f"row {row}: indicator '{indicator.name}' ({quantity} sensor) names no viral vector "
                             f"injection / viral vector")
-    if not problems:
-        return None
-    return finding(
-        message="; ".join(problems) + ".",
+    return finding_of(
+        problems=problems,
         hint=("create the ViralVector (construct, titer) and ViralVectorInjection (site, volume), pass "
               "viral_vector_injection=... to the Indicator, and list them in FiberPhotometry"),
     )
@@ -213,10 +206,8 @@ def check_photometry_tracer_channel_uses_tracer(table: FiberPhotometryChannelsTa
         elif indicator.labeled_compartment != _TRACER_COMPARTMENT[quantity]:
             problems.append(f"row {row} measures '{quantity}' with tracer '{indicator.name}' labelling "
                             f"'{indicator.labeled_compartment}', expected '{_TRACER_COMPARTMENT[quantity]}'")
-    if not problems:
-        return None
-    return finding(
-        message="; ".join(problems) + ".",
+    return finding_of(
+        problems=problems,
         hint="describe injected labels with FluorescentTracer (fluorophore, carrier, labeled_compartment)",
     )
 
@@ -301,9 +292,7 @@ def check_fluorescent_tracer_vocabulary(tracer: FluorescentTracer) -> InspectorM
     if tracer.labeled_compartment not in LABELED_COMPARTMENTS:
         problems.append(f"labeled_compartment '{tracer.labeled_compartment}' is not one of "
                         f"{list(LABELED_COMPARTMENTS)}")
-    if not problems:
-        return None
-    return finding(message="; ".join(problems) + ".", hint="use the words of ndx_glymphatic.vocabulary")
+    return finding_of(problems=problems, hint="use the words of ndx_glymphatic.vocabulary")
 
 
 @domain_check(importance=Importance.BEST_PRACTICE_VIOLATION, neurodata_type=FluorescentTracer)

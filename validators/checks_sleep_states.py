@@ -12,6 +12,7 @@ from ndx_glymphatic.validators._check_tools import (
     describe_rows,
     domain_check,
     finding,
+    finding_of,
     nwbfile_of,
     outside_session,
     session_end_in_s,
@@ -143,9 +144,7 @@ def check_hypnogram_scoring_provenance(hypnogram: Hypnogram) -> InspectorMessage
     epoch = hypnogram.epoch_length_in_s
     if epoch is not None and not (np.isfinite(epoch) and epoch > 0):
         problems.append(f"epoch_length_in_s = {epoch}")
-    if not problems:
-        return None
-    return finding(
-        message="; ".join(problems) + ".",
+    return finding_of(
+        problems=problems,
         hint="name the person or the software and version that scored, and the epoch length of epoch scoring",
     )

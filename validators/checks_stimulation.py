@@ -13,6 +13,7 @@ from ndx_glymphatic.validators._check_tools import (
     describe_rows,
     domain_check,
     finding,
+    finding_of,
     nwbfile_of,
     outside_session,
     session_end_in_s,
@@ -116,10 +117,8 @@ def check_stimulation_light_plausible(table: OptogeneticEpochsTable) -> Inspecto
         if bad.size:
             problems.append(f"{describe_rows(bad)}: power {power[bad[0]]:g} mW outside (0, "
                             f"{limits['max_power_in_mW']:g}] mW")
-    if not problems:
-        return None
-    return finding(
-        message="; ".join(problems) + ".",
+    return finding_of(
+        problems=problems,
         hint="give the light power at the fiber tip in milliwatts and the wavelength in nanometers",
     )
 
@@ -135,9 +134,7 @@ def check_vasomotion_vocabulary(table: VasomotionStimulationEpochsTable) -> Insp
         if bad:
             problems.append(f"{column} of {describe_rows(bad)} is {sorted({values[row] for row in bad})}, "
                             f"expected one of {list(vocabulary)}")
-    if not problems:
-        return None
-    return finding(message="; ".join(problems) + ".", hint="use the words of ndx_glymphatic.vocabulary")
+    return finding_of(problems=problems, hint="use the words of ndx_glymphatic.vocabulary")
 
 
 @domain_check(importance=Importance.BEST_PRACTICE_VIOLATION, neurodata_type=VasomotionStimulationEpochsTable)
