@@ -1,6 +1,6 @@
 """Readers for Doric Neuroscience Studio recordings: ``.doric`` (HDF5, V1 and V6 layouts) and CSV exports.
 
-Layouts read (see ``docs/formats.md``):
+Layouts read:
 
 V1 (older Neuroscience Studio)
     ``Traces/<Console>/Time(s)/Console_time(s)`` holds the one time vector every channel shares;

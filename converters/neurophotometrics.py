@@ -1,6 +1,6 @@
 """Readers for Neurophotometrics FP3002 recordings (Bonsai CSV) and their digital-input tables.
 
-Photometry layouts read (see ``docs/formats.md``):
+Photometry layouts read:
 
 current
     ``FrameCounter, SystemTimestamp, LedState, ComputerTimestamp, G0..Gn`` (and/or ``R0..Rn``).

@@ -1,6 +1,6 @@
 """Readers for pyPhotometry recordings: binary ``.ppd`` files and CSV exports (+ sidecar ``.json``).
 
-Written from the documented layout (``docs/formats.md``), not from the GPL upstream reader.
+Written from the layout documented below, not from the GPL upstream reader.
 
 ``.ppd``
     a little-endian uint16 header length ``L``, ``L`` bytes of JSON header, then little-endian uint16

@@ -1,6 +1,6 @@
 """Write synthetic Doric Neuroscience Studio files (``.doric`` V6 and V1, CSV) for tests and the simulator.
 
-The layouts are those :mod:`ndx_glymphatic.converters.doric` reads (see ``docs/formats.md``). Data
+The layouts are those :mod:`ndx_glymphatic.converters.doric` reads. Data
 may be given as whole arrays or as iterators of chunks (e.g. a 24-h simulation generated piecewise);
 chunks of the datasets of one group are consumed in lockstep.
 """

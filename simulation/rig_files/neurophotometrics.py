@@ -1,6 +1,6 @@
 """Write synthetic Neurophotometrics FP3002 CSVs (current, legacy, alternating; digital inputs).
 
-The layouts are those :mod:`ndx_glymphatic.converters.neurophotometrics` reads (``docs/formats.md``).
+The layouts are those :mod:`ndx_glymphatic.converters.neurophotometrics` reads.
 Build frames from per-LED signals with :func:`interleave_npm_frames` (chunk by chunk for long
 simulations, passing ``first_frame_index``), then write them with :func:`write_npm_current_csv` or
 :func:`write_npm_legacy_csv`; both accept one :class:`NpmFrames` or an iterable of chunks.

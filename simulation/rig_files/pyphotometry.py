@@ -1,6 +1,6 @@
 """Write synthetic pyPhotometry files (``.ppd`` continuous / pulsed; CSV + JSON) for tests and the simulator.
 
-The layouts are those :mod:`ndx_glymphatic.converters.pyphotometry` reads (``docs/formats.md``):
+The layouts are those :mod:`ndx_glymphatic.converters.pyphotometry` reads:
 frames of uint16 words ``ADC << 1 | digital``, digital input ``n`` on word ``n - 1`` of each frame;
 pulsed frames are ``[a1_on, a1_off, a2_on, a2_off, ...]``. Data may be whole arrays or iterators of
 chunks, consumed in lockstep.
