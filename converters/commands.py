@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-__all__ = ["COMMANDS", "convert", "schema"]
+__all__ = ["COMMANDS", "convert"]
 
 
 @click.command("convert")
@@ -69,17 +69,4 @@ def convert(
     click.echo(f"wrote {result.output_path} ({result.seconds:.1f} s)")
 
 
-@click.command("schema")
-@click.argument("name", type=click.Choice(["session"]))
-@click.option("--example", is_flag=True, help="Print an annotated example file instead of the schema.")
-def schema(name: str, example: bool) -> None:
-    """Print a published JSON Schema (NAME: session, the conversion session file)."""
-    from ndx_glymphatic.session import session_example_text, session_schema_text
-
-    if example:
-        click.echo(session_example_text(), nl=False)
-        return
-    click.echo(session_schema_text(), nl=False)
-
-
-COMMANDS: list[click.Command] = [convert, schema]
+COMMANDS: list[click.Command] = [convert]

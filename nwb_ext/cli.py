@@ -56,7 +56,41 @@ def readiness_checks() -> list[Callable[[Any], Any]]:
     return generated()
 
 
+def _schema_text(name: str) -> str:
+    """The published JSON Schema called ``name``, generated from its one typed definition."""
+    if name == "session":
+        from ndx_glymphatic.session import session_schema_text
+
+        return session_schema_text()
+    if name == "params":
+        from ndx_glymphatic.analysis.params import params_schema_text
+
+        return params_schema_text()
+    import json
+
+    from ndx_glymphatic.analysis.metrics import metrics_schema
+
+    return json.dumps(metrics_schema(), indent=2) + "\n"
+
+
+@click.command("schema")
+@click.argument("name", type=click.Choice(["session", "params", "metrics"]))
+@click.option("--example", is_flag=True, help="Print an annotated example session file instead (NAME session).")
+def schema(name: str, example: bool) -> None:
+    """Print a published JSON Schema: session (conversion session file), params (analysis parameters) or
+    metrics (metrics.json)."""
+    if example:
+        if name != "session":
+            raise click.UsageError("--example exists for the session file only")
+        from ndx_glymphatic.session import session_example_text
+
+        click.echo(session_example_text(), nl=False)
+        return
+    click.echo(_schema_text(name), nl=False)
+
+
 for _command in (
+    schema,
     *converters_commands.COMMANDS,
     *simulation_commands.COMMANDS,
     *validators_commands.COMMANDS,

@@ -265,3 +265,20 @@ def test_docs_name_only_real_parameters_with_their_defaults() -> None:
             assert _shown_default_matches(default=default, shown=shown), f"{section}.{key}: docs say {shown!r}"
             checked_defaults += 1
     assert parameters >= 40 and checked_defaults >= 20, (parameters, checked_defaults)
+
+
+def test_cli_prints_the_params_and_metrics_schemas() -> None:
+    from click.testing import CliRunner
+
+    from ndx_glymphatic.analysis.metrics import metrics_schema
+    from ndx_glymphatic.cli import main
+
+    runner = CliRunner()
+    result = runner.invoke(main, ["schema", "params"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == params_schema()
+    result = runner.invoke(main, ["schema", "metrics"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == metrics_schema()
+    refused = runner.invoke(main, ["schema", "params", "--example"])
+    assert refused.exit_code == 2 and "session file only" in refused.output
