@@ -8,7 +8,7 @@ chunks of the datasets of one group are consumed in lockstep.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,10 +16,10 @@ import h5py
 import numpy as np
 
 from ndx_glymphatic.io import atomic_output_path
+from ndx_glymphatic.simulation.rig_files._chunks import ChunkSource, lockstep
 
 __all__ = ["DoricGroup", "write_doric_csv", "write_doric_v1", "write_doric_v6"]
 
-ChunkSource = np.ndarray | Iterable[np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -48,34 +48,6 @@ class DoricGroup:
     starting_time_in_s: float = 0.0
     timestamps_in_s: np.ndarray | None = None
     usernames: Mapping[str, str] = field(default_factory=dict)
-
-
-def _chunks(source: ChunkSource) -> Iterator[np.ndarray]:
-    if isinstance(source, np.ndarray):
-        yield source
-    else:
-        yield from (np.asarray(chunk) for chunk in source)
-
-
-def _lockstep(sources: Sequence[ChunkSource]) -> Iterator[list[np.ndarray]]:
-    """Blocks of equal length from every source, whatever chunk sizes each source comes in."""
-    iterators = [_chunks(source) for source in sources]
-    buffers: list[np.ndarray | None] = [None] * len(iterators)
-    while True:
-        for k, iterator in enumerate(iterators):
-            while buffers[k] is None or buffers[k].shape[0] == 0:
-                chunk = next(iterator, None)
-                if chunk is None:
-                    break
-                buffers[k] = np.asarray(chunk)
-        lengths = [0 if buffer is None else buffer.shape[0] for buffer in buffers]
-        if all(length == 0 for length in lengths):
-            return
-        if any(length == 0 for length in lengths):
-            raise ValueError("all signals must have the same number of samples")
-        size = min(lengths)
-        yield [buffer[:size] for buffer in buffers]
-        buffers = [buffer[size:] for buffer in buffers]
 
 
 def _append(dataset: h5py.Dataset, values: np.ndarray) -> None:
@@ -107,7 +79,7 @@ def _write_group(*, parent: h5py.Group, group: DoricGroup, time_name: str, neste
     time_holder = target.require_group("Time(s)") if nested else target
     time = time_holder.create_dataset(time_name, shape=(0,), maxshape=(None,), dtype="f8", chunks=True)
     written = 0
-    for chunks in _lockstep([group.datasets[name] for name in names]):
+    for chunks in lockstep([group.datasets[name] for name in names]):
         size = chunks[0].shape[0]
         _append(
             time,

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from ndx_glymphatic.io import atomic_output_path
+from ndx_glymphatic.simulation.rig_files._chunks import ChunkSource, lockstep
 
 __all__ = ["adc_counts_from_volts", "ppd_header", "write_ppd", "write_pyphotometry_csv"]
 
-ChunkSource = np.ndarray | Iterable[np.ndarray]
 _ADC_MAX = 2**15 - 1
 
 
@@ -62,34 +62,6 @@ def ppd_header(
         header["n_digital_signals"] = n_digital_signals
         header["ADC_max_value"] = _ADC_MAX
     return header
-
-
-def _chunks(source: ChunkSource) -> Iterator[np.ndarray]:
-    if isinstance(source, np.ndarray):
-        yield source
-    else:
-        yield from (np.asarray(chunk) for chunk in source)
-
-
-def _lockstep(sources: Sequence[ChunkSource]) -> Iterator[list[np.ndarray]]:
-    """Blocks of equal length from every source, whatever chunk sizes each source comes in."""
-    iterators = [_chunks(source) for source in sources]
-    buffers: list[np.ndarray | None] = [None] * len(iterators)
-    while True:
-        for k, iterator in enumerate(iterators):
-            while buffers[k] is None or buffers[k].shape[0] == 0:
-                chunk = next(iterator, None)
-                if chunk is None:
-                    break
-                buffers[k] = np.asarray(chunk)
-        lengths = [0 if buffer is None else buffer.shape[0] for buffer in buffers]
-        if all(length == 0 for length in lengths):
-            return
-        if any(length == 0 for length in lengths):
-            raise ValueError("all signals must have the same number of samples")
-        size = min(lengths)
-        yield [buffer[:size] for buffer in buffers]
-        buffers = [buffer[size:] for buffer in buffers]
 
 
 def _check_counts(values: np.ndarray) -> np.ndarray:
@@ -168,7 +140,7 @@ def write_ppd(
         with Path(temporary).open("wb") as handle:
             handle.write(len(encoded).to_bytes(2, "little"))
             handle.write(encoded)
-            for chunks in _lockstep(sources):
+            for chunks in lockstep(sources):
                 on = [_check_counts(chunk) for chunk in chunks[:n_analog]]
                 off = [
                     _check_counts(chunk)
