@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pyedflib
 import pytest
+from hypnogram_samples import SCORED
 
 from ndx_glymphatic.converters._contract import HypnogramIntervals
 from ndx_glymphatic.converters.hypnogram import ACCUSLEEP_CODE_MAP, SLEEP_EDF_LABEL_MAP, EdfHypnogramReader
@@ -38,34 +39,6 @@ def _assert_input_error(excinfo: pytest.ExceptionInfo, *, path: Path, field: str
     message = str(error)
     assert "\n" not in message and str(path) in message
     assert field in error.field and error.expected and error.found
-
-
-def _intervals(rows: list[tuple[float, float, str]], *, epoch: float | None = None) -> HypnogramIntervals:
-    return HypnogramIntervals(
-        start_times_in_s=np.array([row[0] for row in rows], dtype=float),
-        stop_times_in_s=np.array([row[1] for row in rows], dtype=float),
-        sleep_states=tuple(row[2] for row in rows),
-        scoring_method="manual",
-        scorer="test",
-        epoch_length_in_s=epoch,
-    )
-
-
-SCORED = _intervals(
-    [
-        (0, 120, "wake"),
-        (120, 400, "NREM"),
-        (400, 404, "micro-arousal"),
-        (404, 700, "NREM"),
-        (700, 707, "micro-arousal"),
-        (707, 900, "NREM"),
-        (900, 990, "REM"),
-        (990, 1000, "wake"),
-        (1000, 1300, "NREM"),
-        (1300, 1310, "micro-arousal"),  # at a NREM -> wake border: not nested
-        (1310, 1400, "wake"),
-    ]
-)
 
 
 def _same(read: HypnogramIntervals, expected: HypnogramIntervals) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypnogram_samples import SCORED, intervals
 
 from ndx_glymphatic.converters._contract import HypnogramIntervals, HypnogramReader
 from ndx_glymphatic.converters.hypnogram import (
@@ -41,34 +42,6 @@ from ndx_glymphatic.vocabulary import SLEEP_STATES
 
 SLEEP_EDF = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "edf" / "mne-testing-data"
 EDF_START = datetime(2024, 1, 2, 3, 4, 5)
-
-
-def _intervals(rows: list[tuple[float, float, str]]) -> HypnogramIntervals:
-    return HypnogramIntervals(
-        start_times_in_s=np.array([row[0] for row in rows], dtype=float),
-        stop_times_in_s=np.array([row[1] for row in rows], dtype=float),
-        sleep_states=tuple(row[2] for row in rows),
-        scoring_method="manual",
-        scorer="test",
-        epoch_length_in_s=None,
-    )
-
-
-SCORED = _intervals(
-    [
-        (0, 120, "wake"),
-        (120, 400, "NREM"),
-        (400, 404, "micro-arousal"),
-        (404, 700, "NREM"),
-        (700, 707, "micro-arousal"),
-        (707, 900, "NREM"),
-        (900, 990, "REM"),
-        (990, 1000, "wake"),
-        (1000, 1300, "NREM"),
-        (1300, 1310, "micro-arousal"),
-        (1310, 1400, "wake"),
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -100,7 +73,7 @@ def _make_epoch_codes(folder: Path) -> HypnogramReader:
     )
 
 
-_ACCUSLEEP = _intervals([(10.0, 15.0, "wake"), (15.0, 22.5, "NREM"), (22.5, 27.5, "REM"), (27.5, 30.0, "wake"),
+_ACCUSLEEP = intervals([(10.0, 15.0, "wake"), (15.0, 22.5, "NREM"), (22.5, 27.5, "REM"), (27.5, 30.0, "wake"),
                          (30.0, 35.0, "unscored")])
 
 
