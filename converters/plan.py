@@ -41,7 +41,7 @@ from ndx_glymphatic.builder import (
     SleepStates,
     StimulationEpochs,
 )
-from ndx_glymphatic.converters._contract import EventChannel, HypnogramIntervals, RigReader
+from ndx_glymphatic.converters._contract import EventChannel, HypnogramIntervals, RigReader, volts_per_unit
 from ndx_glymphatic.converters.clock_alignment import ClockAlignmentResult, fit_clock_alignment
 from ndx_glymphatic.converters.registry import hypnogram_reader_class, open_rig_reader, read_hypnogram
 from ndx_glymphatic.errors import InputFileError
@@ -55,7 +55,6 @@ __all__ = [
 
 #: Samples read from a rig reader per call.
 DEFAULT_READ_SAMPLES = 1 << 18
-_VOLTS_PER_UNIT = {"V": 1.0, "mV": 1e-3, "uV": 1e-6, "µV": 1e-6, "μV": 1e-6, "nV": 1e-9}
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
@@ -237,7 +236,7 @@ def _electrical_series(
             )
         units = {info.unit for _, info, _ in resolved}
         unit = units.pop() if len(units) == 1 else None
-        volts = _VOLTS_PER_UNIT.get((unit or "").strip())
+        volts = volts_per_unit(unit=unit or "")
         if volts is None:
             raise InputFileError(
                 path=reader.path, field=f"unit of the {series_name} channels",
