@@ -139,6 +139,7 @@ def extremum(
     values: NDArray[np.float64],
     kind: str,
     max_abs_lag: float | None = None,
+    interpolation: str = "parabolic",
 ) -> tuple[float, float]:
     """Lag and value of the minimum, maximum or largest-magnitude point, refined by a parabola.
 
@@ -151,6 +152,8 @@ def extremum(
     max_abs_lag : float, optional
         Only search ``|lag| <= max_abs_lag`` (for an oscillation: half its period, so the
         extremum nearest zero lag is reported rather than one a cycle away).
+    interpolation : str
+        ``"parabolic"`` (refined between samples) or ``"grid_sample"`` (the extreme sample).
 
     Returns
     -------
@@ -172,7 +175,7 @@ def extremum(
     else:
         raise ValueError(f"extremum must be 'min', 'max' or 'abs', not {kind!r}")
     lag, value = float(lags[best]), float(values[best])
-    if 0 < best < values.size - 1 and np.all(np.isfinite(values[best - 1 : best + 2])):
+    if interpolation == "parabolic" and 0 < best < values.size - 1 and np.all(np.isfinite(values[best - 1 : best + 2])):
         left, centre, right = sign * values[best - 1 : best + 2]
         denominator = left - 2 * centre + right
         if np.isfinite(denominator) and denominator < 0:
@@ -180,11 +183,6 @@ def extremum(
             lag += shift * (lags[best + 1] - lags[best])
             value = sign * (centre - 0.25 * (left - right) * shift)
     return lag, value
-
-
-def _zscore(values: NDArray[np.float64]) -> NDArray[np.float64]:
-    sd = values.std()
-    return (values - values.mean()) / sd if sd > 0 else values * 0.0
 
 
 def bout_cross_correlation(
@@ -197,6 +195,9 @@ def bout_cross_correlation(
     detrend_order: int = 1,
     kind: str = "min",
     max_abs_lag_in_s: float | None = None,
+    zscore_ddof: int = 0,
+    short_bouts: str = "skip_up_to_twice_max_lag",
+    interpolation: str = "parabolic",
 ) -> CrossCorrelation:
     """Published bout-wise cross-correlation (see module docstring for the sign convention).
 
@@ -218,6 +219,12 @@ def bout_cross_correlation(
     max_abs_lag_in_s : float, optional
         Restrict the extremum search to ``|lag| <= max_abs_lag_in_s`` (e.g. half the oscillation
         period); the whole correlogram is still returned.
+    zscore_ddof : int
+        Degrees of freedom of the z-score's standard deviation (MATLAB: 1).
+    short_bouts : str
+        ``"skip_up_to_twice_max_lag"`` or ``"keep_longer_than_max_lag"`` (MATLAB xcorr's only limit).
+    interpolation : str
+        Extremum refinement, see :func:`extremum`.
 
     Returns
     -------
@@ -227,13 +234,16 @@ def bout_cross_correlation(
     second = np.asarray(second, dtype=np.float64)
     max_lag = round(max_lag_in_s * rate_in_Hz)
     lags_in_s = np.arange(-max_lag, max_lag + 1) / rate_in_Hz
+    from ndx_glymphatic.analysis.matlab_compat import zscore
+
+    shortest = max_lag + 1 if short_bouts == "keep_longer_than_max_lag" else 2 * max_lag + 1
     curves = []
     for start, stop in bout_ranges:
         a, b = first[start:stop], second[start:stop]
-        if a.size <= 2 * max_lag or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        if a.size < shortest or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
             continue
-        a = _zscore(polynomial_detrend(values=a, order=detrend_order))
-        b = _zscore(polynomial_detrend(values=b, order=detrend_order))
+        a = zscore(values=polynomial_detrend(values=a, order=detrend_order), ddof=zscore_ddof)
+        b = zscore(values=polynomial_detrend(values=b, order=detrend_order), ddof=zscore_ddof)
         curves.append(unbiased_cross_correlation(first=a, second=b, max_lag=max_lag))
     if not curves:
         empty = np.zeros((0, lags_in_s.size))
@@ -241,10 +251,9 @@ def bout_cross_correlation(
         return CrossCorrelation(lags_in_s, nan, empty, np.nan, np.nan, np.zeros(0), np.zeros(0), kind, 0)
     per_bout = np.vstack(curves)
     mean = per_bout.mean(axis=0)
-    lag, value = extremum(lags=lags_in_s, values=mean, kind=kind, max_abs_lag=max_abs_lag_in_s)
-    per = np.array(
-        [extremum(lags=lags_in_s, values=curve, kind=kind, max_abs_lag=max_abs_lag_in_s) for curve in per_bout]
-    )
+    options = {"kind": kind, "max_abs_lag": max_abs_lag_in_s, "interpolation": interpolation}
+    lag, value = extremum(lags=lags_in_s, values=mean, **options)
+    per = np.array([extremum(lags=lags_in_s, values=curve, **options) for curve in per_bout])
     return CrossCorrelation(lags_in_s, mean, per_bout, lag, value, per[:, 0], per[:, 1], kind, len(curves))
 
 

@@ -354,6 +354,47 @@ def band_powers(*, spectrogram: Spectrogram, bands: dict[str, tuple[float, float
     return out
 
 
+def log_magnitude_band(
+    *, spectrogram: Spectrogram, band: tuple[float, float], normalisation_in_s: float, fmax_in_Hz: float = 30.0
+) -> NDArray[np.float64]:
+    """Kjaerby-lab sigma trace: mean over the band's bins of log |STFT|, normalised.
+
+    ``log |S| = 0.5 log(PSD)`` plus a constant per bin; the band mean takes the bins from ``low`` to
+    ``high`` inclusive (MATLAB ``find(F == low):find(F == high)``), and the trace is divided by minus
+    the mean log magnitude over 0-``fmax_in_Hz`` of the windows up to ``normalisation_in_s`` after the
+    first, then shifted by 2 (Spindles_and_correlation.m).
+
+    Parameters
+    ----------
+    spectrogram : Spectrogram
+        From :func:`eeg_spectrogram`.
+    band : tuple of float
+        (low, high), in Hz, both included.
+    normalisation_in_s : float
+        Leading stretch of the normalisation.
+    fmax_in_Hz : float
+        Upper end of the normalisation band.
+
+    Returns
+    -------
+    ndarray of float64
+        One value per window.
+    """
+    frequencies = spectrogram.frequencies_in_Hz
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_magnitude = 0.5 * np.log(spectrogram.power.astype(np.float64))
+    log_magnitude[~np.isfinite(log_magnitude)] = np.nan
+    tolerance = 1e-9
+    inside = (frequencies >= band[0] - tolerance) & (frequencies <= band[1] + tolerance)
+    trace = np.nanmean(log_magnitude[:, inside], axis=1)
+    leading = spectrogram.times <= spectrogram.times[0] + normalisation_in_s if spectrogram.times.size else []
+    all_bins = frequencies <= fmax_in_Hz + tolerance
+    factor = float(np.nanmean(log_magnitude[np.ix_(leading, all_bins)])) if np.any(leading) else float("nan")
+    if not np.isfinite(factor) or factor == 0:
+        return trace
+    return trace / -factor + 2.0
+
+
 def runs_above(*, mask: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Start and stop (exclusive) indices of runs of True.
 

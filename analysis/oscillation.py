@@ -164,6 +164,14 @@ def _grid_peak(*, frequencies: NDArray[np.float64], power: NDArray[np.float64], 
     return float(frequencies[best])
 
 
+def _pick_peak(
+    *, frequencies: NDArray[np.float64], power: NDArray[np.float64], band: tuple[float, float], rule: str
+) -> float:
+    if rule == "grid_maximum":
+        return float(frequencies[int(np.nanargmax(power))]) if np.any(np.isfinite(power)) else float("nan")
+    return _grid_peak(frequencies=frequencies, power=power, band=band)
+
+
 def welch_on_grid(
     *,
     values: NDArray[np.floating],
@@ -240,6 +248,8 @@ def infraslow_spectrum(
     normalisation_fmax_in_Hz: float = 0.03,
     normalisation_percentile: float = 90.0,
     already_highpassed: bool = False,
+    psd_method: str = "welch_segments",
+    peak_pick: str = "parabolic_in_band",
 ) -> InfraslowSpectrum:
     """Published infraslow spectrum of a trace over NREM bouts (see module docstring).
 
@@ -265,12 +275,19 @@ def infraslow_spectrum(
     normalisation_fmax_in_Hz, normalisation_percentile : float
         Normalisation of the spectrum.
     already_highpassed : bool
-        Skip the high-pass (the caller did it).
+        Skip the high-pass (the caller did it, or the recipe uses the dF/F itself).
+    psd_method : str
+        ``"welch_segments"`` (:func:`welch_on_grid`) or ``"matlab_pwelch_default"``
+        (:func:`~ndx_glymphatic.analysis.matlab_compat.matlab_pwelch_default`).
+    peak_pick : str
+        ``"parabolic_in_band"`` or ``"grid_maximum"`` (largest grid value over the whole grid).
 
     Returns
     -------
     InfraslowSpectrum
     """
+    from ndx_glymphatic.analysis.matlab_compat import matlab_pwelch_default
+
     grid = np.arange(0.0, fmax_in_Hz + frequency_step_in_Hz / 2, frequency_step_in_Hz)
     filtered = (
         np.asarray(values, dtype=np.float64)
@@ -287,14 +304,17 @@ def infraslow_spectrum(
         if bout.size < 8 or not np.all(np.isfinite(bout)):
             continue
         bout = polynomial_detrend(values=bout, order=detrend_order)
-        segment = min(bout.size, max(8, round(welch_segment_in_s * rate_in_Hz)))
-        on_grid = welch_on_grid(
-            values=bout, rate_in_Hz=rate_in_Hz, frequencies_in_Hz=grid, segment=segment, overlap=welch_overlap
-        )
+        if psd_method == "matlab_pwelch_default":
+            on_grid = matlab_pwelch_default(values=bout, rate_in_Hz=rate_in_Hz, frequencies_in_Hz=grid)
+        else:
+            segment = min(bout.size, max(8, round(welch_segment_in_s * rate_in_Hz)))
+            on_grid = welch_on_grid(
+                values=bout, rate_in_Hz=rate_in_Hz, frequencies_in_Hz=grid, segment=segment, overlap=welch_overlap
+            )
         duration = bout.size / rate_in_Hz
         weighted += duration * on_grid
         total += duration
-        bout_peaks.append(_grid_peak(frequencies=grid, power=on_grid, band=peak_search_in_Hz))
+        bout_peaks.append(_pick_peak(frequencies=grid, power=on_grid, band=peak_search_in_Hz, rule=peak_pick))
     if total == 0.0:
         nan = np.full_like(grid, np.nan)
         return InfraslowSpectrum(grid, nan, nan, float("nan"), float("nan"), 0, 0.0, [])
@@ -302,7 +322,7 @@ def infraslow_spectrum(
     below = psd[(grid > 0) & (grid < normalisation_fmax_in_Hz)]
     norm = float(np.percentile(below, normalisation_percentile)) if below.size else float(np.nanmax(psd))
     normalized = psd / norm if norm > 0 else psd
-    peak = _grid_peak(frequencies=grid, power=psd, band=peak_search_in_Hz)
+    peak = _pick_peak(frequencies=grid, power=psd, band=peak_search_in_Hz, rule=peak_pick)
     peak_power = float(np.interp(peak, grid, normalized)) if np.isfinite(peak) else float("nan")
     return InfraslowSpectrum(grid, psd, normalized, peak, peak_power, len(bout_peaks), total, bout_peaks)
 
@@ -314,6 +334,8 @@ def oscillation_peaks(
     bout_ranges: list[tuple[int, int]],
     min_distance_in_s: float = 10.0,
     min_prominence: float = 1.5,
+    search: str = "per_bout",
+    filter_order: str = "distance_then_prominence",
 ) -> OscillationPeaks:
     """NE peaks inside NREM bouts (published: distance >= 10 s, prominence >= 1.5 % dF/F).
 
@@ -329,23 +351,38 @@ def oscillation_peaks(
         Minimum distance between peaks.
     min_prominence : float
         Minimum prominence (units of ``values``).
+    search : str
+        ``"per_bout"`` (each bout alone) or ``"stitched_bouts"`` (the finite bouts joined end to end and
+        searched once; a peak at a join is reported at the last sample of the bout before it).
+    filter_order : str
+        ``"distance_then_prominence"`` (scipy) or ``"prominence_then_distance"`` (MATLAB findpeaks).
 
     Returns
     -------
     OscillationPeaks
     """
+    from ndx_glymphatic.analysis.matlab_compat import matlab_findpeaks
+
     values = np.asarray(values, dtype=np.float64)
-    found: list[NDArray[np.int64]] = []
-    duration = 0.0
     distance = max(1, round(min_distance_in_s * rate_in_Hz))
-    for start, stop in bout_ranges:
-        bout = values[start:stop]
-        duration += bout.size / rate_in_Hz
-        if bout.size < 3 or not np.all(np.isfinite(bout)):
-            continue
-        peaks, _ = sps.find_peaks(bout, distance=distance, prominence=min_prominence)
-        found.append(peaks.astype(np.int64) + start)
-    indices = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+    def find(trace: NDArray[np.float64]) -> NDArray[np.int64]:
+        if filter_order == "prominence_then_distance":
+            return matlab_findpeaks(
+                values=trace, rate_in_Hz=rate_in_Hz, min_distance_in_s=min_distance_in_s, min_prominence=min_prominence
+            )
+        return sps.find_peaks(trace, distance=distance, prominence=min_prominence)[0].astype(np.int64)
+
+    pieces = [(start, values[start:stop]) for start, stop in bout_ranges]
+    duration = sum(bout.size for _, bout in pieces) / rate_in_Hz
+    usable = [(start, bout) for start, bout in pieces if bout.size >= 3 and np.all(np.isfinite(bout))]
+    if search == "stitched_bouts" and usable:
+        stitched = np.concatenate([bout for _, bout in usable])
+        where = np.concatenate([start + np.arange(bout.size) for start, bout in usable]).astype(np.int64)
+        indices = where[find(stitched)]
+    else:
+        found = [find(bout) + start for start, bout in usable]
+        indices = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
     rate = indices.size / (duration / 60.0) if duration > 0 else float("nan")
     return OscillationPeaks(indices, int(indices.size), duration, rate)
 
@@ -355,6 +392,7 @@ def oscillation_amplitude(
     values: NDArray[np.floating],
     bout_ranges: list[tuple[int, int]],
     percentiles: tuple[float, float] = (10.0, 90.0),
+    definition: str = "linear",
 ) -> NDArray[np.float64]:
     """Per-bout amplitude: upper minus lower percentile (published: 90th - 10th).
 
@@ -366,6 +404,9 @@ def oscillation_amplitude(
         Bouts.
     percentiles : tuple of float
         (lower, upper).
+    definition : str
+        ``"linear"`` (numpy) or ``"matlab_prctile"``
+        (:func:`~ndx_glymphatic.analysis.matlab_compat.matlab_prctile`).
 
     Returns
     -------
@@ -380,6 +421,11 @@ def oscillation_amplitude(
         if bout.size == 0:
             amplitudes.append(np.nan)
             continue
-        low, high = np.percentile(bout, [percentiles[0], percentiles[1]])
+        if definition == "matlab_prctile":
+            from ndx_glymphatic.analysis.matlab_compat import matlab_prctile
+
+            low, high = matlab_prctile(values=bout, percentiles=np.asarray(percentiles))
+        else:
+            low, high = np.percentile(bout, [percentiles[0], percentiles[1]])
         amplitudes.append(high - low)
     return np.asarray(amplitudes, dtype=np.float64)

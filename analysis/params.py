@@ -59,7 +59,7 @@ _NonNegative = Annotated[float, Field(ge=0)]
 Pair = tuple[_NonNegative, _NonNegative]
 BandName = Literal["delta", "theta", "sigma", "beta"]
 CouplingPair = Literal["ne_vs_blood_volume", "ne_vs_csf", "blood_volume_vs_csf", "ne_vs_sigma"]
-PresetName = Literal["kjaerby2022", "hauglund2025", "luthi"]
+PresetName = Literal["glymph", "kjaerby2022", "hauglund2025", "luthi"]
 
 
 class _Section(BaseModel):
@@ -204,6 +204,42 @@ class OscillationParams(_Section):
         description="Percentiles (0-100) whose difference, in % dF/F, is the amplitude of a bout "
         "(published: 90th - 10th).",
     )
+    spectrum_input: Literal["highpassed", "dff"] = Field(
+        "highpassed",
+        description='Trace whose bouts enter the spectrum: "highpassed" (after the whole-trace `highpass_in_Hz`) '
+        'or "dff" (the dF/F itself, only the per-bout polynomial removed: Kjaerby-lab PSDinfraslow.m).',
+    )
+    psd_method: Literal["welch_segments", "matlab_pwelch_default"] = Field(
+        "welch_segments",
+        description='"welch_segments": Hamming segments of `welch_segment_in_s` (resolves 0.002 Hz); '
+        '"matlab_pwelch_default": MATLAB pwelch(x, [], [], f, fs) -- Hamming segments of fix(N/4.5) samples, '
+        "50 % overlap, the DFT evaluated at each grid frequency (two-sided density).",
+    )
+    peak_pick: Literal["parabolic_in_band", "grid_maximum"] = Field(
+        "parabolic_in_band",
+        description='"parabolic_in_band": maximum inside `peak_search_in_Hz`, refined by a parabola; '
+        '"grid_maximum": the largest grid value over the whole 0-fmax grid (MATLAB max(pxx)).',
+    )
+    peak_search: Literal["per_bout", "stitched_bouts"] = Field(
+        "per_bout",
+        description='NE peaks: "per_bout" (each NREM bout searched alone: no peaks at the joins) or '
+        '"stitched_bouts" (the bouts joined end to end and searched once, as NE_des.m: a join can make a peak).',
+    )
+    peak_filter_order: Literal["distance_then_prominence", "prominence_then_distance"] = Field(
+        "distance_then_prominence",
+        description='Order of the two NE-peak filters: "distance_then_prominence" (scipy find_peaks) or '
+        '"prominence_then_distance" (MATLAB findpeaks: the distance filter only sees prominent peaks).',
+    )
+    amplitude_input: Literal["highpassed", "dff"] = Field(
+        "highpassed",
+        description='Trace whose percentiles give the amplitude: "highpassed" (slow drift does not count) or '
+        '"dff" (the dF/F itself, as NE_des.m).',
+    )
+    percentile_definition: Literal["linear", "matlab_prctile"] = Field(
+        "linear",
+        description='"linear" (numpy: sorted values at (k - 1) / (n - 1)) or "matlab_prctile" (MATLAB prctile: '
+        "at (k - 0.5) / n, end values outside).",
+    )
 
 
 class CouplingParams(_Section):
@@ -224,6 +260,27 @@ class CouplingParams(_Section):
         {"ne_vs_blood_volume": "min", "ne_vs_csf": "max", "blood_volume_vs_csf": "min", "ne_vs_sigma": "max"},
         description='Which extremum is reported per pair: "min" (anti-correlation), "max" or "abs". Pairs not '
         "given keep their default.",
+    )
+    signal: Literal["highpassed", "dff_detrended_per_bout"] = Field(
+        "highpassed",
+        description='Traces correlated: "highpassed" (the whole-trace high-passed traces, then each bout\'s '
+        '`detrend_order` polynomial) or "dff_detrended_per_bout" (the dF/F and sigma trace of each bout, only '
+        "that polynomial removed: the authors' code). On simulated sessions with wake/REM level steps the "
+        "high-passed traces give the NE -> blood-volume lag as close or closer to the truth (docs/methods.md).",
+    )
+    zscore_ddof: int = Field(
+        0, ge=0, le=1, description="Delta degrees of freedom of the z-score's standard deviation (MATLAB: 1)."
+    )
+    short_bouts: Literal["skip_up_to_twice_max_lag", "keep_longer_than_max_lag"] = Field(
+        "skip_up_to_twice_max_lag",
+        description='"skip_up_to_twice_max_lag": a bout must be longer than twice the lag range (every lag then '
+        'averages at least half the bout); "keep_longer_than_max_lag": any bout longer than the lag range '
+        "(MATLAB xcorr accepts it).",
+    )
+    extremum_interpolation: Literal["parabolic", "grid_sample"] = Field(
+        "parabolic",
+        description='"parabolic": the extremum refined between samples by a parabola; "grid_sample": the '
+        "extreme sample itself.",
     )
     extremum_search: Literal["half_period", "full"] = Field(
         "half_period",
@@ -268,6 +325,19 @@ class EEGParams(_Section):
     spindle_max_in_s: float = Field(10.0, gt=0, description="Longest accepted spindle, in s (published: 10 s).")
     envelope_rate_in_Hz: float = Field(
         32.0, gt=0, description="Rate, in Hz, at which the smoothed power envelopes are kept."
+    )
+    sigma_power: Literal["linear_band_power", "log_stft_magnitude"] = Field(
+        "linear_band_power",
+        description='Sigma trace correlated with NE: "linear_band_power" (the PSD integrated over the sigma band, '
+        'V^2) or "log_stft_magnitude" (mean over the band of log |STFT|, normalised as '
+        "Spindles_and_correlation.m: divided by minus the mean log magnitude 0-30 Hz of the first "
+        "`sigma_normalisation_in_s`, plus 2).",
+    )
+    sigma_normalisation_in_s: float = Field(
+        200.0 / 3.0,
+        gt=0,
+        description="Leading stretch, in s, whose mean log magnitude normalises the log sigma trace "
+        "(published: 2/3 of 100 s).",
     )
     chunk_in_s: float = Field(600.0, gt=0, description="EEG seconds read per chunk.")
 
@@ -453,11 +523,31 @@ class ParamsFile(AnalysisParams):
 
 
 #: Published per-lab choices, selectable with ``preset:`` in a params file (explicit keys win).
+#: ``glymph`` is the defaults (used when no preset is given); ``kjaerby2022`` is the Kjaerby-lab MATLAB
+#: code step for step (docs/methods.md compares the two).
 PRESETS: dict[PresetName, dict[str, dict[str, Any]]] = {
+    "glymph": {},
     "kjaerby2022": {
         "bouts": {"micro_arousal_max_duration_in_s": 15.0, "micro_arousal_requires_flanking_nrem": True},
-        "oscillation": {"min_bout_in_s": 120.0},
-        "eeg": {"bands": {"sigma": [8.0, 15.0], "beta": [15.0, 30.0]}},
+        "oscillation": {
+            "min_bout_in_s": 120.0,
+            "spectrum_input": "dff",
+            "psd_method": "matlab_pwelch_default",
+            "peak_pick": "grid_maximum",
+            "peak_search": "stitched_bouts",
+            "peak_filter_order": "prominence_then_distance",
+            "amplitude_input": "dff",
+            "percentile_definition": "matlab_prctile",
+        },
+        "coupling": {
+            "signal": "dff_detrended_per_bout",
+            "detrend_order": 1,
+            "zscore_ddof": 1,
+            "short_bouts": "keep_longer_than_max_lag",
+            "extremum_interpolation": "grid_sample",
+            "extremum_search": "full",
+        },
+        "eeg": {"bands": {"sigma": [8.0, 15.0], "beta": [15.0, 30.0]}, "sigma_power": "log_stft_magnitude"},
     },
     "hauglund2025": {
         "bouts": {"micro_arousal_max_duration_in_s": 20.0, "micro_arousal_requires_flanking_nrem": True},

@@ -229,6 +229,8 @@ def _spectrum_options(*, params: AnalysisParams, rate_in_Hz: float) -> dict[str,
         "normalisation_fmax_in_Hz": osc.normalisation_fmax_in_Hz,
         "normalisation_percentile": osc.normalisation_percentile,
         "already_highpassed": True,
+        "psd_method": osc.psd_method,
+        "peak_pick": osc.peak_pick,
     }
 
 
@@ -531,8 +533,11 @@ class OscillationStep(Step):
                 "not defined (null)"
             )
         options = _spectrum_options(params=context.params, rate_in_Hz=rate)
+        spectrum_suffix = "_hp" if osc.spectrum_input == "highpassed" else "_dff"
         spectra = {
-            key: oscillation.infraslow_spectrum(values=traces[f"{key}_hp"], bout_ranges=oscillation_ranges, **options)
+            key: oscillation.infraslow_spectrum(
+                values=traces[f"{key}{spectrum_suffix}"], bout_ranges=oscillation_ranges, **options
+            )
             for key in _PHOTOMETRY
             if f"{key}_hp" in traces
         }
@@ -542,9 +547,14 @@ class OscillationStep(Step):
             bout_ranges=all_nrem_ranges,
             min_distance_in_s=osc.peak_min_distance_in_s,
             min_prominence=osc.peak_min_prominence,
+            search=osc.peak_search,
+            filter_order=osc.peak_filter_order,
         )
         amplitudes = oscillation.oscillation_amplitude(
-            values=traces["ne_hp"], bout_ranges=oscillation_ranges, percentiles=osc.amplitude_percentiles
+            values=traces["ne_hp" if osc.amplitude_input == "highpassed" else "ne_dff"],
+            bout_ranges=oscillation_ranges,
+            percentiles=osc.amplitude_percentiles,
+            definition=osc.percentile_definition,
         )
         sections: dict[str, BaseModel] = {
             "ne.oscillation": m.NeOscillation(
@@ -639,6 +649,20 @@ class EEGStep(Step):
         traces["sigma_hp"] = oscillation.highpass_zero_phase(
             values=sigma, rate_in_Hz=rate, cutoff_in_Hz=osc.highpass_in_Hz, order=osc.highpass_order
         )
+        if params.eeg.sigma_power == "log_stft_magnitude":
+            log_sigma = eeg.log_magnitude_band(
+                spectrogram=spectrogram,
+                band=params.eeg.bands["sigma"],
+                normalisation_in_s=params.eeg.sigma_normalisation_in_s,
+                fmax_in_Hz=params.eeg.spectrogram_fmax_in_Hz,
+            )
+            traces["sigma_log_magnitude"] = np.interp(
+                context.times, spectrogram.times, log_sigma, left=np.nan, right=np.nan
+            )
+            traces["sigma_log_magnitude_hp"] = oscillation.highpass_zero_phase(
+                values=traces["sigma_log_magnitude"], rate_in_Hz=rate, cutoff_in_Hz=osc.highpass_in_Hz,
+                order=osc.highpass_order,
+            )
         sigma_spectrum = oscillation.infraslow_spectrum(
             values=traces["sigma_hp"],
             bout_ranges=context.bout_ranges(
@@ -706,15 +730,26 @@ class CouplingStep(Step):
     """Bout-averaged cross-correlations between NE, blood volume, CSF tracer and sigma power."""
 
     name = "coupling"
-    params_sections = ("coupling",)
+    params_sections = ("coupling", "eeg")
 
-    #: (metrics key, first trace, second trace, whether the lag range is the sigma one)
+    #: (metrics key, first trace, second trace, whether the lag range is the sigma one); trace names
+    #: without the suffix that ``coupling.signal`` adds (``_hp`` high-passed, ``_dff`` / none per bout)
     PAIRS = (
-        ("ne_vs_blood_volume", "ne_hp", "blood_volume_hp", False),
-        ("ne_vs_csf", "ne_hp", "csf_tracer_hp", False),
-        ("blood_volume_vs_csf", "blood_volume_hp", "csf_tracer_hp", False),
-        ("ne_vs_sigma", "ne_hp", "sigma_hp", True),
+        ("ne_vs_blood_volume", "ne", "blood_volume", False),
+        ("ne_vs_csf", "ne", "csf_tracer", False),
+        ("blood_volume_vs_csf", "blood_volume", "csf_tracer", False),
+        ("ne_vs_sigma", "ne", "sigma", True),
     )
+
+    @staticmethod
+    def trace_name(*, params: AnalysisParams, signal: str) -> str:
+        """The trace of ``signal`` (``"ne"``, ``"blood_volume"``, ``"csf_tracer"``, ``"sigma"``) correlated."""
+        if signal == "sigma":
+            base = "sigma_log_magnitude" if params.eeg.sigma_power == "log_stft_magnitude" else "sigma_power"
+            if params.coupling.signal == "highpassed":
+                return "sigma_hp" if base == "sigma_power" else f"{base}_hp"
+            return base
+        return f"{signal}_hp" if params.coupling.signal == "highpassed" else f"{signal}_dff"
 
     def requirements(self, *, params: AnalysisParams) -> tuple[Requirement, ...]:
         return (
@@ -733,7 +768,9 @@ class CouplingStep(Step):
         ne_frequency = context.peak_frequency_in_Hz()
         half_period = 0.5 / ne_frequency if cp.extremum_search == "half_period" and ne_frequency > 0 else None
         results: dict[str, coupling.CrossCorrelation] = {}
-        for name, first, second, sigma_range in self.PAIRS:
+        for name, first_signal, second_signal, sigma_range in self.PAIRS:
+            first = self.trace_name(params=context.params, signal=first_signal)
+            second = self.trace_name(params=context.params, signal=second_signal)
             if first not in traces or second not in traces:
                 continue
             results[name] = coupling.bout_cross_correlation(
@@ -747,6 +784,9 @@ class CouplingStep(Step):
                 detrend_order=cp.detrend_order,
                 kind=cp.extremum.get(name, "abs"),
                 max_abs_lag_in_s=half_period,
+                zscore_ddof=cp.zscore_ddof,
+                short_bouts=cp.short_bouts,
+                interpolation=cp.extremum_interpolation,
             )
         section = m.Coupling(
             **{name: _correlation_summary(result) for name, result in results.items()},
