@@ -250,5 +250,5 @@ def test_every_registered_hypnogram_reader_has_a_case(tmp_path: Path) -> None:
 
 
 def test_unknown_format_lists_the_formats(tmp_path: Path) -> None:
-    with pytest.raises(GlymphError, match=r"format: expected one of \['state-table', 'epoch-codes', 'edf'\]"):
+    with pytest.raises(GlymphError, match=r"format: expected one of \['state-table', 'epoch-codes', 'edf', 'long-table'\]"):
         read_hypnogram(format="sleepsign", path=tmp_path / "x.txt", scorer="x")
