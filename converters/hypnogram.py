@@ -472,13 +472,15 @@ class EpochCodeHypnogramReader(HypnogramReader):
             return Recognition(cls.format, 1, "one column of integer codes")
         return None
 
-    def _codes(self) -> tuple[list[int | str | float | None], int]:
-        """The code of every epoch and the file row (1-based) of the first."""
+    def _codes(self, *, lookup: Mapping[object, str]) -> tuple[list[int | str | float | None], int]:
+        """The code of every epoch and the file row (1-based) of the first (a first row of codes is no header)."""
         path = self.path
         if path.suffix.lower() == ".mat":
             return _read_mat_codes(path=path, variable=self.column or "labels"), 1
         rows = _read_table(path=path)
-        has_header = bool(rows) and any(isinstance(cell, str) for cell in rows[0])
+        has_header = bool(rows) and any(
+            isinstance(cell, str) and cell.casefold() not in lookup for cell in rows[0]
+        )
         header = [str(cell) if cell is not None else "" for cell in rows[0]] if has_header else []
         width = len(rows[0]) if rows else 0
         folded = [name.strip().casefold() for name in header]
@@ -511,7 +513,7 @@ class EpochCodeHypnogramReader(HypnogramReader):
         lookup: dict[object, str] = dict(code_map)
         lookup.update({key.casefold(): state for key, state in code_map.items() if isinstance(key, str)})
         epoch_length_in_s = float(self.epoch_length_in_s)
-        keys, first_row = self._codes()
+        keys, first_row = self._codes(lookup=lookup)
         keys = [key.casefold() if isinstance(key, str) else key for key in keys]
         if not keys:
             raise InputFileError(path=path, field="rows", expected="at least one epoch code below the header",
