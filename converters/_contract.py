@@ -613,8 +613,11 @@ def _snap(
             row = replace(row, start_in_s=before.stop_in_s)
         snapped.append(row)
     if overlaps or gaps:
-        parts = [f"{len(values)} {kind}s of up to {max(values)!r} s" for kind, values in (("overlap", overlaps),
-                                                                                       ("gap", gaps)) if values]
+        parts = [
+            f"{len(values)} {kind}{'s' if len(values) > 1 else ''} of up to {max(values):.6g} s"
+            for kind, values in (("overlap", overlaps), ("gap", gaps))
+            if values
+        ]
         notes.append(
             f"{path}: {' and '.join(parts)} between neighbouring intervals (within the boundary tolerance of "
             f"{tolerance_in_s!r} s) snapped: each later interval now starts where the earlier one stops "

@@ -232,7 +232,8 @@ def write_long_table(
     table: list[list[object]] = [[columns[index] for index in column_order]]
     for start, stop, state in zip(intervals.start_times_in_s.tolist(), intervals.stop_times_in_s.tolist(),
                                   intervals.sleep_states):
-        second = round(stop, decimals) if stops_given else round(stop, decimals) - round(start, decimals)
+        # Each number rounded on its own, as exporters do: onset + duration may overlap the next onset.
+        second = stop if stops_given else stop - start
         times: list[object] = [round(start, decimals), round(second, decimals)]
         if clock_times:
             times = [_clock_text(value, decimals=decimals) for value in times]
