@@ -54,15 +54,15 @@ from ndx_glymphatic.vocabulary import SLEEP_STATE_ALIASES
 __all__ = [
     "ACCUSLEEP_CODE_MAP",
     "CODE_PRESETS",
-    "LABEL_PRESETS",
-    "YASA_CODE_MAP",
-    "YASA_STR_CODE_MAP",
-    "LongTableHypnogramReader",
     "DEFAULT_EPOCH_CODE_MAP",
+    "LABEL_PRESETS",
     "SLEEPSCORE_STATE_COLUMNS",
     "SLEEP_EDF_LABEL_MAP",
+    "YASA_CODE_MAP",
+    "YASA_STR_CODE_MAP",
     "EdfHypnogramReader",
     "EpochCodeHypnogramReader",
+    "LongTableHypnogramReader",
     "StateTableHypnogramReader",
 ]
 
@@ -244,8 +244,8 @@ def _read_mat_codes(*, path: Path, variable: str) -> list[int | str | float | No
         raise
     except KeyError:
         raise InputFileError(path=path, field=f"variable {variable!r}", expected="a variable of state codes",
-                             found="no such variable", hint=f"set column to the variable's name; see {DOCS}#epoch-codes",
-                             ) from None
+                             found="no such variable",
+                             hint=f"set column to the variable's name; see {DOCS}#epoch-codes") from None
     except Exception as error:  # scipy / h5py raise many types for a file that is not a .mat
         raise InputFileError(path=path, field="MAT header", expected="a readable MATLAB .mat file",
                              found=f"{type(error).__name__}: {error}") from None
@@ -733,7 +733,8 @@ class LongTableHypnogramReader(HypnogramReader):
     @property
     def state_map(self) -> Mapping[str, str]:
         """State label (case-folded) -> state."""
-        return {**SLEEP_STATE_ALIASES, **{label.casefold(): state for label, state in (self.state_labels or {}).items()}}
+        own = {label.casefold(): state for label, state in (self.state_labels or {}).items()}
+        return {**SLEEP_STATE_ALIASES, **own}
 
     @classmethod
     def recognise(cls, *, path: Path) -> Recognition | None:
@@ -787,8 +788,9 @@ class LongTableHypnogramReader(HypnogramReader):
             state = labels.get(word.strip().casefold())
             if state is None:
                 raise InputFileError(
-                    path=path, field=f"row {number} state", expected=f"a sleep state ({', '.join(sorted(set(labels.values())))}"
-                    " or a spelling of one)", found=repr(word),
+                    path=path, field=f"row {number} state",
+                    expected=f"a sleep state ({', '.join(sorted(set(labels.values())))} or a spelling of one)",
+                    found=repr(word),
                     hint=f"set state_labels for this lab's labels; see {DOCS}#long-table",
                 )
             scored.append(ScoredInterval(onset, stop, state, f"row {number} ({word})"))

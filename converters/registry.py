@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Collection, Iterable, Mapping
-from pathlib import Path
-
 from dataclasses import replace
+from pathlib import Path
 
 from ndx_glymphatic.converters._contract import (
     DEFAULT_BOUNDARY_TOLERANCE_IN_S,
@@ -235,7 +234,8 @@ def detect_hypnogram_format(*, path: Path) -> Recognition:
     if not found:
         raise InputFileError(
             path=path, field="format", expected=f"a hypnogram of one of the formats {list(_HYPNOGRAM_TABLE)}",
-            found="a layout none of them recognises", hint="name hypnogram.format; see docs/formats.md#format-detection",
+            found="a layout none of them recognises",
+            hint="name hypnogram.format; see docs/formats.md#format-detection",
         )
     best = max(seen.score for seen in found)
     top = [seen for seen in found if seen.score == best]

@@ -27,9 +27,9 @@ from ndx_glymphatic.converters.hypnogram import (
     SLEEP_EDF_LABEL_MAP,
     EdfHypnogramReader,
     EpochCodeHypnogramReader,
+    LongTableHypnogramReader,
     StateTableHypnogramReader,
 )
-from ndx_glymphatic.converters.hypnogram import LongTableHypnogramReader
 from ndx_glymphatic.converters.registry import (
     HYPNOGRAM_READERS,
     detect_hypnogram_format,
@@ -324,7 +324,8 @@ def test_every_registered_hypnogram_reader_has_a_case(tmp_path: Path) -> None:
 
 
 def test_unknown_format_lists_the_formats(tmp_path: Path) -> None:
-    with pytest.raises(GlymphError, match=r"format: expected one of \['state-table', 'epoch-codes', 'edf', 'long-table'\]"):
+    expected = r"format: expected one of \['state-table', 'epoch-codes', 'edf', 'long-table'\]"
+    with pytest.raises(GlymphError, match=expected):
         read_hypnogram(format="sleepsign", path=tmp_path / "x.txt", scorer="x")
 
 

@@ -80,14 +80,14 @@ def test_clock_times_and_unknown_labels(tmp_path: Path) -> None:
 def test_an_ambiguous_file_lists_the_candidates(tmp_path: Path) -> None:
     path = tmp_path / "both.csv"
     path.write_text("onset,duration,state,Wake,,NREM,\n0,10,W,0,10,10,5\n")
-    with pytest.raises(InputFileError, match="several candidates: state-table .*; long-table "):
+    with pytest.raises(InputFileError, match=r"several candidates: state-table .*; long-table "):
         detect_hypnogram_format(path=path)
 
 
 def test_an_epoch_code_file_found_without_epoch_length_says_so(tmp_path: Path) -> None:
     path = tmp_path / "labels.csv"
     path.write_text("brain_state\n1\n2\n")
-    with pytest.raises(InputFileError, match="epoch_length_in_s: expected a scoring epoch .*'epoch-codes'"):
+    with pytest.raises(InputFileError, match=r"epoch_length_in_s: expected a scoring epoch .*'epoch-codes'"):
         read_hypnogram(format=None, path=path, scorer="x")
 
 
