@@ -31,6 +31,14 @@ wake, ``Sleep stage 1``-``4`` / ``N1``-``N3`` -> NREM (rodent scoring has one NR
 stage R`` -> REM, ``Movement time`` -> artifact, ``Sleep stage ?`` -> unscored). Times are seconds
 after the EDF start.
 
+``"long-table"`` (:class:`LongTableHypnogramReader`) -- one row per interval (``onset``, ``duration`` or
+``offset``, ``state`` or ``stage`` columns in any order and case; seconds or ``HH:MM:SS(.fff)``), also the BIDS
+sleep proposal's ``_hypnogram.tsv``; labels through :data:`ndx_glymphatic.vocabulary.SLEEP_STATE_ALIASES`.
+
+``epoch-codes`` and ``edf`` take a named ``code_preset`` (:data:`CODE_PRESETS`, :data:`LABEL_PRESETS`). Every
+reader's ``recognise`` sniffs its format for files whose session names none. docs/formats.md "Hypnogram
+formats" documents every format.
+
 Every reader returns a :class:`~ndx_glymphatic.converters._contract.HypnogramIntervals` whose states
 use the vocabulary :data:`ndx_glymphatic.vocabulary.SLEEP_STATES`, sorted and non-overlapping; adjacent
 intervals of one state are merged unless ``merge_adjacent=False``.

@@ -146,3 +146,16 @@ def test_every_hint_of_the_hypnogram_readers_points_to_an_existing_anchor() -> N
     cited = set(re.findall(r"(?:docs/formats\.md|\{DOCS\})#([\w-]+)", sources))
     assert {"long-table", "epoch-codes", "edf", "format-detection"} <= cited
     assert cited <= anchors, sorted(cited - anchors)
+
+
+def test_named_presets_are_checked_per_format(tmp_path: Path) -> None:
+    path = tmp_path / "codes.csv"
+    path.write_text("0\n0\n4\n")
+    read = read_hypnogram(format="epoch-codes", path=path, scorer="x", epoch_length_in_s=30.0,
+                          options={"code_preset": "yasa", "state_codes": {"4": "micro-arousal"}})
+    assert read.sleep_states == ("wake", "micro-arousal")  # state_codes override the preset's entries
+    with pytest.raises(GlymphError, match=r"code_preset: expected one of \['sleep-edf'\]"):
+        read_hypnogram(format="edf", path=tmp_path / "x.edf", scorer="x", options={"code_preset": "yasa"})
+    with pytest.raises(GlymphError, match=r"code_preset: expected one of \['default', 'accusleep'"):
+        read_hypnogram(format="epoch-codes", path=path, scorer="x", epoch_length_in_s=1.0,
+                       options={"code_preset": "sleep-edf"})
