@@ -36,6 +36,7 @@ __all__ = [
     "EventChannel",
     "HypnogramIntervals",
     "HypnogramReader",
+    "Recognition",
     "RigReader",
     "ScoredFile",
     "ScoredInterval",
@@ -357,7 +358,7 @@ class ScoredInterval:
 
     def describe(self) -> str:
         """Origin and bounds, as messages quote them."""
-        return f"{self.origin} [{self.start_in_s:g}, {self.stop_in_s:g}] s"
+        return f"{self.origin} [{self.start_in_s!r}, {self.stop_in_s!r}] s"
 
 
 @dataclass(frozen=True)
@@ -377,6 +378,34 @@ class ScoredFile:
     intervals: Sequence[ScoredInterval]
     epoch_length_in_s: float | None
     start_datetime: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """A hypnogram reader's verdict that a file is of its format (from :meth:`HypnogramReader.recognise`).
+
+    Attributes
+    ----------
+    format : str
+        The reader's ``format``.
+    score : int
+        How specific the evidence is: 1 a layout many formats share (one column of numbers), 2 the
+        format's own headers or variables, 3 a file name the format prescribes. The highest wins; a tie
+        is ambiguous.
+    reason : str
+        What was seen, for the note that says which format was chosen.
+    options : mapping
+        Options the content implies (``code_preset: accusleep`` for an AccuSleep ``brain_state`` column).
+    """
+
+    format: str
+    score: int
+    reason: str
+    options: Mapping[str, object] = field(default_factory=dict)
+
+
+#: Default largest overlap or gap between neighbouring intervals that is rounding, snapped with a note.
+DEFAULT_BOUNDARY_TOLERANCE_IN_S = 0.01
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -399,6 +428,9 @@ class HypnogramReader(abc.ABC):
         ``epoch_length_required``).
     merge_adjacent : bool
         Merge touching intervals of one state.
+    boundary_tolerance_in_s : float
+        Overlaps and gaps between neighbouring intervals up to this are rounding: the later interval's
+        start is snapped to the earlier one's stop and a note says so. Larger overlaps are errors.
 
     Attributes
     ----------
@@ -422,6 +454,7 @@ class HypnogramReader(abc.ABC):
     scoring_method: str = "manual"
     epoch_length_in_s: float | None = None
     merge_adjacent: bool = True
+    boundary_tolerance_in_s: float = DEFAULT_BOUNDARY_TOLERANCE_IN_S
     notes: list[str] = field(default_factory=list, init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -439,6 +472,11 @@ class HypnogramReader(abc.ABC):
             raise GlymphError(
                 f"epoch_length_in_s: expected a positive number of seconds, found {self.epoch_length_in_s!r}"
             )
+        if not (math.isfinite(self.boundary_tolerance_in_s) and self.boundary_tolerance_in_s >= 0):
+            raise GlymphError(
+                "boundary_tolerance_in_s: expected a non-negative number of seconds, found "
+                f"{self.boundary_tolerance_in_s!r}"
+            )
         bad = sorted({str(state) for state in self.state_map.values() if state not in SLEEP_STATES})
         if bad:
             raise GlymphError(f"{self.state_map_option}: states must come from {list(SLEEP_STATES)}, found {bad}")
@@ -447,6 +485,15 @@ class HypnogramReader(abc.ABC):
     @abc.abstractmethod
     def state_map(self) -> Mapping[object, str]:
         """The file's labels -> states in effect: the ``state_map_option`` as set, or the format's default."""
+
+    @classmethod
+    @abc.abstractmethod
+    def recognise(cls, *, path: Path) -> Recognition | None:
+        """Whether ``path`` looks like this format (suffix and header sniffing; never raises for any content).
+
+        Used when the session file names no ``format``: the registry asks every reader and takes the
+        highest :attr:`Recognition.score`.
+        """
 
     @abc.abstractmethod
     def read_scored(self) -> ScoredFile:
@@ -462,7 +509,13 @@ class HypnogramReader(abc.ABC):
             (naming both rows).
         """
         scored = self.read_scored()
-        rows = _assemble(rows=scored.intervals, path=self.path, merge_adjacent=self.merge_adjacent)
+        if not scored.intervals:
+            raise InputFileError(
+                path=self.path, field="rows", expected="at least one scored interval below the header",
+                found="none (the file has headers and no rows)",
+            )
+        rows = _assemble(rows=scored.intervals, path=self.path, merge_adjacent=self.merge_adjacent,
+                         tolerance_in_s=self.boundary_tolerance_in_s, notes=self.notes)
         return HypnogramIntervals(
             start_times_in_s=np.array([row.start_in_s for row in rows], dtype=np.float64),
             stop_times_in_s=np.array([row.stop_in_s for row in rows], dtype=np.float64),
@@ -475,8 +528,10 @@ class HypnogramReader(abc.ABC):
         )
 
 
-def _assemble(*, rows: Sequence[ScoredInterval], path: Path, merge_adjacent: bool) -> list[ScoredInterval]:
-    """Validate, split NREM around micro-arousals, sort and (optionally) merge touching equal states."""
+def _assemble(
+    *, rows: Sequence[ScoredInterval], path: Path, merge_adjacent: bool, tolerance_in_s: float, notes: list[str]
+) -> list[ScoredInterval]:
+    """Validate, split NREM around micro-arousals, sort, snap rounding overlaps / gaps, merge touching equal states."""
     for row in rows:
         if not (math.isfinite(row.start_in_s) and math.isfinite(row.stop_in_s)) or row.stop_in_s <= row.start_in_s:
             raise InputFileError(
@@ -485,23 +540,25 @@ def _assemble(*, rows: Sequence[ScoredInterval], path: Path, merge_adjacent: boo
                 expected="finite onset and a positive duration",
                 found=f"onset {row.start_in_s!r} s, stop {row.stop_in_s!r} s",
             )
+    tolerance = max(tolerance_in_s, _TOLERANCE_IN_S)
     arousals = sorted((row for row in rows if row.sleep_state == "micro-arousal"), key=lambda row: row.start_in_s)
     others = sorted((row for row in rows if row.sleep_state != "micro-arousal"), key=lambda row: row.start_in_s)
     for group in (others, arousals):
         for before, after in itertools.pairwise(group):
-            if after.start_in_s < before.stop_in_s - _TOLERANCE_IN_S:
+            if after.start_in_s < before.stop_in_s - tolerance:
                 raise InputFileError(
                     path=path,
                     field=after.origin,
-                    expected=f"no overlap with {before.origin}",
-                    found=f"{after.describe()} overlaps {before.describe()}",
+                    expected=f"no overlap with {before.origin} (beyond the boundary tolerance of {tolerance_in_s!r} s)",
+                    found=f"{after.describe()} overlaps {before.describe()} by "
+                    f"{before.stop_in_s - after.start_in_s!r} s",
                 )
     starts = np.array([row.start_in_s for row in others])
     stops = np.array([row.stop_in_s for row in others])
     cuts: dict[int, list[ScoredInterval]] = {}
     for arousal in arousals:
-        index = int(np.searchsorted(stops, arousal.start_in_s + _TOLERANCE_IN_S, side="right"))
-        while index < len(others) and starts[index] < arousal.stop_in_s - _TOLERANCE_IN_S:
+        index = int(np.searchsorted(stops, arousal.start_in_s + tolerance, side="right"))
+        while index < len(others) and starts[index] < arousal.stop_in_s - tolerance:
             host = others[index]
             if host.sleep_state != "NREM":
                 raise InputFileError(
@@ -516,12 +573,13 @@ def _assemble(*, rows: Sequence[ScoredInterval], path: Path, merge_adjacent: boo
     for index, row in enumerate(others):
         start = row.start_in_s
         for arousal in cuts.get(index, []):
-            if arousal.start_in_s - start > _TOLERANCE_IN_S:
+            if arousal.start_in_s - start > tolerance:
                 pieces.append(replace(row, start_in_s=start, stop_in_s=arousal.start_in_s))
             start = max(start, arousal.stop_in_s)
-        if row.stop_in_s - start > _TOLERANCE_IN_S:
+        if row.stop_in_s - start > tolerance:
             pieces.append(replace(row, start_in_s=start))
     pieces.sort(key=lambda row: row.start_in_s)
+    pieces = _snap(pieces=pieces, path=path, tolerance_in_s=tolerance_in_s, notes=notes)
     if not merge_adjacent:
         return pieces
     merged: list[ScoredInterval] = []
@@ -536,3 +594,33 @@ def _assemble(*, rows: Sequence[ScoredInterval], path: Path, merge_adjacent: boo
         else:
             merged.append(row)
     return merged
+
+
+def _snap(
+    *, pieces: list[ScoredInterval], path: Path, tolerance_in_s: float, notes: list[str]
+) -> list[ScoredInterval]:
+    """Start each interval at its predecessor's stop where they overlap or leave a gap of at most the tolerance."""
+    snapped: list[ScoredInterval] = pieces[:1]
+    overlaps: list[float] = []
+    gaps: list[float] = []
+    first: str | None = None
+    for row in pieces[1:]:
+        before = snapped[-1]
+        step = row.start_in_s - before.stop_in_s
+        if step != 0 and abs(step) <= tolerance_in_s and row.stop_in_s - before.stop_in_s > 0:
+            (gaps if step > 0 else overlaps).append(abs(step))
+            first = first or f"{row.origin} at {row.start_in_s!r} s"
+            row = replace(row, start_in_s=before.stop_in_s)
+        snapped.append(row)
+    if overlaps or gaps:
+        parts = [
+            f"{len(values)} {kind}{'s' if len(values) > 1 else ''} of up to {max(values):.6g} s"
+            for kind, values in (("overlap", overlaps), ("gap", gaps))
+            if values
+        ]
+        notes.append(
+            f"{path}: {' and '.join(parts)} between neighbouring intervals (within the boundary tolerance of "
+            f"{tolerance_in_s!r} s) snapped: each later interval now starts where the earlier one stops "
+            f"(first: {first})"
+        )
+    return snapped

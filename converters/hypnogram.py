@@ -31,6 +31,14 @@ wake, ``Sleep stage 1``-``4`` / ``N1``-``N3`` -> NREM (rodent scoring has one NR
 stage R`` -> REM, ``Movement time`` -> artifact, ``Sleep stage ?`` -> unscored). Times are seconds
 after the EDF start.
 
+``"long-table"`` (:class:`LongTableHypnogramReader`) -- one row per interval (``onset``, ``duration`` or
+``offset``, ``state`` or ``stage`` columns in any order and case; seconds or ``HH:MM:SS(.fff)``), also the BIDS
+sleep proposal's ``_hypnogram.tsv``; labels through :data:`ndx_glymphatic.vocabulary.SLEEP_STATE_ALIASES`.
+
+``epoch-codes`` and ``edf`` take a named ``code_preset`` (:data:`CODE_PRESETS`, :data:`LABEL_PRESETS`). Every
+reader's ``recognise`` sniffs its format for files whose session names none. docs/formats.md "Hypnogram
+formats" documents every format.
+
 Every reader returns a :class:`~ndx_glymphatic.converters._contract.HypnogramIntervals` whose states
 use the vocabulary :data:`ndx_glymphatic.vocabulary.SLEEP_STATES`, sorted and non-overlapping; adjacent
 intervals of one state are merged unless ``merge_adjacent=False``.
@@ -47,24 +55,43 @@ from pathlib import Path
 
 import numpy as np
 
-from ndx_glymphatic.converters._contract import HypnogramReader, ScoredFile, ScoredInterval
-from ndx_glymphatic.errors import InputFileError
+from ndx_glymphatic.converters._contract import HypnogramReader, Recognition, ScoredFile, ScoredInterval
+from ndx_glymphatic.errors import GlymphError, InputFileError
+from ndx_glymphatic.vocabulary import SLEEP_STATE_ALIASES
 
 __all__ = [
     "ACCUSLEEP_CODE_MAP",
+    "CODE_PRESETS",
     "DEFAULT_EPOCH_CODE_MAP",
+    "LABEL_PRESETS",
     "SLEEPSCORE_STATE_COLUMNS",
     "SLEEP_EDF_LABEL_MAP",
+    "YASA_CODE_MAP",
+    "YASA_STR_CODE_MAP",
     "EdfHypnogramReader",
     "EpochCodeHypnogramReader",
+    "LongTableHypnogramReader",
     "StateTableHypnogramReader",
 ]
 
 #: Epoch codes of the 1-Hz state vectors used in NE / glymphatic sleep work.
 DEFAULT_EPOCH_CODE_MAP: Mapping[int | str, str] = {1: "wake", 4: "NREM", 9: "REM", 15: "micro-arousal"}
 
-#: AccuSleep labels (1 = REM, 2 = wake, 3 = NREM, 4 = undefined); AccuSleep's default epoch is 2.5 s.
-ACCUSLEEP_CODE_MAP: Mapping[int | str, str] = {1: "REM", 2: "wake", 3: "NREM", 4: "unscored"}
+#: AccuSleep labels (1 = REM, 2 = wake, 3 = NREM; 4 = undefined in the MATLAB ``labels.mat``, -1 = undefined in
+#: AccuSleePy's ``brain_state`` CSV); AccuSleep's default epoch is 2.5 s.
+ACCUSLEEP_CODE_MAP: Mapping[int | str, str] = {1: "REM", 2: "wake", 3: "NREM", 4: "unscored", -1: "unscored"}
+
+#: YASA integer stages (``yasa.hypno_str_to_int``): -2 unscored, -1 artefact / movement, 0 W, 1-3 N1-N3, 4 REM;
+#: a mouse has one NREM state, so N1-N3 are NREM.
+YASA_CODE_MAP: Mapping[int | str, str] = {-2: "unscored", -1: "artifact", 0: "wake", 1: "NREM", 2: "NREM",
+                                          3: "NREM", 4: "REM"}
+
+#: YASA string stages (the keys of ``yasa.hypno_str_to_int``'s mapping, matched case-insensitively).
+YASA_STR_CODE_MAP: Mapping[int | str, str] = {
+    "W": "wake", "WAKE": "wake", "N1": "NREM", "N2": "NREM", "N3": "NREM", "S1": "NREM", "S2": "NREM",
+    "S3": "NREM", "S4": "NREM", "R": "REM", "REM": "REM", "ART": "artifact", "MT": "artifact",
+    "UNS": "unscored", "ND": "unscored",
+}
 
 #: SleepScore export state columns -> vocabulary.
 SLEEPSCORE_STATE_COLUMNS: Mapping[str, str] = {
@@ -88,6 +115,20 @@ SLEEP_EDF_LABEL_MAP: Mapping[str, str] = {
     "Movement time": "artifact",
     "Sleep stage ?": "unscored",
 }
+
+#: Named epoch-code maps (``code_preset`` of the ``epoch-codes`` format).
+CODE_PRESETS: Mapping[str, Mapping[int | str, str]] = {
+    "default": DEFAULT_EPOCH_CODE_MAP,
+    "accusleep": ACCUSLEEP_CODE_MAP,
+    "yasa": YASA_CODE_MAP,
+    "yasa-str": YASA_STR_CODE_MAP,
+}
+
+#: Named annotation-label maps (``code_preset`` of the ``edf`` format).
+LABEL_PRESETS: Mapping[str, Mapping[str, str]] = {"sleep-edf": SLEEP_EDF_LABEL_MAP}
+
+#: Where the docs of each format stand (every hint of these readers points there).
+DOCS = "docs/formats.md"
 
 _TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
 _FLAT_HEADER = re.compile(r"^(?P<state>.+?)[ _](?P<kind>onset|start|duration)(\s*\(s\))?$", re.IGNORECASE)
@@ -151,6 +192,75 @@ def _read_table(*, path: Path) -> list[list[Cell]]:
         rows.pop()
     width = max((len(row) for row in rows), default=0)
     return [row + [None] * (width - len(row)) for row in rows]
+
+
+def _peek_table(*, path: Path) -> list[list[Cell]] | None:
+    """The rows of a table file for format sniffing, or None when it is no readable table."""
+    if path.suffix.lower() not in _TABLE_SUFFIXES or not path.is_file():
+        return None
+    try:
+        return _read_table(path=path)
+    except Exception:  # sniffing never fails: any unreadable file is simply not this format
+        return None
+
+
+def _with_preset(
+    *, preset: str | None, presets: Mapping[str, Mapping], given: Mapping | None, default: Mapping
+) -> Mapping:
+    """The map in effect: ``given`` alone, or the named preset with the entries of ``given`` on top."""
+    if preset is None:
+        return given or default
+    if preset not in presets:
+        raise GlymphError(f"code_preset: expected one of {list(presets)} for this format, found {preset!r}")
+    return {**presets[preset], **(given or {})}
+
+
+def _is_hdf5(path: Path) -> bool:
+    """MATLAB v7.3 ``.mat`` files are HDF5 (signature after a 512-byte user block)."""
+    with path.open("rb") as handle:
+        head = handle.read(520)
+    return head[512:520] == b"\x89HDF\r\n\x1a\n" or head[:8] == b"\x89HDF\r\n\x1a\n"
+
+
+def _read_mat_codes(*, path: Path, variable: str) -> list[int | str | float | None]:
+    """The codes of one variable of a ``.mat`` file (v5 via scipy, v7.3 via h5py), flattened."""
+    if not path.is_file():
+        raise InputFileError(path=path, field="file", expected="an existing .mat file", found="nothing")
+    try:
+        if _is_hdf5(path):
+            import h5py
+
+            with h5py.File(path, "r") as handle:
+                link = handle.get(variable, getlink=True)
+                if link is None:
+                    raise KeyError(variable)
+                if not isinstance(link, (h5py.HardLink, h5py.SoftLink)):
+                    raise InputFileError(path=path, field=f"variable {variable!r}", expected="data stored in this file",
+                                         found="an external link", hint=f"see {DOCS}#epoch-codes")
+                dataset = handle[variable]
+                if not isinstance(dataset, h5py.Dataset) or dataset.is_virtual or dataset.external:
+                    raise InputFileError(path=path, field=f"variable {variable!r}",
+                                         expected="a numeric array stored in this file",
+                                         found="a virtual or externally stored dataset" if isinstance(
+                                             dataset, h5py.Dataset) else "a group", hint=f"see {DOCS}#epoch-codes")
+                values = np.asarray(dataset[()]).ravel()
+        else:
+            import scipy.io
+
+            values = np.asarray(scipy.io.loadmat(path, variable_names=[variable])[variable]).ravel()
+    except InputFileError:
+        raise
+    except KeyError:
+        raise InputFileError(path=path, field=f"variable {variable!r}", expected="a variable of state codes",
+                             found="no such variable",
+                             hint=f"set column to the variable's name; see {DOCS}#epoch-codes") from None
+    except Exception as error:  # scipy / h5py raise many types for a file that is not a .mat
+        raise InputFileError(path=path, field="MAT header", expected="a readable MATLAB .mat file",
+                             found=f"{type(error).__name__}: {error}") from None
+    if values.dtype.kind not in "biuf":
+        raise InputFileError(path=path, field=f"variable {variable!r}", expected="numeric state codes",
+                             found=f"values of type {values.dtype}")
+    return [_code_key(float(value)) for value in values]
 
 
 def _parse_state_table(
@@ -251,6 +361,24 @@ class StateTableHypnogramReader(HypnogramReader):
         """Header name -> state."""
         return self.state_columns or SLEEPSCORE_STATE_COLUMNS
 
+    @classmethod
+    def recognise(cls, *, path: Path) -> Recognition | None:
+        """A table whose header row names at least two SleepScore states (``Wake``, ``NREM onset``, ...)."""
+        rows = _peek_table(path=path)
+        if not rows:
+            return None
+        names = {name.casefold() for name in SLEEPSCORE_STATE_COLUMNS}
+        found = set()
+        for cell in rows[0]:
+            if isinstance(cell, str):
+                match = _FLAT_HEADER.match(cell)
+                word = (match["state"] if match else cell).strip().casefold()
+                if word in names:
+                    found.add(word)
+        if len(found) < 2:
+            return None
+        return Recognition(cls.format, 2, f"header row names SleepScore state columns {sorted(found)}")
+
     def read_scored(self) -> ScoredFile:
         """The table's rows, one interval per state cell pair."""
         rows = _parse_state_table(rows=_read_table(path=self.path), path=self.path, state_columns=self.state_map)
@@ -275,84 +403,148 @@ class EpochCodeHypnogramReader(HypnogramReader):
     Parameters
     ----------
     path : Path
-        ``.csv``, ``.tsv``, ``.txt`` or ``.xlsx``; one column, or several with ``column`` naming one.
-    scorer, scoring_method, merge_adjacent
+        ``.csv``, ``.tsv``, ``.txt`` or ``.xlsx`` (one column, or several with ``column`` naming one; an
+        AccuSleePy ``brain_state`` column is found by its name), or a MATLAB ``.mat`` file (v5 or v7.3) whose
+        variable ``labels`` (or ``column``) holds the codes (AccuSleep's ``labels.mat``).
+    scorer, scoring_method, merge_adjacent, boundary_tolerance_in_s
         As for every :class:`~ndx_glymphatic.converters._contract.HypnogramReader`.
     epoch_length_in_s : float
         Length of one epoch (e.g. 1 s, AccuSleep 2.5 s, 4 s); required.
+    code_preset : str, optional
+        A named code map of :data:`CODE_PRESETS` (``accusleep``, ``yasa``, ``yasa-str``, ``default``).
     state_codes : mapping of int or str to str, optional
-        Code -> state (default :data:`DEFAULT_EPOCH_CODE_MAP`); text codes of whole numbers match
-        numeric cells.
+        Code -> state; alone it is the whole map, with ``code_preset`` it adds to / overrides the preset.
+        Default (neither set) :data:`DEFAULT_EPOCH_CODE_MAP`. Text codes of whole numbers match numeric
+        cells; text codes match case-insensitively.
     column : str, optional
-        Header of the code column when the file has several.
+        Header of the code column (or the ``.mat`` variable) when the file has several.
     start_time_in_s : float
         Time of the first epoch's start.
     """
 
     format = "epoch-codes"
     format_name = "epoch-code table"
-    options = ("state_codes", "column", "start_time_in_s")
+    options = ("state_codes", "code_preset", "column", "start_time_in_s")
     state_map_option = "state_codes"
     epoch_length_required = True
 
     state_codes: Mapping[int | str, str] | None = None
+    code_preset: str | None = None
     column: str | None = None
     start_time_in_s: float = 0.0
 
     @property
     def state_map(self) -> Mapping[int | str, str]:
         """Code -> state, with text codes of whole numbers as numbers (as the table cells read)."""
-        if not self.state_codes:
-            return DEFAULT_EPOCH_CODE_MAP
-        return {_state_code(code): state for code, state in self.state_codes.items()}
+        given = {_state_code(code): state for code, state in (self.state_codes or {}).items()}
+        return _with_preset(preset=self.code_preset, presets=CODE_PRESETS, given=given,
+                            default=DEFAULT_EPOCH_CODE_MAP)
 
-    def read_scored(self) -> ScoredFile:
-        """One interval per run of equal codes."""
+    @classmethod
+    def recognise(cls, *, path: Path) -> Recognition | None:
+        """AccuSleep ``labels.mat`` / ``brain_state`` CSV, a column of YASA stage words, or one column of integers."""
+        if path.suffix.lower() == ".mat" and path.is_file():
+            try:
+                if _is_hdf5(path):
+                    import h5py
+
+                    with h5py.File(path, "r") as handle:
+                        found = "labels" in handle
+                else:
+                    import scipy.io
+
+                    found = any(name == "labels" for name, _, _ in scipy.io.whosmat(path))
+            except Exception:  # sniffing never fails
+                return None
+            if found:
+                return Recognition(cls.format, 2, "MATLAB file with a `labels` variable (AccuSleep)",
+                                   {"code_preset": "accusleep"})
+            return None
+        rows = _peek_table(path=path)
+        if not rows:
+            return None
+        header = [str(cell).strip().casefold() if isinstance(cell, str) else None for cell in rows[0]]
+        if "brain_state" in header:
+            return Recognition(cls.format, 2, "a `brain_state` column (AccuSleePy labels)",
+                               {"code_preset": "accusleep"})
+        if len(rows[0]) != 1:
+            return None
+        values = [row[0] for row in rows[1:] if row[0] is not None]
+        words = {str(key).casefold() for key in YASA_STR_CODE_MAP}
+        if values and all(isinstance(value, str) and value.casefold() in words for value in values):
+            return Recognition(cls.format, 2, "one column of YASA stage words (W, N1, N2, N3, R)",
+                               {"code_preset": "yasa-str"})
+        if rows[0][0] is not None and not isinstance(rows[0][0], str):
+            values = [row[0] for row in rows]
+        if values and all(isinstance(value, float) and value.is_integer() for value in values):
+            return Recognition(cls.format, 1, "one column of integer codes")
+        return None
+
+    def _codes(self, *, lookup: Mapping[object, str]) -> tuple[list[int | str | float | None], int]:
+        """The code of every epoch and the file row (1-based) of the first (a first row of codes is no header)."""
         path = self.path
-        code_map = self.state_map
-        epoch_length_in_s = float(self.epoch_length_in_s)
+        if path.suffix.lower() == ".mat":
+            return _read_mat_codes(path=path, variable=self.column or "labels"), 1
         rows = _read_table(path=path)
-        has_header = bool(rows) and any(isinstance(cell, str) for cell in rows[0])
+        has_header = bool(rows) and any(
+            isinstance(cell, str) and cell.casefold() not in lookup for cell in rows[0]
+        )
         header = [str(cell) if cell is not None else "" for cell in rows[0]] if has_header else []
         width = len(rows[0]) if rows else 0
+        folded = [name.strip().casefold() for name in header]
         if self.column is not None:
-            if self.column not in header:
+            if self.column.casefold() not in folded:
                 raise InputFileError(
-                    path=path, field="header row", expected=f"a column {self.column!r}", found=repr(header)
+                    path=path, field="header row", expected=f"a column {self.column!r}", found=repr(header),
+                    hint=f"see {DOCS}#epoch-codes",
                 )
-            index = header.index(self.column)
+            index = folded.index(self.column.casefold())
         elif width == 1:
             index = 0
+        elif "brain_state" in folded:
+            index = folded.index("brain_state")
         else:
             raise InputFileError(
                 path=path,
                 field="columns",
                 expected="one column of state codes (or pass column=...)",
                 found=f"{width} columns {header}" if header else f"{width} columns",
+                hint=f"see {DOCS}#epoch-codes",
             )
         first = 1 if has_header else 0
-        keys = [_code_key(row[index]) for row in rows[first:]]
+        return [_code_key(row[index]) for row in rows[first:]], first + 1
+
+    def read_scored(self) -> ScoredFile:
+        """One interval per run of equal codes."""
+        path = self.path
+        code_map = self.state_map
+        lookup: dict[object, str] = dict(code_map)
+        lookup.update({key.casefold(): state for key, state in code_map.items() if isinstance(key, str)})
+        epoch_length_in_s = float(self.epoch_length_in_s)
+        keys, first_row = self._codes(lookup=lookup)
+        keys = [key.casefold() if isinstance(key, str) else key for key in keys]
         if not keys:
-            raise InputFileError(path=path, field="state codes", expected="at least one epoch", found="none")
+            raise InputFileError(path=path, field="rows", expected="at least one epoch code below the header",
+                                 found="none (the file has headers and no rows)")
         missing = [k for k, key in enumerate(keys) if key is None]
         if missing:
             raise InputFileError(
                 path=path,
                 field="state codes",
                 expected="a code in every row",
-                found=f"empty cells in rows {[k + first + 1 for k in missing[:5]]}",
+                found=f"empty cells in rows {[k + first_row for k in missing[:5]]}",
             )
-        unknown = sorted({str(key) for key in keys if key not in code_map})
+        unknown = sorted({str(key) for key in keys if key not in lookup})
         if unknown:
-            first_row = next(k for k, key in enumerate(keys) if key not in code_map) + first + 1
+            first_unknown = next(k for k, key in enumerate(keys) if key not in lookup) + first_row
             raise InputFileError(
                 path=path,
                 field="state codes",
                 expected=f"codes {', '.join(f'{code}={state}' for code, state in code_map.items())}",
-                found=f"unknown codes {unknown} (first in row {first_row})",
-                hint="set state_codes for this lab's codes",
+                found=f"unknown codes {unknown} (first in row {first_unknown})",
+                hint=f"set code_preset or state_codes for this lab's codes; see {DOCS}#epoch-codes",
             )
-        states = np.array([code_map[key] for key in keys], dtype=object)
+        states = np.array([lookup[key] for key in keys], dtype=object)
         change = np.flatnonzero(states[1:] != states[:-1]) + 1
         bounds = np.concatenate(([0], change, [states.size]))
         scored = [
@@ -360,7 +552,7 @@ class EpochCodeHypnogramReader(HypnogramReader):
                 self.start_time_in_s + int(begin) * epoch_length_in_s,
                 self.start_time_in_s + int(end) * epoch_length_in_s,
                 str(states[begin]),
-                f"rows {begin + first + 1}-{end + first}",
+                f"rows {begin + first_row}-{end + first_row - 1}",
             )
             for begin, end in itertools.pairwise(bounds)
         ]
@@ -402,16 +594,29 @@ class EdfHypnogramReader(HypnogramReader):
 
     format = "edf"
     format_name = "EDF+ annotation hypnogram"
-    options = ("label_map",)
+    options = ("label_map", "code_preset")
     state_map_option = "label_map"
 
     label_map: Mapping[str, str] | None = None
+    code_preset: str | None = None
     ignore_labels: Collection[str] = ()
 
     @property
     def state_map(self) -> Mapping[str, str]:
-        """Annotation label -> state."""
-        return self.label_map or SLEEP_EDF_LABEL_MAP
+        """Annotation label -> state: ``label_map`` alone, or the ``code_preset`` with ``label_map`` on top."""
+        return _with_preset(preset=self.code_preset, presets=LABEL_PRESETS, given=self.label_map,
+                            default=SLEEP_EDF_LABEL_MAP)
+
+    @classmethod
+    def recognise(cls, *, path: Path) -> Recognition | None:
+        """An ``.edf`` file whose header starts with the EDF version field ``0``."""
+        if path.suffix.lower() != ".edf" or not path.is_file():
+            return None
+        with path.open("rb") as handle:
+            head = handle.read(8)
+        if head != b"0       ":
+            return None
+        return Recognition(cls.format, 2, "an EDF header (annotations read as Sleep-EDF stages)")
 
     def read_scored(self) -> ScoredFile:
         """One interval per annotation (onset, onset + duration), on the EDF's clock."""
@@ -450,7 +655,7 @@ class EdfHypnogramReader(HypnogramReader):
                 field="annotations",
                 expected=f"stage labels {sorted(label_map)}",
                 found=f"unknown labels {unknown[:10]}",
-                hint="set label_map (or ignore_labels)",
+                hint=f"set label_map (or ignore_labels); see {DOCS}#edf",
             )
         onsets = np.asarray(onsets, dtype=np.float64)[keep]
         durations = np.asarray(durations, dtype=np.float64)[keep]
@@ -468,3 +673,133 @@ class EdfHypnogramReader(HypnogramReader):
                     f"{path}: the annotation durations share no scoring epoch; the epoch length is left unset"
                 )
         return ScoredFile(intervals=scored, epoch_length_in_s=epoch_length_in_s, start_datetime=start_datetime)
+
+
+# ----------------------------------------------------------------------------------------------
+# Long tables (one row per interval; BIDS ``_hypnogram.tsv``)
+# ----------------------------------------------------------------------------------------------
+_UNIT_SUFFIX = re.compile(r"[\s_]*(\((s|sec|seconds|hh:mm:ss)\)|_in_s|_s|_sec)$", re.IGNORECASE)
+_CLOCK_TIME = re.compile(r"^(?P<hours>\d+):(?P<minutes>[0-5]?\d):(?P<seconds>[0-5]?\d(\.\d*)?)$")
+_LONG_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "onset": ("onset", "start", "begin", "start_time", "start time", "onset_time"),
+    "duration": ("duration", "dur", "length"),
+    "offset": ("offset", "stop", "end", "stop_time", "end_time", "stop time", "end time"),
+    "state": ("state", "stage", "sleep_state", "sleep_stage", "sleep state", "sleep stage"),
+}
+
+
+def _long_columns(header: list[Cell]) -> dict[str, int]:
+    """Role (onset, duration, offset, state) -> column index, from header names in any case and order."""
+    found: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        if not isinstance(cell, str):
+            continue
+        name = _UNIT_SUFFIX.sub("", cell.strip()).casefold()
+        for role, names in _LONG_COLUMNS.items():
+            if name in names and role not in found:
+                found[role] = index
+    return found
+
+
+def _seconds(cell: Cell) -> float | None:
+    """Seconds from a number or an ``HH:MM:SS(.fff)`` text; None when it is neither."""
+    if isinstance(cell, float):
+        return cell
+    if isinstance(cell, str):
+        match = _CLOCK_TIME.match(cell.strip())
+        if match:
+            return int(match["hours"]) * 3600 + int(match["minutes"]) * 60 + float(match["seconds"])
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LongTableHypnogramReader(HypnogramReader):
+    """Reader of a long table: one row per scored interval (also the BIDS sleep proposal's ``_hypnogram.tsv``).
+
+    Parameters
+    ----------
+    path : Path
+        ``.csv``, ``.tsv``, ``.txt`` or ``.xlsx`` (first sheet). The header row names an ``onset`` column,
+        a ``duration`` or an ``offset`` column and a ``state`` or ``stage`` column, in any order and case
+        (``start``/``stop``/``end`` and a unit suffix such as ``onset (s)`` or ``onset_s`` are accepted);
+        other columns are ignored. Times are seconds or ``HH:MM:SS(.fff)`` from the scoring file's start.
+    scorer, scoring_method, epoch_length_in_s, merge_adjacent, boundary_tolerance_in_s
+        As for every :class:`~ndx_glymphatic.converters._contract.HypnogramReader`.
+    state_labels : mapping of str to str, optional
+        State label -> state, added to the vocabulary's spellings
+        (:data:`ndx_glymphatic.vocabulary.SLEEP_STATE_ALIASES`: ``W``, ``N2``, ``R``, ``MA``, ...);
+        matched case-insensitively.
+    """
+
+    format = "long-table"
+    format_name = "long hypnogram table (onset, duration, state)"
+    options = ("state_labels",)
+    state_map_option = "state_labels"
+
+    state_labels: Mapping[str, str] | None = None
+
+    @property
+    def state_map(self) -> Mapping[str, str]:
+        """State label (case-folded) -> state."""
+        own = {label.casefold(): state for label, state in (self.state_labels or {}).items()}
+        return {**SLEEP_STATE_ALIASES, **own}
+
+    @classmethod
+    def recognise(cls, *, path: Path) -> Recognition | None:
+        """A header with onset, duration or offset, and state or stage columns; BIDS by its file name."""
+        rows = _peek_table(path=path)
+        if not rows:
+            return None
+        columns = _long_columns(rows[0])
+        if not ("onset" in columns and "state" in columns and ("duration" in columns or "offset" in columns)):
+            return None
+        names = [str(rows[0][index]) for index in sorted(columns.values())]
+        if path.name.lower().endswith("_hypnogram.tsv"):
+            return Recognition(cls.format, 3, f"a BIDS `_hypnogram.tsv` with columns {names}")
+        return Recognition(cls.format, 2, f"header columns {names}")
+
+    def read_scored(self) -> ScoredFile:
+        """One interval per row."""
+        path = self.path
+        rows = _read_table(path=path)
+        if not rows:
+            raise InputFileError(path=path, field="header row", expected="onset, duration / offset and state "
+                                 "columns", found="an empty file", hint=f"see {DOCS}#long-table")
+        columns = _long_columns(rows[0])
+        missing = [role for role in ("onset", "state") if role not in columns]
+        if "duration" not in columns and "offset" not in columns:
+            missing.append("duration or offset")
+        if missing:
+            raise InputFileError(
+                path=path, field="header row", expected="columns onset, duration (or offset) and state (or stage)",
+                found=f"no {', '.join(missing)} column among {[cell for cell in rows[0] if cell is not None]}",
+                hint=f"see {DOCS}#long-table",
+            )
+        labels = self.state_map
+        scored: list[ScoredInterval] = []
+        for number, row in enumerate(rows[1:], start=2):
+            if all(cell is None for cell in row):
+                continue
+            onset = _seconds(row[columns["onset"]])
+            if "duration" in columns:
+                duration = _seconds(row[columns["duration"]])
+                stop = None if onset is None or duration is None else onset + duration
+            else:
+                stop = _seconds(row[columns["offset"]])
+            label = row[columns["state"]]
+            if onset is None or stop is None:
+                raise InputFileError(
+                    path=path, field=f"row {number}", expected="times in seconds or HH:MM:SS(.fff)",
+                    found=f"{[cell for cell in row if cell is not None]}", hint=f"see {DOCS}#long-table",
+                )
+            word = "" if label is None else (f"{label:g}" if isinstance(label, float) else str(label))
+            state = labels.get(word.strip().casefold())
+            if state is None:
+                raise InputFileError(
+                    path=path, field=f"row {number} state",
+                    expected=f"a sleep state ({', '.join(sorted(set(labels.values())))} or a spelling of one)",
+                    found=repr(word),
+                    hint=f"set state_labels for this lab's labels; see {DOCS}#long-table",
+                )
+            scored.append(ScoredInterval(onset, stop, state, f"row {number} ({word})"))
+        return ScoredFile(intervals=scored, epoch_length_in_s=self.epoch_length_in_s)

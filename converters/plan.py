@@ -443,11 +443,15 @@ def _read_hypnogram(*, session: SessionConfig) -> HypnogramIntervals:
     config = session.hypnogram
     session_options = {"state_codes": config.state_codes, "column": config.column,
                        "start_time_in_s": config.start_time_in_s, "state_columns": config.state_columns,
-                       "label_map": config.label_map}
+                       "label_map": config.label_map, "code_preset": config.code_preset,
+                       "state_labels": config.state_labels}
+    if config.format is not None:
+        session_options = {name: session_options[name]
+                           for name in hypnogram_reader_class(format=config.format).options}
     return read_hypnogram(
         path=config.file, format=config.format, scorer=config.scorer, scoring_method=config.scoring_method,
-        epoch_length_in_s=config.epoch_length_in_s,
-        options={name: session_options[name] for name in hypnogram_reader_class(format=config.format).options},
+        epoch_length_in_s=config.epoch_length_in_s, options=session_options,
+        boundary_tolerance_in_s=config.boundary_tolerance_in_s,
     )
 
 

@@ -16,24 +16,34 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
-from ndx_glymphatic.converters._contract import HypnogramIntervals, HypnogramReader, Modality, RigReader
+from ndx_glymphatic.converters._contract import (
+    DEFAULT_BOUNDARY_TOLERANCE_IN_S,
+    HypnogramIntervals,
+    HypnogramReader,
+    Modality,
+    Recognition,
+    RigReader,
+)
 from ndx_glymphatic.converters.doric import DoricCsvReader, DoricFileReader
 from ndx_glymphatic.converters.edf import EdfReader
 from ndx_glymphatic.converters.hypnogram import (
     EdfHypnogramReader,
     EpochCodeHypnogramReader,
+    LongTableHypnogramReader,
     StateTableHypnogramReader,
 )
 from ndx_glymphatic.converters.neurophotometrics import NeurophotometricsReader
 from ndx_glymphatic.converters.pyphotometry import PyPhotometryCsvReader, PyPhotometryReader
 from ndx_glymphatic.converters.tdt import TdtBlockReader
-from ndx_glymphatic.errors import GlymphError
+from ndx_glymphatic.errors import GlymphError, InputFileError
 
 __all__ = [
     "HYPNOGRAM_READERS",
     "RIG_READERS",
+    "detect_hypnogram_format",
     "hypnogram_formats",
     "hypnogram_reader_class",
     "open_rig_reader",
@@ -58,6 +68,7 @@ HYPNOGRAM_READERS: tuple[type[HypnogramReader], ...] = (
     StateTableHypnogramReader,
     EpochCodeHypnogramReader,
     EdfHypnogramReader,
+    LongTableHypnogramReader,
 )
 
 
@@ -208,25 +219,56 @@ def hypnogram_reader_class(*, format: str) -> type[HypnogramReader]:
     return reader_class
 
 
+def detect_hypnogram_format(*, path: Path) -> Recognition:
+    """The format of a hypnogram file, recognised from its content by every reader's ``recognise``.
+
+    Raises
+    ------
+    InputFileError
+        No reader recognises the file, or several do equally well (the message lists them).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(path=path, field="file", expected="an existing hypnogram file", found="nothing")
+    found = [seen for reader_class in HYPNOGRAM_READERS if (seen := reader_class.recognise(path=path)) is not None]
+    if not found:
+        raise InputFileError(
+            path=path, field="format", expected=f"a hypnogram of one of the formats {list(_HYPNOGRAM_TABLE)}",
+            found="a layout none of them recognises",
+            hint="name hypnogram.format; see docs/formats.md#format-detection",
+        )
+    best = max(seen.score for seen in found)
+    top = [seen for seen in found if seen.score == best]
+    if len(top) > 1:
+        raise InputFileError(
+            path=path, field="format", expected="a layout one format recognises",
+            found="several candidates: " + "; ".join(f"{seen.format} ({seen.reason})" for seen in top),
+            hint="name hypnogram.format; see docs/formats.md#format-detection",
+        )
+    return top[0]
+
+
 def read_hypnogram(
     *,
-    format: str,
+    format: str | None,
     path: Path,
     scorer: str,
     scoring_method: str = "manual",
     epoch_length_in_s: float | None = None,
     merge_adjacent: bool = True,
     options: Mapping[str, object] | None = None,
+    boundary_tolerance_in_s: float = DEFAULT_BOUNDARY_TOLERANCE_IN_S,
 ) -> HypnogramIntervals:
     """Read a hypnogram with the reader of its format.
 
     Parameters
     ----------
-    format : str
-        The session file's ``hypnogram.format`` (one of :func:`hypnogram_formats`).
+    format : str or None
+        The session file's ``hypnogram.format`` (one of :func:`hypnogram_formats`); None: recognise it
+        from the content (:func:`detect_hypnogram_format`), and say so in the notes.
     path : Path
         The scoring file.
-    scorer, scoring_method, epoch_length_in_s, merge_adjacent
+    scorer, scoring_method, epoch_length_in_s, merge_adjacent, boundary_tolerance_in_s
         As for every :class:`~ndx_glymphatic.converters._contract.HypnogramReader`.
     options : mapping, optional
         Format options by session-file key (``state_columns``; ``state_codes``, ``column``,
@@ -244,10 +286,28 @@ def read_hypnogram(
     InputFileError
         A malformed scoring file.
     """
+    chosen = None
+    if format is None:
+        chosen = detect_hypnogram_format(path=path)
+        format = chosen.format
     reader_class = hypnogram_reader_class(format=format)
     given = _given_options(options=options, reader_class=reader_class, format=format, all_classes=HYPNOGRAM_READERS)
+    if chosen is not None:
+        given = {**chosen.options, **given}
+        if epoch_length_in_s is None and reader_class.epoch_length_required:
+            raise InputFileError(
+                path=path, field="hypnogram.epoch_length_in_s",
+                expected=f"a scoring epoch (the file was recognised as {format!r}: {chosen.reason}, one code per "
+                "epoch)", found="nothing", hint="see docs/formats.md#epoch-codes",
+            )
     reader = reader_class(
         path=path, scorer=scorer, scoring_method=scoring_method, epoch_length_in_s=epoch_length_in_s,
-        merge_adjacent=merge_adjacent, **given,
+        merge_adjacent=merge_adjacent, boundary_tolerance_in_s=boundary_tolerance_in_s, **given,
     )
-    return reader.read()
+    intervals = reader.read()
+    if chosen is None:
+        return intervals
+    implied = "".join(f", {name}: {value}" for name, value in chosen.options.items())
+    note = (f"{path}: no hypnogram format named; read as {format!r} ({reader_class.format_name}{implied}), "
+            f"recognised from {chosen.reason}")
+    return replace(intervals, notes=(note, *intervals.notes))

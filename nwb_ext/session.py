@@ -124,7 +124,7 @@ PHOTOMETRY_FORMATS: tuple[str, ...] = get_args(PhotometryFormat)
 ElectrophysiologyFormat = Literal["edf", "tdt"]
 ELECTROPHYSIOLOGY_FORMATS: tuple[str, ...] = get_args(ElectrophysiologyFormat)
 #: Hypnogram file formats (``hypnogram.format``), as :func:`ndx_glymphatic.converters.registry.hypnogram_formats`.
-HypnogramFormat = Literal["state-table", "epoch-codes", "edf"]
+HypnogramFormat = Literal["state-table", "epoch-codes", "edf", "long-table"]
 HYPNOGRAM_FORMATS: tuple[str, ...] = get_args(HypnogramFormat)
 
 #: Clock alignment defaults: largest RMS residual of the fit, largest distance of a matched pulse from the
@@ -525,7 +525,10 @@ class HypnogramConfig(_Section):
     """The scored sleep states (Hypnogram \"sleep_states\")."""
 
     file: RigPath = Field(description="Hypnogram file, relative to the session file.")
-    format: HypnogramFormat = Field(description="File layout.")
+    format: HypnogramFormat | None = Field(
+        default=None, description="File layout; default: recognised from the file's content (the conversion "
+        "notes say which).",
+    )
     scoring_method: Literal[SCORING_METHODS] = Field(description="How it was scored.")
     scorer: Text = Field(description="Person, or software + version.")
     epoch_length_in_s: Positive | None = Field(default=None, description="Scoring epoch in s (required for "
@@ -534,14 +537,26 @@ class HypnogramConfig(_Section):
         default=None, description="`epoch-codes`: code -> sleep state; default {\"1\": \"wake\", \"4\": \"NREM\", "
         "\"9\": \"REM\", \"15\": \"micro-arousal\"}.",
     )
-    column: Text | None = Field(default=None, description="`epoch-codes`: name of the column holding the codes; "
-                                "default the only column.")
+    code_preset: Literal["default", "accusleep", "yasa", "yasa-str", "sleep-edf"] | None = Field(
+        default=None, description="`epoch-codes`: named code map (`accusleep`, `yasa`, `yasa-str`, `default`); "
+        "`edf`: named label map (`sleep-edf`). `state_codes` / `label_map` add to it.",
+    )
+    column: Text | None = Field(default=None, description="`epoch-codes`: name of the column (or `.mat` variable) "
+                                "holding the codes; default the only column, `brain_state`, or `labels` in a .mat.")
     start_time_in_s: float = Field(default=0.0, description="`epoch-codes`: time of the first epoch's start in s.")
     state_columns: dict[str, SleepState] | None = Field(
         default=None, description="`state-table`: header -> sleep state; default Wake, NREM, REM, MA (SleepScore).",
     )
     label_map: dict[str, SleepState] | None = Field(
         default=None, description="`edf`: annotation label -> sleep state; default the Sleep-EDF labels.",
+    )
+    state_labels: dict[str, SleepState] | None = Field(
+        default=None, description="`long-table`: state label -> sleep state, added to the usual spellings "
+        "(W, N1-N3, R, MA, ...).",
+    )
+    boundary_tolerance_in_s: NonNegative = Field(
+        default=0.01, description="Overlaps and gaps between neighbouring intervals up to this (s) are rounding: "
+        "snapped, with a note; larger overlaps are errors.",
     )
     clock: Clock | None = Field(
         default=None, description="Clock of the hypnogram's times; default \"electrophysiology\" when EEG comes "

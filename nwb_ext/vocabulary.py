@@ -22,11 +22,27 @@ __all__ = [
     "ROUTE_WORDS",
     "SCORING_METHODS",
     "SLEEP_STATES",
+    "SLEEP_STATE_ALIASES",
     "STIMULATION_METHODS",
 ]
 
 #: States a Hypnogram row may hold.
 SLEEP_STATES: tuple[str, ...] = ("wake", "NREM", "REM", "micro-arousal", "artifact", "unscored")
+
+#: Other spellings of the sleep states that scoring files use (keys case-folded): AASM / R&K stages
+#: (rodent scoring has one NREM state, so N1-N3 and S1-S4 are NREM), YASA's and AccuSleep's words.
+#: ``SLEEP_STATE_ALIASES.get(word.strip().casefold())`` is a word's state; every state is its own alias.
+SLEEP_STATE_ALIASES: dict[str, str] = {
+    **{state.casefold(): state for state in SLEEP_STATES},
+    **dict.fromkeys(("w", "awake", "wakefulness", "sleep stage w"), "wake"),
+    **dict.fromkeys(("n", "nr", "nrem sleep", "non-rem", "sws", "slow-wave sleep", "n1", "n2", "n3", "n4", "s1",
+                     "s2", "s3", "s4", "sleep stage 1", "sleep stage 2", "sleep stage 3", "sleep stage 4",
+                     "sleep stage n1", "sleep stage n2", "sleep stage n3"), "NREM"),
+    **dict.fromkeys(("r", "rem sleep", "paradoxical sleep", "sleep stage r"), "REM"),
+    **dict.fromkeys(("ma", "microarousal", "micro arousal", "arousal"), "micro-arousal"),
+    **dict.fromkeys(("art", "artefact", "mt", "movement", "movement time"), "artifact"),
+    **dict.fromkeys(("uns", "nd", "?", "undefined", "unknown", "sleep stage ?"), "unscored"),
+}
 
 #: How a hypnogram was scored.
 SCORING_METHODS: tuple[str, ...] = ("manual", "automatic")

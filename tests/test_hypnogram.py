@@ -183,7 +183,7 @@ def test_overlapping_rows_are_named(tmp_path: Path) -> None:
     with pytest.raises(InputFileError) as excinfo:
         read_hypnogram(path=path, format="state-table", scorer="x")
     _assert_input_error(excinfo, path=path, field="row 2 (NREM)")
-    assert "row 2 (Wake)" in excinfo.value.found and "[90, 140]" in excinfo.value.found
+    assert "row 2 (Wake)" in excinfo.value.found and "[90.0, 140.0]" in excinfo.value.found
 
 
 def test_micro_arousal_inside_rem(tmp_path: Path) -> None:

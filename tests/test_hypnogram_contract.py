@@ -27,15 +27,23 @@ from ndx_glymphatic.converters.hypnogram import (
     SLEEP_EDF_LABEL_MAP,
     EdfHypnogramReader,
     EpochCodeHypnogramReader,
+    LongTableHypnogramReader,
     StateTableHypnogramReader,
 )
-from ndx_glymphatic.converters.registry import HYPNOGRAM_READERS, hypnogram_reader_class, read_hypnogram
+from ndx_glymphatic.converters.registry import (
+    HYPNOGRAM_READERS,
+    detect_hypnogram_format,
+    hypnogram_reader_class,
+    read_hypnogram,
+)
 from ndx_glymphatic.errors import GlymphError, InputFileError
 from ndx_glymphatic.simulation.rig_files.edf import EdfAnnotation, EdfSignalSource, write_edf
 from ndx_glymphatic.simulation.rig_files.hypnogram import (
     epoch_codes_from_intervals,
     merge_nrem_around_micro_arousals,
     write_epoch_codes,
+    write_long_table,
+    write_mat_labels,
     write_state_table,
 )
 from ndx_glymphatic.vocabulary import SLEEP_STATES
@@ -113,12 +121,78 @@ def _make_sleep_edf(folder: Path) -> HypnogramReader:
     return EdfHypnogramReader(path=path, scorer="Sleep-EDF")
 
 
+def _make_long_table_csv(folder: Path) -> HypnogramReader:
+    path = write_long_table(destination=folder / "scores.csv", intervals=SCORED, decimals=3,
+                            columns=("Onset", "Duration", "Stage"), column_order=(2, 0, 1))
+    return LongTableHypnogramReader(path=path, scorer="Jane Doe")
+
+
+def _make_long_table_xlsx(folder: Path) -> HypnogramReader:
+    path = write_long_table(destination=folder / "scores.xlsx", intervals=SCORED, clock_times=True,
+                            columns=("start", "end", "sleep_state"), labels={"wake": "W", "REM": "R", "NREM": "NR"})
+    return LongTableHypnogramReader(path=path, scorer="Jane Doe")
+
+
+def _make_bids_tsv(folder: Path) -> HypnogramReader:
+    path = write_long_table(destination=folder / "sub-01_ses-01_hypnogram.tsv", intervals=SCORED, decimals=1,
+                            columns=("onset", "duration", "stage"), labels={"micro-arousal": "MA", "NREM": "N2"})
+    return LongTableHypnogramReader(path=path, scorer="Jane Doe", epoch_length_in_s=1.0)
+
+
+_CODES = np.array([2, 2, 3, 3, 3, 1, 1, 2, 4, 4])
+
+
+def _make_accusleep_mat(folder: Path) -> HypnogramReader:
+    path = write_mat_labels(destination=folder / "labels.mat", labels=_CODES)
+    return EpochCodeHypnogramReader(path=path, scorer="AccuSleep", scoring_method="automatic", epoch_length_in_s=2.5,
+                                    code_preset="accusleep", start_time_in_s=10.0)
+
+
+def _make_accusleep_mat_v73(folder: Path) -> HypnogramReader:
+    path = write_mat_labels(destination=folder / "labels73.mat", labels=_CODES, hdf5=True)
+    return EpochCodeHypnogramReader(path=path, scorer="AccuSleep", scoring_method="automatic", epoch_length_in_s=2.5,
+                                    code_preset="accusleep", start_time_in_s=10.0)
+
+
+def _make_accusleepy_csv(folder: Path) -> HypnogramReader:
+    codes = np.where(_CODES == 4, -1, _CODES)  # AccuSleePy writes undefined epochs as -1
+    path = write_epoch_codes(destination=folder / "labels.csv", codes=codes, header="brain_state")
+    return EpochCodeHypnogramReader(path=path, scorer="AccuSleePy", scoring_method="automatic", epoch_length_in_s=2.5,
+                                    code_preset="accusleep", start_time_in_s=10.0)
+
+
+_YASA = intervals([(0.0, 60.0, "wake"), (60.0, 150.0, "NREM"), (150.0, 180.0, "REM"), (180.0, 210.0, "artifact"),
+                   (210.0, 240.0, "unscored")])
+
+
+def _make_yasa_int(folder: Path) -> HypnogramReader:
+    path = write_epoch_codes(destination=folder / "hypno.csv", codes=np.array([0, 0, 1, 2, 3, 4, -1, -2]),
+                             header=None)
+    return EpochCodeHypnogramReader(path=path, scorer="YASA 0.6", scoring_method="automatic", epoch_length_in_s=30.0,
+                                    code_preset="yasa")
+
+
+def _make_yasa_str(folder: Path) -> HypnogramReader:
+    path = write_epoch_codes(destination=folder / "hypno.txt", codes=np.array(["W", "W", "N1", "N2", "N3", "R",
+                                                                              "Art", "Uns"]), header=None)
+    return EpochCodeHypnogramReader(path=path, scorer="YASA 0.6", scoring_method="automatic", epoch_length_in_s=30.0,
+                                    code_preset="yasa-str")
+
+
 CASES = [
     HypnogramCase("state-table-csv", _make_state_table_csv, SCORED, None, None),
     HypnogramCase("state-table-xlsx", _make_state_table_xlsx, SCORED, 10.0, None),
     HypnogramCase("epoch-codes", _make_epoch_codes, SCORED, 1.0, None),
     HypnogramCase("epoch-codes-accusleep", _make_accusleep_codes, _ACCUSLEEP, 2.5, None),
     HypnogramCase("edf-annotations", _make_edf, SCORED, 1.0, EDF_START),
+    HypnogramCase("long-table-csv-3-decimals", _make_long_table_csv, SCORED, None, None),
+    HypnogramCase("long-table-xlsx-clock-times", _make_long_table_xlsx, SCORED, None, None),
+    HypnogramCase("long-table-bids-tsv", _make_bids_tsv, SCORED, 1.0, None),
+    HypnogramCase("epoch-codes-accusleep-mat", _make_accusleep_mat, _ACCUSLEEP, 2.5, None),
+    HypnogramCase("epoch-codes-accusleep-mat-v7.3", _make_accusleep_mat_v73, _ACCUSLEEP, 2.5, None),
+    HypnogramCase("epoch-codes-accusleepy-csv", _make_accusleepy_csv, _ACCUSLEEP, 2.5, None),
+    HypnogramCase("epoch-codes-yasa", _make_yasa_int, _YASA, 30.0, None),
+    HypnogramCase("epoch-codes-yasa-str", _make_yasa_str, _YASA, 30.0, None),
     HypnogramCase("edf-sleep-edf", _make_sleep_edf, None, 30.0, datetime(1989, 4, 24, 16, 13)),
 ]
 
@@ -250,5 +324,51 @@ def test_every_registered_hypnogram_reader_has_a_case(tmp_path: Path) -> None:
 
 
 def test_unknown_format_lists_the_formats(tmp_path: Path) -> None:
-    with pytest.raises(GlymphError, match=r"format: expected one of \['state-table', 'epoch-codes', 'edf'\]"):
+    expected = r"format: expected one of \['state-table', 'epoch-codes', 'edf', 'long-table'\]"
+    with pytest.raises(GlymphError, match=expected):
         read_hypnogram(format="sleepsign", path=tmp_path / "x.txt", scorer="x")
+
+
+# ---------------------------------------------------------------------------------------- recognition
+def test_the_file_is_recognised_as_its_format_and_reads_the_same_unnamed(reader: HypnogramReader) -> None:
+    recognised = detect_hypnogram_format(path=reader.path)
+    assert recognised.format == reader.format and recognised.reason
+    assert type(reader).recognise(path=reader.path) == recognised
+    named = reader.read()
+    options = {name: getattr(reader, name) for name in reader.options}
+    for name, value in recognised.options.items():  # what the content implies is what the case set
+        assert options[name] == value
+        options[name] = None
+    unnamed = read_hypnogram(
+        format=None, path=reader.path, scorer=reader.scorer, scoring_method=reader.scoring_method,
+        epoch_length_in_s=reader.epoch_length_in_s, options=options,
+    )
+    _assert_same(unnamed, named)
+    assert f"read as {reader.format!r}" in unnamed.notes[0] and unnamed.notes[1:] == named.notes
+
+
+def test_garbage_is_recognised_by_no_reader(reader: HypnogramReader, tmp_path: Path) -> None:
+    garbage = tmp_path / f"garbage{reader.path.suffix}"
+    garbage.write_bytes(b"\x00\x01 not a scoring file \xff\n")
+    assert all(cls.recognise(path=garbage) is None for cls in HYPNOGRAM_READERS)
+    with pytest.raises(InputFileError, match="none of them recognises"):
+        detect_hypnogram_format(path=garbage)
+
+
+HEADER_ONLY = {
+    "state-table": ("scores.csv", "Wake,,NREM,,REM,,MA,\nonset (s),duration (s),onset (s),duration (s),,,,\n"),
+    "long-table": ("scores.tsv", "onset\tduration\tstage\n"),
+    "epoch-codes": ("labels.csv", "brain_state\n"),
+}
+
+
+@pytest.mark.parametrize("format", sorted(HEADER_ONLY))
+def test_a_file_with_headers_and_no_rows_is_one_clear_error(tmp_path: Path, format: str) -> None:
+    name, text = HEADER_ONLY[format]
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(InputFileError) as caught:
+        read_hypnogram(format=format, path=path, scorer="x", epoch_length_in_s=1.0)
+    error = caught.value
+    assert error.path == path and error.field == "rows" and "none" in error.found and "\n" not in str(error)
+    assert "at least one" in error.expected

@@ -19,6 +19,8 @@ __all__ = [
     "epoch_codes_from_intervals",
     "merge_nrem_around_micro_arousals",
     "write_epoch_codes",
+    "write_long_table",
+    "write_mat_labels",
     "write_state_table",
 ]
 
@@ -182,4 +184,97 @@ def write_epoch_codes(
             if header is not None:
                 writer.writerow([header])
             writer.writerows([code] for code in np.asarray(codes).tolist())
+    return destination
+
+
+def _clock_text(seconds: float, *, decimals: int) -> str:
+    whole_minutes, rest = divmod(round(seconds, decimals), 60.0)
+    hours, minutes = divmod(int(whole_minutes), 60)
+    width = 3 + decimals if decimals else 2
+    return f"{hours:02d}:{minutes:02d}:{rest:0{width}.{decimals}f}"
+
+
+def write_long_table(
+    *,
+    destination: str | Path,
+    intervals: HypnogramIntervals,
+    decimals: int = 3,
+    columns: tuple[str, str, str] = ("onset", "duration", "state"),
+    labels: Mapping[str, str] | None = None,
+    clock_times: bool = False,
+    column_order: tuple[int, int, int] = (0, 1, 2),
+    overwrite: bool = False,
+) -> Path:
+    """Write one row per interval (``.csv``, ``.tsv`` or ``.xlsx`` by suffix), times rounded to ``decimals``.
+
+    Parameters
+    ----------
+    destination : str or Path
+        Output file.
+    intervals : HypnogramIntervals
+        What to write.
+    decimals : int
+        Decimals of every time, as a scoring program that rounds its export writes them.
+    columns : tuple of str
+        Header of the onset, the duration (or, when it reads ``offset`` / ``stop`` / ``end``, the stop) and
+        the state column, in that column order.
+    labels : mapping of str to str, optional
+        State -> label written (default the state itself).
+    clock_times : bool
+        Write times as ``HH:MM:SS.fff`` instead of seconds.
+    column_order : tuple of int
+        Order of the onset (0), duration / stop (1) and state (2) columns in the file.
+    overwrite : bool
+        Replace an existing file.
+    """
+    destination = Path(destination)
+    stops_given = columns[1].casefold() in ("offset", "stop", "end")
+    table: list[list[object]] = [[columns[index] for index in column_order]]
+    for start, stop, state in zip(intervals.start_times_in_s.tolist(), intervals.stop_times_in_s.tolist(),
+                                  intervals.sleep_states):
+        # Each number rounded on its own, as exporters do: onset + duration may overlap the next onset.
+        second = stop if stops_given else stop - start
+        times: list[object] = [round(start, decimals), round(second, decimals)]
+        if clock_times:
+            times = [_clock_text(value, decimals=decimals) for value in times]
+        else:
+            times = [f"{value:.{decimals}f}" for value in times]
+        cells = [*times, (labels or {}).get(state, state)]
+        table.append([cells[index] for index in column_order])
+    with atomic_output_path(destination=destination, overwrite=overwrite) as temporary:
+        if destination.suffix.lower() == ".xlsx":
+            import openpyxl
+
+            workbook = openpyxl.Workbook()
+            sheet = workbook.active
+            for index, cells in enumerate(table):
+                numbers = index > 0 and not clock_times
+                sheet.append([float(cell) if numbers and column_order[k] < 2 else cell for k, cell in enumerate(cells)])
+            workbook.save(temporary)
+        else:
+            delimiter = "\t" if destination.suffix.lower() == ".tsv" else ","
+            with Path(temporary).open("w", newline="") as handle:
+                csv.writer(handle, delimiter=delimiter).writerows(table)
+    return destination
+
+
+def write_mat_labels(
+    *, destination: str | Path, labels: np.ndarray, hdf5: bool = False, overwrite: bool = False
+) -> Path:
+    """Write AccuSleep's ``labels.mat``: the variable ``labels``, a column of codes (v5, or v7.3 HDF5 when ``hdf5``)."""
+    destination = Path(destination)
+    column = np.asarray(labels, dtype=np.float64).reshape(-1, 1)
+    with atomic_output_path(destination=destination, overwrite=overwrite) as temporary:
+        if hdf5:
+            import h5py
+
+            # MATLAB v7.3: HDF5 after a 512-byte user block, arrays stored transposed.
+            with h5py.File(temporary, "w", userblock_size=512) as handle:
+                handle.create_dataset("labels", data=column.T)
+            with Path(temporary).open("r+b") as handle:
+                handle.write(b"MATLAB 7.3 MAT-file, written by ndx-glymphatic's simulator".ljust(116))
+        else:
+            import scipy.io
+
+            scipy.io.savemat(temporary, {"labels": column})
     return destination
