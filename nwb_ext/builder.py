@@ -106,6 +106,7 @@ from ndx_glymphatic import (
 )
 from ndx_glymphatic.errors import GlymphError
 from ndx_glymphatic.session import IndicatorConfig, SessionConfig, StimulationConfig
+from ndx_glymphatic.spec_cache import declared_schemas_of_loaded_namespaces, tidy_cached_specifications
 
 __all__ = [
     "DEFAULT_CHUNK_BYTES",
@@ -955,4 +956,6 @@ def write_nwbfile(
         warnings.filterwarnings("ignore", message=".*does not end in '.nwb'")
         with NWBHDF5IO(str(path), mode="w") as io:
             io.write(nwbfile)
+    with h5py.File(path, "r+") as file:
+        tidy_cached_specifications(file=file, declared_schemas=declared_schemas_of_loaded_namespaces())
     _fill_datasets(path=path, series=sources.series, settings=settings, progress=progress)
