@@ -9,8 +9,9 @@ rewrites the cache after pynwb's write:
 - namespaces no object of the file belongs to, and that no such namespace includes, are dropped;
 - a namespace that another cached namespace includes gets back the ``neurodata_types`` lists of its
   own namespace file;
-- a namespace that no other includes (ours, for our files) stays whole, because pynwb's validator
-  checks the file against those namespaces alone, so they must know every type in the file.
+- a namespace that no other includes (ours, for our files) has each include cut to the types the file
+  holds: pynwb's validator checks the file against those namespaces alone, so they must know every type
+  in the file, and need know no other.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ import h5py
 SPECIFICATIONS_GROUP = "specifications"
 
 
-def namespaces_in_use(*, file: h5py.File) -> set[str]:
-    """The namespaces named by the ``namespace`` attribute of the file's objects (the specifications skipped).
+def types_in_use(*, file: h5py.File) -> dict[str, set[str]]:
+    """The ``neurodata_type`` of every object of the file, by its ``namespace`` attribute (specifications skipped).
 
     Parameters
     ----------
@@ -34,21 +35,25 @@ def namespaces_in_use(*, file: h5py.File) -> set[str]:
 
     Returns
     -------
-    set of str
+    dict of str to set of str
     """
-    used: set[str] = set()
+    used: dict[str, set[str]] = {}
 
     def visit(name: str, node: h5py.HLObject) -> None:
         if name.split("/", 1)[0] == SPECIFICATIONS_GROUP:
             return
-        value = node.attrs.get("namespace")
-        if value is not None:
-            used.add(value.decode() if isinstance(value, bytes) else str(value))
+        namespace, data_type = node.attrs.get("namespace"), node.attrs.get("neurodata_type")
+        if namespace is not None and data_type is not None:
+            used.setdefault(_text(namespace), set()).add(_text(data_type))
 
     visit("", file)
     # visititems does not follow links, so no object outside this file is opened
     file.visititems(visit)
     return used
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def include_closure(*, names: Iterable[str], includes: Mapping[str, Iterable[str]]) -> set[str]:
@@ -144,19 +149,50 @@ def tidy_cached_specifications(*, file: h5py.File, declared_schemas: Mapping[str
         name: [entry["namespace"] for entry in document["namespaces"][0]["schema"] if "namespace" in entry]
         for name, document in documents.items()
     }
-    kept = include_closure(names=namespaces_in_use(file=file) & set(documents), includes=includes)
+    used = types_in_use(file=file)
+    kept = include_closure(names=set(used) & set(documents), includes=includes)
     for name in set(documents) - kept:
         del file[SPECIFICATIONS_GROUP][name]
     included_by_others = {included for name in kept for included in includes[name]}
-    for name in kept & included_by_others:
-        if name not in declared_schemas:
-            continue
-        document = documents[name]
-        namespace = document["namespaces"][0]
-        restored = restore_declared_types(cached_schema=namespace["schema"], declared_schema=declared_schemas[name])
+    for name in kept:
+        namespace = documents[name]["namespaces"][0]
+        if name in included_by_others:
+            if name not in declared_schemas:
+                continue
+            restored = restore_declared_types(cached_schema=namespace["schema"], declared_schema=declared_schemas[name])
+        else:
+            restored = restrict_to_types_in_use(cached_schema=namespace["schema"], used=used)
         if restored != namespace["schema"]:
             namespace["schema"] = restored
-            datasets[name][()] = json.dumps(document)
+            datasets[name][()] = json.dumps(documents[name])
+
+
+def restrict_to_types_in_use(
+    *, cached_schema: list[dict[str, Any]], used: Mapping[str, set[str]]
+) -> list[dict[str, Any]]:
+    """The cached ``schema`` list of a namespace no other includes, each include cut to the types the file holds.
+
+    hdmf registers with each type every type it derives from, contains or links to, so the namespace still
+    knows every type in the file, which pynwb's validator needs of it.
+
+    Parameters
+    ----------
+    cached_schema : list of dict
+    used : mapping of str to set of str
+        The file's types by namespace (:func:`types_in_use`).
+
+    Returns
+    -------
+    list of dict
+        A new list; an include none of whose types the file holds is unchanged.
+    """
+    restricted: list[dict[str, Any]] = []
+    for entry in cached_schema:
+        entry = dict(entry)
+        if "namespace" in entry and used.get(entry["namespace"]):
+            entry["neurodata_types"] = sorted(used[entry["namespace"]])
+        restricted.append(entry)
+    return restricted
 
 
 def declared_schemas_of_loaded_namespaces() -> dict[str, list[dict[str, Any]]]:
