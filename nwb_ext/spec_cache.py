@@ -156,41 +156,53 @@ def tidy_cached_specifications(*, file: h5py.File, declared_schemas: Mapping[str
     included_by_others = {included for name in kept for included in includes[name]}
     for name in kept:
         namespace = documents[name]["namespaces"][0]
+        if name not in declared_schemas:
+            continue
         if name in included_by_others:
-            if name not in declared_schemas:
-                continue
             restored = restore_declared_types(cached_schema=namespace["schema"], declared_schema=declared_schemas[name])
         else:
-            restored = restrict_to_types_in_use(cached_schema=namespace["schema"], used=used)
+            restored = restrict_to_types_in_use(
+                cached_schema=namespace["schema"], declared_schema=declared_schemas[name], used=used
+            )
         if restored != namespace["schema"]:
             namespace["schema"] = restored
             datasets[name][()] = json.dumps(documents[name])
 
 
 def restrict_to_types_in_use(
-    *, cached_schema: list[dict[str, Any]], used: Mapping[str, set[str]]
+    *, cached_schema: list[dict[str, Any]], declared_schema: Iterable[Mapping[str, Any]], used: Mapping[str, set[str]]
 ) -> list[dict[str, Any]]:
-    """The cached ``schema`` list of a namespace no other includes, each include cut to the types the file holds.
+    """The cached ``schema`` list of a namespace no other includes, each include cut to the types it needs.
 
-    hdmf registers with each type every type it derives from, contains or links to, so the namespace still
-    knows every type in the file, which pynwb's validator needs of it.
+    Those are the types its namespace file declares (what its own types build on) and the types the file
+    holds; hdmf registers with each type every type it derives from, contains or links to, so the namespace
+    still knows every type in the file, which pynwb's validator needs of it. An include that the namespace
+    file declares whole stays whole.
 
     Parameters
     ----------
     cached_schema : list of dict
+        The namespace's ``schema`` entries as hdmf cached them.
+    declared_schema : iterable of mapping
+        The same namespace's ``schema`` entries as its namespace file declares them.
     used : mapping of str to set of str
         The file's types by namespace (:func:`types_in_use`).
 
     Returns
     -------
     list of dict
-        A new list; an include none of whose types the file holds is unchanged.
+        A new list.
     """
+    declared_types = {
+        entry["namespace"]: set(entry["neurodata_types"])
+        for entry in declared_schema
+        if "namespace" in entry and entry.get("neurodata_types")
+    }
     restricted: list[dict[str, Any]] = []
     for entry in cached_schema:
         entry = dict(entry)
-        if "namespace" in entry and used.get(entry["namespace"]):
-            entry["neurodata_types"] = sorted(used[entry["namespace"]])
+        if "namespace" in entry and entry["namespace"] in declared_types:
+            entry["neurodata_types"] = sorted(declared_types[entry["namespace"]] | used.get(entry["namespace"], set()))
         restricted.append(entry)
     return restricted
 
