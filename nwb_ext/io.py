@@ -134,22 +134,23 @@ def _remove(*, path: Path) -> None:
         path.unlink()
 
 
-def _errno_of(*, error: OSError) -> int | None:
-    if error.errno is not None:
+def _errno_of(*, error: OSError | RuntimeError) -> int | None:
+    if isinstance(error, OSError) and error.errno is not None:
         return error.errno
-    # h5py reports HDF5's failed write(2) as an OSError without errno: "... errno = 28, error message = ..."
+    # h5py reports HDF5's failed write(2) or file extension as an OSError or RuntimeError without errno:
+    # "... (unable to extend file properly, errno = 27, error message = 'File too large')"
     found = re.search(r"errno = (\d+)", str(error))
     return int(found.group(1)) if found else None
 
 
-def _output_error(*, error: OSError, destination: Path) -> InputFileError | None:
+def _output_error(*, error: OSError | RuntimeError, destination: Path) -> InputFileError | None:
     """The one-line error for a failure to write ``destination``, or None when ``error`` is not one."""
     code = _errno_of(error=error)
     if code not in _WRITE_FAILURES:
         return None
     if code in (errno.EACCES, errno.EPERM):
         # a refused permission on some input file is not the destination's
-        if error.filename is None:
+        if not isinstance(error, OSError) or error.filename is None:
             return None
         if Path(os.path.abspath(os.fsdecode(error.filename))).parent != Path(os.path.abspath(destination.parent)):
             return None
@@ -166,7 +167,7 @@ def _output_error(*, error: OSError, destination: Path) -> InputFileError | None
 def _translated_write_errors(*, destination: Path) -> Iterator[None]:
     try:
         yield
-    except OSError as error:
+    except (OSError, RuntimeError) as error:
         translated = _output_error(error=error, destination=destination)
         if translated is None:
             raise
