@@ -314,3 +314,18 @@ def test_organize_into_a_dandiset_folder_given_as_a_link_writes_into_its_target(
     placed = list(real.glob("sub-*/*.nwb"))
     assert len(placed) == 1 and placed[0].stat().st_ino == converted.stat().st_ino
     assert (real / "dandiset.yaml").is_file()
+
+
+def test_validate_never_replaces_a_file_named_by_o_without_overwrite(rig_session: Path, tmp_path: Path) -> None:
+    precious = tmp_path / "session.nwb"
+    precious.write_bytes(b"an NWB file the user meant to validate")
+    refused = CliRunner().invoke(main, ["validate", str(rig_session), "-o", str(precious), "--no-progress"])
+    assert refused.exit_code == 2 and "pass --overwrite" in refused.output
+    assert precious.read_bytes() == b"an NWB file the user meant to validate"
+    report = tmp_path / "report.txt"
+    report.write_text("old report")
+    replaced = CliRunner().invoke(main, ["validate", str(rig_session), "-o", str(report), "--overwrite",
+                                         "--no-progress"])
+    assert replaced.exit_code in (0, 1), replaced.output
+    assert report.read_text() != "old report" and str(rig_session) in report.read_text()
+    assert _partials(tmp_path) == []
