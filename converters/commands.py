@@ -17,7 +17,8 @@ __all__ = ["COMMANDS", "convert"]
 @click.argument("session_file", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "output_path", type=click.Path(path_type=Path), default=None,
               help="The NWB file to write (required unless --check-only).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace the existing file named by -o (a link there: the link; never a folder).")
 @click.option("--compression", type=click.Choice(["gzip", "lzf", "none"]), default="gzip", show_default=True,
               help="HDF5 filter of the big datasets (gzip is readable everywhere; lzf only by h5py).")
 @click.option("--compression-level", type=click.IntRange(0, 9), default=4, show_default=True,

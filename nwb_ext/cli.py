@@ -9,6 +9,8 @@ import time (the heavy ones inside the command functions), so ``glymph --help`` 
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -25,15 +27,42 @@ from ndx_glymphatic.validators import commands as validators_commands
 __all__ = ["main", "readiness_checks"]
 
 
+class _Stopped(BaseException):
+    """A termination signal arrived: unwinds like Ctrl-C, so every ``finally`` removes its partial output."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    signal.signal(signum, signal.SIG_IGN)  # a second signal must not interrupt the clean-up
+    raise _Stopped(signum)
+
+
 class _GlymphGroup(click.Group):
-    """A click group that turns :class:`GlymphError` into a one-line message and an exit code."""
+    """A click group that turns :class:`GlymphError` into a one-line message and an exit code, and SIGTERM,
+    SIGHUP and Ctrl-C into a clean stop (partial outputs removed, exit code 128 + signal number)."""
 
     def invoke(self, ctx: click.Context):
+        previous = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGHUP)}
+        for signum, handler in previous.items():
+            if handler is signal.SIG_DFL:
+                with contextlib.suppress(ValueError):  # ValueError: not the main thread (an embedding program)
+                    signal.signal(signum, _stop)
         try:
             return super().invoke(ctx)
         except GlymphError as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(error.exit_code)
+        except (_Stopped, KeyboardInterrupt) as stop:
+            signum = stop.signum if isinstance(stop, _Stopped) else signal.SIGINT
+            click.echo(f"error: stopped by {signal.Signals(signum).name}; partial outputs removed", err=True)
+            sys.exit(128 + signum)
+        finally:
+            for signum, handler in previous.items():
+                with contextlib.suppress(ValueError, TypeError):
+                    signal.signal(signum, handler)
 
 
 @click.group(cls=_GlymphGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ndx_glymphatic.errors import InputFileError
 from ndx_glymphatic.io import atomic_output_path
 
 __all__ = ["COMMANDS", "READINESS_CHECKS_META_KEY", "organize", "validate"]
@@ -17,7 +18,8 @@ __all__ = ["COMMANDS", "READINESS_CHECKS_META_KEY", "organize", "validate"]
 READINESS_CHECKS_META_KEY = "ndx_glymphatic.readiness_checks"
 
 
-def _emit(*, reports: list, profile: str, output_format: str, output: Path | None, show_info: bool) -> None:
+def _emit(*, reports: list, profile: str, output_format: str, output: Path | None, show_info: bool,
+          overwrite: bool = False) -> None:
     from ndx_glymphatic.validators.report import format_reports_text, reports_to_json
 
     if output_format == "json":
@@ -27,7 +29,7 @@ def _emit(*, reports: list, profile: str, output_format: str, output: Path | Non
     if output is None:
         click.echo(text)
     else:
-        with atomic_output_path(destination=output, overwrite=True) as temporary:
+        with atomic_output_path(destination=output, overwrite=overwrite) as temporary:
             temporary.write_text(text + "\n", encoding="utf-8")
         click.echo(f"report written to {output}", err=True)
 
@@ -41,15 +43,20 @@ def _readiness_checks(*, profile: str) -> list:
 
 
 def _run(*, paths: list[Path], profile: str, output_format: str, output: Path | None, show_info: bool,
-         limits: Path | None, progress: bool, isolate: bool, timeout_in_s: float) -> int:
+         limits: Path | None, progress: bool, isolate: bool, timeout_in_s: float, overwrite: bool = False) -> int:
     from ndx_glymphatic.validators.api import validate_paths
+
+    if output is not None and output.exists() and not overwrite:  # refused before the long validation
+        raise InputFileError(path=output, field="output path", expected="a path that does not exist yet",
+                             found="an existing file", hint="pass --overwrite to replace it")
     from ndx_glymphatic.validators.limits import use_limits
 
     readiness_checks = _readiness_checks(profile=profile)
     with use_limits(path=limits):
         reports = validate_paths(paths=paths, profile=profile, progress=progress, isolate=isolate,
                                  timeout_in_s=timeout_in_s, readiness_checks=readiness_checks)
-    _emit(reports=reports, profile=profile, output_format=output_format, output=output, show_info=show_info)
+    _emit(reports=reports, profile=profile, output_format=output_format, output=output, show_info=show_info,
+          overwrite=overwrite)
     return max((report.exit_code for report in reports), default=0)
 
 
@@ -67,6 +74,7 @@ _format_option = click.option("--format", "output_format", type=click.Choice(["t
 @_format_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report to this file instead of standard output.")
+@click.option("--overwrite", is_flag=True, help="Replace the existing file named by -o.")
 @click.option("--limits", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="YAML file overriding limits of the domain checks (see validators/limits.yaml).")
 @click.option("--hide-notes", is_flag=True, help="Leave notes (suggestions) out of the text report.")
@@ -77,7 +85,8 @@ _format_option = click.option("--format", "output_format", type=click.Choice(["t
 @click.option("--timeout", "timeout_in_s", type=click.FloatRange(min=1.0), default=1800.0, show_default=True,
               help="Seconds after which the validation of one file is stopped and reported.")
 def validate(paths: tuple[Path, ...], profile: str, output_format: str, output: Path | None, limits: Path | None,
-             hide_notes: bool, no_progress: bool, no_isolation: bool, timeout_in_s: float) -> None:
+             hide_notes: bool, no_progress: bool, no_isolation: bool, timeout_in_s: float,
+             overwrite: bool = False) -> None:
     """Validate NWB files (folders are searched recursively) or session files (.yaml/.json) before conversion.
 
     Layers, reported separately: file, security, schema (pynwb), inspector (nwbinspector, DANDI config),
@@ -86,7 +95,7 @@ def validate(paths: tuple[Path, ...], profile: str, output_format: str, output: 
     """
     code = _run(paths=list(paths), profile=profile, output_format=output_format, output=output,
                 show_info=not hide_notes, limits=limits, progress=not no_progress, isolate=not no_isolation,
-                timeout_in_s=timeout_in_s)
+                timeout_in_s=timeout_in_s, overwrite=overwrite)
     sys.exit(code)
 
 

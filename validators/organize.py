@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from ndx_glymphatic.errors import InputFileError
-from ndx_glymphatic.io import atomic_output_path
+from ndx_glymphatic.io import atomic_output_path, check_contained
 from ndx_glymphatic.validators.probe import probe_path
 
 __all__ = ["DANDISET_TEMPLATE", "OrganizePlan", "TransferMode", "organize_files", "plan_organization"]
@@ -95,10 +95,11 @@ def plan_organization(*, files: list[Path], dandiset_dir: Path) -> OrganizePlan:
     return plan
 
 
-def _transfer(*, source: Path, destination: Path, mode: TransferMode, overwrite: bool) -> None:
+def _transfer(*, source: Path, destination: Path, dandiset_dir: Path, mode: TransferMode, overwrite: bool) -> None:
+    check_contained(root=dandiset_dir, path=destination)
     if destination.exists() and source.resolve() == destination.resolve():
         return
-    with atomic_output_path(destination=destination, overwrite=overwrite) as temporary:
+    with atomic_output_path(destination=destination, overwrite=overwrite, inside=dandiset_dir) as temporary:
         if mode == "copy":
             shutil.copyfile(source, temporary)
         elif mode == "hardlink":
@@ -125,26 +126,35 @@ def organize_files(
     mode : {"copy", "move", "hardlink", "symlink"}
         How files get there.
     overwrite : bool
-        Replace existing destination files.
+        Replace existing destination files (a destination that is a symbolic link: the link, not its target).
 
     Returns
     -------
     OrganizePlan
         Where each placed file went, and the files that were not placed and why.
+
+    Raises
+    ------
+    ndx_glymphatic.errors.InputFileError
+        A folder inside ``dandiset_dir`` (a ``sub-*`` folder) is a symbolic link or a file: nothing is
+        written outside ``dandiset_dir`` (which itself may be a link).
     """
     dandiset_dir = Path(dandiset_dir)
     if dandiset_dir.exists() and not dandiset_dir.is_dir():
         raise InputFileError(path=dandiset_dir, field="output folder", expected="a folder", found="a file")
     plan = plan_organization(files=files, dandiset_dir=dandiset_dir)
+    for destination in plan.destinations.values():
+        check_contained(root=dandiset_dir, path=destination)  # before anything is written
     dandiset_dir.mkdir(parents=True, exist_ok=True)
     for source, destination in list(plan.destinations.items()):
         try:
-            _transfer(source=source, destination=destination, mode=mode, overwrite=overwrite)
+            _transfer(source=source, destination=destination, dandiset_dir=dandiset_dir, mode=mode,
+                      overwrite=overwrite)
         except (InputFileError, OSError) as error:
             plan.problems[source] = str(error)
             del plan.destinations[source]
     template = dandiset_dir / "dandiset.yaml"
     if not template.exists():
-        with atomic_output_path(destination=template) as temporary:
+        with atomic_output_path(destination=template, inside=dandiset_dir) as temporary:
             temporary.write_text(DANDISET_TEMPLATE, encoding="utf-8")
     return plan
