@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from ndx_glymphatic.converters import lab_commands
+
 __all__ = ["COMMANDS", "convert"]
 
 
@@ -69,4 +71,4 @@ def convert(
     click.echo(f"wrote {result.output_path} ({result.seconds:.1f} s)")
 
 
-COMMANDS: list[click.Command] = [convert]
+COMMANDS: list[click.Command] = [convert, *lab_commands.COMMANDS]
