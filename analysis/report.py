@@ -48,6 +48,17 @@ _LABELS = {
 }
 
 
+_EFFLUX_NOT_REACHED = "the tracer did not fall to half its peak before the recording ended"
+_RISE_NOT_REACHED = "the tracer did not cross 10 % and 90 % of its peak"
+
+
+def seconds_or_why(*, value_in_s: float | None, why: str) -> str:
+    """``"123 s"`` for a finite duration, otherwise ``"not computed: <why>"`` (never ``nan s``)."""
+    if value_in_s is None or not math.isfinite(value_in_s):
+        return f"not computed: {why}"
+    return f"{value_in_s:.0f} s"
+
+
 def _pyplot() -> Any:
     import matplotlib
 
@@ -409,8 +420,9 @@ def _kinetics(analysis: SessionAnalysis, path: Path) -> bool:
     ax.set_xlabel(f"time ({unit})")
     ax.set_ylabel("CSF tracer (% dF/F)")
     ax.set_title(
-        f"Tracer influx: 10-90 % rise {k.rise_time_in_s:.0f} s, slope {k.influx_slope_percent_per_min:.2f} %/min; "
-        f"efflux half-time {k.efflux_half_time_in_s:.0f} s",
+        f"Tracer influx: 10-90 % rise {seconds_or_why(value_in_s=k.rise_time_in_s, why=_RISE_NOT_REACHED)}, "
+        f"slope {k.influx_slope_percent_per_min:.2f} %/min; "
+        f"efflux half-time {seconds_or_why(value_in_s=k.efflux_half_time_in_s, why=_EFFLUX_NOT_REACHED)}",
         loc="left",
         fontsize=9,
     )
@@ -692,7 +704,8 @@ ndx-glymphatic {html.escape(document["package"]["version"])}</div>
 <h2>Figures</h2>{figure_html}
 <h2>Parameters</h2><details><summary>All parameters used (published defaults unless overridden)</summary>
 <pre>{html.escape(json.dumps(document["parameters"], indent=2))}</pre></details>
-<p class='meta'>Every number above is in metrics.json beside this report (schema: metrics_schema.json).</p>
+<p class='meta'>Every number above is in <a href='metrics.json'>metrics.json</a> beside this report
+(schema: <a href='metrics_schema.json'>metrics_schema.json</a>).</p>
 """
     path.write_text(html_page(title=title, body=body), encoding="utf-8")
     return path
