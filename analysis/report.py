@@ -496,13 +496,25 @@ _CAPTIONS = {
 }
 
 
+def format_number(*, value: float, digits: int = 3) -> str:
+    """``digits`` significant digits in fixed point from 0.001 to a million (``977``, ``8234``, ``0.0213``), so that
+    numbers of one unit read alike in a column; scientific notation only outside that range."""
+    magnitude = abs(value)
+    if magnitude == 0:
+        return "0"
+    if 1e-3 <= magnitude < 1e6:
+        decimals = max(0, digits - 1 - math.floor(math.log10(magnitude)))
+        return f"{value:.{decimals}f}"
+    return f"{value:.{digits}g}"
+
+
 def _fmt(value: Any, digits: int = 3) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
         if not math.isfinite(value):
             return "–"
-        return f"{value:.{digits}g}"
+        return format_number(value=value, digits=digits)
     return html.escape(str(value))
 
 
@@ -530,7 +542,8 @@ def _summary_text(document: dict[str, Any]) -> str:
     osc = _get(m, "ne.oscillation") or {}
     if osc.get("peak_frequency_in_Hz") is not None:
         parts.append(
-            f"During NREM ({osc['n_bouts']} bouts, {_fmt(osc['total_bout_in_s'] / 60, 3)} min) NE oscillated at "
+            f"During NREM ({osc['n_bouts']} bouts long enough to analyse, {_fmt(osc['total_bout_in_s'] / 60, 3)} min "
+            "counting the micro-arousals inside them, hence not the NREM total) NE oscillated at "
             f"{osc['peak_frequency_in_Hz']:.4f} Hz (one cycle every {_fmt(osc['peak_period_in_s'], 3)} s), "
             f"{_fmt(osc['peak_rate_per_min'], 3)} peaks per minute, amplitude "
             f"{_fmt(osc['amplitude_percent_median'], 3)} % dF/F (90th-10th percentile)."
@@ -571,7 +584,8 @@ _KEY_METRICS = [
     ("NE oscillation peak frequency (Hz)", "ne.oscillation.peak_frequency_in_Hz"),
     ("NE peaks per min of NREM", "ne.oscillation.peak_rate_per_min"),
     ("NE amplitude, 90th-10th pct (% dF/F)", "ne.oscillation.amplitude_percent_median"),
-    ("NE control fit R²", "ne.preprocessing.r_squared"),
+    ("NE control fit R² (share of the NE signal's variance explained by the fitted isosbestic control)",
+     "ne.preprocessing.r_squared"),
     ("Blood-volume peak frequency (Hz)", "blood_volume.oscillation.peak_frequency_in_Hz"),
     ("NE → blood volume lag (s)", "coupling.ne_vs_blood_volume.lag_in_s"),
     ("NE → blood volume r", "coupling.ne_vs_blood_volume.value"),

@@ -10,7 +10,7 @@ import jsonschema
 
 from ndx_glymphatic.analysis.metrics import metrics_schema
 from ndx_glymphatic.analysis.pipeline import write_metrics_files
-from ndx_glymphatic.analysis.report import seconds_or_why
+from ndx_glymphatic.analysis.report import format_number, seconds_or_why
 
 
 def test_durations_that_were_not_computed_say_why() -> None:
@@ -28,3 +28,10 @@ def test_metrics_schema_is_written_beside_metrics_json(tmp_path: Path) -> None:
     assert schema == metrics_schema()
     jsonschema.validators.validator_for(schema).check_schema(schema)
     assert json.loads(metrics_path.read_text()) == {"any": "content"}
+
+
+def test_numbers_of_one_column_share_a_notation() -> None:
+    column = [format_number(value=value) for value in (977.0, 8234.5, 12.345, 0.0213)]
+    assert column == ["977", "8234", "12.3", "0.0213"]
+    assert not any("e" in text for text in column)
+    assert format_number(value=2.5e-9) == "2.5e-09" and format_number(value=0.0) == "0"
