@@ -48,7 +48,7 @@ _LABELS = {
 }
 
 
-_EFFLUX_NOT_REACHED = "the tracer did not fall to half its peak before the recording ended"
+_EFFLUX_NOT_REACHED = "the tracer did not fall to half its peak before the end"
 _RISE_NOT_REACHED = "the tracer did not cross 10 % and 90 % of its peak"
 
 
@@ -421,13 +421,13 @@ def _kinetics(analysis: SessionAnalysis, path: Path) -> bool:
     ax.set_ylabel("CSF tracer (% dF/F)")
     ax.set_title(
         f"Tracer influx: 10-90 % rise {seconds_or_why(value_in_s=k.rise_time_in_s, why=_RISE_NOT_REACHED)}, "
-        f"slope {k.influx_slope_percent_per_min:.2f} %/min; "
+        f"slope {k.influx_slope_percent_per_min:.2f} %/min;\n"
         f"efflux half-time {seconds_or_why(value_in_s=k.efflux_half_time_in_s, why=_EFFLUX_NOT_REACHED)}",
         loc="left",
         fontsize=9,
     )
     ax.legend(frameon=False, fontsize=8)
-    save_figure(fig, path, left_in=0.75, top_in=0.35)
+    save_figure(fig, path, left_in=0.75, top_in=0.55)
     return True
 
 
