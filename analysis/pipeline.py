@@ -268,6 +268,22 @@ def _write_derived_copy(*, nwb_path: Path, destination: Path, analysis: SessionA
             io.write(nwbfile)
 
 
+def write_metrics_files(*, folder: Path, document: dict[str, Any]) -> tuple[Path, Path]:
+    """Write ``metrics.json`` and, beside it, ``metrics_schema.json`` (the schema the report's footer points to).
+
+    Returns
+    -------
+    metrics_path, schema_path : Path
+    """
+    from ndx_glymphatic.analysis.metrics import metrics_schema
+
+    metrics_path = folder / "metrics.json"
+    schema_path = folder / "metrics_schema.json"
+    metrics_path.write_text(json.dumps(document, indent=2) + "\n")
+    schema_path.write_text(json.dumps(metrics_schema(), indent=2) + "\n")
+    return metrics_path, schema_path
+
+
 def write_outputs(
     *,
     analysis: SessionAnalysis,
@@ -290,7 +306,7 @@ def write_outputs(
     from ndx_glymphatic.analysis.report import render_session_figures, render_session_report
 
     document = build_document(analysis=analysis, nwb_path=nwb_path).to_json()
-    (folder / "metrics.json").write_text(json.dumps(document, indent=2) + "\n")
+    write_metrics_files(folder=folder, document=document)
     figure_paths: list[Path] = []
     if figures:
         figure_paths = render_session_figures(analysis=analysis, folder=folder / "figures")

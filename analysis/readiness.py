@@ -93,4 +93,4 @@ def not_ready_reports(*, paths: Iterable[str | Path], params: AnalysisParams | N
 
     checks = readiness_checks(params=params)
     reports = [validate_file(path=path, profile="analysis", readiness_checks=checks) for path in paths]
-    return [report for report in reports if not report.is_conformant]
+    return [report for report in reports if not report.passes]

@@ -48,6 +48,17 @@ _LABELS = {
 }
 
 
+_EFFLUX_NOT_REACHED = "the tracer did not fall to half its peak before the end"
+_RISE_NOT_REACHED = "the tracer did not cross 10 % and 90 % of its peak"
+
+
+def seconds_or_why(*, value_in_s: float | None, why: str) -> str:
+    """``"123 s"`` for a finite duration, otherwise ``"not computed: <why>"`` (never ``nan s``)."""
+    if value_in_s is None or not math.isfinite(value_in_s):
+        return f"not computed: {why}"
+    return f"{value_in_s:.0f} s"
+
+
 def _pyplot() -> Any:
     import matplotlib
 
@@ -409,13 +420,14 @@ def _kinetics(analysis: SessionAnalysis, path: Path) -> bool:
     ax.set_xlabel(f"time ({unit})")
     ax.set_ylabel("CSF tracer (% dF/F)")
     ax.set_title(
-        f"Tracer influx: 10-90 % rise {k.rise_time_in_s:.0f} s, slope {k.influx_slope_percent_per_min:.2f} %/min; "
-        f"efflux half-time {k.efflux_half_time_in_s:.0f} s",
+        f"Tracer influx: 10-90 % rise {seconds_or_why(value_in_s=k.rise_time_in_s, why=_RISE_NOT_REACHED)}, "
+        f"slope {k.influx_slope_percent_per_min:.2f} %/min;\n"
+        f"efflux half-time {seconds_or_why(value_in_s=k.efflux_half_time_in_s, why=_EFFLUX_NOT_REACHED)}",
         loc="left",
         fontsize=9,
     )
     ax.legend(frameon=False, fontsize=8)
-    save_figure(fig, path, left_in=0.75, top_in=0.35)
+    save_figure(fig, path, left_in=0.75, top_in=0.55)
     return True
 
 
@@ -484,13 +496,25 @@ _CAPTIONS = {
 }
 
 
+def format_number(*, value: float, digits: int = 3) -> str:
+    """``digits`` significant digits in fixed point from 0.001 to a million (``977``, ``8234``, ``0.0213``), so that
+    numbers of one unit read alike in a column; scientific notation only outside that range."""
+    magnitude = abs(value)
+    if magnitude == 0:
+        return "0"
+    if 1e-3 <= magnitude < 1e6:
+        decimals = max(0, digits - 1 - math.floor(math.log10(magnitude)))
+        return f"{value:.{decimals}f}"
+    return f"{value:.{digits}g}"
+
+
 def _fmt(value: Any, digits: int = 3) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
         if not math.isfinite(value):
             return "–"
-        return f"{value:.{digits}g}"
+        return format_number(value=value, digits=digits)
     return html.escape(str(value))
 
 
@@ -518,7 +542,8 @@ def _summary_text(document: dict[str, Any]) -> str:
     osc = _get(m, "ne.oscillation") or {}
     if osc.get("peak_frequency_in_Hz") is not None:
         parts.append(
-            f"During NREM ({osc['n_bouts']} bouts, {_fmt(osc['total_bout_in_s'] / 60, 3)} min) NE oscillated at "
+            f"During NREM ({osc['n_bouts']} bouts long enough to analyse, {_fmt(osc['total_bout_in_s'] / 60, 3)} min "
+            "counting the micro-arousals inside them, hence not the NREM total) NE oscillated at "
             f"{osc['peak_frequency_in_Hz']:.4f} Hz (one cycle every {_fmt(osc['peak_period_in_s'], 3)} s), "
             f"{_fmt(osc['peak_rate_per_min'], 3)} peaks per minute, amplitude "
             f"{_fmt(osc['amplitude_percent_median'], 3)} % dF/F (90th-10th percentile)."
@@ -559,7 +584,8 @@ _KEY_METRICS = [
     ("NE oscillation peak frequency (Hz)", "ne.oscillation.peak_frequency_in_Hz"),
     ("NE peaks per min of NREM", "ne.oscillation.peak_rate_per_min"),
     ("NE amplitude, 90th-10th pct (% dF/F)", "ne.oscillation.amplitude_percent_median"),
-    ("NE control fit R²", "ne.preprocessing.r_squared"),
+    ("NE control fit R² (share of the NE signal's variance explained by the fitted isosbestic control)",
+     "ne.preprocessing.r_squared"),
     ("Blood-volume peak frequency (Hz)", "blood_volume.oscillation.peak_frequency_in_Hz"),
     ("NE → blood volume lag (s)", "coupling.ne_vs_blood_volume.lag_in_s"),
     ("NE → blood volume r", "coupling.ne_vs_blood_volume.value"),
@@ -692,7 +718,8 @@ ndx-glymphatic {html.escape(document["package"]["version"])}</div>
 <h2>Figures</h2>{figure_html}
 <h2>Parameters</h2><details><summary>All parameters used (published defaults unless overridden)</summary>
 <pre>{html.escape(json.dumps(document["parameters"], indent=2))}</pre></details>
-<p class='meta'>Every number above is in metrics.json beside this report (schema: metrics_schema.json).</p>
+<p class='meta'>Every number above is in <a href='metrics.json'>metrics.json</a> beside this report
+(schema: <a href='metrics_schema.json'>metrics_schema.json</a>).</p>
 """
     path.write_text(html_page(title=title, body=body), encoding="utf-8")
     return path

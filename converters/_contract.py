@@ -22,7 +22,7 @@ import abc
 import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar, Literal, TypeVar
@@ -34,12 +34,15 @@ from ndx_glymphatic.vocabulary import SCORING_METHODS, SLEEP_STATES
 
 __all__ = [
     "EventChannel",
+    "EventDescription",
     "HypnogramIntervals",
     "HypnogramReader",
     "Recognition",
+    "RigDescription",
     "RigReader",
     "ScoredFile",
     "ScoredInterval",
+    "StreamDescription",
     "StreamInfo",
     "volts_per_unit",
 ]
@@ -126,6 +129,128 @@ class EventChannel:
     labels: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, kw_only=True)
+class StreamDescription:
+    """One stream as ``glymph describe`` shows it (plain values, JSON-ready).
+
+    Attributes
+    ----------
+    name : str
+        The stream's name, as a session file's ``stream`` names it.
+    rate_in_Hz : float or None
+        Sampling rate; ``None`` for irregular sampling (then ``mean_rate_in_Hz`` says how fast).
+    mean_rate_in_Hz : float or None
+        Samples per second over the stream, for irregularly sampled streams.
+    n_samples : int
+        Samples per channel.
+    n_channels : int
+        Channels in the stream.
+    channel_names : tuple of str
+        One name per channel when the format names them (EDF labels); empty otherwise.
+    unit : str
+        Unit of the values the reader yields.
+    starting_time_in_s : float
+        First sample, seconds after the recording start.
+    duration_in_s : float
+        Length of the stream.
+    """
+
+    name: str
+    rate_in_Hz: float | None
+    mean_rate_in_Hz: float | None
+    n_samples: int
+    n_channels: int
+    channel_names: tuple[str, ...]
+    unit: str
+    starting_time_in_s: float
+    duration_in_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventDescription:
+    """One event channel as ``glymph describe`` shows it.
+
+    Attributes
+    ----------
+    name : str
+        The channel's name, as a session file's ``events`` / ``*_ttl_channel`` name it.
+    count : int
+        Number of onsets.
+    first_time_in_s, last_time_in_s : float or None
+        First and last onset, seconds after the recording start; ``None`` without onsets.
+    """
+
+    name: str
+    count: int
+    first_time_in_s: float | None
+    last_time_in_s: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RigDescription:
+    """What a rig file holds, from its headers: what ``glymph describe`` prints and ``glymph init`` starts from.
+
+    Attributes
+    ----------
+    path : str
+        The rig file or TDT block folder.
+    format : str
+        The session file's ``format`` value for this file.
+    format_name : str
+        Human name of the file kind.
+    modalities : tuple of str
+        Session-file sections the format can fill (``photometry``, ``electrophysiology``).
+    session_start_time : datetime or None
+        Wall-clock start (time-zone aware when the format says so).
+    duration_in_s : float
+        Length of the longest stream.
+    streams : tuple of StreamDescription
+        Every continuous stream.
+    events : tuple of EventDescription
+        Every event channel.
+    notes : tuple of str
+        The reader's non-fatal findings while reading the headers.
+    """
+
+    path: str
+    format: str
+    format_name: str
+    modalities: tuple[str, ...]
+    session_start_time: datetime | None
+    duration_in_s: float
+    streams: tuple[StreamDescription, ...]
+    events: tuple[EventDescription, ...]
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready content (the start time as ISO 8601 text, ``None`` when unknown)."""
+        content = asdict(self)
+        content["session_start_time"] = (
+            None if self.session_start_time is None else self.session_start_time.isoformat()
+        )
+        return content
+
+
+def _describe_stream(info: StreamInfo) -> StreamDescription:
+    mean_rate = None
+    if info.rate_in_Hz is None and info.duration_in_s > 0 and info.n_samples > 1:
+        mean_rate = (info.n_samples - 1) / info.duration_in_s
+    return StreamDescription(
+        name=info.name, rate_in_Hz=info.rate_in_Hz, mean_rate_in_Hz=mean_rate, n_samples=info.n_samples,
+        n_channels=info.n_channels, channel_names=tuple(info.channel_names), unit=info.unit,
+        starting_time_in_s=float(info.starting_time_in_s), duration_in_s=float(info.duration_in_s),
+    )
+
+
+def _describe_events(channel: EventChannel) -> EventDescription:
+    onsets = np.asarray(channel.onset_times_in_s, dtype=np.float64)
+    return EventDescription(
+        name=channel.name, count=len(onsets),
+        first_time_in_s=float(onsets.min()) if len(onsets) else None,
+        last_time_in_s=float(onsets.max()) if len(onsets) else None,
+    )
+
+
 class RigReader(abc.ABC):
     """Base class of every rig-file reader.
 
@@ -189,6 +314,17 @@ class RigReader(abc.ABC):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def describe(self) -> RigDescription:
+        """What the file holds, from :meth:`streams`, :meth:`events` and the start time (no sample data is read)."""
+        streams = tuple(_describe_stream(info) for info in self.streams().values())
+        events = tuple(_describe_events(channel) for channel in self.events().values())
+        return RigDescription(
+            path=str(self.path), format=self.format, format_name=self.format_name,
+            modalities=tuple(self.modalities), session_start_time=self.session_start_time,
+            duration_in_s=max((stream.starting_time_in_s + stream.duration_in_s for stream in streams), default=0.0),
+            streams=streams, events=events, notes=tuple(dict.fromkeys(self.notes)),
+        )
 
     def read_stream(self, *, stream_name: str) -> np.ndarray:
         """Read a whole stream into memory (for tests and short files only)."""

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from ndx_glymphatic.converters import lab_commands
+
 __all__ = ["COMMANDS", "convert"]
 
 
@@ -25,7 +27,8 @@ __all__ = ["COMMANDS", "convert"]
               help="gzip level.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Compression threads (default: one per core).")
-@click.option("--check-only", is_flag=True, help="Only check the session file; write nothing.")
+@click.option("--check-only", is_flag=True,
+              help="Only check the session file, and the stream / event names it gives against the rig headers.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def convert(
     session_file: Path, output_path: Path | None, overwrite: bool, compression: str, compression_level: int,
@@ -43,7 +46,14 @@ def convert(
         problems = validate_session_file(path=session_file)
         if problems:
             raise SessionFileError(path=session_file, problems=problems)
-        click.echo(f"{session_file}: session file is valid")
+        from ndx_glymphatic.converters.check_rig import rig_name_problems
+        from ndx_glymphatic.session import load_session
+
+        problems = rig_name_problems(session=load_session(path=session_file))
+        if problems:
+            raise SessionFileError(path=session_file, problems=problems)
+        click.echo(f"{session_file}: session file is valid and every stream and event channel it names is in "
+                   "its rig files")
         return
     if output_path is None:
         raise click.UsageError("Missing option '-o' / '--output' (the NWB file to write).")
@@ -70,4 +80,4 @@ def convert(
     click.echo(f"wrote {result.output_path} ({result.seconds:.1f} s)")
 
 
-COMMANDS: list[click.Command] = [convert]
+COMMANDS: list[click.Command] = [convert, *lab_commands.COMMANDS]

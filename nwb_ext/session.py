@@ -51,6 +51,7 @@ from pydantic import (
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from ndx_glymphatic.device_presets import DevicePreset, expand_device_preset
 from ndx_glymphatic.errors import GlymphError
 from ndx_glymphatic.vocabulary import (
     CARRIER_MOLECULES,
@@ -322,9 +323,19 @@ class FiberConfig(_Section):
 class DevicesConfig(_Section):
     """Hardware used in the session."""
 
+    preset: DevicePreset | None = Field(
+        default=None,
+        description="A rig whose LEDs (`led_<wavelength>nm`) and `photodetector` fill the lists below; an entry "
+        "given with the same name overrides the preset's field by field (docs/formats.md#rig-formats).",
+    )
     excitation_sources: tuple[ExcitationSourceConfig, ...] = Field(default=(), description="LEDs and lasers.")
     photodetectors: tuple[PhotodetectorConfig, ...] = Field(default=(), description="Photodetectors.")
     optical_fibers: tuple[FiberConfig, ...] = Field(default=(), description="Implanted fibers.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_preset(cls, data: Any) -> Any:
+        return expand_device_preset({"devices": data})["devices"] if isinstance(data, dict) else data
 
 
 class ViralVectorConfig(_Section):
@@ -1209,6 +1220,7 @@ def check_session_document(*, document: Any, base_folder: str | Path) -> list[st
     """
     if not isinstance(document, dict):
         return [f"(session file): expected a mapping of sections (subject, session, ...), got {_show(document)}"]
+    document = expand_device_preset(document)
     messages: list[str] = []
     for error in _validator().iter_errors(document):
         messages += _schema_error_messages(error)
@@ -1272,4 +1284,6 @@ def load_session(*, path: str | Path) -> SessionConfig:
         problems = check_session_document(document=document, base_folder=path.parent)
     if problems:
         raise SessionFileError(path=path, problems=problems)
-    return SessionConfig.model_validate({**document, "path": path}, context={_SESSION_FOLDER: path.parent})
+    return SessionConfig.model_validate(
+        {**expand_device_preset(document), "path": path}, context={_SESSION_FOLDER: path.parent}
+    )

@@ -203,7 +203,9 @@ def test_messages_carry_the_reason_as_a_hint(tmp_path: Path) -> None:
     clean = _write(_session(), tmp_path / "clean.nwb")
     strict = AnalysisParams.from_mapping(mapping={"oscillation": {"min_bout_in_s": 100000}})
     report = validate_file(path=clean, profile="analysis", readiness_checks=readiness_checks(params=strict))
-    assert not report.is_conformant and "shorter than 100000 s" in report.format_text()
+    # readiness is its own verdict: the file stays conformant, the analysis profile's exit code says not ready
+    assert report.is_conformant and report.analysis_ready is False and report.exit_code == 1
+    assert "shorter than 100000 s" in report.format_text()
     # without a control the analysis falls back, so the gate only warns and says why
     report = validate_file(
         path=_write(_session(control_channel=-1), tmp_path / "no_control.nwb"),

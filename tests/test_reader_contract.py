@@ -674,3 +674,30 @@ def test_options_reach_the_reader(tmp_path: Path) -> None:
     assert isinstance(reader, DoricFileReader) and reader.series == "Series0001"
     with pytest.raises(InputFileError, match="Series0002"):
         open_rig_reader(format="doric", path=path, options={"series": "Series0002"})
+
+
+def test_describe_reports_every_stream_and_event_channel(reader: RigReader, case: ReaderCase) -> None:
+    description = reader.describe()
+    assert description.format == reader.format
+    assert description.format_name == reader.format_name
+    assert description.session_start_time == reader.session_start_time
+    by_name = {stream.name: stream for stream in description.streams}
+    assert set(by_name) == set(case.expected.streams)
+    for name, expected in case.expected.streams.items():
+        stream = by_name[name]
+        assert (stream.n_samples, stream.n_channels) == (expected.n_samples, expected.n_channels)
+        if expected.rate_in_Hz is None:
+            assert stream.rate_in_Hz is None and stream.mean_rate_in_Hz is not None and stream.mean_rate_in_Hz > 0
+        else:
+            assert stream.rate_in_Hz == pytest.approx(expected.rate_in_Hz)
+        assert stream.unit == reader.streams()[name].unit
+    assert description.duration_in_s == pytest.approx(
+        max(info.starting_time_in_s + info.duration_in_s for info in reader.streams().values())
+    )
+    events = {event.name: event for event in description.events}
+    assert {name: event.count for name, event in events.items()} == dict(case.expected.events)
+    for name, event in events.items():
+        onsets = reader.events()[name].onset_times_in_s
+        if len(onsets):
+            assert (event.first_time_in_s, event.last_time_in_s) == (min(onsets), max(onsets))
+    assert description.to_dict()["format"] == reader.format

@@ -22,7 +22,9 @@ __all__ = [
     "DANDI_SEX_VALUES",
     "dandi_age",
     "dandi_file_name",
+    "dandi_label",
     "dandi_layout",
+    "dandi_name",
     "dandi_session_id",
     "dandi_sex",
     "dandi_species",
@@ -43,6 +45,33 @@ _SPECIES_FORM = re.compile(r"^([A-Z][a-z]+ [a-z]+( [a-z]+)?|https?://purl\.oboli
 def sanitize_dandi_label(*, label: str) -> str:
     """A subject/session ID as DANDI writes it in file names: letters, digits and '-' only."""
     return re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9-]", "-", label.strip())).strip("-")
+
+
+def dandi_label(*, label: str, entity: str) -> str:
+    """The label of a DANDI/BIDS entity (``sub``, ``ses``) from an ID that may already carry the prefix.
+
+    ``dandi_label(label="ses-01", entity="ses")`` and ``dandi_label(label="01", entity="ses")`` are both
+    ``"01"``, so that names never read ``ses-ses-01``; the rest is sanitised as DANDI does.
+    """
+    text = sanitize_dandi_label(label=label)
+    prefix = f"{entity}-"
+    while text.lower().startswith(prefix):
+        text = text[len(prefix):].lstrip("-")
+    return "" if text.lower() == entity else text
+
+
+def dandi_name(*, subject_id: str, session_id: str | None, modalities: list[str]) -> str | None:
+    """``sub-<subject>_ses-<session>_<modalities>.nwb``, each prefix written once (None without a subject label)."""
+    subject = dandi_label(label=subject_id, entity="sub")
+    if not subject:
+        return None
+    parts = [f"sub-{subject}"]
+    session = dandi_label(label=session_id or "", entity="ses")
+    if session:
+        parts.append(f"ses-{session}")
+    if modalities:
+        parts.append("+".join(modalities))
+    return "_".join(parts) + ".nwb"
 
 
 def modalities_of(*, nwbfile: Any) -> list[str]:
@@ -72,19 +101,13 @@ def modalities_of(*, nwbfile: Any) -> list[str]:
 
 
 def expected_dandi_file_name(*, nwbfile: Any) -> str | None:
-    """``sub-<id>_ses-<id>_<modalities>.nwb`` for this file (None without a subject_id)."""
+    """``sub-<id>_ses-<id>_<modalities>.nwb`` for this file (None without a subject_id); see :func:`dandi_name`."""
     subject = nwbfile.subject
-    subject_id = sanitize_dandi_label(label=str(subject.subject_id or "")) if subject is not None else ""
-    if not subject_id:
-        return None
-    parts = [f"sub-{subject_id}"]
-    session_id = sanitize_dandi_label(label=str(nwbfile.session_id or ""))
-    if session_id:
-        parts.append(f"ses-{session_id}")
-    modalities = modalities_of(nwbfile=nwbfile)
-    if modalities:
-        parts.append("+".join(modalities))
-    return "_".join(parts) + ".nwb"
+    return dandi_name(
+        subject_id=str(subject.subject_id or "") if subject is not None else "",
+        session_id=str(nwbfile.session_id or ""),
+        modalities=modalities_of(nwbfile=nwbfile),
+    )
 
 
 def dandiset_root_of(*, path: Path) -> Path | None:

@@ -126,15 +126,53 @@ class ValidationReport:
 
     @property
     def is_conformant(self) -> bool:
-        """True when the path could be examined and no message has severity ``"error"``."""
-        return not self.could_not_run and not any(message.severity == "error" for message in self.messages)
+        """Format conformance: the path could be examined and no message outside the ``analysis`` layer is an error.
+
+        Analysis readiness is a verdict of its own (:attr:`analysis_ready`): a valid file that lacks what
+        the analysis needs (a dopamine-only recording, no hypnogram) is still a conformant file.
+        """
+        return not self.could_not_run and not any(
+            message.severity == "error" and message.layer != "analysis" for message in self.messages
+        )
+
+    @property
+    def analysis_ready(self) -> bool | None:
+        """Whether the analysis can run on the file: None when the ``analysis`` layer did not run."""
+        entry = self.layers.get("analysis")
+        if self.could_not_run or entry is None or entry["status"] == "skipped":
+            return None
+        return not self.readiness_problems
+
+    @property
+    def readiness_problems(self) -> list[str]:
+        """The first line of every error of the ``analysis`` layer (why the file is not ready)."""
+        return [
+            (message.message.splitlines() or [message.check])[0]
+            for message in self.messages
+            if message.layer == "analysis" and message.severity == "error"
+        ]
+
+    @property
+    def passes(self) -> bool:
+        """What the exit code says: conformance, and for the ``analysis`` profile readiness as well."""
+        if not self.is_conformant:
+            return False
+        return not (self.profile == "analysis" and self.analysis_ready is False)
 
     @property
     def exit_code(self) -> int:
-        """0 conformant, 1 violations, 2 could not run."""
+        """0 passes (conformant; ready too under the ``analysis`` profile), 1 violations, 2 could not run."""
         if self.could_not_run:
             return 2
-        return 0 if self.is_conformant else 1
+        return 0 if self.passes else 1
+
+    def readiness_line(self) -> str | None:
+        """``analysis: ready`` / ``analysis: not ready: <reasons>``; None when readiness was not checked."""
+        if self.analysis_ready is None:
+            return None
+        if self.analysis_ready:
+            return "analysis: ready"
+        return "analysis: not ready: " + "; ".join(dict.fromkeys(self.readiness_problems))
 
     def add(self, *, messages: Iterable[ValidationMessage]) -> None:
         """Append messages."""
@@ -180,6 +218,7 @@ class ValidationReport:
             "profile": self.profile,
             "kind": self.kind,
             "is_conformant": self.is_conformant,
+            "analysis_ready": self.analysis_ready,
             "exit_code": self.exit_code,
             "counts": self.counts(),
             "layers": {
@@ -232,6 +271,9 @@ class ValidationReport:
             reason = f" ({entry['reason']})" if entry["reason"] else ""
             layer_words.append(f"{layer}: {self.layer_status(layer=layer)}{reason}")
         layer_words.extend(f"skipped {', '.join(layers)} ({reason})" for reason, layers in skipped.items())
+        readiness = self.readiness_line()
+        if readiness is not None:
+            lines.append(f"  {readiness}")
         if layer_words:
             lines.append("  layers: " + "; ".join(layer_words))
         titles = {"error": "ERRORS", "warning": "WARNINGS", "info": "NOTES"}
