@@ -71,8 +71,11 @@ def modalities_of(*, nwbfile: Any) -> list[str]:
     return sorted(found)
 
 
-def expected_dandi_file_name(*, nwbfile: Any) -> str | None:
-    """``sub-<id>_ses-<id>_<modalities>.nwb`` for this file (None without a subject_id)."""
+def expected_dandi_file_name(*, nwbfile: Any, desc: str | None = None) -> str | None:
+    """``sub-<id>_ses-<id>[_desc-<desc>]_<modalities>.nwb`` for this file (None without a subject_id).
+
+    ``desc`` labels a derived file (``"processed"``: ``sub-X_ses-Y_desc-processed_ophys.nwb``).
+    """
     subject = nwbfile.subject
     subject_id = sanitize_dandi_label(label=str(subject.subject_id or "")) if subject is not None else ""
     if not subject_id:
@@ -81,6 +84,8 @@ def expected_dandi_file_name(*, nwbfile: Any) -> str | None:
     session_id = sanitize_dandi_label(label=str(nwbfile.session_id or ""))
     if session_id:
         parts.append(f"ses-{session_id}")
+    if desc:
+        parts.append(f"desc-{sanitize_dandi_label(label=desc)}")
     modalities = modalities_of(nwbfile=nwbfile)
     if modalities:
         parts.append("+".join(modalities))
