@@ -84,6 +84,8 @@ def expected_dandi_file_name(*, nwbfile: Any, desc: str | None = None) -> str | 
     session_id = sanitize_dandi_label(label=str(nwbfile.session_id or ""))
     if session_id:
         parts.append(f"ses-{session_id}")
+    if desc is None and "was_derived_from" in (getattr(nwbfile, "analysis", None) or {}):
+        desc = "processed"  # a derived file of `glymph analyze --write-derived`
     if desc:
         parts.append(f"desc-{sanitize_dandi_label(label=desc)}")
     modalities = modalities_of(nwbfile=nwbfile)
