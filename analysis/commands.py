@@ -58,6 +58,8 @@ def analyze(
     for note in result.document["notes"]:
         click.echo(f"note: {note}")
     click.echo(f"wrote {result.metrics_path}, {result.report_path} and {len(result.figure_paths)} figures")
+    if result.derived_nwb_path is not None:
+        click.echo(f"wrote the derived NWB file {result.derived_nwb_path}")
 
 
 @click.command("analyze-group")
