@@ -65,11 +65,18 @@ def _series(*, analysis: SessionAnalysis) -> tuple[list[Any], dict[str, tuple[st
         if trace is None or f"{key}_dff" not in analysis.traces:
             continue
         name = f"{trace.name}_dff"
-        series.append(DerivedSeries(
-            name=name, description=f"dF/F (percent) of {trace.name} ({trace.measured_quantity}), {how}.",
-            data=analysis.traces[f"{key}_dff"], rate_in_Hz=rate, starting_time_in_s=start, module="ophys",
-            unit="percent", channel=trace.name,
-        ))
+        series.append(
+            DerivedSeries(
+                name=name,
+                description=f"dF/F (percent) of {trace.name} ({trace.measured_quantity}), {how}.",
+                data=analysis.traces[f"{key}_dff"],
+                rate_in_Hz=rate,
+                starting_time_in_s=start,
+                module="ophys",
+                unit="percent",
+                channel=trace.name,
+            )
+        )
         sources = [trace.name]
         if key == "ne" and session.ne_control is not None:
             sources.append(session.ne_control.name)
@@ -77,22 +84,34 @@ def _series(*, analysis: SessionAnalysis) -> tuple[list[Any], dict[str, tuple[st
         if key != "ne":
             decimated = trace.decimated
             name = f"{trace.name}_decimated"
-            series.append(DerivedSeries(
-                name=name, description=f"{trace.name} ({trace.measured_quantity}) smoothed and decimated.",
-                data=decimated.values, rate_in_Hz=float(decimated.rate_in_Hz),
-                starting_time_in_s=float(decimated.starting_time), module="ophys", channel=trace.name,
-            ))
+            series.append(
+                DerivedSeries(
+                    name=name,
+                    description=f"{trace.name} ({trace.measured_quantity}) smoothed and decimated.",
+                    data=decimated.values,
+                    rate_in_Hz=float(decimated.rate_in_Hz),
+                    starting_time_in_s=float(decimated.starting_time),
+                    module="ophys",
+                    channel=trace.name,
+                )
+            )
             derived_from[name] = (trace.name,)
     band_power = analysis.curve("band_power")
     if band_power is not None and band_power.times.size > 1:
         step = float(band_power.times[1] - band_power.times[0])
         for band, values in band_power.powers.items():
             name = f"eeg_{band}_power"
-            series.append(DerivedSeries(
-                name=name, description=f"EEG {band}-band power per spectrogram window (window centres).",
-                data=values, rate_in_Hz=1.0 / step, starting_time_in_s=float(band_power.times[0]),
-                module="ecephys", unit="V^2",
-            ))
+            series.append(
+                DerivedSeries(
+                    name=name,
+                    description=f"EEG {band}-band power per spectrogram window (window centres).",
+                    data=values,
+                    rate_in_Hz=1.0 / step,
+                    starting_time_in_s=float(band_power.times[0]),
+                    module="ecephys",
+                    unit="V^2",
+                )
+            )
             derived_from[name] = ("EEG",)
     return series, derived_from
 
@@ -106,31 +125,50 @@ def _events(*, analysis: SessionAnalysis) -> tuple[list[Any], dict[str, tuple[st
     peaks = analysis.curve("ne_peaks")
     if peaks is not None and session.ne_signal is not None:
         indices = np.asarray(peaks.peak_indices, dtype=np.int64)
-        events.append(EventsSource(
-            table_name="ne_peaks",
-            source_description=f"NE dF/F peaks in NREM bouts ({session.ne_signal.name}_dff; value: dF/F in percent)",
-            onset_times_in_s=np.asarray(analysis.times)[indices],
-            values=np.asarray(analysis.traces["ne_dff"], dtype=np.float64)[indices],
-        ))
+        events.append(
+            EventsSource(
+                table_name="ne_peaks",
+                source_description=f"NE dF/F peaks in NREM bouts ({session.ne_signal.name}_dff; value: dF/F, percent)",
+                onset_times_in_s=np.asarray(analysis.times)[indices],
+                values=np.asarray(analysis.traces["ne_dff"], dtype=np.float64)[indices],
+            )
+        )
         derived_from["ne_peaks"] = (session.ne_signal.name,)
     scored = analysis.curve("scored_micro_arousals")
     if scored is not None:
-        events.append(EventsSource(
-            table_name="scored_micro_arousals",
-            source_description="micro-arousals of the hypnogram by the analysis' micro-arousal rule",
-            onset_times_in_s=scored.starts, offset_times_in_s=scored.stops,
-        ))
+        events.append(
+            EventsSource(
+                table_name="scored_micro_arousals",
+                source_description="micro-arousals of the hypnogram by the analysis' micro-arousal rule",
+                onset_times_in_s=scored.starts,
+                offset_times_in_s=scored.stops,
+            )
+        )
     for name, curve, description, source in (
-        ("detected_micro_arousals", "detected_micro_arousals",
-         "micro-arousals detected from EMG power (value: peak EMG power)", "EMG"),
-        ("spindles", "spindles", "sleep spindles detected from the EEG spindle-band envelope in NREM "
-         "(value: peak envelope)", "EEG"),
+        (
+            "detected_micro_arousals",
+            "detected_micro_arousals",
+            "micro-arousals detected from EMG power (value: peak EMG power)",
+            "EMG",
+        ),
+        (
+            "spindles",
+            "spindles",
+            "sleep spindles detected from the EEG spindle-band envelope in NREM (value: peak envelope)",
+            "EEG",
+        ),
     ):
         found = analysis.curve(curve)
         if found is not None:
-            events.append(EventsSource(table_name=name, source_description=description,
-                                       onset_times_in_s=found.onsets, offset_times_in_s=found.offsets,
-                                       values=found.peaks))
+            events.append(
+                EventsSource(
+                    table_name=name,
+                    source_description=description,
+                    onset_times_in_s=found.onsets,
+                    offset_times_in_s=found.offsets,
+                    values=found.peaks,
+                )
+            )
             derived_from[name] = (source,)
     return events, derived_from
 
@@ -156,26 +194,44 @@ def derived_content(*, analysis: SessionAnalysis, document: dict[str, Any]) -> D
     intervals = []
     bouts = analysis.curve("nrem_bouts")
     if bouts is not None:
-        intervals.append(DerivedIntervals(
-            name="nrem_bouts", description="The consolidated NREM bouts the analysis used (micro-arousal rule of "
-            "the parameters' `bouts` section).", start_times_in_s=bouts.starts, stop_times_in_s=bouts.stops,
-        ))
+        intervals.append(
+            DerivedIntervals(
+                name="nrem_bouts",
+                description="The consolidated NREM bouts the analysis used (micro-arousal rule of "
+                "the parameters' `bouts` section).",
+                start_times_in_s=bouts.starts,
+                stop_times_in_s=bouts.stops,
+            )
+        )
     metrics = flatten_document(section=document["metrics"])
     parameters = flatten_document(section=document["parameters"])
     tables = (
-        DerivedTable(name="glymph_metrics", description="The measures of metrics.json, one per row.", columns={
-            "metric": ("dotted path of the measure in metrics.json's `metrics`", [name for name, _ in metrics]),
-            "value": ("the measure as a number (NaN when null or not a number)",
-                      [_number(value) for _, value in metrics]),
-            "value_json": ("the measure as JSON text", [json.dumps(value) for _, value in metrics]),
-        }),
-        DerivedTable(name="glymph_parameters", description="The analysis parameters used, one per row.", columns={
-            "parameter": ("dotted path of the parameter", [name for name, _ in parameters]),
-            "value_json": ("the parameter as JSON text", [json.dumps(value) for _, value in parameters]),
-        }),
+        DerivedTable(
+            name="glymph_metrics",
+            description="The measures of metrics.json, one per row.",
+            columns={
+                "metric": ("dotted path of the measure in metrics.json's `metrics`", [name for name, _ in metrics]),
+                "value": (
+                    "the measure as a number (NaN when null or not a number)",
+                    [_number(value) for _, value in metrics],
+                ),
+                "value_json": ("the measure as JSON text", [json.dumps(value) for _, value in metrics]),
+            },
+        ),
+        DerivedTable(
+            name="glymph_parameters",
+            description="The analysis parameters used, one per row.",
+            columns={
+                "parameter": ("dotted path of the parameter", [name for name, _ in parameters]),
+                "value_json": ("the parameter as JSON text", [json.dumps(value) for _, value in parameters]),
+            },
+        ),
     )
     return DerivedContent(
-        series=tuple(series), events=tuple(events), intervals=tuple(intervals), tables=tables,
+        series=tuple(series),
+        events=tuple(events),
+        intervals=tuple(intervals),
+        tables=tables,
         derived_from={**series_sources, **event_sources},
         processing_description=f"glymph analyze, ndx-glymphatic {__version__}",
     )
@@ -190,6 +246,8 @@ def write_derived_file(*, analysis: SessionAnalysis, document: dict[str, Any], n
         return expected_dandi_file_name(nwbfile=nwbfile, desc=DERIVED_DESC) or f"{nwb_path.stem}_desc-processed.nwb"
 
     return write_derived_nwbfile(
-        raw_path=nwb_path, content=derived_content(analysis=analysis, document=document), folder=folder,
+        raw_path=nwb_path,
+        content=derived_content(analysis=analysis, document=document),
+        folder=folder,
         file_name=file_name,
     )

@@ -43,8 +43,9 @@ def largest_datasets(*, path: Path, n: int) -> list[tuple[str, int]]:
     sizes: list[tuple[str, int]] = []
     with h5py.File(path, "r") as handle:
         handle.visititems(
-            lambda name, item: sizes.append((name, item.id.get_storage_size()))
-            if isinstance(item, h5py.Dataset) else None
+            lambda name, item: (
+                sizes.append((name, item.id.get_storage_size())) if isinstance(item, h5py.Dataset) else None
+            )
         )
     return sorted(sizes, key=lambda pair: -pair[1])[:n]
 
@@ -64,8 +65,9 @@ def main() -> None:
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = run_analysis(nwb_path=raw, output_dir=output, check=False, write_derived=True, figures=False,
-                              show_progress=False)
+        result = run_analysis(
+            nwb_path=raw, output_dir=output, check=False, write_derived=True, figures=False, show_progress=False
+        )
     elapsed = time.perf_counter() - started
     derived = result.derived_nwb_path
     raw_bytes, derived_bytes = raw.stat().st_size, derived.stat().st_size
@@ -80,8 +82,10 @@ def main() -> None:
         "largest_derived_datasets": largest_datasets(path=derived, n=8),
     }
     print(f"raw     {raw.name}: {raw_bytes / 1e6:.1f} MB")
-    print(f"derived {derived.name}: {derived_bytes / 1e6:.2f} MB = {record['derived_over_raw_percent']:.2f} % "
-          f"(target <= 5 %); analysis + derived file in {elapsed:.0f} s")
+    print(
+        f"derived {derived.name}: {derived_bytes / 1e6:.2f} MB = {record['derived_over_raw_percent']:.2f} % "
+        f"(target <= 5 %); analysis + derived file in {elapsed:.0f} s"
+    )
     for name, size in record["largest_derived_datasets"]:
         print(f"  {size / 1e3:9.1f} kB  {name}")
     RESULTS.parent.mkdir(exist_ok=True)

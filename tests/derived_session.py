@@ -37,5 +37,10 @@ def analysed_session(*, folder: Path) -> AnalysedSession:
                 analysis=analysis, nwb_path=raw_path, folder=temporary, write_derived=True, figures=False
             )
     assert derived is not None
-    return AnalysedSession(raw_path=raw_path, derived_path=output_dir / derived.name, output_dir=output_dir,
-                           analysis=analysis, document=document)
+    return AnalysedSession(
+        raw_path=raw_path,
+        derived_path=output_dir / derived.name,
+        output_dir=output_dir,
+        analysis=analysis,
+        document=document,
+    )

@@ -44,8 +44,9 @@ def _object_ids(path: Path) -> dict[str, str]:
 
 def test_cli_writes_a_dandi_named_derived_file_and_no_raw_copy(session: AnalysedSession, tmp_path: Path) -> None:
     output = tmp_path / "out"
-    result = CliRunner().invoke(main, ["analyze", str(session.raw_path), "-o", str(output), "--write-derived",
-                                       "--no-progress"])
+    result = CliRunner().invoke(
+        main, ["analyze", str(session.raw_path), "-o", str(output), "--write-derived", "--no-progress"]
+    )
     assert result.exit_code == 0, result.output
     (derived,) = output.glob("*.nwb")
     assert re.fullmatch(r"sub-m01_ses-ses01_desc-processed_[a-z+]*ophys[a-z+]*\.nwb", derived.name), derived.name
@@ -90,8 +91,9 @@ def test_events_bouts_band_power_and_tables_hold_the_analysis_results(session: A
     with NWBHDF5IO(str(session.derived_path), "r", load_namespaces=True) as io:
         nwbfile = io.read()
         np.testing.assert_allclose(nwbfile.events["ne_peaks"]["timestamp"][:], analysis.times[peaks.peak_indices])
-        np.testing.assert_allclose(nwbfile.events["ne_peaks"]["value"][:],
-                                   analysis.traces["ne_dff"][peaks.peak_indices], rtol=1e-6)
+        np.testing.assert_allclose(
+            nwbfile.events["ne_peaks"]["value"][:], analysis.traces["ne_dff"][peaks.peak_indices], rtol=1e-6
+        )
         spindles = analysis.curve("spindles")
         if len(spindles.onsets):
             np.testing.assert_allclose(nwbfile.events["spindles"]["timestamp"][:], spindles.onsets)
@@ -131,8 +133,9 @@ def test_links_to_the_raw_file_by_identifier_and_object_ids_only(session: Analys
     assert "ne_465nm_dff" in used[f"/acquisition/{control}"].split(",")
     with h5py.File(session.derived_path, "r") as handle:
         links = []
-        handle.visit_links(lambda name: links.append(name)
-                           if isinstance(handle.get(name, getlink=True), h5py.ExternalLink) else None)
+        handle.visit_links(
+            lambda name: links.append(name) if isinstance(handle.get(name, getlink=True), h5py.ExternalLink) else None
+        )
         assert links == []
 
 

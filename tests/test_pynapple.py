@@ -39,8 +39,11 @@ def test_raw_file_sleep_states_photometry_and_ttl(session: AnalysedSession) -> N
         assert {"norepinephrine", "cerebral blood volume", "CSF tracer"} <= set(result.photometry)
         assert any("control" in key for key in result.photometry)
         for channel in photometry_channels(nwbfile=nwbfile):
-            key = channel.measured_quantity if channel.channel_role == "signal" else (
-                f"{channel.measured_quantity} ({channel.channel_role})")
+            key = (
+                channel.measured_quantity
+                if channel.channel_role == "signal"
+                else (f"{channel.measured_quantity} ({channel.channel_role})")
+            )
             tsd = result.photometry[key]
             assert isinstance(tsd, nap.Tsd)
             series = channel.series

@@ -24,11 +24,13 @@ __all__ = ["DERIVED_CHECKS", "DERIVED_FROM_TABLE", "RAW_DATA_CHECKS", "is_derive
 DERIVED_FROM_TABLE = "was_derived_from"
 
 #: Domain checks about acquired data, which a derived file does not have (left out of the derived profile).
-RAW_DATA_CHECKS = frozenset({
-    "check_photometry_channel_has_series",  # control rows have no dF/F series
-    "check_photometry_rate_for_analysis_band",  # derived series are decimated on purpose
-    "check_nan_runs",  # dF/F gaps longer than the interpolation limit are left NaN on purpose
-})
+RAW_DATA_CHECKS = frozenset(
+    {
+        "check_photometry_channel_has_series",  # control rows have no dF/F series
+        "check_photometry_rate_for_analysis_band",  # derived series are decimated on purpose
+        "check_nan_runs",  # dF/F gaps longer than the interpolation limit are left NaN on purpose
+    }
+)
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _REQUIRED_TABLES = ("glymph_metrics", "glymph_parameters")
@@ -44,8 +46,10 @@ def check_derived_links_to_raw_file(nwbfile: NWBFile) -> InspectorMessage | None
     """``analysis/was_derived_from`` names the raw file's identifier and object ids; the identifier contains it."""
     table = (nwbfile.analysis or {}).get(DERIVED_FROM_TABLE)
     if table is None:
-        return finding(message=f"no analysis/{DERIVED_FROM_TABLE} table: nothing links this file to its raw file.",
-                       hint="write derived files with `glymph analyze FILE -o OUT --write-derived`")
+        return finding(
+            message=f"no analysis/{DERIVED_FROM_TABLE} table: nothing links this file to its raw file.",
+            hint="write derived files with `glymph analyze FILE -o OUT --write-derived`",
+        )
     identifiers = {str(value) for value in table["source_identifier"][:]}
     object_ids = [str(value) for value in table["source_object_id"][:]]
     paths = [str(value) for value in table["source_path"][:]]
@@ -56,8 +60,9 @@ def check_derived_links_to_raw_file(nwbfile: NWBFile) -> InspectorMessage | None
         problems.append(f"the identifier {nwbfile.identifier!r} does not contain the raw identifier")
     if "/" not in paths:
         problems.append("no row for the raw file itself (source_path '/')")
-    return finding_of(problems=problems, hint="rewrite the derived file with `glymph analyze --write-derived`",
-                      high=True)
+    return finding_of(
+        problems=problems, hint="rewrite the derived file with `glymph analyze --write-derived`", high=True
+    )
 
 
 @unregistered_check(importance=Importance.BEST_PRACTICE_VIOLATION, neurodata_type=NWBFile)
@@ -82,12 +87,16 @@ def check_derived_dff_points_at_signal_row(series: FiberPhotometryResponseSeries
     rows = [int(row) for row in region.data[:]]
     table = region.table
     if len(rows) != 1 or not 0 <= rows[0] < len(table):
-        return finding(message=f"{series.name} points at rows {rows} of a {len(table)}-row channel table.",
-                       hint="a dF/F series points at the one row of the channel it was computed from")
+        return finding(
+            message=f"{series.name} points at rows {rows} of a {len(table)}-row channel table.",
+            hint="a dF/F series points at the one row of the channel it was computed from",
+        )
     role = str(table["channel_role"][rows[0]]) if "channel_role" in table.colnames else "signal"
     if role != "signal":
-        return finding(message=f"{series.name} points at row {rows[0]}, a '{role}' channel.",
-                       hint="dF/F is computed for signal channels; point it at the signal's row")
+        return finding(
+            message=f"{series.name} points at row {rows[0]}, a '{role}' channel.",
+            hint="dF/F is computed for signal channels; point it at the signal's row",
+        )
     return None
 
 
@@ -96,8 +105,10 @@ def check_derived_events_in_time_order(table: EventsTable) -> InspectorMessage |
     """Event times are finite and in time order."""
     times = np.asarray(table["timestamp"][:], dtype=np.float64)
     if times.size and (not np.all(np.isfinite(times)) or np.any(np.diff(times) < 0)):
-        return finding(message=f"{table.name}: event times are not finite and sorted.",
-                       hint="sort the events by time; drop events without a time")
+        return finding(
+            message=f"{table.name}: event times are not finite and sorted.",
+            hint="sort the events by time; drop events without a time",
+        )
     return None
 
 
