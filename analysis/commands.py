@@ -27,7 +27,8 @@ def _params(path: Path | None) -> AnalysisParams:
               help="YAML overriding the published defaults (checked against params_schema.json).")
 @click.option("--overwrite", is_flag=True, help="Replace an output folder glymph wrote before.")
 @click.option("--write-derived", is_flag=True,
-              help="Also write <name>_derived.nwb: a copy of the file with the dF/F series in a processing module.")
+              help="Also write a small derived NWB file (sub-X_ses-Y_desc-processed_*.nwb): dF/F, events, bouts, "
+              "band power, metrics.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def analyze(
     nwb_file: Path, output_dir: Path, params_path: Path | None, overwrite: bool, write_derived: bool, no_progress: bool
@@ -57,6 +58,8 @@ def analyze(
     for note in result.document["notes"]:
         click.echo(f"note: {note}")
     click.echo(f"wrote {result.metrics_path}, {result.report_path} and {len(result.figure_paths)} figures")
+    if result.derived_nwb_path is not None:
+        click.echo(f"wrote the derived NWB file {result.derived_nwb_path}")
 
 
 @click.command("analyze-group")

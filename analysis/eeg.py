@@ -27,6 +27,7 @@ from ndx_glymphatic.analysis.preprocessing import (
 )
 
 __all__ = [
+    "BandPower",
     "EnvelopeSpec",
     "Events",
     "Spectrogram",
@@ -328,6 +329,22 @@ def band_power_envelope(
         chunk_in_s=chunk_in_s,
     )
     return envelopes["band"]
+
+
+@dataclass(frozen=True)
+class BandPower:
+    """EEG band power over time: one value per spectrogram window and band.
+
+    Attributes
+    ----------
+    times : ndarray
+        Window centres in seconds (regular: the spectrogram step).
+    powers : dict of ndarray
+        ``{band name: power (V^2) per window}``, from :func:`band_powers`.
+    """
+
+    times: NDArray[np.float64]
+    powers: dict[str, NDArray[np.float64]]
 
 
 def band_powers(*, spectrogram: Spectrogram, bands: dict[str, tuple[float, float]]) -> dict[str, NDArray[np.float64]]:

@@ -10,7 +10,6 @@ writes the whole output folder atomically (:func:`ndx_glymphatic.io.atomic_outpu
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 import warnings
@@ -18,8 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from ndx_glymphatic.analysis import metrics as m
 from ndx_glymphatic.analysis.params import AnalysisParams
@@ -232,42 +229,6 @@ def build_document(*, analysis: SessionAnalysis, nwb_path: Path) -> m.MetricsDoc
     )
 
 
-def _write_derived_copy(*, nwb_path: Path, destination: Path, analysis: SessionAnalysis) -> None:
-    from pynwb import NWBHDF5IO, TimeSeries
-
-    from ndx_glymphatic import load_namespace
-
-    load_namespace()  # before reading, so that the file's objects are our classes
-    shutil.copyfile(nwb_path, destination)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with NWBHDF5IO(str(destination), mode="a", load_namespaces=True) as io:
-            nwbfile = io.read()
-            module = nwbfile.create_processing_module(
-                name="glymph_analysis",
-                description="Derived series of `glymph analyze` (ndx-glymphatic reference analysis).",
-            )
-            descriptions = {
-                "ne_dff": "Norepinephrine dF/F (percent) after smoothing, decimation and control fit.",
-                "blood_volume_dff": "Blood-volume dF/F (percent) against the pre-infusion baseline median.",
-                "csf_tracer_dff": "CSF tracer dF/F (percent) against the pre-infusion baseline median.",
-                "sigma_power": "EEG sigma-band power (V^2) interpolated onto the photometry grid.",
-            }
-            for key, description in descriptions.items():
-                if key in analysis.traces:
-                    module.add(
-                        TimeSeries(
-                            name=key,
-                            data=analysis.traces[key].astype(np.float32),
-                            unit="V^2" if key == "sigma_power" else "percent",
-                            rate=float(analysis.rate_in_Hz),
-                            starting_time=float(analysis.times[0]),
-                            description=description,
-                        )
-                    )
-            io.write(nwbfile)
-
-
 def write_metrics_files(*, folder: Path, document: dict[str, Any]) -> tuple[Path, Path]:
     """Write ``metrics.json`` and, beside it, ``metrics_schema.json`` (the schema the report's footer points to).
 
@@ -292,9 +253,9 @@ def write_outputs(
     write_derived: bool = False,
     figures: bool = True,
 ) -> tuple[dict[str, Any], list[Path], Path | None]:
-    """Write metrics.json, figures/*.png, report.html (and optionally a derived NWB copy) into ``folder``.
+    """Write metrics.json, figures/*.png, report.html (and optionally the derived NWB file) into ``folder``.
 
-    With ``figures=False`` only metrics.json (and the derived copy) are written.
+    With ``figures=False`` only metrics.json (and the derived file) are written.
 
     Returns
     -------
@@ -313,8 +274,9 @@ def write_outputs(
         render_session_report(document=document, figures=figure_paths, path=folder / "report.html")
     derived = None
     if write_derived:
-        derived = folder / f"{nwb_path.stem}_derived.nwb"
-        _write_derived_copy(nwb_path=nwb_path, destination=derived, analysis=analysis)
+        from ndx_glymphatic.analysis.derived import write_derived_file
+
+        derived = write_derived_file(analysis=analysis, document=document, nwb_path=nwb_path, folder=folder)
     return document, figure_paths, derived
 
 
@@ -361,8 +323,8 @@ def run_analysis(
     show_progress : bool, optional
         tqdm bar; default: only when stderr is a terminal.
     write_derived : bool
-        Also write ``<name>_derived.nwb``: a copy of the file with the dF/F series in a processing
-        module ``glymph_analysis``.
+        Also write the derived NWB file ``sub-X_ses-Y_desc-processed_<modalities>.nwb``
+        (:mod:`~ndx_glymphatic.analysis.derived`).
     check : bool
         Run the readiness gate first (the command line always does). Without it, measures whose
         requirements are not met come out null, with notes.

@@ -582,7 +582,7 @@ class OscillationStep(Step):
                 sections[f"{key}.oscillation"] = m.Spectrum(**_spectrum_summary(spectra[key]))
         return StepResult(
             metrics=sections,
-            curves={f"{key}_spectrum": spectrum for key, spectrum in spectra.items()},
+            curves={**{f"{key}_spectrum": spectrum for key, spectrum in spectra.items()}, "ne_peaks": peaks},
             document_curves={f"{key}_spectrum": _spectrum_curve(spectrum) for key, spectrum in spectra.items()},
             figures=("infraslow_spectra",),
             notes=tuple(notes),
@@ -680,7 +680,11 @@ class EEGStep(Step):
             min_shift_in_s=pl.min_shift_in_s,
             seed=pl.seed,
         )
-        curves: dict[str, Any] = {"sigma_spectrum": sigma_spectrum, "phase_locking": lock}
+        curves: dict[str, Any] = {
+            "sigma_spectrum": sigma_spectrum,
+            "phase_locking": lock,
+            "band_power": eeg.BandPower(times=spectrogram.times, powers=band),
+        }
         section = {
             "band_power_by_state_V2": band_power,
             "sigma_infraslow": m.Spectrum(**_spectrum_summary(sigma_spectrum)),

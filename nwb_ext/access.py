@@ -7,7 +7,8 @@ through the semantics stored in the file (FiberPhotometryChannelsTable, Hypnogra
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from ndx_fiber_photometry import FiberPhotometry, FiberPhotometryResponseSeries
 from pynwb import NWBFile
@@ -17,11 +18,13 @@ from ndx_glymphatic import ExperimentalCondition, FiberPhotometryChannelsTable, 
 
 __all__ = [
     "PhotometryChannel",
+    "PynappleSession",
     "find_photometry_channel",
     "get_electrical_series",
     "get_experimental_condition",
     "get_hypnogram",
     "photometry_channels",
+    "to_pynapple",
 ]
 
 
@@ -145,3 +148,115 @@ def get_electrical_series(*, nwbfile: NWBFile, name: str) -> ElectricalSeries | 
     """The ElectricalSeries ``"EEG"`` or ``"EMG"`` (by convention) in acquisition, or ``None``."""
     series = nwbfile.acquisition.get(name)
     return series if isinstance(series, ElectricalSeries) else None
+
+
+# ------------------------------------------------------------------------------------------- pynapple
+@dataclass(frozen=True)
+class PynappleSession:
+    """A file's contents as pynapple objects (:func:`to_pynapple`).
+
+    Attributes
+    ----------
+    sleep_states : dict of IntervalSet
+        One per sleep state of the Hypnogram (``"NREM"``, ``"wake"``, ...).
+    photometry : dict of Tsd
+        Acquired photometry channels by measured quantity: a signal under its quantity
+        (``"norepinephrine"``), a control under ``"<quantity> (<role>)"``.
+    ttl_events : dict of Ts
+        Each ``events/ttl_*`` EventsTable, by table name.
+    dff : dict of Tsd
+        A derived file's dF/F series (``processing/ophys/<channel>_dff``), by name.
+    intervals : dict of IntervalSet
+        A derived file's intervals (``nrem_bouts``).
+    events : dict of Ts
+        A derived file's detected events (``ne_peaks``, ``spindles``, ...).
+    """
+
+    sleep_states: dict[str, Any] = field(default_factory=dict)
+    photometry: dict[str, Any] = field(default_factory=dict)
+    ttl_events: dict[str, Any] = field(default_factory=dict)
+    dff: dict[str, Any] = field(default_factory=dict)
+    intervals: dict[str, Any] = field(default_factory=dict)
+    events: dict[str, Any] = field(default_factory=dict)
+
+
+def _times_of(*, series: Any) -> Any:
+    import numpy as np
+
+    if series.timestamps is not None:
+        return np.asarray(series.timestamps[:], dtype=np.float64)
+    n_samples = int(series.data.shape[0])
+    return float(series.starting_time or 0.0) + np.arange(n_samples, dtype=np.float64) / float(series.rate)
+
+
+def _tsd(*, series: Any, column: int = 0) -> Any:
+    import numpy as np
+    import pynapple as nap
+
+    data = series.data[:] if len(series.data.shape) == 1 else series.data[:, column]
+    scale = float(getattr(series, "conversion", 1.0) or 1.0)
+    offset = float(getattr(series, "offset", 0.0) or 0.0)
+    return nap.Tsd(t=_times_of(series=series), d=np.asarray(data, dtype=np.float64) * scale + offset)
+
+
+def to_pynapple(*, nwbfile: NWBFile) -> PynappleSession:
+    """The file's sleep states, photometry, TTL events (and a derived file's dF/F, bouts, events) as pynapple objects.
+
+    pynapple is optional (``pip install "ndx-glymphatic[pynapple]"``). Photometry samples are read into
+    memory: for long raw files use the derived file of ``glymph analyze --write-derived`` (~10 Hz).
+
+    Parameters
+    ----------
+    nwbfile : NWBFile
+        An open ndx-glymphatic file, raw or derived.
+
+    Returns
+    -------
+    PynappleSession
+
+    Raises
+    ------
+    ImportError
+        pynapple is not installed.
+    """
+    import numpy as np
+
+    try:
+        import pynapple as nap
+    except ImportError as error:
+        raise ImportError('to_pynapple needs pynapple: pip install "ndx-glymphatic[pynapple]"') from error
+    from pynwb.event import EventsTable
+
+    session = PynappleSession()
+    hypnogram = get_hypnogram(nwbfile=nwbfile)
+    if hypnogram is not None:
+        starts = np.asarray(hypnogram["start_time"][:], dtype=np.float64)
+        stops = np.asarray(hypnogram["stop_time"][:], dtype=np.float64)
+        states = np.asarray([str(state) for state in hypnogram["sleep_state"][:]])
+        for state in sorted(set(states)):
+            keep = states == state
+            session.sleep_states[state] = nap.IntervalSet(start=starts[keep], end=stops[keep])
+    for channel in photometry_channels(nwbfile=nwbfile):
+        series = channel.series
+        if series is None or series.name not in nwbfile.acquisition:
+            continue
+        key = channel.measured_quantity
+        if channel.channel_role != "signal":
+            key = f"{key} ({channel.channel_role})"
+        session.photometry.setdefault(key, _tsd(series=series, column=channel.column))
+    for name, table in (nwbfile.events or {}).items():
+        if isinstance(table, EventsTable):
+            times = nap.Ts(t=np.asarray(table["timestamp"][:], dtype=np.float64))
+            (session.ttl_events if name.startswith("ttl_") else session.events)[name] = times
+    ophys = nwbfile.processing.get("ophys")
+    if ophys is not None:
+        for name, series in ophys.data_interfaces.items():
+            if name.endswith("_dff") and isinstance(series, FiberPhotometryResponseSeries):
+                session.dff[name] = _tsd(series=series)
+    bouts = (nwbfile.intervals or {}).get("nrem_bouts")
+    if bouts is not None:
+        session.intervals["nrem_bouts"] = nap.IntervalSet(
+            start=np.asarray(bouts["start_time"][:], dtype=np.float64),
+            end=np.asarray(bouts["stop_time"][:], dtype=np.float64),
+        )
+    return session

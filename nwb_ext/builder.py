@@ -36,6 +36,7 @@ Public API::
     write_nwbfile(*, session, sources, path, settings=None, progress=True) -> None
     CompressionSettings(method="gzip", level=4, shuffle=True, chunk_bytes=1 MiB, n_threads=cores)
     encode_chunk(*, chunk, settings) -> bytes
+    write_derived_nwbfile(*, raw_path, content=DerivedContent(...), folder, file_name) -> Path   # analysis output
 """
 
 from __future__ import annotations
@@ -110,8 +111,13 @@ from ndx_glymphatic.spec_cache import declared_schemas_of_loaded_namespaces, tid
 
 __all__ = [
     "DEFAULT_CHUNK_BYTES",
+    "DERIVED_FROM_TABLE",
     "ClockAlignmentRecord",
     "CompressionSettings",
+    "DerivedContent",
+    "DerivedIntervals",
+    "DerivedSeries",
+    "DerivedTable",
     "EventsSource",
     "SeriesSource",
     "SessionSources",
@@ -119,6 +125,7 @@ __all__ = [
     "StimulationEpochs",
     "build_nwbfile",
     "encode_chunk",
+    "write_derived_nwbfile",
     "write_nwbfile",
 ]
 
@@ -959,3 +966,239 @@ def write_nwbfile(
     with h5py.File(path, "r+") as file:
         tidy_cached_specifications(file=file, declared_schemas=declared_schemas_of_loaded_namespaces())
     _fill_datasets(path=path, series=sources.series, settings=settings, progress=progress)
+
+
+# ------------------------------------------------------------------------------------- derived files
+@dataclass(frozen=True)
+class DerivedSeries:
+    """One regularly sampled derived series (dF/F, decimated fluorescence, EEG band power).
+
+    Attributes
+    ----------
+    name, description : str
+    data : ndarray
+        The samples (stored as float32).
+    rate_in_Hz, starting_time_in_s : float
+    module : str
+        Processing module that holds it (``"ophys"``, ``"ecephys"``).
+    unit : str or None
+        ``None``: the unit of the raw series ``channel``.
+    channel : str or None
+        The raw photometry series whose channel-table row this series points at (it is then a
+        ``FiberPhotometryResponseSeries``); ``None`` for a plain ``TimeSeries``.
+    """
+
+    name: str
+    description: str
+    data: np.ndarray = field(repr=False)
+    rate_in_Hz: float
+    starting_time_in_s: float
+    module: str
+    unit: str | None = None
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
+class DerivedIntervals:
+    """Derived time intervals (e.g. the NREM bouts an analysis used), stored as a ``TimeIntervals``."""
+
+    name: str
+    description: str
+    start_times_in_s: np.ndarray
+    stop_times_in_s: np.ndarray
+
+
+@dataclass(frozen=True)
+class DerivedTable:
+    """A small table (metrics, parameters): ``columns`` maps a column name to (description, values)."""
+
+    name: str
+    description: str
+    columns: dict[str, tuple[str, list]]
+
+
+@dataclass(frozen=True)
+class DerivedContent:
+    """What a derived file holds besides the metadata copied from its raw file.
+
+    Attributes
+    ----------
+    series, events, intervals, tables
+        Derived series (``processing/<module>``), event tables (``events/``), intervals
+        (``intervals/``) and tables (``analysis/``).
+    derived_from : dict
+        For each derived object name, the names of the raw file's acquisition objects it was
+        computed from (recorded, with their object ids, in ``analysis/was_derived_from``).
+    processing_description : str
+        What made the content (program and version); part of the session description.
+    """
+
+    series: tuple[DerivedSeries, ...] = ()
+    events: tuple[EventsSource, ...] = ()
+    intervals: tuple[DerivedIntervals, ...] = ()
+    tables: tuple[DerivedTable, ...] = ()
+    derived_from: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    processing_description: str = ""
+
+
+#: Name of the table (in ``/analysis``) linking a derived file to its raw file by identifier and object ids.
+DERIVED_FROM_TABLE = "was_derived_from"
+
+
+def _table(*, name: str, description: str, columns: dict[str, tuple[str, list]]) -> object:
+    from hdmf.common import DynamicTable
+
+    return DynamicTable(
+        name=name, description=description,
+        columns=[VectorData(name=column, description=text, data=list(values))
+                 for column, (text, values) in columns.items()],
+    )
+
+
+def _provenance_table(*, raw: NWBFile, content: DerivedContent) -> object:
+    """Rows: the raw file itself, then each raw object a derived object was computed from."""
+    channel_table = None
+    for lab_meta_data in raw.lab_meta_data.values():
+        if isinstance(lab_meta_data, FiberPhotometry):
+            channel_table = lab_meta_data.fiber_photometry_table
+    used_by: dict[str, list[str]] = {}
+    for derived, sources in content.derived_from.items():
+        for source in sources:
+            used_by.setdefault(source, []).append(derived)
+    rows = [("/", "NWBFile", raw.object_id, sorted(content.derived_from))]
+    if channel_table is not None:
+        channels = [series.name for series in content.series if series.channel is not None]
+        rows.append(("/general/fiber_photometry/fiber_photometry_table", type(channel_table).__name__,
+                     channel_table.object_id, channels))
+    for source, derived in used_by.items():
+        if source in raw.acquisition:
+            container = raw.acquisition[source]
+            rows.append((f"/acquisition/{source}", type(container).__name__, container.object_id, derived))
+    return _table(
+        name=DERIVED_FROM_TABLE,
+        description="The raw NWB file this file was derived from (by identifier and object ids, never by link) "
+        "and the raw objects each derived object was computed from.",
+        columns={
+            "source_identifier": ("identifier of the raw NWB file", [raw.identifier] * len(rows)),
+            "source_path": ("path of the raw object inside the raw file", [row[0] for row in rows]),
+            "source_neurodata_type": ("neurodata type of the raw object", [row[1] for row in rows]),
+            "source_object_id": ("object_id of the raw object", [row[2] for row in rows]),
+            "derived_objects": ("names of the objects of this file derived from it, comma-separated",
+                                [",".join(row[3]) for row in rows]),
+        },
+    )
+
+
+def _derived_data(*, values: np.ndarray, settings: CompressionSettings) -> H5DataIO:
+    data = np.asarray(values, dtype=np.float32)
+    row_bytes = data.dtype.itemsize * (data.shape[1] if data.ndim == 2 else 1)
+    chunk_rows = max(1, min(len(data), settings.chunk_bytes // row_bytes))
+    chunks = (chunk_rows,) if data.ndim == 1 else (chunk_rows, data.shape[1])
+    return H5DataIO(data=data, chunks=chunks, **settings.dataset_options())
+
+
+def _add_derived_content(*, nwbfile: NWBFile, content: DerivedContent, rows: dict[str, tuple[int, str]],
+                         settings: CompressionSettings) -> None:
+    from pynwb import TimeSeries
+    from pynwb.epoch import TimeIntervals
+
+    channel_table = None
+    for lab_meta_data in nwbfile.lab_meta_data.values():
+        if isinstance(lab_meta_data, FiberPhotometry):
+            channel_table = lab_meta_data.fiber_photometry_table
+    modules: dict[str, object] = {}
+    module_descriptions = {"ophys": "Processed fiber photometry (dF/F, decimated fluorescence).",
+                           "ecephys": "Processed EEG (band power over time)."}
+    for series in content.series:
+        if series.module not in modules:
+            modules[series.module] = nwbfile.create_processing_module(
+                name=series.module, description=module_descriptions.get(series.module, "Processed data.")
+            )
+        timing = {"rate": float(series.rate_in_Hz), "starting_time": float(series.starting_time_in_s)}
+        data = _derived_data(values=series.data, settings=settings)
+        if series.channel is not None:
+            if channel_table is None or series.channel not in rows:
+                raise GlymphError(f"derived series {series.name!r}: the raw file has no photometry channel "
+                                  f"{series.channel!r}")
+            row, unit = rows[series.channel]
+            container = FiberPhotometryResponseSeries(
+                name=series.name, description=series.description, data=data, unit=series.unit or unit,
+                fiber_photometry_table_region=DynamicTableRegion(
+                    name="fiber_photometry_table_region", data=[row], table=channel_table,
+                    description=f"The channel row of '{series.channel}'.",
+                ),
+                **timing,
+            )
+        else:
+            container = TimeSeries(name=series.name, description=series.description, data=data,
+                                   unit=series.unit or "n.a.", **timing)
+        modules[series.module].add(container)
+    _add_events(nwbfile=nwbfile, sources=SessionSources(events=content.events))
+    for intervals in content.intervals:
+        table = TimeIntervals(name=intervals.name, description=intervals.description)
+        for start, stop in zip(intervals.start_times_in_s, intervals.stop_times_in_s):
+            table.add_row(start_time=float(start), stop_time=float(stop))
+        if len(table):
+            nwbfile.add_time_intervals(table)
+    for spec in content.tables:
+        nwbfile.add_analysis(_table(name=spec.name, description=spec.description, columns=spec.columns))
+
+
+def write_derived_nwbfile(
+    *, raw_path: Path, content: DerivedContent, folder: Path, file_name: Callable[[NWBFile], str],
+    settings: CompressionSettings | None = None,
+) -> Path:
+    """Write a small derived NWB file: the raw file's metadata, without its acquired data, plus ``content``.
+
+    The raw file's metadata (subject, devices, channel table, indicators, intervals, events, lab
+    metadata) is copied by pynwb's export (``link_data=False``: no link to the raw file), every object
+    gets a new object id, the acquired series are left out, and ``analysis/was_derived_from`` records
+    the raw file's identifier and the object ids of the raw objects used. The derived series point at
+    the copied channel table's rows, as raw series do.
+
+    Parameters
+    ----------
+    raw_path : Path
+        The raw NWB file (read only).
+    content : DerivedContent
+    folder : Path
+        Where to write (the caller's temporary output folder: it is moved into place as a whole).
+    file_name : callable
+        Gets the derived NWBFile (before writing), returns its file name (a DANDI-style name).
+    settings : CompressionSettings, optional
+        Chunking and filters of the derived series.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    settings = settings or CompressionSettings()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw_io = NWBHDF5IO(str(raw_path), mode="r", load_namespaces=True)
+    try:
+        nwbfile = raw_io.read()
+        rows: dict[str, tuple[int, str]] = {}
+        for name, container in nwbfile.acquisition.items():
+            if isinstance(container, FiberPhotometryResponseSeries):
+                rows[name] = (int(container.fiber_photometry_table_region.data[0]), str(container.unit))
+        provenance = _provenance_table(raw=nwbfile, content=content)
+        for name in list(nwbfile.acquisition):
+            nwbfile.acquisition.pop(name)
+        # identifier and session_description are write-once in pynwb; exporting an edited copy of a read
+        # file is pynwb's way to write a modified file, so the copy gets its own identity here
+        raw_identifier = nwbfile.identifier
+        nwbfile.fields["identifier"] = f"{raw_identifier}_desc-processed_{uuid.uuid4()}"
+        nwbfile.fields["session_description"] = (
+            f"Derived data ({content.processing_description}) of the session: {nwbfile.session_description}"
+        )
+        nwbfile.generate_new_id()
+        nwbfile.add_analysis(provenance)
+        _add_derived_content(nwbfile=nwbfile, content=content, rows=rows, settings=settings)
+        path = Path(folder) / file_name(nwbfile)
+        with NWBHDF5IO(str(path), mode="w") as out:
+            out.export(src_io=raw_io, nwbfile=nwbfile, write_args={"link_data": False})
+    finally:
+        raw_io.close()
+    return path

@@ -42,13 +42,15 @@ __all__ = [
     "validate_paths",
 ]
 
-Profile = Literal["dandi", "analysis", "all"]
+Profile = Literal["dandi", "analysis", "all", "derived"]
 
-#: The layers each profile runs.
+#: The layers each profile runs. ``derived``: a derived file of ``glymph analyze --write-derived``
+#: (no acquired data: the domain checks about raw data are left out, the ``derived`` layer checks its content).
 PROFILE_LAYERS: dict[str, tuple[str, ...]] = {
     "dandi": ("file", "security", "schema", "inspector", "domain", "dandi"),
     "analysis": ("file", "security", "schema", "domain", "analysis"),
     "all": ("file", "security", "schema", "inspector", "domain", "dandi", "analysis"),
+    "derived": ("file", "security", "schema", "inspector", "domain", "derived"),
 }
 PROFILES: tuple[str, ...] = tuple(PROFILE_LAYERS)
 SESSION_FILE_SUFFIXES = (".yaml", ".yml", ".json")
@@ -178,7 +180,7 @@ def validate_file(
     ----------
     path : str or Path
         An ``.nwb`` file, or a session file (``.yaml``, ``.yml``, ``.json``) before conversion.
-    profile : {"dandi", "analysis", "all"}
+    profile : {"dandi", "analysis", "all", "derived"}
         Which layers to run (see :data:`PROFILE_LAYERS`).
     readiness_checks : sequence of nwbinspector check functions
         The checks of the ``analysis`` layer (``ndx_glymphatic.analysis.readiness.readiness_checks()``);
@@ -283,7 +285,12 @@ def _run_open_file_layers(*, report: ValidationReport, nwbfile: object, path: Pa
             checks = inspector_checks(other_checks=readiness_checks)
             _run_check_layer(report=report, nwbfile=nwbfile, layer="inspector", checks=checks)
         if "domain" in layers:
-            _run_check_layer(report=report, nwbfile=nwbfile, layer="domain", checks=domain_checks())
+            checks = domain_checks()
+            if "derived" in layers:
+                from ndx_glymphatic.validators.checks_derived import RAW_DATA_CHECKS
+
+                checks = [check for check in checks if check.__name__ not in RAW_DATA_CHECKS]
+            _run_check_layer(report=report, nwbfile=nwbfile, layer="domain", checks=checks)
         report.durations_in_s["inspector+domain"] = time.perf_counter() - started
     if "dandi" in layers:
         started = time.perf_counter()
@@ -295,6 +302,12 @@ def _run_open_file_layers(*, report: ValidationReport, nwbfile: object, path: Pa
         except Exception as error:
             report.add(messages=[_crash_message(layer="dandi", error=error)])
         report.durations_in_s["dandi"] = time.perf_counter() - started
+    if "derived" in layers:
+        from ndx_glymphatic.validators.checks_derived import DERIVED_CHECKS
+
+        started = time.perf_counter()
+        _run_check_layer(report=report, nwbfile=nwbfile, layer="derived", checks=DERIVED_CHECKS)
+        report.durations_in_s["derived"] = time.perf_counter() - started
     if "analysis" in layers:
         if not readiness_checks:
             report.set_layer(layer="analysis", skipped_reason=_NO_READINESS_CHECKS)
@@ -427,7 +440,7 @@ def validate_paths(
     ----------
     paths : iterable of str or Path
         Files (NWB or session files) and folders.
-    profile : {"dandi", "analysis", "all"}
+    profile : {"dandi", "analysis", "all", "derived"}
         Which layers to run.
     progress : bool
         Show a progress bar (only on a terminal and with more than one file).

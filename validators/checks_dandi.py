@@ -60,8 +60,13 @@ def dandi_label(*, label: str, entity: str) -> str:
     return "" if text.lower() == entity else text
 
 
-def dandi_name(*, subject_id: str, session_id: str | None, modalities: list[str]) -> str | None:
-    """``sub-<subject>_ses-<session>_<modalities>.nwb``, each prefix written once (None without a subject label)."""
+def dandi_name(
+    *, subject_id: str, session_id: str | None, modalities: list[str], desc: str | None = None
+) -> str | None:
+    """``sub-<subject>_ses-<session>[_desc-<desc>]_<modalities>.nwb``, each prefix written once.
+
+    None without a subject label. ``desc`` labels a derived file (``"processed"``).
+    """
     subject = dandi_label(label=subject_id, entity="sub")
     if not subject:
         return None
@@ -69,6 +74,8 @@ def dandi_name(*, subject_id: str, session_id: str | None, modalities: list[str]
     session = dandi_label(label=session_id or "", entity="ses")
     if session:
         parts.append(f"ses-{session}")
+    if desc:
+        parts.append(f"desc-{dandi_label(label=desc, entity='desc')}")
     if modalities:
         parts.append("+".join(modalities))
     return "_".join(parts) + ".nwb"
@@ -100,13 +107,20 @@ def modalities_of(*, nwbfile: Any) -> list[str]:
     return sorted(found)
 
 
-def expected_dandi_file_name(*, nwbfile: Any) -> str | None:
-    """``sub-<id>_ses-<id>_<modalities>.nwb`` for this file (None without a subject_id); see :func:`dandi_name`."""
+def expected_dandi_file_name(*, nwbfile: Any, desc: str | None = None) -> str | None:
+    """``sub-<id>_ses-<id>[_desc-<desc>]_<modalities>.nwb`` for this file (None without a subject_id).
+
+    ``desc`` labels a derived file; a file holding ``analysis/was_derived_from`` (written by
+    ``glymph analyze --write-derived``) is labelled ``processed`` when ``desc`` is not given.
+    """
+    if desc is None and "was_derived_from" in (getattr(nwbfile, "analysis", None) or {}):
+        desc = "processed"
     subject = nwbfile.subject
     return dandi_name(
         subject_id=str(subject.subject_id or "") if subject is not None else "",
         session_id=str(nwbfile.session_id or ""),
         modalities=modalities_of(nwbfile=nwbfile),
+        desc=desc,
     )
 
 

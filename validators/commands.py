@@ -61,8 +61,9 @@ def _run(*, paths: list[Path], profile: str, output_format: str, output: Path | 
 
 
 _profile_option = click.option(
-    "--profile", type=click.Choice(["dandi", "analysis", "all"]), default="all", show_default=True,
-    help="dandi: ready to share on DANDI; analysis: ready for the reference analysis; all: both.",
+    "--profile", type=click.Choice(["dandi", "analysis", "all", "derived"]), default="all", show_default=True,
+    help="dandi: ready to share on DANDI; analysis: ready for the reference analysis; all: both; "
+    "derived: a derived file of `glymph analyze --write-derived`.",
 )
 _format_option = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
                               show_default=True, help="Human text, or JSON (schema: validators/report_schema.json).")

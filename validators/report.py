@@ -27,7 +27,7 @@ REPORT_SCHEMA_VERSION = "1.0"
 #: (HDF5 links leaving the file) run with h5py before pynwb opens anything; "session" is used for
 #: session files (session.yaml) instead of all the others.
 LAYERS: tuple[str, ...] = (
-    "file", "security", "schema", "inspector", "domain", "dandi", "analysis", "session",
+    "file", "security", "schema", "inspector", "domain", "dandi", "analysis", "derived", "session",
 )
 
 #: "error" makes a file non-conformant (exit code 1); "warning" and "info" are reported only.
