@@ -1199,6 +1199,8 @@ def write_derived_nwbfile(
         path = Path(folder) / file_name(nwbfile)
         with NWBHDF5IO(str(path), mode="w") as out:
             out.export(src_io=raw_io, nwbfile=nwbfile, write_args={"link_data": False})
+        with h5py.File(path, "r+") as file:
+            tidy_cached_specifications(file=file, declared_schemas=declared_schemas_of_loaded_namespaces())
     finally:
         raw_io.close()
     return path
