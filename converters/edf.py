@@ -32,6 +32,7 @@ import numpy as np
 import pyedflib
 
 from ndx_glymphatic.converters._contract import EventChannel, RigReader, StreamInfo
+from ndx_glymphatic.converters._paths import require_regular_file
 from ndx_glymphatic.errors import InputFileError
 
 __all__ = [
@@ -137,8 +138,7 @@ def read_edf_header(*, path: str | Path) -> EdfHeader:
         The file is missing, shorter than 256 bytes, or a numeric field is not a number.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputFileError(path=path, field="file", expected="an EDF/EDF+ file", found="no such file")
+    require_regular_file(path=path, expected="an EDF/EDF+ file")
     with open(path, "rb") as handle:
         raw = handle.read(256)
     if len(raw) < 256:
