@@ -47,8 +47,8 @@ import numpy as np
 import pandas as pd
 
 from ndx_glymphatic.converters._contract import EventChannel, RigReader, StreamInfo
-from ndx_glymphatic.converters._timing import EdgeDetector, SampleTiming, infer_sample_timing
 from ndx_glymphatic.converters._paths import require_regular_file
+from ndx_glymphatic.converters._timing import EdgeDetector, SampleTiming, infer_sample_timing
 from ndx_glymphatic.converters.hdf5_safety import refuse_links_leaving_file
 from ndx_glymphatic.errors import InputFileError
 

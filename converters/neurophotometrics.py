@@ -50,8 +50,8 @@ import numpy as np
 import pandas as pd
 
 from ndx_glymphatic.converters._contract import EventChannel, RigReader, StreamInfo
-from ndx_glymphatic.converters._timing import EdgeDetector, infer_sample_timing, pair_offsets
 from ndx_glymphatic.converters._paths import require_regular_file
+from ndx_glymphatic.converters._timing import EdgeDetector, infer_sample_timing, pair_offsets
 from ndx_glymphatic.errors import InputFileError
 
 __all__ = [

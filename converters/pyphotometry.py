@@ -41,8 +41,8 @@ import numpy as np
 import pandas as pd
 
 from ndx_glymphatic.converters._contract import EventChannel, RigReader, StreamInfo
-from ndx_glymphatic.converters._timing import EdgeDetector
 from ndx_glymphatic.converters._paths import describe_path, require_regular_file
+from ndx_glymphatic.converters._timing import EdgeDetector
 from ndx_glymphatic.errors import InputFileError
 
 __all__ = ["PULSED_MIN_VERSION", "PyPhotometryCsvReader", "PyPhotometryReader", "parse_version"]

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -265,3 +266,88 @@ def test_tdt_block_path_says_what_was_found(kind: str, tmp_path: Path) -> None:
         TdtBlockReader(path=path)
     assert excinfo.value.field == "block folder"
     assert excinfo.value.found == {"fifo": "a FIFO (named pipe)", "loop": "a loop of symbolic links"}[kind]
+
+
+# --------------------------------------------------------------------- session files
+@pytest.fixture()
+def session_folder(tmp_path: Path) -> tuple[Path, dict]:
+    """The packaged example session with stand-in rig paths (their content is not read here)."""
+    from importlib.resources import files
+
+    import yaml
+
+    document = yaml.safe_load((files("ndx_glymphatic") / "session_example.yaml").read_text())
+    (tmp_path / "rig" / "Mouse12-250314-090000").mkdir(parents=True)
+    (tmp_path / "rig" / "Mouse12_eeg.edf").touch()
+    (tmp_path / "rig" / "Mouse12_sleepscore.xlsx").touch()
+    return tmp_path, document
+
+
+def _problems_of(*, folder: Path, text: str, suffix: str = ".yaml") -> tuple[list[str], float]:
+    from ndx_glymphatic.session import validate_session_file
+
+    path = folder / f"session{suffix}"
+    path.write_text(text)
+    started = time.perf_counter()
+    problems = validate_session_file(path=path)
+    return problems, time.perf_counter() - started
+
+
+def test_example_session_is_still_valid(session_folder: tuple[Path, dict]) -> None:
+    import yaml
+
+    folder, document = session_folder
+    assert _problems_of(folder=folder, text=yaml.safe_dump(document))[0] == []
+
+
+@pytest.mark.parametrize(("text", "field"), [(".nan", "infusions[0].start_time_in_s"),
+                                             (".inf", "infusions[0].start_time_in_s")])
+def test_non_finite_numbers_are_refused(text: str, field: str, session_folder: tuple[Path, dict]) -> None:
+    import yaml
+
+    folder, document = session_folder
+    document["infusions"][0]["start_time_in_s"] = "PLACEHOLDER"
+    problems, _ = _problems_of(folder=folder, text=yaml.safe_dump(document).replace("PLACEHOLDER", text))
+    assert f"{field}: expected a finite number, got" in "\n".join(problems)
+
+
+def test_non_finite_json_number_is_refused(session_folder: tuple[Path, dict]) -> None:
+    import json
+
+    folder, document = session_folder
+    document["drugs"][0]["time_in_s"] = float("nan")
+    problems, _ = _problems_of(folder=folder, text=json.dumps(document, default=str), suffix=".json")
+    assert "drugs[0].time_in_s: expected a finite number, got nan" in problems
+
+
+def test_birth_after_session_is_refused(session_folder: tuple[Path, dict]) -> None:
+    import yaml
+
+    folder, document = session_folder
+    document["subject"]["date_of_birth"] = "2030-01-01"
+    problems, _ = _problems_of(folder=folder, text=yaml.safe_dump(document))
+    assert problems == ["subject.date_of_birth: expected a date on or before session.session_start_time "
+                        "(2025-03-14), got 2030-01-01"]
+
+
+_BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + level)}: &{chr(98 + level)} [{', '.join([f'*{chr(97 + level)}'] * 10)}]\n" for level in range(8)
+) + "subject: {subject_id: *i}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "suffix", "expected"),
+    [
+        ("[" * 5000 + "]" * 5000, ".json", "nested at most 50 deep"),
+        ("a: " + "[" * 5000 + "]" * 5000 + "\n", ".yaml", "nested at most 50 deep"),
+        ("a:\n" + "".join("  " * (depth + 1) + f"k{depth}:\n" for depth in range(500)), ".yaml",
+         "nested at most 50 deep"),
+        (_BOMB, ".yaml", "at most 100000 values"),
+        ("a:\n" + "- 1\n" * 13_000_000, ".yaml", "at most 1000000 bytes, got 52000003 bytes"),
+    ],
+    ids=["json-deep", "yaml-flow-deep", "yaml-block-deep", "alias-bomb", "50MB-list"],
+)
+def test_hostile_session_text_fails_fast(text: str, suffix: str, expected: str, tmp_path: Path) -> None:
+    problems, elapsed_in_s = _problems_of(folder=tmp_path, text=text, suffix=suffix)
+    assert len(problems) == 1 and expected in problems[0], problems
+    assert elapsed_in_s < 1.0
