@@ -206,6 +206,45 @@ class EdfSignal:
         return low - step / 2, high + step / 2
 
 
+def check_record_count(*, path: Path, header: EdfHeader) -> None:
+    """The header's number of data records must account for the file's size, byte for byte.
+
+    A header claiming fewer records than the file holds would make every EDF library read only that
+    many (data silently dropped); more records than present means the file is truncated.
+
+    Raises
+    ------
+    InputFileError
+        Naming the header field, the records it declares and the records the file size holds.
+    """
+    n_signals = header.n_signals
+    start = 256 + n_signals * 216  # the samples-per-record fields follow 216 header bytes per signal
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        raw = handle.read(8 * n_signals)
+    try:
+        samples = [int(raw[8 * i : 8 * i + 8].decode("latin-1").strip()) for i in range(n_signals)]
+    except ValueError:
+        return  # pyedflib names the malformed signal header field
+    record_bytes = 2 * sum(samples)
+    size = path.stat().st_size
+    if record_bytes <= 0 or header.n_records < 0 or size < header.header_bytes:
+        return  # -1 records (still recording) and broken headers: pyedflib reports them
+    held, extra = divmod(size - header.header_bytes, record_bytes)
+    if held == header.n_records and extra == 0:
+        return
+    more = f" and {extra} bytes of a partial record" if extra else ""
+    raise InputFileError(
+        path=path,
+        field="number of data records (header bytes 236-243)",
+        expected=f"the {held} whole records of {record_bytes} bytes the file's {size} bytes hold after its "
+        f"{header.header_bytes}-byte header{more}",
+        found=f"{header.n_records} records declared",
+        hint="the file is truncated" if header.n_records > held else "the header under-counts the records: "
+        "fix bytes 236-243 or export the recording again",
+    )
+
+
 def _open_pyedflib(*, path: Path, header: EdfHeader, annotations: bool) -> pyedflib.EdfReader:
     mode = pyedflib.READ_ALL_ANNOTATIONS if annotations else pyedflib.DO_NOT_READ_ANNOTATIONS
     try:
@@ -287,6 +326,7 @@ class EdfReader(RigReader):
                 expected="EDF, or EDF+C (continuous data records)",
                 found="EDF+D (discontinuous data records; sample times would not be regular)",
             )
+        check_record_count(path=self.path, header=self.header)
         with self._open(annotations=True) as edf:
             self._signals = self._read_signals(edf=edf)
             self._start_time = edf.getStartdatetime()

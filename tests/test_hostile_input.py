@@ -351,3 +351,51 @@ def test_hostile_session_text_fails_fast(text: str, suffix: str, expected: str, 
     problems, elapsed_in_s = _problems_of(folder=tmp_path, text=text, suffix=suffix)
     assert len(problems) == 1 and expected in problems[0], problems
     assert elapsed_in_s < 1.0
+
+
+# --------------------------------------------------------------------- EDF record count
+@pytest.fixture(scope="module")
+def edf_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from ndx_glymphatic.simulation.rig_files.edf import EdfSignalSource, write_edf
+
+    path = tmp_path_factory.mktemp("edf") / "rig.edf"
+    write_edf(path=path, signals=[EdfSignalSource(label="EEG EEG1A-B", rate_in_Hz=100, chunks=[np.ones(1000)])],
+              start_time=datetime(2024, 1, 1), show_progress=False)
+    return path
+
+
+def _with_record_count(*, source: Path, target: Path, n_records: int | None, append: bytes = b"") -> Path:
+    content = bytearray(source.read_bytes())
+    if n_records is not None:
+        content[236:244] = f"{n_records:<8d}".encode()
+    target.write_bytes(bytes(content) + append)
+    return target
+
+
+@pytest.mark.parametrize("case", ["fewer declared", "truncated", "partial record"])
+def test_edf_record_count_must_match_file_size(case: str, edf_file: Path, tmp_path: Path) -> None:
+    import pyedflib
+
+    from ndx_glymphatic.converters.edf import EdfReader
+
+    declared = int(edf_file.read_bytes()[236:244])
+    if case == "fewer declared":
+        path = _with_record_count(source=edf_file, target=tmp_path / "x.edf", n_records=declared - 3)
+        with pyedflib.EdfReader(str(path)) as oracle:  # the official reader silently reads only the header's count
+            assert oracle.getNSamples()[0] == 100 * (declared - 3)
+    elif case == "truncated":
+        path = _with_record_count(source=edf_file, target=tmp_path / "x.edf", n_records=declared + 2)
+    else:
+        path = _with_record_count(source=edf_file, target=tmp_path / "x.edf", n_records=None, append=b"\0" * 10)
+    with pytest.raises(InputFileError) as excinfo:
+        EdfReader(path=path)
+    error = excinfo.value
+    assert error.field == "number of data records (header bytes 236-243)"
+    assert f"{declared} whole records" in error.expected and "\n" not in str(error)
+
+
+def test_edf_with_matching_record_count_reads(edf_file: Path) -> None:
+    from ndx_glymphatic.converters.edf import EdfReader
+
+    with EdfReader(path=edf_file) as reader:
+        assert reader.streams()["EEG"].n_samples == 1000
