@@ -326,12 +326,13 @@ class EdfReader(RigReader):
                 expected="EDF, or EDF+C (continuous data records)",
                 found="EDF+D (discontinuous data records; sample times would not be regular)",
             )
-        check_record_count(path=self.path, header=self.header)
         with self._open(annotations=True) as edf:
             self._signals = self._read_signals(edf=edf)
             self._start_time = edf.getStartdatetime()
             self._duration_in_s = float(edf.getFileDuration())
             self._annotations = edf.readAnnotations()
+        # after pyedflib, whose own header checks (e.g. a file shorter than declared) name their field first
+        check_record_count(path=self.path, header=self.header)
         self._range_warned: set[int] = set()
 
     @contextlib.contextmanager
