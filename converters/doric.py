@@ -47,7 +47,9 @@ import numpy as np
 import pandas as pd
 
 from ndx_glymphatic.converters._contract import EventChannel, RigReader, StreamInfo
+from ndx_glymphatic.converters._paths import require_regular_file
 from ndx_glymphatic.converters._timing import EdgeDetector, SampleTiming, infer_sample_timing
+from ndx_glymphatic.converters.hdf5_safety import refuse_links_leaving_file
 from ndx_glymphatic.errors import InputFileError
 
 __all__ = [
@@ -147,14 +149,19 @@ class DoricFileReader(RigReader):
 
     # -- opening and scanning --------------------------------------------------------------
     def _open(self) -> h5py.File:
-        if not self.path.is_file():
-            raise InputFileError(path=self.path, field="file", expected="an existing .doric file", found="nothing")
+        require_regular_file(path=self.path, expected="an existing .doric file")
         try:
-            return h5py.File(self.path, "r")
+            handle = h5py.File(self.path, "r")
         except OSError as error:
             raise InputFileError(
                 path=self.path, field="file", expected="an HDF5 (.doric) file", found=f"unreadable: {error}"
             ) from None
+        try:
+            refuse_links_leaving_file(path=self.path, h5file=handle)
+        except BaseException:
+            handle.close()
+            raise
+        return handle
 
     def _check_pair(self, *, handle: h5py.File, data_path: str, time_path: str) -> None:
         data = handle[data_path]
@@ -399,8 +406,7 @@ class DoricCsvReader(RigReader):
         super().__init__(path=path)
         self.max_jitter_fraction = max_jitter_fraction
         self.digital_threshold = digital_threshold
-        if not self.path.is_file():
-            raise InputFileError(path=self.path, field="file", expected="an existing CSV file", found="nothing")
+        require_regular_file(path=self.path, expected="an existing CSV file")
         self._header_rows, self.columns = self._read_header()
         self._stream_info: dict[str, StreamInfo] | None = None
         self._events: dict[str, EventChannel] | None = None

@@ -32,6 +32,7 @@ import numpy as np
 import pyedflib
 
 from ndx_glymphatic.converters._contract import EventChannel, RigReader, StreamInfo
+from ndx_glymphatic.converters._paths import require_regular_file
 from ndx_glymphatic.errors import InputFileError
 
 __all__ = [
@@ -137,8 +138,7 @@ def read_edf_header(*, path: str | Path) -> EdfHeader:
         The file is missing, shorter than 256 bytes, or a numeric field is not a number.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputFileError(path=path, field="file", expected="an EDF/EDF+ file", found="no such file")
+    require_regular_file(path=path, expected="an EDF/EDF+ file")
     with open(path, "rb") as handle:
         raw = handle.read(256)
     if len(raw) < 256:
@@ -204,6 +204,45 @@ class EdfSignal:
         low, high = sorted((self.physical_min, self.physical_max))
         step = abs(self.physical_max - self.physical_min) / max(abs(self.digital_max - self.digital_min), 1)
         return low - step / 2, high + step / 2
+
+
+def check_record_count(*, path: Path, header: EdfHeader) -> None:
+    """The header's number of data records must account for the file's size, byte for byte.
+
+    A header claiming fewer records than the file holds would make every EDF library read only that
+    many (data silently dropped); more records than present means the file is truncated.
+
+    Raises
+    ------
+    InputFileError
+        Naming the header field, the records it declares and the records the file size holds.
+    """
+    n_signals = header.n_signals
+    start = 256 + n_signals * 216  # the samples-per-record fields follow 216 header bytes per signal
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        raw = handle.read(8 * n_signals)
+    try:
+        samples = [int(raw[8 * i : 8 * i + 8].decode("latin-1").strip()) for i in range(n_signals)]
+    except ValueError:
+        return  # pyedflib names the malformed signal header field
+    record_bytes = 2 * sum(samples)
+    size = path.stat().st_size
+    if record_bytes <= 0 or header.n_records < 0 or size < header.header_bytes:
+        return  # -1 records (still recording) and broken headers: pyedflib reports them
+    held, extra = divmod(size - header.header_bytes, record_bytes)
+    if held == header.n_records and extra == 0:
+        return
+    more = f" and {extra} bytes of a partial record" if extra else ""
+    raise InputFileError(
+        path=path,
+        field="number of data records (header bytes 236-243)",
+        expected=f"the {held} whole records of {record_bytes} bytes the file's {size} bytes hold after its "
+        f"{header.header_bytes}-byte header{more}",
+        found=f"{header.n_records} records declared",
+        hint="the file is truncated" if header.n_records > held else "the header under-counts the records: "
+        "fix bytes 236-243 or export the recording again",
+    )
 
 
 def _open_pyedflib(*, path: Path, header: EdfHeader, annotations: bool) -> pyedflib.EdfReader:
@@ -292,6 +331,8 @@ class EdfReader(RigReader):
             self._start_time = edf.getStartdatetime()
             self._duration_in_s = float(edf.getFileDuration())
             self._annotations = edf.readAnnotations()
+        # after pyedflib, whose own header checks (e.g. a file shorter than declared) name their field first
+        check_record_count(path=self.path, header=self.header)
         self._range_warned: set[int] = set()
 
     @contextlib.contextmanager

@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from ndx_glymphatic.converters._contract import EventChannel, RigReader, StreamInfo
+from ndx_glymphatic.converters._paths import require_regular_file
 from ndx_glymphatic.converters._timing import EdgeDetector, infer_sample_timing, pair_offsets
 from ndx_glymphatic.errors import InputFileError
 
@@ -136,8 +137,7 @@ class NeurophotometricsReader(RigReader):
         time_origin_in_s: float | None = None,
     ) -> None:
         super().__init__(path=path)
-        if not self.path.is_file():
-            raise InputFileError(path=self.path, field="file", expected="an existing CSV file", found="nothing")
+        require_regular_file(path=self.path, expected="an existing CSV file")
         self.max_jitter_fraction = max_jitter_fraction
         self.digital_input_paths = tuple(Path(item) for item in digital_input_paths)
         self._has_header, self.columns = self._read_columns_line(column_names=column_names)
@@ -460,8 +460,7 @@ def read_npm_digital_inputs(
         one channel per ``ChannelName`` with onsets only (offsets NaN).
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputFileError(path=path, field="file", expected="an existing CSV file", found="nothing")
+    require_regular_file(path=path, expected="an existing CSV file")
     try:
         table = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True)
     except (ValueError, pd.errors.ParserError) as error:

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ndx_glymphatic.converters._contract import EventChannel, RigReader, StreamInfo
+from ndx_glymphatic.converters._paths import describe_path, require_regular_file
 from ndx_glymphatic.converters._timing import EdgeDetector
 from ndx_glymphatic.errors import InputFileError
 
@@ -193,10 +194,7 @@ class PyPhotometryReader(RigReader):
 
     def __init__(self, *, path: str | Path, drop_incomplete_sample: bool = False) -> None:
         super().__init__(path=path)
-        if not self.path.is_file():
-            raise InputFileError(
-                path=self.path, field="file", expected="an existing .ppd file", found="nothing"
-            )
+        require_regular_file(path=self.path, expected="an existing .ppd file")
         size = self.path.stat().st_size
         with self.path.open("rb") as handle:
             prefix = handle.read(2)
@@ -321,17 +319,15 @@ class PyPhotometryCsvReader(RigReader):
 
     def __init__(self, *, path: str | Path, sidecar_path: str | Path | None = None) -> None:
         super().__init__(path=path)
-        if not self.path.is_file():
-            raise InputFileError(
-                path=self.path, field="file", expected="an existing CSV file", found="nothing"
-            )
+        require_regular_file(path=self.path, expected="an existing CSV file")
         self.sidecar_path = Path(sidecar_path) if sidecar_path is not None else self.path.with_suffix(".json")
-        if not self.sidecar_path.is_file():
+        sidecar_kind = describe_path(path=self.sidecar_path)
+        if sidecar_kind != "a regular file":
             raise InputFileError(
                 path=self.sidecar_path,
                 field="sidecar JSON",
                 expected=f"the header of {self.path.name} beside it",
-                found="no such file",
+                found=sidecar_kind,
             )
         try:
             header = json.loads(self.sidecar_path.read_text(encoding="utf-8"))

@@ -23,6 +23,7 @@ packet (``tdt`` reports the requested ``t1``, 0), and integer stores are yielded
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -35,6 +36,7 @@ from typing import Literal
 import numpy as np
 
 from ndx_glymphatic.converters._contract import EventChannel, RigReader, StreamInfo
+from ndx_glymphatic.converters._paths import describe_path, require_folder, require_regular_file
 from ndx_glymphatic.errors import InputFileError
 
 __all__ = [
@@ -99,6 +101,10 @@ TDT_DATA_FORMATS: dict[int, np.dtype] = {
 TDT_TICK_RATE_IN_HZ = 195312.5
 
 _HEADER_WORDS = 10
+#: 2100-01-01 UTC: a block start after it is a damaged timestamp, not a recording.
+_LATEST_UNIX_TIME_IN_S = 4_102_444_800.0
+#: Far above any TDT stream rate (RZ processors sample at most ~100 kHz): a higher rate is a damaged record.
+_HIGHEST_RATE_IN_HZ = 1e7
 
 
 def tdt_python_name(code: str) -> str:
@@ -301,7 +307,7 @@ class TdtBlockReader(RigReader):
         self.tsq_path = self._find_tsq()
         self.tev_path = self.tsq_path.with_suffix(".tev")
         self._records = self._map_tsq()
-        self._start_time_unix = float(self._records["timestamp"][1])
+        self._start_time_unix = self._read_start_time()
         self._stop_time_unix = self._read_stop_time()
         self._sev_files = self._find_sev_files()
         self._stores = self._index_stores()
@@ -309,13 +315,7 @@ class TdtBlockReader(RigReader):
 
     # ----------------------------------------------------------------------------------- headers
     def _find_tsq(self) -> Path:
-        if not self.path.is_dir():
-            raise InputFileError(
-                path=self.path,
-                field="block folder",
-                expected="a TDT block folder holding a .tsq index",
-                found="no such folder" if not self.path.exists() else "a file",
-            )
+        require_folder(path=self.path, field="block folder", expected="a TDT block folder holding a .tsq index")
         candidates = sorted(
             p for p in self.path.iterdir() if p.suffix.lower() == ".tsq" and not p.name.startswith("._")
         )
@@ -331,6 +331,7 @@ class TdtBlockReader(RigReader):
                     else f"none (folder holds: {', '.join(present) if present else 'nothing'})"
                 ),
             )
+        require_regular_file(path=candidates[0], expected="the block's .tsq index file")
         return candidates[0]
 
     def _map_tsq(self) -> np.ndarray:
@@ -360,10 +361,29 @@ class TdtBlockReader(RigReader):
             )
         return records
 
+    def _read_start_time(self) -> float:
+        start = float(self._records["timestamp"][1])
+        if not (math.isfinite(start) and 0.0 <= start <= _LATEST_UNIX_TIME_IN_S):
+            raise InputFileError(
+                path=self.tsq_path,
+                field="record 1 (block start marker) timestamp",
+                expected="a Unix time in seconds between 1970 and 2100",
+                found=repr(start),
+            )
+        return start
+
     def _read_stop_time(self) -> float:
         last = self._records[-1]
         if int(last["code"]) == EVMARK_STOPBLOCK and len(self._records) > 2:
-            return float(last["timestamp"])
+            stop = float(last["timestamp"])
+            if not (math.isfinite(stop) and stop >= self._start_time_unix):
+                raise InputFileError(
+                    path=self.tsq_path,
+                    field=f"record {len(self._records) - 1} (block stop marker) timestamp",
+                    expected=f"a time at or after the block start ({self._start_time_unix!r})",
+                    found=repr(stop),
+                )
+            return stop
         self.notes.append(
             f"{self.tsq_path}: no block stop marker (the block did not end cleanly); "
             "duration taken from the last record"
@@ -455,6 +475,14 @@ class TdtBlockReader(RigReader):
                 field=f"store {code} sampling rate",
                 expected="one rate for every record of the store",
                 found=f"{rates.size} rates: {', '.join(f'{r:.6g}' for r in rates[:5])} Hz",
+            )
+        rate = float(rates[0])
+        if not (math.isfinite(rate) and 0.0 < rate <= _HIGHEST_RATE_IN_HZ):
+            raise InputFileError(
+                path=self.tsq_path,
+                field=f"store {code} sampling rate",
+                expected=f"a finite rate above 0 Hz and at most {_HIGHEST_RATE_IN_HZ:.6g} Hz",
+                found=f"{rate!r} Hz",
             )
         sizes = np.unique(np.asarray(records["size"][indices]))
         if sizes.size != 1 or sizes[0] <= _HEADER_WORDS:
@@ -555,6 +583,13 @@ class TdtBlockReader(RigReader):
             return 0.0
         indices = self._store_record_indices(store=store)
         relative = float(self._records["timestamp"][indices[0]]) - self._start_time_unix
+        if not (math.isfinite(relative) and relative >= 0.0 and relative <= self.duration_in_s + 1.0):
+            raise InputFileError(
+                path=self.tsq_path,
+                field=f"store {store.code} first packet timestamp",
+                expected=f"a time within the block ({self._start_time_unix!r} to {self._stop_time_unix!r})",
+                found=repr(relative + self._start_time_unix),
+            )
         return float(round_to_tdt_ticks(times_in_s=np.array([relative]))[0])
 
     def _sev_channel_files(self, *, store: TdtStore) -> list[list[_SevFile]]:
@@ -626,12 +661,13 @@ class TdtBlockReader(RigReader):
         return dict(self._stream_infos)
 
     def _check_tev(self, *, store: TdtStore) -> np.ndarray:
-        if not self.tev_path.is_file():
+        tev_kind = describe_path(path=self.tev_path)
+        if tev_kind != "a regular file":
             raise InputFileError(
                 path=self.tev_path,
                 field=f"stream data of store {store.code} ({store.name})",
                 expected="the .tev data file beside the .tsq index",
-                found="no such file",
+                found=tev_kind,
                 hint="headers and epocs are still readable without it",
             )
         table = self._stream_packets(store=store)

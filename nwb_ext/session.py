@@ -53,6 +53,8 @@ from pydantic_core import CoreSchema
 
 from ndx_glymphatic.device_presets import DevicePreset, expand_device_preset
 from ndx_glymphatic.errors import GlymphError
+from ndx_glymphatic.session_limits import MAX_SESSION_FILE_BYTES, session_text_problems
+from ndx_glymphatic.session_values import birth_after_session_problems, non_finite_problems
 from ndx_glymphatic.vocabulary import (
     CARRIER_MOLECULES,
     CHANNEL_ROLES,
@@ -224,7 +226,7 @@ class _Section(BaseModel):
     the model enforces them when built in Python.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", regex_engine="python-re")
+    model_config = ConfigDict(frozen=True, extra="forbid", regex_engine="python-re", allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _declared_rules(self) -> Self:
@@ -871,10 +873,16 @@ def _read_session_document(*, path: str | Path) -> tuple[Any, list[str]]:
         return None, ["(session file): expected a YAML or JSON file, got a directory"]
     if not path.is_file():
         return None, ["(session file): expected an existing YAML or JSON file, got no such file"]
+    size = path.stat().st_size
+    if size > MAX_SESSION_FILE_BYTES:
+        return None, [f"(session file): expected at most {MAX_SESSION_FILE_BYTES} bytes, got {size} bytes"]
     try:
         content = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         return None, [f"(session file): expected UTF-8 text, got undecodable bytes at byte {error.start}"]
+    limits = session_text_problems(content=content, is_json=path.suffix.lower() == ".json")
+    if limits:
+        return None, limits
     if path.suffix.lower() == ".json":
         try:
             return json.loads(content), []
@@ -1225,6 +1233,7 @@ def check_session_document(*, document: Any, base_folder: str | Path) -> list[st
     for error in _validator().iter_errors(document):
         messages += _schema_error_messages(error)
     messages += _cross_reference_problems(document, base_folder=Path(base_folder))
+    messages += non_finite_problems(document=document) + birth_after_session_problems(document=document)
     unique = list(dict.fromkeys(messages))
     return sorted(unique, key=_message_sort_key)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from ndx_glymphatic.converters.hdf5_safety import LinkLeavingFile, scan_links
 from ndx_glymphatic.validators.report import ValidationMessage
 
 __all__ = [
@@ -39,15 +40,6 @@ _USER_BLOCK_OFFSETS = (0, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536)
 _ROOT_DATASETS = ("identifier", "session_description", "session_start_time", "timestamps_reference_time",
                   "file_create_date")
 _ROOT_GROUPS = ("acquisition", "analysis", "general", "processing", "stimulus")
-
-
-@dataclass(frozen=True)
-class LinkLeavingFile:
-    """An HDF5 object whose content lives outside the file."""
-
-    location: str
-    kind: str  # "external link", "virtual dataset", "external storage"
-    target: str
 
 
 @dataclass
@@ -211,27 +203,6 @@ def _open_error_message(*, path: Path, error: Exception, size: int) -> Validatio
     )
 
 
-def _visit_links(*, h5file: h5py.File) -> tuple[list[LinkLeavingFile], list[tuple[str, str]], list[str]]:
-    """External links, dangling soft links, and the names of all hard links (no link is followed)."""
-    leaving: list[LinkLeavingFile] = []
-    dangling: list[tuple[str, str]] = []
-    datasets: list[str] = []
-
-    def visit(name: str, link: h5py.HardLink | h5py.SoftLink | h5py.ExternalLink) -> None:
-        location = "/" + name
-        if isinstance(link, h5py.ExternalLink):
-            leaving.append(LinkLeavingFile(location=location, kind="external link",
-                                           target=f"{link.filename}:{link.path}"))
-        elif isinstance(link, h5py.SoftLink):
-            if link.path not in h5file:
-                dangling.append((location, link.path))
-        else:
-            datasets.append(name)
-
-    h5file.visititems_links(visit)
-    return leaving, dangling, datasets
-
-
 def find_hard_link_cycles(*, h5file: h5py.File, names: list[str]) -> list[str]:
     """Locations of hard links that point back at one of their own parent groups (a loop in the tree)."""
     cycles = []
@@ -249,52 +220,13 @@ def find_hard_link_cycles(*, h5file: h5py.File, names: list[str]) -> list[str]:
     return cycles
 
 
-def _leaving_storage(*, h5file: h5py.File, datasets: list[str]) -> list[LinkLeavingFile]:
-    """Virtual datasets mapping other files and datasets with external raw storage."""
-    leaving = []
-    for name in datasets:
-        try:
-            object_id = h5py.h5o.open(h5file.id, name.encode())
-        except (KeyError, OSError, RuntimeError):
-            continue
-        if not isinstance(object_id, h5py.h5d.DatasetID):
-            continue
-        plist = object_id.get_create_plist()
-        if plist.get_layout() == h5py.h5d.VIRTUAL:
-            for index in range(plist.get_virtual_count()):
-                source_file = plist.get_virtual_filename(index)
-                if source_file != ".":
-                    leaving.append(LinkLeavingFile(
-                        location="/" + name, kind="virtual dataset",
-                        target=f"{source_file}:{plist.get_virtual_dsetname(index)}",
-                    ))
-        if plist.get_external_count() > 0:
-            for index in range(plist.get_external_count()):
-                external_name = plist.get_external(index)[0]
-                if isinstance(external_name, bytes):
-                    external_name = external_name.decode(errors="replace")
-                leaving.append(LinkLeavingFile(location="/" + name, kind="external storage",
-                                               target=str(external_name)))
-    return leaving
-
-
 def find_links_leaving_file(*, h5file: h5py.File) -> tuple[list[LinkLeavingFile], list[tuple[str, str]]]:
-    """Every link or storage that leaves ``h5file``, found without following any link.
+    """Every link or storage that leaves ``h5file``, and dangling soft links, found without following any link.
 
-    Parameters
-    ----------
-    h5file : h5py.File
-        The open file.
-
-    Returns
-    -------
-    leaving : list of LinkLeavingFile
-        External links, virtual datasets mapping other files, datasets with external raw storage.
-    dangling : list of (location, target)
-        Soft links whose target does not exist in the file.
+    See :func:`ndx_glymphatic.converters.hdf5_safety.scan_links`, which rig readers of HDF5 files share.
     """
-    leaving, dangling, hard_links = _visit_links(h5file=h5file)
-    return leaving + _leaving_storage(h5file=h5file, datasets=hard_links), dangling
+    scan = scan_links(h5file=h5file)
+    return scan.leaving, scan.dangling
 
 
 def _attribute_text(*, value: object) -> str | None:
@@ -580,9 +512,9 @@ def probe_path(*, path: str | Path) -> ProbeResult:
     try:
         with h5file:
             try:
-                leaving, dangling, hard_links = _visit_links(h5file=h5file)
-                leaving += _leaving_storage(h5file=h5file, datasets=hard_links)
-                cycles = find_hard_link_cycles(h5file=h5file, names=hard_links)
+                scan = scan_links(h5file=h5file)
+                leaving, dangling = scan.leaving, scan.dangling
+                cycles = find_hard_link_cycles(h5file=h5file, names=scan.hard_links)
                 result.security_ran = True
             except Exception as error:
                 result.file_messages.append(_file_message(
@@ -607,6 +539,10 @@ def probe_path(*, path: str | Path) -> ProbeResult:
                             f"has a loop, and readers that walk it never end.",
                     hint="remove the link (del f[...] with h5py) or rewrite the file with pynwb",
                 ))
+            if leaving:
+                # reading attributes or objects by path could resolve a link into another file: stop here
+                result.refusal = "the file has links leaving it (see the security layer)"
+                return result
             root_ok = _check_nwb_root(path=path, h5file=h5file, result=result)
             if root_ok and not cycles:
                 _check_specifications(h5file=h5file, result=result)
