@@ -216,3 +216,17 @@ def format_failures(*, outcomes: Sequence[BatchOutcome], what: str) -> list[str]
     failed = len(lines)
     lines.append(f"{len(outcomes) - failed} of {len(outcomes)} {what}, {failed} failed")
     return lines
+
+
+def batch_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``--workers`` and ``--scheduler`` options of every batch command (click decorator)."""
+    import click
+
+    command = click.option(
+        "--scheduler", default=None, metavar="ADDRESS",
+        help="Run on an existing Dask cluster (e.g. tcp://host:8786); its workers must reach the files.",
+    )(command)
+    return click.option(
+        "--workers", type=click.IntRange(min=1), default=None,
+        help="Worker processes of a local Dask cluster (default: one per core); 1 runs here, without Dask.",
+    )(command)
