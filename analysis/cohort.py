@@ -31,7 +31,7 @@ import numpy as np
 
 from ndx_glymphatic.analysis import group
 from ndx_glymphatic.analysis.params import AnalysisParams
-from ndx_glymphatic.errors import InputFileError, NotReadyError
+from ndx_glymphatic.errors import InputFileError
 from ndx_glymphatic.io import atomic_output_dir, check_output_dir
 
 __all__ = ["GroupResult", "collect_inputs", "run_group_analysis"]

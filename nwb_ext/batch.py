@@ -101,7 +101,8 @@ def _client(*, workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
         try:
             return Client(scheduler, timeout="20s"), None
         except (OSError, TimeoutError) as error:
-            raise BatchSetupError(f"cannot connect to the Dask scheduler at {scheduler}: {_one_line(error=error)}")
+            message = f"cannot connect to the Dask scheduler at {scheduler}: {_one_line(error=error)}"
+            raise BatchSetupError(message) from None
     # a task whose worker dies once is run again; a second death reports it (KilledWorker)
     with dask.config.set({"distributed.scheduler.allowed-failures": 1, "distributed.worker.daemon": False}):
         cluster = LocalCluster(

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 from nwbinspector import Importance, InspectorMessage
 from pynwb import NWBFile
 from pynwb.file import Subject
 
+from ndx_glymphatic.dandi_names import expected_dandi_file_name, modalities_of, sanitize_dandi_label
 from ndx_glymphatic.validators._check_tools import CheckFunction, finding, unregistered_check
 
 __all__ = [
@@ -38,53 +38,6 @@ DANDI_SEX_VALUES = ("M", "F", "U", "O")
 _ISO_DURATION = re.compile(r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
                            r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$")
 _SPECIES_FORM = re.compile(r"^([A-Z][a-z]+ [a-z]+( [a-z]+)?|https?://purl\.obolibrary\.org/obo/NCBITaxon_\d+)$")
-
-
-def sanitize_dandi_label(*, label: str) -> str:
-    """A subject/session ID as DANDI writes it in file names: letters, digits and '-' only."""
-    return re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9-]", "-", label.strip())).strip("-")
-
-
-def modalities_of(*, nwbfile: Any) -> list[str]:
-    """The DANDI modality suffixes of a file from what it holds, sorted (e.g. ['ecephys', 'ogen', 'ophys'])."""
-    from pynwb.ecephys import ElectricalSeries
-    from pynwb.ophys import ImageSegmentation, RoiResponseSeries
-
-    found: set[str] = set()
-    for neurodata_object in nwbfile.objects.values():
-        type_names = {cls.__name__ for cls in type(neurodata_object).__mro__}
-        module = type(neurodata_object).__module__
-        if isinstance(neurodata_object, ElectricalSeries):
-            found.add("ecephys")
-        elif isinstance(neurodata_object, (RoiResponseSeries, ImageSegmentation)) or type_names & {
-            "FiberPhotometryResponseSeries", "FiberPhotometry", "FiberPhotometryTable",
-        }:
-            found.add("ophys")
-        elif type_names & {"OptogeneticSeries", "OptogeneticEpochsTable", "OptogeneticExperimentMetadata"} or (
-            module.startswith("pynwb.ogen")
-        ):
-            found.add("ogen")
-        elif module.startswith("pynwb.behavior"):
-            found.add("behavior")
-        elif module.startswith("pynwb.icephys"):
-            found.add("icephys")
-    return sorted(found)
-
-
-def expected_dandi_file_name(*, nwbfile: Any) -> str | None:
-    """``sub-<id>_ses-<id>_<modalities>.nwb`` for this file (None without a subject_id)."""
-    subject = nwbfile.subject
-    subject_id = sanitize_dandi_label(label=str(subject.subject_id or "")) if subject is not None else ""
-    if not subject_id:
-        return None
-    parts = [f"sub-{subject_id}"]
-    session_id = sanitize_dandi_label(label=str(nwbfile.session_id or ""))
-    if session_id:
-        parts.append(f"ses-{session_id}")
-    modalities = modalities_of(nwbfile=nwbfile)
-    if modalities:
-        parts.append("+".join(modalities))
-    return "_".join(parts) + ".nwb"
 
 
 def dandiset_root_of(*, path: Path) -> Path | None:
