@@ -58,8 +58,8 @@ def default_worker_count() -> int:
 
 def _one_line(*, error: BaseException) -> str:
     text = str(error).strip()
-    if isinstance(error, GlymphError):
-        return text.splitlines()[0] if text else type(error).__name__
+    if isinstance(error, GlymphError):  # its own words, every line (a list of problems) on one
+        return "; ".join(line.strip() for line in text.splitlines() if line.strip()) or type(error).__name__
     last = text.splitlines()[-1] if text else ""
     return f"{type(error).__name__}: {last}" if last else type(error).__name__
 
