@@ -133,11 +133,13 @@ def _run_on_dask(
 ) -> list[BatchOutcome]:
     from distributed import as_completed
 
+    import uuid
+
     client, cluster = _client(workers=workers, scheduler=scheduler)
+    batch = uuid.uuid4().hex  # keys unique to this batch: a scheduler may still know an earlier batch's
     try:
         futures = [
-            client.submit(_guarded, function, item, key=f"glymph-{index}-{os.getpid()}-{id(items)}", pure=False,
-                          retries=1)
+            client.submit(_guarded, function, item, key=f"glymph-{batch}-{index}", pure=False, retries=1)
             for index, item in enumerate(items)
         ]
         index_of = {future.key: index for index, future in enumerate(futures)}
