@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import cloudpickle
 import pytest
 from click.testing import CliRunner
 
@@ -22,9 +21,6 @@ from ndx_glymphatic.batch import run_batch
 from ndx_glymphatic.cli import main, readiness_checks
 from ndx_glymphatic.simulation import SimulationParameters, simulate_session, write_session_nwb
 from ndx_glymphatic.validators.batch_validate import validate_batch
-
-# the workers unpickle this module's task functions by value: they cannot import the test module
-cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 LOW_RATES = {"photometry_rate_in_Hz": 50.8625, "ephys_rate_in_Hz": 128.0}
 
@@ -41,7 +37,9 @@ def scheduler() -> str:
     dask = str(Path(sys.executable).with_name("dask"))
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}
+    # the workers import this module (its task functions) by name, as pytest does
+    env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1",
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
     processes = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                    "--dashboard-address", ":0"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
@@ -115,7 +113,7 @@ def _die_always(item: str) -> str:
 def test_failures_stay_with_their_item(scheduler: str) -> None:
     for options in ({"workers": 1}, {"scheduler": scheduler}):
         outcomes = run_batch(function=_fail_on_odd, items=[0, 1, 2, 3], progress=False, **options)
-        assert [outcome.value for outcome in outcomes] == [0, None, 20, None]
+        assert [outcome.value for outcome in outcomes] == [0, None, 20, None], (options, outcomes)
         assert [outcome.error for outcome in outcomes] == [None, "ValueError: odd item 1", None,
                                                            "ValueError: odd item 3"]
 
@@ -160,7 +158,7 @@ def test_convert_many_sessions_isolates_the_broken_one(scheduler: str, tmp_path:
     broken.parent.mkdir()
     broken.write_text("subject: 3\n")
     output = tmp_path / "nwb"
-    result = CliRunner(mix_stderr=False).invoke(
+    result = CliRunner().invoke(
         main, [*map(str, good), str(broken.parent), "-o", str(output), "--scheduler", scheduler, "--no-progress"])
     assert result.exit_code == 1, result.output
     written = sorted(path.name for path in output.iterdir())
