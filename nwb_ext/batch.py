@@ -131,9 +131,9 @@ def _run_on_dask(
     *, function: Callable[[Any], Any], items: Sequence[Any], workers: int | None, scheduler: str | None,
     progress: bool, description: str, unit: str,
 ) -> list[BatchOutcome]:
-    from distributed import as_completed
-
     import uuid
+
+    from distributed import as_completed
 
     client, cluster = _client(workers=workers, scheduler=scheduler)
     batch = uuid.uuid4().hex  # keys unique to this batch: a scheduler may still know an earlier batch's
