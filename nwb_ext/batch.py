@@ -104,7 +104,14 @@ def _client(*, workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
             message = f"cannot connect to the Dask scheduler at {scheduler}: {_one_line(error=error)}"
             raise BatchSetupError(message) from None
     # a task whose worker dies once is run again; a second death reports it (KilledWorker)
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1, "distributed.worker.daemon": False}):
+    # workers keep the numerical libraries' default threads, as in this process: a sum split over another
+    # number of threads rounds differently, and the results must equal a serial run's to the last digit
+    settings = {
+        "distributed.scheduler.allowed-failures": 1,
+        "distributed.worker.daemon": False,
+        "distributed.nanny.pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": 65536},
+    }
+    with dask.config.set(settings):
         cluster = LocalCluster(
             n_workers=workers or default_worker_count(), threads_per_worker=1, processes=True,
             dashboard_address=None, silence_logs=logging.ERROR,
