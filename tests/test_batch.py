@@ -159,7 +159,8 @@ def test_convert_many_sessions_isolates_the_broken_one(scheduler: str, tmp_path:
     broken.write_text("subject: 3\n")
     output = tmp_path / "nwb"
     result = CliRunner().invoke(
-        main, [*map(str, good), str(broken.parent), "-o", str(output), "--scheduler", scheduler, "--no-progress"])
+        main, ["convert", *map(str, good), str(broken.parent), "-o", str(output), "--scheduler", scheduler,
+               "--no-progress"])
     assert result.exit_code == 1, result.output
     written = sorted(path.name for path in output.iterdir())
     assert written == ["sub-sim0003_ses-sim-seed3-vehicle_ecephys+ogen+ophys.nwb",
