@@ -31,7 +31,7 @@ import numpy as np
 
 from ndx_glymphatic.analysis import group
 from ndx_glymphatic.analysis.params import AnalysisParams
-from ndx_glymphatic.errors import InputFileError, NotReadyError
+from ndx_glymphatic.errors import InputFileError
 from ndx_glymphatic.io import atomic_output_dir, check_output_dir
 
 __all__ = ["GroupResult", "collect_inputs", "run_group_analysis"]
@@ -312,6 +312,8 @@ def run_group_analysis(
     show_progress: bool | None = None,
     check: bool = True,
     session_reports: bool = True,
+    workers: int | None = 1,
+    scheduler: str | None = None,
 ) -> GroupResult:
     """Analyse every session, then compare conditions and rank clearance predictors.
 
@@ -329,6 +331,11 @@ def run_group_analysis(
         Run the readiness gate (generated for ``params``) on every file first.
     session_reports : bool
         Also draw each session's figures and report.html (metrics.json is always written).
+    workers : int, optional
+        Sessions analysed at once, each in its own Dask worker process (None: one per core; 1: in this
+        process, without Dask). See :func:`ndx_glymphatic.batch.run_batch`.
+    scheduler : str, optional
+        Address of an existing Dask scheduler to run the sessions on instead.
 
     Returns
     -------
@@ -340,36 +347,22 @@ def run_group_analysis(
         One or more files failed the readiness validation (all are listed; nothing written).
     """
     from ndx_glymphatic import __version__
+    from ndx_glymphatic.analysis.cohort_batch import analyze_sessions
     from ndx_glymphatic.analysis.metrics import json_ready
-    from ndx_glymphatic.analysis.pipeline import analyze_file, write_outputs
-    from ndx_glymphatic.analysis.readiness import not_ready_reports
 
     params = params or AnalysisParams()
     output_dir = check_output_dir(destination=output_dir, overwrite=overwrite)
     files = collect_inputs(paths=inputs)
-    if check:
-        failures = not_ready_reports(paths=files, params=params)
-        if failures:
-            raise NotReadyError(
-                f"{len(failures)} of {len(files)} files are not ready for analysis; nothing was written. "
-                "Fix these and run again:\n" + "\n".join(report.format_text() for report in failures)
-            )
     enabled = sys.stderr.isatty() if show_progress is None else show_progress
     with atomic_output_dir(destination=output_dir, overwrite=overwrite) as temporary:
         rows: list[dict[str, Any]] = []
         curves: dict[str, list[dict[str, Any]]] = {}
         session_links: dict[str, str] = {}
-        used_names: set[str] = set()
-        for path in files:
-            name = path.stem
-            while name in used_names:
-                name += "_"
-            used_names.add(name)
-            folder = temporary / "sessions" / name
-            folder.mkdir(parents=True)
-            analysis = analyze_file(nwb_path=path, params=params, show_progress=enabled)
-            document, _, _ = write_outputs(analysis=analysis, nwb_path=path, folder=folder, figures=session_reports)
-            del analysis
+        sessions = analyze_sessions(
+            files=files, sessions_dir=temporary / "sessions", params=params, check=check, figures=session_reports,
+            progress=enabled, workers=workers, scheduler=scheduler,
+        )
+        for name, path, document in sessions:
             info = document["input"]
             rows.append(
                 {

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ndx_glymphatic.batch import batch_options
+
 if TYPE_CHECKING:
     from ndx_glymphatic.analysis.params import AnalysisParams
 
@@ -72,6 +74,7 @@ def analyze(
 @click.option("--no-session-reports", is_flag=True,
               help="Write each session's metrics.json only (no per-session figures and report.html).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
+@batch_options
 def analyze_group(
     inputs: tuple[Path, ...],
     output_dir: Path,
@@ -79,6 +82,8 @@ def analyze_group(
     overwrite: bool,
     no_session_reports: bool,
     no_progress: bool,
+    workers: int | None,
+    scheduler: str | None,
 ) -> None:
     """Analyse many sessions (files or folders): metrics table, drug vs vehicle, clearance predictors.
 
@@ -94,6 +99,8 @@ def analyze_group(
         overwrite=overwrite,
         show_progress=False if no_progress else None,
         session_reports=not no_session_reports,
+        workers=workers,
+        scheduler=scheduler,
     )
     click.echo(f"{len(result.rows)} sessions analysed; {len(result.comparisons)} condition comparisons")
     if result.predictors:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ndx_glymphatic.batch import batch_options
 from ndx_glymphatic.errors import InputFileError
 from ndx_glymphatic.io import atomic_output_path
 
@@ -34,27 +35,21 @@ def _emit(*, reports: list, profile: str, output_format: str, output: Path | Non
         click.echo(f"report written to {output}", err=True)
 
 
-def _readiness_checks(*, profile: str) -> list:
-    """The readiness checks the command line on top injected, when ``profile`` has the analysis layer."""
+def _run(*, paths: list[Path], profile: str, output_format: str, output: Path | None, show_info: bool,
+         limits: Path | None, progress: bool, isolate: bool, timeout_in_s: float, workers: int | None = 1,
+         scheduler: str | None = None, overwrite: bool = False) -> int:
     from ndx_glymphatic.validators.api import PROFILE_LAYERS
+    from ndx_glymphatic.validators.batch_validate import validate_batch
 
     injected = click.get_current_context().meta.get(READINESS_CHECKS_META_KEY)
-    return list(injected()) if injected is not None and "analysis" in PROFILE_LAYERS[profile] else []
-
-
-def _run(*, paths: list[Path], profile: str, output_format: str, output: Path | None, show_info: bool,
-         limits: Path | None, progress: bool, isolate: bool, timeout_in_s: float, overwrite: bool = False) -> int:
-    from ndx_glymphatic.validators.api import validate_paths
-
     if output is not None and output.exists() and not overwrite:  # refused before the long validation
         raise InputFileError(path=output, field="output path", expected="a path that does not exist yet",
                              found="an existing file", hint="pass --overwrite to replace it")
-    from ndx_glymphatic.validators.limits import use_limits
-
-    readiness_checks = _readiness_checks(profile=profile)
-    with use_limits(path=limits):
-        reports = validate_paths(paths=paths, profile=profile, progress=progress, isolate=isolate,
-                                 timeout_in_s=timeout_in_s, readiness_checks=readiness_checks)
+    reports = validate_batch(
+        paths=paths, profile=profile, readiness_factory=injected if "analysis" in PROFILE_LAYERS[profile] else None,
+        limits=limits, isolate=isolate, timeout_in_s=timeout_in_s, progress=progress, workers=workers,
+        scheduler=scheduler,
+    )
     _emit(reports=reports, profile=profile, output_format=output_format, output=output, show_info=show_info,
           overwrite=overwrite)
     return max((report.exit_code for report in reports), default=0)
@@ -85,9 +80,10 @@ _format_option = click.option("--format", "output_format", type=click.Choice(["t
                    "ends the run).")
 @click.option("--timeout", "timeout_in_s", type=click.FloatRange(min=1.0), default=1800.0, show_default=True,
               help="Seconds after which the validation of one file is stopped and reported.")
+@batch_options
 def validate(paths: tuple[Path, ...], profile: str, output_format: str, output: Path | None, limits: Path | None,
-             hide_notes: bool, no_progress: bool, no_isolation: bool, timeout_in_s: float,
-             overwrite: bool = False) -> None:
+             hide_notes: bool, no_progress: bool, no_isolation: bool, timeout_in_s: float, workers: int | None,
+             scheduler: str | None, overwrite: bool = False) -> None:
     """Validate NWB files (folders are searched recursively) or session files (.yaml/.json) before conversion.
 
     Layers, reported separately: file, security, schema (pynwb), inspector (nwbinspector, DANDI config),
@@ -96,7 +92,7 @@ def validate(paths: tuple[Path, ...], profile: str, output_format: str, output: 
     """
     code = _run(paths=list(paths), profile=profile, output_format=output_format, output=output,
                 show_info=not hide_notes, limits=limits, progress=not no_progress, isolate=not no_isolation,
-                timeout_in_s=timeout_in_s, overwrite=overwrite)
+                timeout_in_s=timeout_in_s, workers=workers, scheduler=scheduler, overwrite=overwrite)
     sys.exit(code)
 
 

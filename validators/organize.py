@@ -49,7 +49,7 @@ def _destination_name(*, path: Path) -> str:
     from pynwb import read_nwb
 
     from ndx_glymphatic import load_namespace
-    from ndx_glymphatic.validators.checks_dandi import expected_dandi_file_name
+    from ndx_glymphatic.dandi_names import expected_dandi_file_name
 
     load_namespace()
     probe = probe_path(path=path)

@@ -1,0 +1,116 @@
+"""The per-session part of ``glymph analyze-group``, run as a batch (in this process or on Dask workers).
+
+Each session is one task: the readiness gate, the analysis and the session's outputs, written into a
+temporary folder beside ``sessions/<name>`` and renamed into place when complete, so that a worker that
+dies mid-task leaves only a ``.partial`` folder, removed here once the batch is over.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ndx_glymphatic.analysis.params import AnalysisParams
+from ndx_glymphatic.errors import GlymphError, NotReadyError
+
+__all__ = ["SessionBatchError", "analyze_session_task", "analyze_sessions", "session_folder_names"]
+
+
+class SessionBatchError(GlymphError):
+    """Sessions of a group could not be analysed (each listed); nothing was written."""
+
+    exit_code = 2
+
+
+def session_folder_names(*, files: list[Any]) -> list[str]:
+    """The ``sessions/<name>`` folder of each file: its stem, with ``_`` added until unique."""
+    used: set[str] = set()
+    names = []
+    for path in files:
+        name = Path(str(path)).stem
+        while name in used:
+            name += "_"
+        used.add(name)
+        names.append(name)
+    return names
+
+
+def analyze_session_task(
+    item: tuple[str, str], *, sessions_dir: str, params: AnalysisParams, check: bool, figures: bool
+) -> dict[str, Any]:
+    """Analyse one session (``item`` = (file, folder name)) into ``sessions_dir/<name>``.
+
+    Returns
+    -------
+    dict
+        ``{"not_ready": report text}`` when the file fails the readiness gate (nothing written), else
+        ``{"document": metrics.json as written}``.
+    """
+    from ndx_glymphatic.analysis.pipeline import analyze_file, write_outputs
+    from ndx_glymphatic.analysis.readiness import not_ready_reports
+
+    source, name = item
+    if check:
+        for report in not_ready_reports(paths=[source], params=params):
+            return {"not_ready": report.format_text()}
+    folder = Path(sessions_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=folder))
+    try:
+        analysis = analyze_file(nwb_path=Path(source), params=params, show_progress=False)
+        document, _, _ = write_outputs(analysis=analysis, nwb_path=Path(source), folder=staging, figures=figures)
+        del analysis
+        os.chmod(staging, 0o777 & ~_umask())
+        os.replace(staging, folder / name)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return {"document": document}
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def analyze_sessions(
+    *, files: list[Any], sessions_dir: Path, params: AnalysisParams, check: bool, figures: bool, progress: bool,
+    workers: int | None, scheduler: str | None,
+) -> list[tuple[str, Any, dict[str, Any]]]:
+    """Analyse every session as one batch; ``(folder name, file, metrics document)`` per file, in order.
+
+    Raises
+    ------
+    NotReadyError
+        Files failed the readiness gate (every one listed).
+    SessionBatchError
+        Sessions could not be analysed (every one listed, with why).
+    """
+    from ndx_glymphatic.batch import format_failures, run_batch
+
+    names = session_folder_names(files=files)
+    task = functools.partial(analyze_session_task, sessions_dir=str(sessions_dir), params=params, check=check,
+                             figures=figures)
+    try:
+        outcomes = run_batch(function=task, items=[(str(path), name) for path, name in zip(files, names)],
+                             workers=workers, scheduler=scheduler, progress=progress, description="analysing")
+    finally:
+        for leftover in sessions_dir.glob(".*.partial") if sessions_dir.is_dir() else []:
+            shutil.rmtree(leftover, ignore_errors=True)  # of a worker that died mid-task
+    failed = [outcome for outcome in outcomes if not outcome.ok]
+    if failed:
+        lines = format_failures(outcomes=outcomes, what="sessions analysed")
+        raise SessionBatchError(f"{len(failed)} of {len(files)} sessions could not be analysed; nothing was "
+                                "written:\n" + "\n".join(lines))
+    not_ready = [outcome.value["not_ready"] for outcome in outcomes if "not_ready" in outcome.value]
+    if not_ready:
+        raise NotReadyError(
+            f"{len(not_ready)} of {len(files)} files are not ready for analysis; nothing was written. "
+            "Fix these and run again:\n" + "\n".join(not_ready)
+        )
+    return [(name, path, outcome.value["document"]) for name, path, outcome in zip(names, files, outcomes)]

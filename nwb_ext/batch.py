@@ -1,0 +1,242 @@
+"""Run one function on many sessions: in this process, on a Dask LocalCluster, or on an existing Dask cluster.
+
+Every batch command (``glymph convert`` of many sessions, ``glymph validate``, ``glymph analyze-group``)
+hands :func:`run_batch` a picklable top-level function and the items (paths, URLs) to call it on. One
+failing item never stops the others: its error becomes that item's :class:`BatchOutcome`. Each Dask worker
+runs one task at a time (one thread), so a worker never holds more than one session's data. A worker that
+dies during a task (killed, out of memory, a crash of the HDF5 library) has that task run once more on
+another worker; if it dies again, the item is reported failed.
+
+Dask is imported only here, inside :func:`run_batch`, and only when the batch runs on Dask: ``glymph``
+start-up and ``--workers 1`` never import it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ndx_glymphatic.errors import GlymphError
+
+__all__ = ["BatchOutcome", "default_worker_count", "format_failures", "run_batch"]
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What one item of a batch gave: its value, or the one-line message of its failure.
+
+    Attributes
+    ----------
+    item : object
+        The item as given to :func:`run_batch`.
+    value : object
+        What the function returned (None after a failure).
+    error : str or None
+        Why the item failed, in one line (None on success).
+    """
+
+    item: Any
+    value: Any = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """The function returned for this item."""
+        return self.error is None
+
+
+def default_worker_count() -> int:
+    """One worker process per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _one_line(*, error: BaseException) -> str:
+    text = str(error).strip()
+    if isinstance(error, GlymphError):  # its own words, every line (a list of problems) on one
+        return "; ".join(line.strip() for line in text.splitlines() if line.strip()) or type(error).__name__
+    last = text.splitlines()[-1] if text else ""
+    return f"{type(error).__name__}: {last}" if last else type(error).__name__
+
+
+def _guarded(function: Callable[[Any], Any], item: Any) -> tuple[bool, Any]:
+    """Call ``function(item)``; an exception becomes ``(False, message)`` so that it is not retried."""
+    try:
+        return True, function(item)
+    except Exception as error:
+        return False, _one_line(error=error)
+
+
+def _progress_bar(*, total: int, enabled: bool, description: str, unit: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=description, unit=unit, disable=not enabled or total == 0)
+
+
+def _run_here(
+    *, function: Callable[[Any], Any], items: Sequence[Any], progress: bool, description: str, unit: str
+) -> list[BatchOutcome]:
+    outcomes = []
+    with _progress_bar(total=len(items), enabled=progress, description=description, unit=unit) as bar:
+        for item in items:
+            ok, value = _guarded(function, item)
+            outcomes.append(BatchOutcome(item=item, value=value) if ok else BatchOutcome(item=item, error=value))
+            bar.update(1)
+    return outcomes
+
+
+def _client(*, workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
+    """A Dask client and the LocalCluster it owns (None when connected to an existing scheduler)."""
+    import logging
+
+    import dask
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            return Client(scheduler, timeout="20s"), None
+        except (OSError, TimeoutError) as error:
+            message = f"cannot connect to the Dask scheduler at {scheduler}: {_one_line(error=error)}"
+            raise BatchSetupError(message) from None
+    # a task whose worker dies once is run again; a second death reports it (KilledWorker)
+    # workers keep the numerical libraries' default threads, as in this process: a sum split over another
+    # number of threads rounds differently, and the results must equal a serial run's to the last digit
+    settings = {
+        "distributed.scheduler.allowed-failures": 1,
+        "distributed.worker.daemon": False,
+        "distributed.nanny.pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": 65536},
+    }
+    with dask.config.set(settings):
+        cluster = LocalCluster(
+            n_workers=workers or default_worker_count(), threads_per_worker=1, processes=True,
+            dashboard_address=None, silence_logs=logging.ERROR,
+        )
+    return Client(cluster), cluster
+
+
+class BatchSetupError(GlymphError):
+    """The batch could not start (no scheduler at the address given)."""
+
+    exit_code = 2
+
+
+def _failure_of(*, future: Any) -> str:
+    from distributed import KilledWorker
+
+    error = future.exception()
+    if isinstance(error, KilledWorker):
+        return "the worker process died twice while working on it (killed, out of memory, or a crash)"
+    return _one_line(error=error)
+
+
+def _run_on_dask(
+    *, function: Callable[[Any], Any], items: Sequence[Any], workers: int | None, scheduler: str | None,
+    progress: bool, description: str, unit: str,
+) -> list[BatchOutcome]:
+    import uuid
+
+    from distributed import as_completed
+
+    client, cluster = _client(workers=workers, scheduler=scheduler)
+    batch = uuid.uuid4().hex  # keys unique to this batch: a scheduler may still know an earlier batch's
+    try:
+        futures = [
+            client.submit(_guarded, function, item, key=f"glymph-{batch}-{index}", pure=False, retries=1)
+            for index, item in enumerate(items)
+        ]
+        index_of = {future.key: index for index, future in enumerate(futures)}
+        outcomes: list[BatchOutcome | None] = [None] * len(items)
+        with _progress_bar(total=len(items), enabled=progress, description=description, unit=unit) as bar:
+            for future in as_completed(futures):
+                index = index_of[future.key]
+                if future.status == "finished":
+                    ok, value = future.result()
+                    outcomes[index] = (BatchOutcome(item=items[index], value=value) if ok
+                                       else BatchOutcome(item=items[index], error=value))
+                else:
+                    outcomes[index] = BatchOutcome(item=items[index], error=_failure_of(future=future))
+                future.release()
+                bar.update(1)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def run_batch(
+    *,
+    function: Callable[[Any], Any],
+    items: Sequence[Any],
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    description: str = "sessions",
+    unit: str = "session",
+) -> list[BatchOutcome]:
+    """Call ``function`` on every item; one outcome per item, in the items' order.
+
+    Parameters
+    ----------
+    function : callable
+        ``function(item)``; a top-level function (or ``functools.partial`` of one) so that Dask workers
+        can unpickle it. Exceptions it raises are reported as that item's failure.
+    items : sequence
+        Picklable items (paths, URLs).
+    workers : int, optional
+        Worker processes of a LocalCluster (default: one per core). ``1`` runs in this process, without Dask.
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://host:8786``); ``workers`` is then ignored.
+    progress : bool
+        One tqdm bar for the batch (only when standard error is a terminal).
+    description, unit : str
+        Label and unit of the bar.
+
+    Returns
+    -------
+    list of BatchOutcome
+    """
+    items = list(items)
+    enabled = progress and sys.stderr.isatty()
+    if scheduler is None and (workers == 1 or len(items) <= 1):
+        return _run_here(function=function, items=items, progress=enabled, description=description, unit=unit)
+    return _run_on_dask(function=function, items=items, workers=workers, scheduler=scheduler, progress=enabled,
+                        description=description, unit=unit)
+
+
+def format_failures(*, outcomes: Sequence[BatchOutcome], what: str) -> list[str]:
+    """One line per failed item (``FAILED item: message``) and the summary line.
+
+    Parameters
+    ----------
+    outcomes : sequence of BatchOutcome
+    what : str
+        What succeeded, in the summary (e.g. ``"converted"``).
+
+    Returns
+    -------
+    list of str
+    """
+    lines = [f"FAILED {outcome.item}: {outcome.error}" for outcome in outcomes if not outcome.ok]
+    failed = len(lines)
+    lines.append(f"{len(outcomes) - failed} of {len(outcomes)} {what}, {failed} failed")
+    return lines
+
+
+def batch_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``--workers`` and ``--scheduler`` options of every batch command (click decorator)."""
+    import click
+
+    command = click.option(
+        "--scheduler", default=None, metavar="ADDRESS",
+        help="Run on an existing Dask cluster (e.g. tcp://host:8786); its workers must reach the files.",
+    )(command)
+    return click.option(
+        "--workers", type=click.IntRange(min=1), default=None,
+        help="Worker processes of a local Dask cluster (default: one per core); 1 runs here, without Dask.",
+    )(command)

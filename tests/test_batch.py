@@ -1,0 +1,169 @@
+"""Batches on Dask: a real `dask scheduler` + `dask worker` on 127.0.0.1, a LocalCluster, and in-process.
+
+Same results on every path, one broken session fails alone, a worker killed mid-task is retried once.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ndx_glymphatic.batch import run_batch
+from ndx_glymphatic.cli import main, readiness_checks
+from ndx_glymphatic.simulation import SimulationParameters, simulate_session, write_session_nwb
+from ndx_glymphatic.validators.batch_validate import validate_batch
+
+LOW_RATES = {"photometry_rate_in_Hz": 50.8625, "ephys_rate_in_Hz": 128.0}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> str:
+    """A `dask scheduler` and a `dask worker` (2 processes, 1 thread each) on 127.0.0.1."""
+    dask = str(Path(sys.executable).with_name("dask"))
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    # the workers import this module (its task functions) by name, as pytest does
+    env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1",
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    processes = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                   "--dashboard-address", ":0"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    processes.append(subprocess.Popen([dask, "worker", address, "--nworkers", "2", "--nthreads", "1",
+                                       "--host", "127.0.0.1", "--no-dashboard"], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    from distributed import Client
+
+    with Client(address, timeout="60s") as client:
+        client.wait_for_workers(2, timeout=90)
+    yield address
+    for process in reversed(processes):
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("sessions")
+    for seed, condition in ((1, "vehicle"), (2, "zolpidem")):
+        session = simulate_session(parameters=SimulationParameters(
+            **LOW_RATES, duration_in_s=600.0, seed=seed, condition=condition))  # type: ignore[arg-type]
+        write_session_nwb(session=session, path=folder / f"s{seed}.nwb")
+    return folder
+
+
+def _comparable(report: object) -> dict:
+    document = report.to_json()  # type: ignore[attr-defined]
+    document.pop("durations_in_s")
+    return document
+
+
+def test_validate_gives_the_serial_reports_on_every_path(sessions: Path, scheduler: str, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.nwb"
+    broken.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 64)  # an HDF5 signature, then nothing
+    inputs = [sessions, broken]
+    common = {"profile": "all", "readiness_factory": readiness_checks, "limits": None, "isolate": True,
+              "timeout_in_s": 120.0, "progress": False}
+    serial = validate_batch(paths=inputs, workers=1, scheduler=None, **common)
+    assert [Path(report.path).name for report in serial] == ["s1.nwb", "s2.nwb", "broken.nwb"]
+    assert [report.exit_code for report in serial] == [0, 0, 1]
+    assert serial[0].layer_status(layer="analysis") == "clean"  # readiness checks made in the worker ran
+    on_cluster = validate_batch(paths=inputs, workers=None, scheduler=scheduler, **common)
+    assert [_comparable(report) for report in on_cluster] == [_comparable(report) for report in serial]
+    local = validate_batch(paths=inputs, workers=2, scheduler=None, **common)
+    assert [_comparable(report) for report in local] == [_comparable(report) for report in serial]
+
+
+def _fail_on_odd(item: int) -> int:
+    if item % 2:
+        raise ValueError(f"odd item {item}")
+    return item * 10
+
+
+def _die_first_time(item: str) -> str:
+    marker = Path(item)
+    if not marker.exists():
+        marker.write_text("attempted")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return marker.read_text()
+
+
+def _die_always(item: str) -> str:
+    os.kill(os.getpid(), signal.SIGKILL)
+    return item
+
+
+def test_failures_stay_with_their_item(scheduler: str) -> None:
+    for options in ({"workers": 1}, {"scheduler": scheduler}):
+        outcomes = run_batch(function=_fail_on_odd, items=[0, 1, 2, 3], progress=False, **options)
+        assert [outcome.value for outcome in outcomes] == [0, None, 20, None], (options, outcomes)
+        assert [outcome.error for outcome in outcomes] == [None, "ValueError: odd item 1", None,
+                                                           "ValueError: odd item 3"]
+
+
+def test_a_killed_worker_is_retried_once_then_reported(scheduler: str, tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    (outcome,) = run_batch(function=_die_first_time, items=[str(marker)], scheduler=scheduler, progress=False)
+    assert outcome.ok and outcome.value == "attempted"  # the second attempt found the first one's marker
+    start = time.perf_counter()
+    outcomes = run_batch(function=_die_always, items=["a", "b"], scheduler=scheduler, progress=False)
+    assert all(not outcome.ok and "died twice" in str(outcome.error) for outcome in outcomes)
+    assert time.perf_counter() - start < 60
+
+
+def _invoke(*arguments: str) -> object:
+    return CliRunner().invoke(main, list(arguments), catch_exceptions=False)
+
+
+def test_analyze_group_on_the_cluster_equals_serial(sessions: Path, scheduler: str, tmp_path: Path) -> None:
+    serial = _invoke("analyze-group", str(sessions), "-o", str(tmp_path / "serial"), "--workers", "1",
+                     "--no-session-reports", "--no-progress")
+    assert serial.exit_code == 0, serial.output  # type: ignore[attr-defined]
+    cluster = _invoke("analyze-group", str(sessions), "-o", str(tmp_path / "cluster"), "--scheduler", scheduler,
+                      "--no-session-reports", "--no-progress")
+    assert cluster.exit_code == 0, cluster.output  # type: ignore[attr-defined]
+    for name in ("sessions.csv", "comparisons.csv", "predictors.csv"):
+        assert (tmp_path / "serial" / name).read_text() == (tmp_path / "cluster" / name).read_text()
+    with (tmp_path / "cluster" / "sessions.csv").open() as handle:
+        assert len(list(csv.DictReader(handle))) == 2
+    assert not list((tmp_path / "cluster" / "sessions").glob(".*"))  # no staging folder left
+
+
+def test_convert_many_sessions_isolates_the_broken_one(scheduler: str, tmp_path: Path) -> None:
+    good = []
+    for seed in (3, 4):
+        folder = tmp_path / f"rig{seed}"
+        result = _invoke("simulate", str(folder), "--format", "ppd", "--duration-s", "600", "--seed", str(seed),
+                         "--photometry-rate-hz", "100", "--ephys-rate-hz", "128", "--no-progress")
+        assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+        good.append(folder)
+    broken = tmp_path / "broken" / "session.yaml"
+    broken.parent.mkdir()
+    broken.write_text("subject: 3\n")
+    output = tmp_path / "nwb"
+    result = CliRunner().invoke(
+        main, ["convert", *map(str, good), str(broken.parent), "-o", str(output), "--scheduler", scheduler,
+               "--no-progress"])
+    assert result.exit_code == 1, result.output
+    written = sorted(path.name for path in output.iterdir())
+    assert written == ["sub-sim0003_ses-sim-seed3-vehicle_ecephys+ogen+ophys.nwb",
+                       "sub-sim0004_ses-sim-seed4-vehicle_ecephys+ogen+ophys.nwb"]  # and no staging file
+    assert f"FAILED {broken}:" in result.stderr
+    assert "2 of 3 sessions converted, 1 failed" in result.stderr
