@@ -41,7 +41,7 @@ def _readiness_checks(*, profile: str) -> list:
 
 
 def _run(*, paths: list[Path], profile: str, output_format: str, output: Path | None, show_info: bool,
-         limits: Path | None, progress: bool, isolate: bool, timeout_in_s: float) -> int:
+         limits: Path | None, progress: bool, isolate: bool, timeout_in_s: float, verify: bool = False) -> int:
     from ndx_glymphatic.validators.api import validate_paths
     from ndx_glymphatic.validators.limits import use_limits
 
@@ -49,6 +49,11 @@ def _run(*, paths: list[Path], profile: str, output_format: str, output: Path | 
     with use_limits(path=limits):
         reports = validate_paths(paths=paths, profile=profile, progress=progress, isolate=isolate,
                                  timeout_in_s=timeout_in_s, readiness_checks=readiness_checks)
+    if verify:
+        from ndx_glymphatic.validators.verify import add_verification
+
+        for report in reports:
+            add_verification(report=report, progress=progress)
     _emit(reports=reports, profile=profile, output_format=output_format, output=output, show_info=show_info)
     return max((report.exit_code for report in reports), default=0)
 
@@ -76,8 +81,11 @@ _format_option = click.option("--format", "output_format", type=click.Choice(["t
                    "ends the run).")
 @click.option("--timeout", "timeout_in_s", type=click.FloatRange(min=1.0), default=1800.0, show_default=True,
               help="Seconds after which the validation of one file is stopped and reported.")
+@click.option("--verify", is_flag=True,
+              help="Also read every chunk of every dataset (HDF5 verifies the checksums) and report the first "
+                   "corrupt one.")
 def validate(paths: tuple[Path, ...], profile: str, output_format: str, output: Path | None, limits: Path | None,
-             hide_notes: bool, no_progress: bool, no_isolation: bool, timeout_in_s: float) -> None:
+             hide_notes: bool, no_progress: bool, no_isolation: bool, timeout_in_s: float, verify: bool) -> None:
     """Validate NWB files (folders are searched recursively) or session files (.yaml/.json) before conversion.
 
     Layers, reported separately: file, security, schema (pynwb), inspector (nwbinspector, DANDI config),
@@ -86,7 +94,7 @@ def validate(paths: tuple[Path, ...], profile: str, output_format: str, output: 
     """
     code = _run(paths=list(paths), profile=profile, output_format=output_format, output=output,
                 show_info=not hide_notes, limits=limits, progress=not no_progress, isolate=not no_isolation,
-                timeout_in_s=timeout_in_s)
+                timeout_in_s=timeout_in_s, verify=verify)
     sys.exit(code)
 
 
