@@ -114,6 +114,7 @@ from ndx_glymphatic.session import IndicatorConfig, SessionConfig, StimulationCo
 
 __all__ = [
     "DEFAULT_CHUNK_BYTES",
+    "LIBVER",
     "ClockAlignmentRecord",
     "CompressionSettings",
     "EventsSource",
@@ -122,7 +123,6 @@ __all__ = [
     "SleepStates",
     "StimulationEpochs",
     "build_nwbfile",
-    "LIBVER",
     "encode_chunk",
     "fletcher32",
     "write_nwbfile",
