@@ -971,6 +971,21 @@ def _fill_datasets(
             writer.close()
 
 
+class _ChecksummedNWBHDF5IO(NWBHDF5IO):
+    """NWBHDF5IO that stores every numeric array with the Fletcher-32 filter (chunked), so small datasets
+    (table columns, regions) are checksummed too; strings and references are written as hdmf writes them."""
+
+    def write_dataset(self, parent: object, builder: object, **kwargs: object) -> object:
+        data = builder.data
+        if isinstance(data, list) and data and all(
+            isinstance(value, (int, float, np.number)) and not isinstance(value, bool) for value in data
+        ):
+            data = np.asarray(data)
+        if isinstance(data, np.ndarray) and data.ndim >= 1 and data.size and data.dtype.kind in "fiu":
+            builder["data"] = H5DataIO(data, fletcher32=True)
+        return super().write_dataset(parent, builder, **kwargs)
+
+
 def write_nwbfile(
     *, session: SessionConfig, sources: SessionSources, path: Path, settings: CompressionSettings | None = None,
     progress: bool = True,
@@ -995,6 +1010,7 @@ def write_nwbfile(
     with warnings.catch_warnings():
         # the temporary name ends in ".partial"; the file is renamed to its .nwb name on success
         warnings.filterwarnings("ignore", message=".*does not end in '.nwb'")
-        with h5py.File(path, "w", libver=LIBVER) as h5file, NWBHDF5IO(file=h5file, mode="w") as io:
+        io_class = _ChecksummedNWBHDF5IO if settings.checksum else NWBHDF5IO
+        with h5py.File(path, "w", libver=LIBVER) as h5file, io_class(file=h5file, mode="w") as io:
             io.write(nwbfile)
     _fill_datasets(path=path, series=sources.series, settings=settings, progress=progress)
