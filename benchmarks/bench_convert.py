@@ -8,6 +8,8 @@ session.yaml. Then, one after the other, each in its own subprocess:
   hypnogram, events, metadata; gzip level 4 + shuffle);
 - ``neuroconv``: neuroconv 0.10.2 ``TDTFiberPhotometryInterface`` on the same block's photometry (three streams;
   installed by this script into ``benchmarks/.venv-neuroconv``, never a dependency of the package);
+- ``glymph, no checksums``: the same conversion (``convert_session``) with the checksums of issue 9 off (HDF5's
+  earliest file format, no Fletcher-32 filter), side by side with ``glymph`` to measure their cost;
 - ``floor``: bare h5py: the same stream data read with plain reads (``.tsq`` index with ``np.fromfile``, one
   ``read`` per ``.tev`` packet; pyedflib ``readSignal`` for the EDF) and the same datasets (3 photometry
   series, EEG (n, 2), EMG) written with gzip level 4 + shuffle, single-threaded.
@@ -126,6 +128,18 @@ metadata["Ophys"] = {"FiberPhotometry": {
 }}
 interface.run_conversion(nwbfile_path=out, metadata=metadata, overwrite=True)
 '''
+
+
+# glymph convert without the checksums (issue 9): earliest HDF5 format (v1 object headers) and no Fletcher-32
+UNCHECKED_SCRIPT = r'''
+import sys
+from ndx_glymphatic import builder
+from ndx_glymphatic.converters.convert import convert_session
+builder.LIBVER = ("earliest", "v108")
+convert_session(session_path=sys.argv[1], output_path=sys.argv[2], overwrite=True, progress=False,
+                compression=builder.CompressionSettings(checksum=False))
+'''
+UNCHECKED_TOOL = "glymph, no checksums"
 
 
 @dataclass(frozen=True)
@@ -248,11 +262,13 @@ def main() -> None:
         block = next((folder / "tdt").iterdir())
         edf = next((folder / "eeg").iterdir())
         outputs = {tool: folder / f"out_{tool}.{'h5' if tool == 'floor' else 'nwb'}"
-                   for tool in ("glymph", "neuroconv", "floor")}
+                   for tool in ("glymph", "unchecked", "neuroconv", "floor")}
         commands = {
             "glymph convert": (outputs["glymph"], [
                 str(glymph), "convert", str(folder / "session.yaml"), "-o", str(outputs["glymph"]), "--overwrite",
                 "--no-progress"]),
+            UNCHECKED_TOOL: (outputs["unchecked"], [
+                sys.executable, "-c", UNCHECKED_SCRIPT, str(folder / "session.yaml"), str(outputs["unchecked"])]),
             "floor (h5py)": (outputs["floor"], [
                 sys.executable, "-c", FLOOR_SCRIPT, str(block), str(edf), str(outputs["floor"]),
                 ",".join(STREAMS.values()), ",".join(STREAMS), str(CHUNK_SAMPLES)]),
@@ -307,7 +323,14 @@ def render(*, runs: list[Run], checks: dict[float, str]) -> str:
             note = f"datasets equal to the floor's {note}".strip()
         lines.append(f"| {run.hours:g} h | {run.tool} | {run.seconds:.1f} | {ratio:.2f} | {run.cpu_seconds:.1f} | "
                      f"{run.peak_rss_mb:.0f} | {run.output_mb:.0f} | {note} |")
-    glymph = {run.hours: run for run in runs if run.tool.startswith("glymph")}
+    glymph = {run.hours: run for run in runs if run.tool.startswith("glymph convert")}
+    unchecked = {run.hours: run for run in runs if run.tool == UNCHECKED_TOOL}
+    for hours in sorted(set(glymph) & set(unchecked)):
+        checked, plain = glymph[hours], unchecked[hours]
+        lines += ["", f"checksum cost at {hours:g} h (v2 object headers + Fletcher-32): wall "
+                  f"{100 * (checked.seconds / plain.seconds - 1):+.1f} %, CPU "
+                  f"{100 * (checked.cpu_seconds / plain.cpu_seconds - 1):+.1f} %, size "
+                  f"{100 * (checked.output_mb / plain.output_mb - 1):+.2f} % (target <= 5 % wall, <= 1 % size)"]
     if len(glymph) > 1:
         shortest, longest = min(glymph), max(glymph)
         lines += ["", f"glymph peak RSS {longest:g} h / {shortest:g} h: "

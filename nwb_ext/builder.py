@@ -26,6 +26,11 @@ HDF5 shuffle filter applied with numpy, then ``zlib``, which releases the GIL) a
 ``write_direct_chunk``: byte for byte what HDF5's own filters write, so any HDF5 reader decodes them.
 Regular sampling is stored as ``rate`` + ``starting_time``.
 
+Checksums that every HDF5 reader verifies: the file is written in the HDF5 1.8 file format
+(:data:`LIBVER`: version-2 superblock and object headers, whose metadata carry checksums; HDF5 >= 1.8 and
+MATLAB read it), and every chunked dataset carries the Fletcher-32 filter last in its pipeline (the direct
+chunk writer appends the checksum itself, :func:`fletcher32`), so a damaged chunk fails to read.
+
 Public API::
 
     SessionSources(series=(SeriesSource, ...), events=(EventsSource, ...), sleep_states=SleepStates,
@@ -112,6 +117,7 @@ from ndx_glymphatic.spec_cache import declared_schemas_of_loaded_namespaces, tid
 __all__ = [
     "DEFAULT_CHUNK_BYTES",
     "DERIVED_FROM_TABLE",
+    "LIBVER",
     "ClockAlignmentRecord",
     "CompressionSettings",
     "DerivedContent",
@@ -125,9 +131,14 @@ __all__ = [
     "StimulationEpochs",
     "build_nwbfile",
     "encode_chunk",
+    "fletcher32",
     "write_derived_nwbfile",
     "write_nwbfile",
 ]
+
+#: h5py ``libver`` of the files written: the HDF5 1.8 format at least (checksummed v2 object headers and
+#: superblock) and at most, so that HDF5 1.8 readers (MATLAB's included) open every file.
+LIBVER = ("v108", "v108")
 
 #: Samples per HDF5 chunk aim at this many bytes (1 MiB: HDF5's default chunk cache size).
 DEFAULT_CHUNK_BYTES = 1 << 20
@@ -325,6 +336,9 @@ class CompressionSettings:
         Target bytes per chunk.
     n_threads : int
         Compression threads (gzip only); default one per core.
+    checksum : bool
+        Fletcher-32 checksum of every chunk (HDF5's filter, last in the pipeline): readers detect a
+        damaged chunk instead of decoding wrong values.
     """
 
     method: str = "gzip"
@@ -332,6 +346,7 @@ class CompressionSettings:
     shuffle: bool = True
     chunk_bytes: int = DEFAULT_CHUNK_BYTES
     n_threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    checksum: bool = True
 
     def __post_init__(self) -> None:
         if self.method not in ("gzip", "lzf", "none"):
@@ -341,16 +356,40 @@ class CompressionSettings:
 
     def dataset_options(self) -> dict[str, object]:
         """Keyword arguments of ``H5DataIO`` for these settings (besides shape, dtype and chunks)."""
+        options: dict[str, object] = {"fletcher32": True} if self.checksum else {}
         if self.method == "none":
-            return {}
-        options: dict[str, object] = {"compression": self.method, "shuffle": self.shuffle}
+            return options
+        options.update(compression=self.method, shuffle=self.shuffle)
         if self.method == "gzip":
             options["compression_opts"] = self.level
         return options
 
 
+def fletcher32(*, data: bytes) -> bytes:
+    """The 4 bytes HDF5's Fletcher-32 filter appends to ``data`` (``H5_checksum_fletcher32``, then encoded).
+
+    HDF5 sums big-endian 16-bit words (an odd last byte is the high byte of a last word) in ones'
+    complement arithmetic modulo 65535 (a non-zero sum that is a multiple of 65535 stays 65535), and
+    stores ``sum2 << 16 | sum1`` little-endian.
+
+    Parameters
+    ----------
+    data : bytes
+        The chunk as the previous filters left it (compressed bytes, or raw bytes without compression).
+    """
+    padded = data + b"\0" if len(data) % 2 else data
+    words = np.frombuffer(padded, dtype=">u2").astype(np.int64)
+    if not words.any():
+        return bytes(4)
+    # sum2 is the sum of the running sums: word i counts (n - i) times; weights reduced to keep int64 exact
+    weights = np.arange(len(words), 0, -1, dtype=np.int64) % 65535
+    sum1 = (int(words.sum()) - 1) % 65535 + 1
+    sum2 = (int(np.dot(words, weights)) - 1) % 65535 + 1
+    return ((sum2 << 16) | sum1).to_bytes(4, "little")
+
+
 def encode_chunk(*, chunk: np.ndarray, settings: CompressionSettings) -> bytes:
-    """Encode one full chunk exactly as HDF5's shuffle + deflate filters would.
+    """Encode one full chunk exactly as HDF5's shuffle + deflate (+ Fletcher-32) filters would.
 
     Parameters
     ----------
@@ -362,16 +401,18 @@ def encode_chunk(*, chunk: np.ndarray, settings: CompressionSettings) -> bytes:
     Returns
     -------
     bytes
-        What ``write_direct_chunk`` stores.
+        What ``write_direct_chunk`` stores (with its Fletcher-32 checksum when ``settings.checksum``).
     """
     raw = np.ascontiguousarray(chunk)
     if settings.method == "none":
-        return raw.tobytes()
-    if settings.shuffle and raw.dtype.itemsize > 1:
-        payload = raw.view(np.uint8).reshape(-1, raw.dtype.itemsize).T.tobytes()
+        encoded = raw.tobytes()
     else:
-        payload = raw.tobytes()
-    return zlib.compress(payload, settings.level)
+        if settings.shuffle and raw.dtype.itemsize > 1:
+            payload = raw.view(np.uint8).reshape(-1, raw.dtype.itemsize).T.tobytes()
+        else:
+            payload = raw.tobytes()
+        encoded = zlib.compress(payload, settings.level)
+    return encoded + fletcher32(data=encoded) if settings.checksum else encoded
 
 
 # --------------------------------------------------------------------------------- file and devices
@@ -519,11 +560,12 @@ def _data(*, series: SeriesSource, settings: CompressionSettings, in_memory: boo
     return H5DataIO(shape=series.shape, dtype=series.dtype, chunks=chunks, **settings.dataset_options())
 
 
-def _timing(*, series: SeriesSource, in_memory: bool) -> dict[str, object]:
+def _timing(*, series: SeriesSource, settings: CompressionSettings, in_memory: bool) -> dict[str, object]:
     if series.timestamps_in_s is not None:
         timestamps = np.asarray(series.timestamps_in_s, dtype=np.float64)
         return {"timestamps": timestamps if in_memory else H5DataIO(timestamps, compression="gzip",
-                                                                    compression_opts=4)}
+                                                                    compression_opts=4,
+                                                                    fletcher32=settings.checksum)}
     return {"rate": float(series.rate_in_Hz), "starting_time": float(series.starting_time_in_s)}
 
 
@@ -595,7 +637,7 @@ def _add_photometry(
                     description=f"The channel row of '{channel.name}'.", table=table,
                 ),
                 comments=f"Rig stream {channel.stream!r} of {session.photometry.file.name}.",
-                **_timing(series=series, in_memory=in_memory),
+                **_timing(series=series, settings=settings, in_memory=in_memory),
             )
         )
     return indicators
@@ -647,7 +689,7 @@ def _add_electrophysiology(
                 ),
                 conversion=series.conversion,
                 filtering=ephys.filtering,
-                **_timing(series=series, in_memory=in_memory),
+                **_timing(series=series, settings=settings, in_memory=in_memory),
             )
         )
 
@@ -923,7 +965,7 @@ def _fill_datasets(
         else contextlib.nullcontext()
     )
     with (
-        h5py.File(path, "r+") as file,
+        h5py.File(path, "r+", libver=LIBVER) as file,
         tqdm(total=total, unit="samples", unit_scale=True, desc="writing", disable=not show) as bar,
         pool_context as pool,
     ):
@@ -935,6 +977,21 @@ def _fill_datasets(
             for block in item.iter_blocks():
                 writer.append(np.asarray(block, dtype=item.dtype))
             writer.close()
+
+
+class _ChecksummedNWBHDF5IO(NWBHDF5IO):
+    """NWBHDF5IO that stores every numeric array with the Fletcher-32 filter (chunked), so small datasets
+    (table columns, regions) are checksummed too; strings and references are written as hdmf writes them."""
+
+    def write_dataset(self, parent: object, builder: object, **kwargs: object) -> object:
+        data = builder.data
+        if isinstance(data, list) and data and all(
+            isinstance(value, (int, float, np.number)) and not isinstance(value, bool) for value in data
+        ):
+            data = np.asarray(data)
+        if isinstance(data, np.ndarray) and data.ndim >= 1 and data.size and data.dtype.kind in "fiu":
+            builder["data"] = H5DataIO(data, fletcher32=True)
+        return super().write_dataset(parent, builder, **kwargs)
 
 
 def write_nwbfile(
@@ -961,7 +1018,8 @@ def write_nwbfile(
     with warnings.catch_warnings():
         # the temporary name ends in ".partial"; the file is renamed to its .nwb name on success
         warnings.filterwarnings("ignore", message=".*does not end in '.nwb'")
-        with NWBHDF5IO(str(path), mode="w") as io:
+        io_class = _ChecksummedNWBHDF5IO if settings.checksum else NWBHDF5IO
+        with h5py.File(path, "w", libver=LIBVER) as h5file, io_class(file=h5file, mode="w") as io:
             io.write(nwbfile)
     with h5py.File(path, "r+") as file:
         tidy_cached_specifications(file=file, declared_schemas=declared_schemas_of_loaded_namespaces())

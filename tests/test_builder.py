@@ -191,3 +191,65 @@ def test_every_per_type_mock_is_its_type() -> None:
     channels = mock.mock_FiberPhotometryChannelsTable()
     assert list(channels["control_channel"][:]) == [1, -1]
     assert channels["optical_fiber"][0] is channels["optical_fiber"][1]  # a control shares its signal's fiber
+
+
+# ------------------------------------------------------------------------------------- checksums (issue 9)
+def _object_header_versions(path: Path) -> set[int]:
+    """Object header versions of every object of the file (2: checksummed "OHDR" headers)."""
+    versions: set[int] = set()
+    with h5py.File(path, "r") as file:
+        file.visit(lambda name: versions.add(h5py.h5o.get_info(file[name].id).hdr.version))
+    return versions
+
+
+def test_written_files_carry_checksums_every_reader_verifies(direct: Path) -> None:
+    from ndx_glymphatic.builder import LIBVER
+
+    assert LIBVER == ("v108", "v108")  # HDF5 1.8 format: readable by HDF5 >= 1.8 and MATLAB
+    assert _object_header_versions(direct) == {2}
+    with open(direct, "rb") as stream:
+        assert stream.read(9)[8] == 2  # superblock version 2: checksummed
+    with h5py.File(direct, "r") as file:
+        for name in ("ne_465nm", "ne_isosbestic_405nm", "EEG", "EMG"):
+            dataset = file[f"acquisition/{name}/data"]
+            filters = [dataset.id.get_create_plist().get_filter(index)[0]
+                       for index in range(dataset.id.get_create_plist().get_nfilters())]
+            assert dataset.fletcher32 and filters[-1] == h5py.h5z.FILTER_FLETCHER32, name
+        numeric = []
+        file.visititems(lambda name, obj: numeric.append(obj) if isinstance(obj, h5py.Dataset) and obj.ndim
+                        and obj.dtype.kind in "fiu" and not name.startswith("specifications") else None)
+        assert len(numeric) > 20 and all(dataset.fletcher32 for dataset in numeric)  # table columns too
+
+
+@pytest.mark.parametrize("method", ["gzip", "none"])
+def test_direct_chunks_carry_hdf5s_own_fletcher32(tmp_path: Path, method: str) -> None:
+    from ndx_glymphatic.builder import encode_chunk, fletcher32
+
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(4096,)).astype(np.float32)
+    settings = CompressionSettings(method=method, n_threads=1)
+    with h5py.File(tmp_path / "h5py.h5", "w") as file:  # HDF5's own filter computes the checksum
+        file.create_dataset("x", data=values, chunks=(4096,), **settings.dataset_options())
+        stored = file["x"].id.read_direct_chunk((0,))[1]
+    assert fletcher32(data=stored[:-4]) == stored[-4:]
+    assert fletcher32(data=b"\x01") == fletcher32(data=b"\x01\x00")  # an odd last byte is a high byte
+    with h5py.File(tmp_path / "direct.h5", "w") as file:
+        dataset = file.create_dataset("x", shape=values.shape, dtype=np.float32, chunks=(4096,),
+                                      **settings.dataset_options())
+        dataset.id.write_direct_chunk((0,), encode_chunk(chunk=values, settings=settings))
+        np.testing.assert_array_equal(dataset[:], values)  # HDF5 verified our checksum
+        offset = dataset.id.get_chunk_info(0).byte_offset
+    damaged = bytearray((tmp_path / "direct.h5").read_bytes())
+    damaged[offset + 17] ^= 0x10
+    (tmp_path / "damaged.h5").write_bytes(bytes(damaged))
+    with h5py.File(tmp_path / "damaged.h5", "r") as file, pytest.raises(OSError):
+        file["x"][:]
+
+
+def test_checksums_can_be_left_out(tmp_path: Path) -> None:
+    session = mock.mock_session_config()
+    sources = mock.mock_session_sources(session=session, duration_in_s=60.0)
+    write_nwbfile(session=session, sources=sources, path=tmp_path / "plain.nwb",
+                  settings=CompressionSettings(checksum=False), progress=False)
+    with h5py.File(tmp_path / "plain.nwb", "r") as file:
+        assert not file["acquisition/ne_465nm/data"].fletcher32

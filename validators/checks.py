@@ -14,6 +14,7 @@ from ndx_glymphatic.validators import (  # noqa: F401  (importing registers the 
     checks_security,
     checks_sleep_states,
     checks_stimulation,
+    checks_stored_objects,
 )
 from ndx_glymphatic.validators._check_tools import DOMAIN_CHECKS
 

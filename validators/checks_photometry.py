@@ -212,7 +212,7 @@ def check_photometry_tracer_channel_uses_tracer(table: FiberPhotometryChannelsTa
     )
 
 
-@domain_check(importance=Importance.BEST_PRACTICE_SUGGESTION, neurodata_type=FiberPhotometryChannelsTable)
+@domain_check(importance=Importance.CRITICAL, neurodata_type=FiberPhotometryChannelsTable)
 def check_photometry_channel_has_series(table: FiberPhotometryChannelsTable) -> InspectorMessage | None:
     """Every channel row is referenced by a FiberPhotometryResponseSeries."""
     nwbfile = nwbfile_of(table)
@@ -228,7 +228,9 @@ def check_photometry_channel_has_series(table: FiberPhotometryChannelsTable) -> 
         return None
     return finding(
         message=f"{describe_rows(unused)} of the channel table have no FiberPhotometryResponseSeries.",
-        hint="add the channel's data, or remove the row if the channel was not recorded",
+        hint="add the channel's data, or remove the row if the channel was not recorded (a series lost from a "
+             "written file means the file is damaged: convert the rig files again)",
+        high=True,
     )
 
 

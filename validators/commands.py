@@ -37,7 +37,7 @@ def _emit(*, reports: list, profile: str, output_format: str, output: Path | Non
 
 def _run(*, paths: list[Path], profile: str, output_format: str, output: Path | None, show_info: bool,
          limits: Path | None, progress: bool, isolate: bool, timeout_in_s: float, workers: int | None = 1,
-         scheduler: str | None = None, overwrite: bool = False) -> int:
+         scheduler: str | None = None, overwrite: bool = False, verify: bool = False) -> int:
     from ndx_glymphatic.validators.api import PROFILE_LAYERS
     from ndx_glymphatic.validators.batch_validate import validate_batch
 
@@ -50,6 +50,11 @@ def _run(*, paths: list[Path], profile: str, output_format: str, output: Path | 
         limits=limits, isolate=isolate, timeout_in_s=timeout_in_s, progress=progress, workers=workers,
         scheduler=scheduler,
     )
+    if verify:
+        from ndx_glymphatic.validators.verify import add_verification
+
+        for report in reports:
+            add_verification(report=report, progress=progress)
     _emit(reports=reports, profile=profile, output_format=output_format, output=output, show_info=show_info,
           overwrite=overwrite)
     return max((report.exit_code for report in reports), default=0)
@@ -81,9 +86,12 @@ _format_option = click.option("--format", "output_format", type=click.Choice(["t
 @click.option("--timeout", "timeout_in_s", type=click.FloatRange(min=1.0), default=1800.0, show_default=True,
               help="Seconds after which the validation of one file is stopped and reported.")
 @batch_options
+@click.option("--verify", is_flag=True,
+              help="Also read every chunk of every dataset (HDF5 verifies the checksums) and report the first "
+                   "corrupt one.")
 def validate(paths: tuple[Path, ...], profile: str, output_format: str, output: Path | None, limits: Path | None,
              hide_notes: bool, no_progress: bool, no_isolation: bool, timeout_in_s: float, workers: int | None,
-             scheduler: str | None, overwrite: bool = False) -> None:
+             scheduler: str | None, verify: bool, overwrite: bool = False) -> None:
     """Validate NWB files (folders are searched recursively) or session files (.yaml/.json) before conversion.
 
     Layers, reported separately: file, security, schema (pynwb), inspector (nwbinspector, DANDI config),
@@ -92,7 +100,7 @@ def validate(paths: tuple[Path, ...], profile: str, output_format: str, output: 
     """
     code = _run(paths=list(paths), profile=profile, output_format=output_format, output=output,
                 show_info=not hide_notes, limits=limits, progress=not no_progress, isolate=not no_isolation,
-                timeout_in_s=timeout_in_s, workers=workers, scheduler=scheduler, overwrite=overwrite)
+                timeout_in_s=timeout_in_s, workers=workers, scheduler=scheduler, overwrite=overwrite, verify=verify)
     sys.exit(code)
 
 
