@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ndx_glymphatic.converters._contract import RigReader
+from ndx_glymphatic.converters.plan import photometry_reader_options
 from ndx_glymphatic.converters.registry import open_rig_reader
 from ndx_glymphatic.errors import InputFileError
 from ndx_glymphatic.session import SessionConfig
@@ -97,11 +98,7 @@ def rig_name_problems(*, session: SessionConfig) -> list[str]:
                 photometry_reader = open_rig_reader(
                     format=photometry.format,
                     path=photometry.file,
-                    options={
-                        "digital_input_paths": photometry.digital_input_files,
-                        "led_order": photometry.led_order,
-                        "series": photometry.series,
-                    },
+                    options=photometry_reader_options(photometry=photometry),
                 )
             except InputFileError as error:
                 problems.append(str(error))

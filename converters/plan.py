@@ -45,7 +45,7 @@ from ndx_glymphatic.converters._contract import EventChannel, HypnogramIntervals
 from ndx_glymphatic.converters.clock_alignment import ClockAlignmentResult, fit_clock_alignment
 from ndx_glymphatic.converters.registry import hypnogram_reader_class, open_rig_reader, read_hypnogram
 from ndx_glymphatic.errors import InputFileError
-from ndx_glymphatic.session import SessionConfig, StimulationConfig
+from ndx_glymphatic.session import PhotometryConfig, SessionConfig, StimulationConfig
 
 __all__ = [
     "ConversionPlan",
@@ -610,6 +610,16 @@ def _plan(
     return ConversionPlan(session=session, sources=sources, readers=readers, notes=notes)
 
 
+def photometry_reader_options(*, photometry: PhotometryConfig) -> dict[str, object]:
+    """The rig reader's options from a session file's photometry section (unset ones are ignored by the registry)."""
+    return {
+        "digital_input_paths": photometry.digital_input_files,
+        "led_order": photometry.led_order,
+        "series": photometry.series,
+        "allow_repeated_packet_times": photometry.allow_repeated_packet_times,
+    }
+
+
 def plan_conversion(*, session: SessionConfig) -> ConversionPlan:
     """Open the rig files of a checked session (headers only) and check them against the session file.
 
@@ -623,9 +633,7 @@ def plan_conversion(*, session: SessionConfig) -> ConversionPlan:
         if session.photometry is not None:
             photometry = session.photometry
             photometry_reader = open_rig_reader(
-                format=photometry.format, path=photometry.file,
-                options={"digital_input_paths": photometry.digital_input_files, "led_order": photometry.led_order,
-                         "series": photometry.series},
+                format=photometry.format, path=photometry.file, options=photometry_reader_options(photometry=photometry)
             )
         if session.electrophysiology is not None:
             if session.ephys_needs_alignment or photometry_reader is None:

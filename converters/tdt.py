@@ -298,8 +298,10 @@ class TdtBlockReader(RigReader):
     format = "tdt"
     format_name = "TDT Synapse block"
     modalities = ("photometry", "electrophysiology")
+    options = ("allow_repeated_packet_times",)
 
-    def __init__(self, *, path: str | Path) -> None:
+    def __init__(self, *, path: str | Path, allow_repeated_packet_times: bool = False) -> None:
+        self.allow_repeated_packet_times = allow_repeated_packet_times
         path = Path(path)
         if path.suffix.lower() == ".tsq" and path.is_file():
             path = path.parent
@@ -626,6 +628,18 @@ class TdtBlockReader(RigReader):
         first_channel = indices[np.asarray(self._records["channel"][indices]) == store.channels[0]]
         steps = np.diff(np.asarray(self._records["timestamp"][first_channel], dtype=np.float64))
         expected = store.samples_per_packet / store.rate_in_Hz
+        repeated = np.flatnonzero(steps <= 0)
+        if repeated.size and not self.allow_repeated_packet_times:
+            # a repeated or backward packet time means the index no longer says when samples were taken
+            first = int(repeated[0]) + 1
+            raise InputFileError(
+                path=self.tsq_path,
+                field=f"store {store.code} packet timestamps",
+                expected="each packet later than the one before (or `allow_repeated_packet_times: true` in the "
+                "session file's photometry section, to read them as contiguous)",
+                found=f"{repeated.size} packet(s) at or before the previous one (first: packet {first}, "
+                f"{steps[repeated[0]]!r} s after packet {first - 1})",
+            )
         irregular = np.flatnonzero(np.abs(steps - expected) > 1.0 / store.rate_in_Hz)
         if irregular.size:
             self.notes.append(

@@ -443,6 +443,11 @@ class PhotometryConfig(_Section):
     )
     series: Text | None = Field(default=None,
                                 description="`doric` V6 only: which SeriesNNNN to read; default the first.")
+    allow_repeated_packet_times: bool = Field(
+        default=False,
+        description="`tdt` only: read stream packets whose timestamps repeat or go back as contiguous samples "
+        "(with a note); by default such a block is refused.",
+    )
 
 
 class AmplifierConfig(_Section):

@@ -234,6 +234,37 @@ def test_undamaged_tdt_block_still_reads(tdt_block: Path) -> None:
     assert TdtBlockReader(path=tdt_block).streams()["_465A"].n_samples == 5120  # 20 packets of 256
 
 
+def _repeat_packet_time(records: np.ndarray) -> None:
+    rows = _stream_rows(records)
+    records["timestamp"][rows[5]] = records["timestamp"][rows[4]]
+
+
+def test_repeated_packet_times_are_refused_unless_allowed(tdt_block: Path, tmp_path: Path) -> None:
+    block = _patched_block(block=tdt_block, target=tmp_path / "Hostile", patch=_repeat_packet_time)
+    with pytest.raises(InputFileError) as excinfo:
+        TdtBlockReader(path=block).streams()
+    assert excinfo.value.field == "store 465A packet timestamps"
+    assert "allow_repeated_packet_times" in excinfo.value.expected and "packet 5" in excinfo.value.found
+    allowed = TdtBlockReader(path=block, allow_repeated_packet_times=True)
+    assert allowed.streams()["_465A"].n_samples == 5120
+    assert any("not following the previous one" in note for note in allowed.notes)
+
+
+def test_the_session_file_option_reaches_the_tdt_reader(tdt_block: Path) -> None:
+    from types import SimpleNamespace
+
+    from ndx_glymphatic.converters.plan import photometry_reader_options
+    from ndx_glymphatic.converters.registry import open_rig_reader
+    from ndx_glymphatic.session import PhotometryConfig
+
+    assert PhotometryConfig.model_fields["allow_repeated_packet_times"].default is False
+    for allowed in (True, False):
+        section = SimpleNamespace(digital_input_files=(), led_order=None, series=None,
+                                  allow_repeated_packet_times=allowed)
+        reader = open_rig_reader(format="tdt", path=tdt_block, options=photometry_reader_options(photometry=section))
+        assert reader.allow_repeated_packet_times is allowed
+
+
 # --------------------------------------------------------------------- what a path is
 @pytest.mark.parametrize("kind", ["fifo", "directory", "device", "loop", "missing"])
 def test_rig_path_says_what_was_found(kind: str, tmp_path: Path) -> None:
