@@ -32,6 +32,7 @@ from neuroconv.basedatainterface import BaseDataInterface
 from neuroconv.utils import DeepDict
 from pynwb import NWBFile
 
+from ndx_glymphatic import FiberPhotometryChannelsTable
 from ndx_glymphatic.builder import (
     SleepStates,
     StimulationEpochs,
@@ -61,6 +62,7 @@ __all__ = [
     "DrugAdministrationsInterface",
     "HypnogramInterface",
     "OptogeneticStimulationInterface",
+    "PhotometryChannelsInterface",
     "TracerInfusionsInterface",
     "fiber_photometry_metadata",
 ]
@@ -268,6 +270,61 @@ def _fiber_photometry_indicators(*, nwbfile: NWBFile) -> object:
         "tracer infusions: the NWB file has no FiberPhotometry metadata with indicators; add the photometry "
         "interface (e.g. TDTFiberPhotometryInterface) before TracerInfusionsInterface"
     )
+
+
+class PhotometryChannelsInterface(_SessionSectionInterface):
+    """What each photometry channel measures, from a session file's ``photometry.channels``: gives the channels
+    table a photometry interface wrote (ndx-fiber-photometry ``FiberPhotometryTable``) the columns of
+    ``FiberPhotometryChannelsTable`` (``measured_quantity``, ``channel_role``, ``control_channel``,
+    ``stream_name``), so that validation and analysis find the norepinephrine signal and its control.
+
+    Put it after the photometry interface. Rows are matched to channels through the
+    ``FiberPhotometryResponseSeries`` named as the session file's channels (:func:`fiber_photometry_metadata`).
+    """
+
+    display_name = "Photometry channel semantics (ndx-glymphatic)"
+    info = "Measured quantity, role and control channel of each photometry channel, from a session file."
+
+    def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None) -> None:
+        """Add the channel-semantics columns to the file's fiber photometry table."""
+        if self.session.photometry is None:
+            raise GlymphError(f"{self.source_data['file_path']}: photometry: expected the section, found none")
+        table = next(
+            (meta.fiber_photometry_table for meta in nwbfile.lab_meta_data.values()
+             if getattr(meta, "fiber_photometry_table", None) is not None),
+            None,
+        )
+        if table is None:
+            raise GlymphError("photometry channels: the NWB file has no FiberPhotometry table; add the photometry "
+                              "interface (e.g. TDTFiberPhotometryInterface) before PhotometryChannelsInterface")
+        channels = {channel.name: channel for channel in self.session.photometry.channels}
+        row_of: dict[str, int] = {}
+        for series in nwbfile.acquisition.values():
+            region = getattr(series, "fiber_photometry_table_region", None)
+            if region is not None and region.table is table and series.name in channels:
+                row_of[series.name] = int(region.data[0])
+        missing = sorted(set(channels) - set(row_of))
+        if missing or len(set(row_of.values())) != len(table):
+            raise GlymphError(
+                f"{self.source_data['file_path']}: photometry.channels: expected one FiberPhotometryResponseSeries "
+                f"per channel, named as the channel, on its own table row; missing or shared: {missing or 'rows'}"
+            )
+        by_row = {row: channels[name] for name, row in row_of.items()}
+        ordered = [by_row[row] for row in range(len(table))]
+        descriptions = {column["name"]: column["description"] for column in FiberPhotometryChannelsTable.__columns__}
+        values = {
+            "measured_quantity": [channel.measured_quantity for channel in ordered],
+            "channel_role": [channel.channel_role for channel in ordered],
+            "control_channel": [row_of[channel.control_channel] if channel.control_channel else -1
+                                for channel in ordered],
+            "stream_name": [channel.stream for channel in ordered],
+        }
+        for name, data in values.items():
+            table.add_column(name=name, description=descriptions[name], data=data)
+        # neuroconv builds its FiberPhotometryTable itself; with the columns above the table is exactly a
+        # FiberPhotometryChannelsTable (a subtype adding only these columns), and the same object keeps the
+        # rows, device links and the series' regions.
+        table.__class__ = FiberPhotometryChannelsTable
 
 
 class TracerInfusionsInterface(_SessionSectionInterface):
