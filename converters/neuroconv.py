@@ -103,24 +103,14 @@ def _model_schema(model: type) -> dict[str, Any]:
     return simplify(schema)
 
 
-def _glymphatic_schema(*, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    """neuroconv's base metadata schema plus a ``Glymphatic`` object with ``properties``."""
-    return {
-        "$schema": "http://json-schema.org/draft-07/schema#",
+def _with_glymphatic(schema: dict[str, Any], *, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """neuroconv's metadata ``schema`` plus a required ``Glymphatic`` object with ``properties``."""
+    schema.setdefault("properties", {})[METADATA_KEY] = {
         "type": "object",
-        "required": [METADATA_KEY],
-        "properties": {
-            METADATA_KEY: {"type": "object", "required": required, "properties": properties},
-        },
+        "required": required,
+        "properties": properties,
     }
-
-
-def _base_schema(interface: BaseDataInterface, glymphatic: dict[str, Any]) -> dict[str, Any]:
-    schema = BaseDataInterface.get_metadata_schema(interface)
-    schema.setdefault("properties", {})[METADATA_KEY] = glymphatic["properties"][METADATA_KEY]
-    schema.setdefault("required", [])
-    if METADATA_KEY not in schema["required"]:
-        schema["required"].append(METADATA_KEY)
+    schema["required"] = [*schema.get("required", []), METADATA_KEY]
     return schema
 
 
@@ -230,18 +220,16 @@ class HypnogramInterface(BaseDataInterface):
 
     def get_metadata_schema(self) -> dict[str, Any]:
         """neuroconv's base schema plus ``Glymphatic.Hypnogram.description``."""
-        return _base_schema(
-            self,
-            _glymphatic_schema(
-                properties={
-                    "Hypnogram": {
-                        "type": "object",
-                        "required": ["description"],
-                        "properties": {"description": {"type": "string"}},
-                    }
-                },
-                required=["Hypnogram"],
-            ),
+        return _with_glymphatic(
+            super().get_metadata_schema(),
+            properties={
+                "Hypnogram": {
+                    "type": "object",
+                    "required": ["description"],
+                    "properties": {"description": {"type": "string"}},
+                }
+            },
+            required=["Hypnogram"],
         )
 
     def get_metadata(self) -> DeepDict:
@@ -290,13 +278,18 @@ class PhotometryChannelsInterface(_SessionSectionInterface):
         if self.session.photometry is None:
             raise GlymphError(f"{self.source_data['file_path']}: photometry: expected the section, found none")
         table = next(
-            (meta.fiber_photometry_table for meta in nwbfile.lab_meta_data.values()
-             if getattr(meta, "fiber_photometry_table", None) is not None),
+            (
+                meta.fiber_photometry_table
+                for meta in nwbfile.lab_meta_data.values()
+                if getattr(meta, "fiber_photometry_table", None) is not None
+            ),
             None,
         )
         if table is None:
-            raise GlymphError("photometry channels: the NWB file has no FiberPhotometry table; add the photometry "
-                              "interface (e.g. TDTFiberPhotometryInterface) before PhotometryChannelsInterface")
+            raise GlymphError(
+                "photometry channels: the NWB file has no FiberPhotometry table; add the photometry "
+                "interface (e.g. TDTFiberPhotometryInterface) before PhotometryChannelsInterface"
+            )
         channels = {channel.name: channel for channel in self.session.photometry.channels}
         row_of: dict[str, int] = {}
         for series in nwbfile.acquisition.values():
@@ -315,8 +308,9 @@ class PhotometryChannelsInterface(_SessionSectionInterface):
         values = {
             "measured_quantity": [channel.measured_quantity for channel in ordered],
             "channel_role": [channel.channel_role for channel in ordered],
-            "control_channel": [row_of[channel.control_channel] if channel.control_channel else -1
-                                for channel in ordered],
+            "control_channel": [
+                row_of[channel.control_channel] if channel.control_channel else -1 for channel in ordered
+            ],
             "stream_name": [channel.stream for channel in ordered],
         }
         for name, data in values.items():
@@ -339,15 +333,13 @@ class TracerInfusionsInterface(_SessionSectionInterface):
 
     def get_metadata_schema(self) -> dict[str, Any]:
         """neuroconv's base schema plus ``Glymphatic.TracerInfusions`` and ``Glymphatic.Tracers`` (session model)."""
-        return _base_schema(
-            self,
-            _glymphatic_schema(
-                properties={
-                    "TracerInfusions": {"type": "array", "items": _model_schema(InfusionConfig)},
-                    "Tracers": {"type": "array", "items": _model_schema(TracerConfig)},
-                },
-                required=["TracerInfusions"],
-            ),
+        return _with_glymphatic(
+            super().get_metadata_schema(),
+            properties={
+                "TracerInfusions": {"type": "array", "items": _model_schema(InfusionConfig)},
+                "Tracers": {"type": "array", "items": _model_schema(TracerConfig)},
+            },
+            required=["TracerInfusions"],
         )
 
     def get_metadata(self) -> DeepDict:
@@ -389,15 +381,13 @@ class DrugAdministrationsInterface(_SessionSectionInterface):
 
     def get_metadata_schema(self) -> dict[str, Any]:
         """neuroconv's base schema plus ``Glymphatic.DrugAdministrations`` and ``Glymphatic.ExperimentalCondition``."""
-        return _base_schema(
-            self,
-            _glymphatic_schema(
-                properties={
-                    "DrugAdministrations": {"type": "array", "items": _model_schema(DrugConfig)},
-                    "ExperimentalCondition": _model_schema(ConditionConfig),
-                },
-                required=["DrugAdministrations"],
-            ),
+        return _with_glymphatic(
+            super().get_metadata_schema(),
+            properties={
+                "DrugAdministrations": {"type": "array", "items": _model_schema(DrugConfig)},
+                "ExperimentalCondition": _model_schema(ConditionConfig),
+            },
+            required=["DrugAdministrations"],
         )
 
     def get_metadata(self) -> DeepDict:
@@ -468,19 +458,24 @@ class OptogeneticStimulationInterface(_SessionSectionInterface):
             )
         reader = open_rig_reader(format=rig.format, path=rig.file)
         try:
-            readers = {"photometry_reader": reader, "ephys_reader": reader}
-            return epochs_from_ttl(stimulation=stimulation, section=section, session=session, alignment=None, **readers)
+            # one rig file on the photometry clock: it is the reader of whichever system from_ttl names
+            return epochs_from_ttl(
+                stimulation=stimulation,
+                section=section,
+                session=session,
+                photometry_reader=reader,
+                ephys_reader=reader,
+                alignment=None,
+            )
         finally:
             reader.close()
 
     def get_metadata_schema(self) -> dict[str, Any]:
         """neuroconv's base schema plus ``Glymphatic.Optogenetics`` (the session model's section)."""
-        return _base_schema(
-            self,
-            _glymphatic_schema(
-                properties={"Optogenetics": _model_schema(OptogeneticsConfig)},
-                required=["Optogenetics"],
-            ),
+        return _with_glymphatic(
+            super().get_metadata_schema(),
+            properties={"Optogenetics": _model_schema(OptogeneticsConfig)},
+            required=["Optogenetics"],
         )
 
     def get_metadata(self) -> DeepDict:
