@@ -49,6 +49,7 @@ from ndx_glymphatic.session import PhotometryConfig, SessionConfig, StimulationC
 
 __all__ = [
     "ConversionPlan",
+    "epochs_from_ttl",
     "plan_conversion",
     "plan_session",
 ]
@@ -367,10 +368,12 @@ def _events(
     return events
 
 
-def _epochs_from_ttl(
+def epochs_from_ttl(
     *, stimulation: StimulationConfig, section: str, session: SessionConfig, photometry_reader: RigReader | None,
     ephys_reader: RigReader | None, alignment: ClockAlignmentResult | None,
 ) -> StimulationEpochs:
+    """Stimulation epochs from a section's ``from_ttl`` pulses: one epoch per run of pulses closer than
+    ``max_gap_in_s``, with its pulse count; pulse length and period from the section, else from the pulses."""
     from_ttl = stimulation.from_ttl
     field_path = f"optogenetics.{section}.from_ttl.event_channel"
     if from_ttl.system == "electrophysiology":
@@ -428,7 +431,7 @@ def _epochs(
     if stimulation is None:
         return None
     if stimulation.from_ttl is not None:
-        return _epochs_from_ttl(stimulation=stimulation, section=section, session=session,
+        return epochs_from_ttl(stimulation=stimulation, section=section, session=session,
                                 photometry_reader=photometry_reader, ephys_reader=ephys_reader,
                                 alignment=alignment)
     return StimulationEpochs(

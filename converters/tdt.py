@@ -624,6 +624,7 @@ class TdtBlockReader(RigReader):
         """Note gaps or overlaps: consecutive packets should start ``samples_per_packet / rate`` apart."""
         if store.storage != "tev" or store.n_records < 2:
             return
+        self._stream_first_packet_time(store=store)  # a first packet outside the block is reported as such
         indices = self._store_record_indices(store=store)
         first_channel = indices[np.asarray(self._records["channel"][indices]) == store.channels[0]]
         steps = np.diff(np.asarray(self._records["timestamp"][first_channel], dtype=np.float64))

@@ -42,6 +42,11 @@ Public API::
     CompressionSettings(method="gzip", level=4, shuffle=True, chunk_bytes=1 MiB, n_threads=cores)
     encode_chunk(*, chunk, settings) -> bytes
     write_derived_nwbfile(*, raw_path, content=DerivedContent(...), folder, file_name) -> Path   # analysis output
+
+Section by section, for other converters (neuroconv interfaces) adding to an NWB file they did not create::
+
+    add_devices, add_optogenetics, add_sleep_states, add_tracer_infusions, add_drug_administrations,
+    add_experimental_condition, fluorescent_tracer, sleep_states_description
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ import sys
 import uuid
 import warnings
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -111,7 +116,16 @@ from ndx_glymphatic import (
     VasomotionStimulationEpochsTable,
 )
 from ndx_glymphatic.errors import GlymphError
-from ndx_glymphatic.session import IndicatorConfig, SessionConfig, StimulationConfig
+from ndx_glymphatic.session import (
+    ConditionConfig,
+    DrugConfig,
+    HypnogramConfig,
+    IndicatorConfig,
+    InfusionConfig,
+    SessionConfig,
+    StimulationConfig,
+    TracerConfig,
+)
 from ndx_glymphatic.spec_cache import declared_schemas_of_loaded_namespaces, tidy_cached_specifications
 
 __all__ = [
@@ -129,9 +143,17 @@ __all__ = [
     "SessionSources",
     "SleepStates",
     "StimulationEpochs",
+    "add_devices",
+    "add_drug_administrations",
+    "add_experimental_condition",
+    "add_optogenetics",
+    "add_sleep_states",
+    "add_tracer_infusions",
     "build_nwbfile",
     "encode_chunk",
     "fletcher32",
+    "fluorescent_tracer",
+    "sleep_states_description",
     "write_derived_nwbfile",
     "write_nwbfile",
 ]
@@ -455,9 +477,26 @@ def _new_nwbfile(*, session: SessionConfig) -> NWBFile:
     return nwbfile
 
 
-def _add_devices(*, nwbfile: NWBFile, session: SessionConfig) -> dict[str, object]:
+def add_devices(
+    *, nwbfile: NWBFile, session: SessionConfig, names: Collection[str] | None = None
+) -> dict[str, object]:
+    """Add the session's devices (those in ``names`` when given) with their models; return them by name.
+
+    A device of the same name already in ``nwbfile`` (written by another converter) is reused, not added again.
+    """
     devices: dict[str, object] = {}
+
+    def wanted(name: str) -> bool:
+        if names is not None and name not in names:
+            return False
+        if name in nwbfile.devices:
+            devices[name] = nwbfile.devices[name]
+            return False
+        return True
+
     for config in session.excitation_sources:
+        if not wanted(config.name):
+            continue
         model = ExcitationSourceModel(
             name=f"{config.name}_model", description=f"Model of {config.name}: {config.description}",
             manufacturer=config.manufacturer, model_number=config.model_number, source_type=config.source_type,
@@ -470,6 +509,8 @@ def _add_devices(*, nwbfile: NWBFile, session: SessionConfig) -> dict[str, objec
             **({"power_in_W": float(config.power_in_W)} if config.power_in_W else {}),
         )
     for config in session.photodetectors:
+        if not wanted(config.name):
+            continue
         model = PhotodetectorModel(
             name=f"{config.name}_model", description=f"Model of {config.name}: {config.description}",
             manufacturer=config.manufacturer, model_number=config.model_number, detector_type=config.detector_type,
@@ -477,6 +518,8 @@ def _add_devices(*, nwbfile: NWBFile, session: SessionConfig) -> dict[str, objec
         nwbfile.add_device_model(model)
         devices[config.name] = Photodetector(name=config.name, description=config.description, model=model)
     for config in session.optical_fibers:
+        if not wanted(config.name):
+            continue
         model = OpticalFiberModel(
             name=f"{config.name}_model", description=f"Model of {config.name}: {config.description}",
             manufacturer=config.manufacturer, model_number=config.model_number,
@@ -493,7 +536,8 @@ def _add_devices(*, nwbfile: NWBFile, session: SessionConfig) -> dict[str, objec
             ),
         )
     for device in devices.values():
-        nwbfile.add_device(device)
+        if device.name not in nwbfile.devices:
+            nwbfile.add_device(device)
     return devices
 
 
@@ -569,20 +613,25 @@ def _timing(*, series: SeriesSource, settings: CompressionSettings, in_memory: b
     return {"rate": float(series.rate_in_Hz), "starting_time": float(series.starting_time_in_s)}
 
 
+def fluorescent_tracer(*, config: TracerConfig) -> FluorescentTracer:
+    """The ``FluorescentTracer`` of a session file's ``tracers`` entry."""
+    return FluorescentTracer(
+        name=config.name, label=config.label, description=config.description,
+        manufacturer=config.manufacturer, fluorophore=config.fluorophore,
+        carrier_molecule=config.carrier_molecule, molecular_weight_in_kDa=float(config.molecular_weight_in_kDa),
+        labeled_compartment=config.labeled_compartment,
+        excitation_peak_in_nm=float(config.excitation_peak_in_nm),
+        emission_peak_in_nm=float(config.emission_peak_in_nm),
+    )
+
+
 def _add_photometry(
     *, nwbfile: NWBFile, session: SessionConfig, sources: SessionSources, devices: dict[str, object],
     viruses: _Viruses, settings: CompressionSettings, in_memory: bool,
 ) -> dict[str, object]:
     indicators, vectors, injections = viruses.of(configs=session.indicators, make=Indicator)
     for config in session.tracers:
-        indicators[config.name] = FluorescentTracer(
-            name=config.name, label=config.label, description=config.description,
-            manufacturer=config.manufacturer, fluorophore=config.fluorophore,
-            carrier_molecule=config.carrier_molecule, molecular_weight_in_kDa=float(config.molecular_weight_in_kDa),
-            labeled_compartment=config.labeled_compartment,
-            excitation_peak_in_nm=float(config.excitation_peak_in_nm),
-            emission_peak_in_nm=float(config.emission_peak_in_nm),
-        )
+        indicators[config.name] = fluorescent_tracer(config=config)
     if session.photometry is None:
         return indicators
     table = FiberPhotometryChannelsTable(
@@ -757,13 +806,19 @@ def _add_epoch_rows(
         table.add_row(**row)
 
 
-def _add_optogenetics(
-    *, nwbfile: NWBFile, session: SessionConfig, sources: SessionSources, devices: dict[str, object],
-    viruses: _Viruses,
+def add_optogenetics(
+    *, nwbfile: NWBFile, session: SessionConfig, devices: dict[str, object],
+    lc_stimulation: StimulationEpochs | None = None, vasomotion_stimulation: StimulationEpochs | None = None,
+    viruses: _Viruses | None = None,
 ) -> None:
+    """Add the session's ``optogenetics`` section: opsins, sites, and the LC / vasomotion stimulation epochs.
+
+    ``devices`` holds (at least) the sites' excitation sources and optical fibers by name (:func:`add_devices`).
+    """
     config = session.optogenetics
     if config is None:
         return
+    viruses = viruses or _Viruses()
     effectors, vectors, injections = viruses.of(configs=config.effectors, make=Effector)
     sites = OptogeneticSitesTable(description="Optogenetic stimulation sites.")
     site_rows = {}
@@ -783,8 +838,8 @@ def _add_optogenetics(
         )
     )
     for stimulation, epochs, table_class, name, vasomotion in (
-        (config.lc_stimulation, sources.lc_stimulation, OptogeneticEpochsTable, "lc_optogenetic_stimulation", False),
-        (config.vasomotion_stimulation, sources.vasomotion_stimulation, VasomotionStimulationEpochsTable,
+        (config.lc_stimulation, lc_stimulation, OptogeneticEpochsTable, "lc_optogenetic_stimulation", False),
+        (config.vasomotion_stimulation, vasomotion_stimulation, VasomotionStimulationEpochsTable,
          "vasomotion_stimulation", True),
     ):
         if stimulation is None or epochs is None or len(epochs.start_times_in_s) == 0:
@@ -796,45 +851,74 @@ def _add_optogenetics(
         nwbfile.add_time_intervals(table)
 
 
+def sleep_states_description(*, states: SleepStates, config: HypnogramConfig | None) -> str:
+    """The Hypnogram's description: the session file's, else how, by whom and from which file it was scored."""
+    if config is not None and config.description:
+        return config.description
+    scored_from = f" ({config.file.name})" if config is not None else ""
+    return f"Sleep states scored {states.scoring_method}ly by {states.scorer}{scored_from}."
+
+
+def add_sleep_states(*, nwbfile: NWBFile, states: SleepStates, description: str) -> Hypnogram:
+    """Add the scored sleep states as the ``Hypnogram`` ``intervals/sleep_states``."""
+    hypnogram = Hypnogram(description=description, scoring_method=states.scoring_method, scorer=states.scorer,
+                          epoch_length_in_s=states.epoch_length_in_s)
+    for start, stop, state in zip(states.start_times_in_s, states.stop_times_in_s, states.sleep_states):
+        hypnogram.add_row(start_time=float(start), stop_time=float(stop), sleep_state=state)
+    nwbfile.add_time_intervals(hypnogram)
+    return hypnogram
+
+
+def add_tracer_infusions(
+    *, nwbfile: NWBFile, infusions: Sequence[InfusionConfig], tracers: dict[str, object]
+) -> TracerInfusionsTable:
+    """Add the ``TracerInfusionsTable`` ``intervals/tracer_infusions``; ``tracers`` holds the Indicator objects
+    (in ``FiberPhotometry.fiber_photometry_indicators``) by name."""
+    table = TracerInfusionsTable(description="Fluorescent tracer infusions.")
+    for infusion in infusions:
+        table.add_row(
+            start_time=float(infusion.start_time_in_s), stop_time=float(infusion.stop_time_in_s),
+            tracer=tracers[infusion.tracer], route=infusion.route, site=infusion.site,
+            volume_in_uL=float(infusion.volume_in_uL), rate_in_uL_per_min=float(infusion.rate_in_uL_per_min),
+            concentration=float(infusion.concentration), concentration_unit=infusion.concentration_unit,
+        )
+    nwbfile.add_time_intervals(table)
+    return table
+
+
+def add_drug_administrations(*, nwbfile: NWBFile, drugs: Sequence[DrugConfig]) -> DrugAdministrationsTable:
+    """Add the ``DrugAdministrationsTable`` ``intervals/drug_administrations``."""
+    table = DrugAdministrationsTable(description="Drug and vehicle administrations.")
+    for drug in drugs:
+        table.add_row(
+            start_time=float(drug.time_in_s), stop_time=float(drug.time_in_s + drug.duration_in_s),
+            drug=drug.drug, dose=float(drug.dose), dose_unit=drug.dose_unit, route=drug.route,
+            vehicle=drug.vehicle,
+        )
+    nwbfile.add_time_intervals(table)
+    return table
+
+
+def add_experimental_condition(*, nwbfile: NWBFile, condition: ConditionConfig) -> ExperimentalCondition:
+    """Add the ``ExperimentalCondition`` lab metadata ``general/experimental_condition``."""
+    metadata = ExperimentalCondition(condition=condition.condition, is_control=bool(condition.is_control),
+                                     description=condition.description)
+    nwbfile.add_lab_meta_data(metadata)
+    return metadata
+
+
 def _add_intervals_and_metadata(
     *, nwbfile: NWBFile, session: SessionConfig, sources: SessionSources, indicators: dict[str, object]
 ) -> None:
-    states = sources.sleep_states
-    if states is not None:
-        config = session.hypnogram
-        description = config.description if config is not None else None
-        if not description:
-            scored_from = f" ({config.file.name})" if config is not None else ""
-            description = f"Sleep states scored {states.scoring_method}ly by {states.scorer}{scored_from}."
-        hypnogram = Hypnogram(description=description, scoring_method=states.scoring_method, scorer=states.scorer,
-                              epoch_length_in_s=states.epoch_length_in_s)
-        for start, stop, state in zip(states.start_times_in_s, states.stop_times_in_s, states.sleep_states):
-            hypnogram.add_row(start_time=float(start), stop_time=float(stop), sleep_state=state)
-        nwbfile.add_time_intervals(hypnogram)
+    if sources.sleep_states is not None:
+        add_sleep_states(nwbfile=nwbfile, states=sources.sleep_states,
+                         description=sleep_states_description(states=sources.sleep_states, config=session.hypnogram))
     if session.infusions:
-        table = TracerInfusionsTable(description="Fluorescent tracer infusions.")
-        for infusion in session.infusions:
-            table.add_row(
-                start_time=float(infusion.start_time_in_s), stop_time=float(infusion.stop_time_in_s),
-                tracer=indicators[infusion.tracer], route=infusion.route, site=infusion.site,
-                volume_in_uL=float(infusion.volume_in_uL), rate_in_uL_per_min=float(infusion.rate_in_uL_per_min),
-                concentration=float(infusion.concentration), concentration_unit=infusion.concentration_unit,
-            )
-        nwbfile.add_time_intervals(table)
+        add_tracer_infusions(nwbfile=nwbfile, infusions=session.infusions, tracers=indicators)
     if session.drugs:
-        table = DrugAdministrationsTable(description="Drug and vehicle administrations.")
-        for drug in session.drugs:
-            table.add_row(
-                start_time=float(drug.time_in_s), stop_time=float(drug.time_in_s + drug.duration_in_s),
-                drug=drug.drug, dose=float(drug.dose), dose_unit=drug.dose_unit, route=drug.route,
-                vehicle=drug.vehicle,
-            )
-        nwbfile.add_time_intervals(table)
+        add_drug_administrations(nwbfile=nwbfile, drugs=session.drugs)
     if session.condition is not None:
-        nwbfile.add_lab_meta_data(
-            ExperimentalCondition(condition=session.condition.condition, is_control=bool(session.condition.is_control),
-                                  description=session.condition.description)
-        )
+        add_experimental_condition(nwbfile=nwbfile, condition=session.condition)
     if sources.clock_alignment is not None:
         table = ClockAlignmentTable(
             description="TTL-based alignment of the EEG/EMG clock onto the photometry clock: "
@@ -871,13 +955,14 @@ def build_nwbfile(
     """
     settings = settings or CompressionSettings()
     nwbfile = _new_nwbfile(session=session)
-    devices = _add_devices(nwbfile=nwbfile, session=session)
+    devices = add_devices(nwbfile=nwbfile, session=session)
     viruses = _Viruses()
     indicators = _add_photometry(nwbfile=nwbfile, session=session, sources=sources, devices=devices,
                                  viruses=viruses, settings=settings, in_memory=in_memory)
     _add_electrophysiology(nwbfile=nwbfile, session=session, sources=sources, settings=settings,
                            in_memory=in_memory)
-    _add_optogenetics(nwbfile=nwbfile, session=session, sources=sources, devices=devices, viruses=viruses)
+    add_optogenetics(nwbfile=nwbfile, session=session, devices=devices, lc_stimulation=sources.lc_stimulation,
+                     vasomotion_stimulation=sources.vasomotion_stimulation, viruses=viruses)
     _add_intervals_and_metadata(nwbfile=nwbfile, session=session, sources=sources, indicators=indicators)
     _add_events(nwbfile=nwbfile, sources=sources)
     return nwbfile

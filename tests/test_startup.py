@@ -20,7 +20,7 @@ from ndx_glymphatic.testing.mock import mock_glymphatic_nwbfile
 #: Top-level packages that must not be imported to print help (the NWB stack and other heavy ones).
 HEAVY_PACKAGES = frozenset({
     "h5py", "hdmf", "jsonschema", "matplotlib", "ndx_fiber_photometry", "ndx_ophys_devices", "ndx_optogenetics",
-    "numpy", "nwbinspector", "pandas", "pydantic", "pynwb", "scipy", "tqdm", "yaml",
+    "neuroconv", "numpy", "nwbinspector", "pandas", "pydantic", "pynwb", "scipy", "tqdm", "yaml",
 })
 
 _RUN_GLYMPH = """
