@@ -14,7 +14,6 @@ import functools
 import hashlib
 import os
 import uuid
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -44,19 +43,9 @@ def collect_session_files(*, inputs: Sequence[str | Path]) -> list[Path]:
 
 
 def _dandi_name(*, path: Path) -> str:
-    from pynwb import read_nwb
+    from ndx_glymphatic.dandi_names import dandi_name_of_file
 
-    from ndx_glymphatic import load_namespace
-    from ndx_glymphatic.dandi_names import expected_dandi_file_name
-
-    load_namespace()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        nwbfile = read_nwb(path=str(path))
-    try:
-        name = expected_dandi_file_name(nwbfile=nwbfile)
-    finally:
-        nwbfile.get_read_io().close()
+    name = dandi_name_of_file(path=str(path))
     if name is None:
         raise InputFileError(path=path, field="subject.subject_id", expected="a subject ID", found="none",
                              hint="set subject.subject_id in the session file: DANDI names files after it")

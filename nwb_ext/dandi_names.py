@@ -9,7 +9,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["dandi_label", "dandi_name", "expected_dandi_file_name", "modalities_of", "sanitize_dandi_label"]
+__all__ = [
+    "dandi_label",
+    "dandi_name",
+    "dandi_name_of_file",
+    "expected_dandi_file_name",
+    "modalities_of",
+    "sanitize_dandi_label",
+]
 
 
 def sanitize_dandi_label(*, label: str) -> str:
@@ -92,3 +99,24 @@ def expected_dandi_file_name(*, nwbfile: Any, desc: str | None = None) -> str | 
         modalities=modalities_of(nwbfile=nwbfile),
         desc=desc,
     )
+
+
+def dandi_name_of_file(*, path: str) -> str | None:
+    """:func:`expected_dandi_file_name` of the NWB file at ``path`` (read with pynwb, closed after).
+
+    The caller probes the file first (no external links): this opens it with pynwb.
+    """
+    import warnings
+
+    from pynwb import read_nwb
+
+    from ndx_glymphatic import load_namespace
+
+    load_namespace()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nwbfile = read_nwb(path=path)
+    try:
+        return expected_dandi_file_name(nwbfile=nwbfile)
+    finally:
+        nwbfile.get_read_io().close()

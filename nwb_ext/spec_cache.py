@@ -80,6 +80,15 @@ def include_closure(*, names: Iterable[str], includes: Mapping[str, Iterable[str
     return closure
 
 
+def _declared_type_lists(*, declared_schema: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Included namespace -> the ``neurodata_types`` its namespace file lists (includes declared whole left out)."""
+    return {
+        entry["namespace"]: list(entry["neurodata_types"])
+        for entry in declared_schema
+        if "namespace" in entry and entry.get("neurodata_types")
+    }
+
+
 def restore_declared_types(
     *, cached_schema: list[dict[str, Any]], declared_schema: Iterable[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
@@ -97,11 +106,7 @@ def restore_declared_types(
     list of dict
         A new list; entries without a declared type list are unchanged.
     """
-    declared_types = {
-        entry["namespace"]: list(entry["neurodata_types"])
-        for entry in declared_schema
-        if "namespace" in entry and entry.get("neurodata_types")
-    }
+    declared_types = _declared_type_lists(declared_schema=declared_schema)
     restored: list[dict[str, Any]] = []
     for entry in cached_schema:
         entry = dict(entry)
@@ -193,16 +198,13 @@ def restrict_to_types_in_use(
     list of dict
         A new list.
     """
-    declared_types = {
-        entry["namespace"]: set(entry["neurodata_types"])
-        for entry in declared_schema
-        if "namespace" in entry and entry.get("neurodata_types")
-    }
+    declared_types = _declared_type_lists(declared_schema=declared_schema)
     restricted: list[dict[str, Any]] = []
     for entry in cached_schema:
         entry = dict(entry)
-        if "namespace" in entry and entry["namespace"] in declared_types:
-            entry["neurodata_types"] = sorted(declared_types[entry["namespace"]] | used.get(entry["namespace"], set()))
+        name = entry.get("namespace")
+        if name in declared_types:
+            entry["neurodata_types"] = sorted(set(declared_types[name]) | used.get(name, set()))
         restricted.append(entry)
     return restricted
 

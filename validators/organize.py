@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -46,23 +45,13 @@ class OrganizePlan:
 
 def _destination_name(*, path: Path) -> str:
     """The DANDI file name of one NWB file, read with pynwb after the h5py safety probe."""
-    from pynwb import read_nwb
+    from ndx_glymphatic.dandi_names import dandi_name_of_file
 
-    from ndx_glymphatic import load_namespace
-    from ndx_glymphatic.dandi_names import expected_dandi_file_name
-
-    load_namespace()
     probe = probe_path(path=path)
     if not probe.openable:
         raise InputFileError(path=path, field="file", expected="a readable, self-contained NWB file",
                              found=probe.refusal, hint="run `glymph validate` on it for details")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        nwbfile = read_nwb(path=str(path))
-    try:
-        name = expected_dandi_file_name(nwbfile=nwbfile)
-    finally:
-        nwbfile.get_read_io().close()
+    name = dandi_name_of_file(path=str(path))
     if name is None:
         raise InputFileError(path=path, field="/general/subject/subject_id", expected="a subject ID",
                              found="none", hint="set Subject(subject_id=...): DANDI folders are named after it")
