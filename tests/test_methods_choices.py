@@ -50,6 +50,7 @@ def test_glymph_is_the_default_and_the_exact_preset_names_every_convention() -> 
     assert exact["oscillation"]["peak_filter_order"] == "prominence_then_distance"
     assert exact["oscillation"]["percentile_definition"] == "matlab_prctile"
     assert exact["coupling"]["zscore_ddof"] == 1 and exact["coupling"]["extremum_search"] == "full"
+    assert exact["coupling"]["correlogram"] == "bout_zscore"
     assert exact["eeg"]["sigma_power"] == "log_stft_magnitude"
 
 
