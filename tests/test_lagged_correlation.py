@@ -9,14 +9,16 @@ Pearson correlogram finds the delay on every seed, the bout z-score one does not
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from ndx_glymphatic.analysis.coupling import bout_cross_correlation
 from ndx_glymphatic.analysis.lagged_correlation import lagged_pearson
-from ndx_glymphatic.analysis.oscillation import highpass_zero_phase
-from ndx_glymphatic.simulation import SimulationParameters, simulate_session
-from ndx_glymphatic.simulation import latents as simulated_latents
+
+HERE = Path(__file__).resolve().parent
 
 
 def _direct(*, first: np.ndarray, second: np.ndarray, max_lag: int, order: int) -> np.ndarray:
@@ -66,29 +68,13 @@ def test_a_delayed_copy_in_a_drifting_bout_peaks_at_its_delay() -> None:
 
 
 def test_ne_blood_volume_lag_on_the_simulators_latent_traces() -> None:
-    errors: dict[str, list[float]] = {"per_lag_pearson": [], "bout_zscore": []}
-    for seed in range(1, 6):
-        session = simulate_session(parameters=SimulationParameters(duration_in_s=7200.0, seed=seed))
-        latents, truth = session.latents, session.ground_truth
-        rate = latents.rate_in_Hz
-        nrem = np.diff(np.r_[0, (latents.sleep_state == simulated_latents._NREM).astype(int), 0])
-        starts, stops = np.flatnonzero(nrem == 1), np.flatnonzero(nrem == -1)
-        ranges = [(a, b) for a, b in zip(starts, stops) if b - a >= 100.0 * rate]
-        ne, bv = (
-            highpass_zero_phase(values=values, rate_in_Hz=rate, cutoff_in_Hz=0.005)
-            for values in (latents.ne_percent, latents.blood_volume_percent)
-        )
-        for correlogram, found in errors.items():
-            result = bout_cross_correlation(
-                first=ne,
-                second=bv,
-                rate_in_Hz=rate,
-                bout_ranges=ranges,
-                kind="min",
-                max_abs_lag_in_s=0.5 / truth.ne_frequency_in_Hz,
-                correlogram=correlogram,
-            )
-            found.append(result.lag_in_s - truth.ne_to_blood_volume_lag_in_s)
-    assert max(abs(error) for error in errors["per_lag_pearson"]) < 0.05
+    spec = importlib.util.spec_from_file_location("lag_estimator", HERE.parent / "benchmarks" / "lag_estimator.py")
+    assert spec is not None and spec.loader is not None
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    rows = [benchmark.lags(seed=seed) for seed in range(1, 6)]
+    for signal in ("dff", "highpassed"):
+        assert max(abs(row[f"{signal}, per_lag_pearson"] - row["truth"]) for row in rows) < 0.05
     # the published normalisation comes out short on the same traces: the bias the default removes
-    assert min(errors["bout_zscore"]) < -0.15
+    assert min(row["dff, bout_zscore"] - row["truth"] for row in rows) < -0.3
+    assert min(row["highpassed, bout_zscore"] - row["truth"] for row in rows) < -0.15
