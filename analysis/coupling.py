@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import signal as sps
 
+from ndx_glymphatic.analysis.lagged_correlation import lagged_pearson
 from ndx_glymphatic.analysis.oscillation import polynomial_detrend
 
 __all__ = [
@@ -198,6 +199,7 @@ def bout_cross_correlation(
     zscore_ddof: int = 0,
     short_bouts: str = "skip_up_to_twice_max_lag",
     interpolation: str = "parabolic",
+    correlogram: str = "bout_zscore",
 ) -> CrossCorrelation:
     """Published bout-wise cross-correlation (see module docstring for the sign convention).
 
@@ -225,6 +227,11 @@ def bout_cross_correlation(
         ``"skip_up_to_twice_max_lag"`` or ``"keep_longer_than_max_lag"`` (MATLAB xcorr's only limit).
     interpolation : str
         Extremum refinement, see :func:`extremum`.
+    correlogram : str
+        ``"bout_zscore"`` (published: each bout detrended and z-scored once, then
+        :func:`unbiased_cross_correlation`) or ``"per_lag_pearson"``
+        (:func:`~ndx_glymphatic.analysis.lagged_correlation.lagged_pearson`: each lag's overlapping
+        segments detrended and normalised on their own; unbiased lag on drifting bouts).
 
     Returns
     -------
@@ -237,11 +244,19 @@ def bout_cross_correlation(
     from ndx_glymphatic.analysis.matlab_compat import zscore
 
     shortest = max_lag + 1 if short_bouts == "keep_longer_than_max_lag" else 2 * max_lag + 1
+    if correlogram == "per_lag_pearson":
+        # every lag's segments must keep more samples than the polynomial fitted to them
+        shortest = max(shortest, max_lag + detrend_order + 3)
     curves = []
     for start, stop in bout_ranges:
         a, b = first[start:stop], second[start:stop]
         if a.size < shortest or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
             continue
+        if correlogram == "per_lag_pearson":
+            curves.append(lagged_pearson(first=a, second=b, max_lag=max_lag, detrend_order=detrend_order))
+            continue
+        if correlogram != "bout_zscore":
+            raise ValueError(f"correlogram must be 'bout_zscore' or 'per_lag_pearson', not {correlogram!r}")
         a = zscore(values=polynomial_detrend(values=a, order=detrend_order), ddof=zscore_ddof)
         b = zscore(values=polynomial_detrend(values=b, order=detrend_order), ddof=zscore_ddof)
         curves.append(unbiased_cross_correlation(first=a, second=b, max_lag=max_lag))

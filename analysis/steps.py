@@ -791,6 +791,7 @@ class CouplingStep(Step):
                 zscore_ddof=cp.zscore_ddof,
                 short_bouts=cp.short_bouts,
                 interpolation=cp.extremum_interpolation,
+                correlogram=cp.correlogram,
             )
         section = m.Coupling(
             **{name: _correlation_summary(result) for name, result in results.items()},

@@ -50,6 +50,7 @@ def test_glymph_is_the_default_and_the_exact_preset_names_every_convention() -> 
     assert exact["oscillation"]["peak_filter_order"] == "prominence_then_distance"
     assert exact["oscillation"]["percentile_definition"] == "matlab_prctile"
     assert exact["coupling"]["zscore_ddof"] == 1 and exact["coupling"]["extremum_search"] == "full"
+    assert exact["coupling"]["correlogram"] == "bout_zscore"
     assert exact["eeg"]["sigma_power"] == "log_stft_magnitude"
 
 
@@ -93,13 +94,14 @@ def test_the_half_period_extremum_keeps_the_sigma_lag_the_full_window_jumps_a_pe
     assert abs(theirs - truth.sigma_peak_lag_after_ne_peak_in_s) > 0.5 * period  # a cycle away
 
 
-def test_ne_blood_volume_lag_with_the_high_passed_traces(sessions: tuple[object, dict[str, SessionAnalysis]]) -> None:
+def test_ne_blood_volume_lag_within_a_tenth_of_a_second(sessions: tuple[object, dict[str, SessionAnalysis]]) -> None:
     simulated, presets = sessions
     truth = simulated.ground_truth.ne_to_blood_volume_lag_in_s  # type: ignore[attr-defined]
     lags = {name: a.metric_sections()["coupling"]["ne_vs_blood_volume"]["lag_in_s"] for name, a in presets.items()}
+    # the per-lag Pearson correlogram, on the high-passed traces (default) or the per-bout detrended dF/F;
+    # five seeds in benchmarks/methods_table.py, the estimator's bias on the latents in test_lagged_correlation.py
     assert lags["glymph"] == pytest.approx(truth, abs=0.1)
-    # the per-bout detrend alone is not closer to the truth than the whole-trace high-pass it would replace
-    assert abs(lags["glymph"] - truth) <= abs(lags["per_bout_detrend"] - truth)
+    assert lags["per_bout_detrend"] == pytest.approx(truth, abs=0.1)
 
 
 def test_frequency_of_both_presets_against_the_truth(sessions: tuple[object, dict[str, SessionAnalysis]]) -> None:
