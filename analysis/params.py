@@ -107,8 +107,7 @@ class PreprocessingParams(_Section):
     baseline_window_in_s: float = Field(
         1800.0,
         gt=0,
-        description="Baseline length, in s, for the control-free dF/F (published alternative: 30-min baseline "
-        "median).",
+        description="Baseline length, in s, for the control-free dF/F (published alternative: 30-min baseline median).",
     )
     bleaching_correction: Literal["exponential", "moving_average", "none"] = Field(
         "exponential",
@@ -193,9 +192,7 @@ class OscillationParams(_Section):
     normalisation_percentile: float = Field(
         90.0, ge=0, le=100, description="Percentile (0-100) used with `normalisation_fmax_in_Hz`."
     )
-    peak_min_distance_in_s: float = Field(
-        10.0, gt=0, description="NE peaks: minimum distance, in s (published: 10 s)."
-    )
+    peak_min_distance_in_s: float = Field(10.0, gt=0, description="NE peaks: minimum distance, in s (published: 10 s).")
     peak_min_prominence: float = Field(
         1.5, gt=0, description="NE peaks: minimum prominence, in % dF/F (published: 1.5)."
     )
@@ -319,9 +316,7 @@ class EEGParams(_Section):
         5.0, gt=0, description="Spectrogram window length, in s (published: 5 s, hence 0.2-Hz frequency steps)."
     )
     spectrogram_step_in_s: float = Field(2.5, gt=0, description="Time step between windows, in s.")
-    spectrogram_fmax_in_Hz: float = Field(
-        30.0, gt=0, description="Highest frequency kept, in Hz (published: 30 Hz)."
-    )
+    spectrogram_fmax_in_Hz: float = Field(30.0, gt=0, description="Highest frequency kept, in Hz (published: 30 Hz).")
     bands: dict[BandName, Pair] = Field(
         {"delta": (1.0, 4.0), "theta": (4.0, 8.0), "sigma": (8.0, 15.0), "beta": (15.0, 30.0)},
         description="Band edges, in Hz (published: delta 1-4, theta 4-8, sigma 8-15 (Kjaerby) or 12-16 "
@@ -436,7 +431,7 @@ class KineticsParams(_Section):
 
 
 class TriggeredParams(_Section):
-    """Stimulation-triggered averages (LC optogenetics, vasomotion stimulation)."""
+    """Event-triggered averages (micro-arousals, LC optogenetics, vasomotion stimulation)."""
 
     window_in_s: float = Field(30.0, gt=0, description="+- window around each train onset, in s (published: 30 s).")
     baseline_in_s: float = Field(
@@ -444,6 +439,12 @@ class TriggeredParams(_Section):
         ge=0,
         description="Seconds before onset used as the baseline of the spectrogram average (the whole pre-onset "
         "window by default: single 5-s windows are noisy).",
+    )
+    min_events_for_average: int = Field(
+        10,
+        ge=1,
+        description="Event-triggered averages (and spectrograms) of fewer events are marked as small-n in the "
+        "report: a handful of events averages little of the noise out.",
     )
 
 
@@ -641,9 +642,7 @@ def load_params(*, path: str | Path | None) -> AnalysisParams:
         return AnalysisParams()
     path = Path(path)
     if not path.is_file():
-        raise InputFileError(
-            path=path, field="params file", expected="an existing YAML file", found="nothing"
-        )
+        raise InputFileError(path=path, field="params file", expected="an existing YAML file", found="nothing")
     try:
         loaded = yaml.safe_load(path.read_text())
     except yaml.YAMLError as error:

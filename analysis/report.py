@@ -11,21 +11,27 @@ import base64
 import html
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ndx_glymphatic.analysis.triggered import event_count_label, is_small_n
+
 if TYPE_CHECKING:
     from ndx_glymphatic.analysis.pipeline import SessionAnalysis
 
 __all__ = [
     "FIGURES",
+    "PLOT_SCALE",
     "STATE_COLOURS",
+    "TruthComparison",
     "envelope_for_plot",
     "html_page",
+    "not_computed",
     "render_session_figures",
     "render_session_report",
     "save_figure",
@@ -46,6 +52,12 @@ _LABELS = {
     "csf_tracer": "CSF tracer (% dF/F)",
     "sigma": "EEG sigma power",
 }
+
+
+#: Factor from a trace's stored unit to the unit it is drawn in: sigma power is stored in V² and drawn in
+#: µV², the unit of the band-power table (V² would need 1e-9 axis multipliers).
+PLOT_SCALE = {"sigma_power": 1e12}
+_SIGMA_LABEL = "sigma power (µV²)"
 
 
 _EFFLUX_NOT_REACHED = "the tracer did not fall to half its peak before the end"
@@ -235,11 +247,12 @@ def _zoom(analysis: SessionAnalysis, path: Path) -> bool:
         "ne_dff": ("ne", "NE (% dF/F)"),
         "blood_volume_hp": ("blood_volume", "Blood volume\n(% dF/F, high-passed)"),
         "csf_tracer_hp": ("csf_tracer", "CSF tracer\n(% dF/F, high-passed)"),
-        "sigma_power": ("sigma", "Sigma power (V²)"),
+        "sigma_power": ("sigma", "S" + _SIGMA_LABEL[1:]),
     }
     for ax, key in zip(axes, keys):
         colour_key, label = names[key]
-        ax.plot(t, analysis.traces[key][inside], color=_TRACE_COLOURS[colour_key], lw=0.9)
+        values = analysis.traces[key][inside] * PLOT_SCALE.get(key, 1.0)
+        ax.plot(t, values, color=_TRACE_COLOURS[colour_key], lw=0.9)
         ax.set_ylabel(label)
         scored = analysis.curve("scored_micro_arousals")
         if scored is not None:
@@ -364,12 +377,13 @@ def _triggered(analysis: SessionAnalysis, key: str, title: str, path: Path) -> b
         "blood_volume_hp": ("blood_volume", "blood volume (% dF/F, hp)"),
         "csf_tracer_dff": ("csf_tracer", "CSF tracer (% dF/F)"),
         "csf_tracer_hp": ("csf_tracer", "CSF tracer (% dF/F, hp)"),
-        "sigma_power": ("sigma", "sigma power (V²)"),
+        "sigma_power": ("sigma", _SIGMA_LABEL),
     }
+    min_events = analysis.params.triggered.min_events_for_average
     relative = key != "micro_arousal"  # stimulation: each event relative to its own 10 s before onset
     for ax, (name, average) in zip(axes[0], averages.items()):
         colour, label = labels.get(name, ("ne", name))
-        per_event = average.per_event
+        per_event = average.per_event * PLOT_SCALE.get(name, 1.0)
         if relative:
             before = (average.lags_in_s < 0) & (average.lags_in_s >= -10.0)
             per_event = per_event - per_event[:, before].mean(axis=1, keepdims=True)
@@ -379,7 +393,7 @@ def _triggered(analysis: SessionAnalysis, key: str, title: str, path: Path) -> b
         ax.fill_between(average.lags_in_s, mean - sem, mean + sem, color=_TRACE_COLOURS[colour], alpha=0.25, lw=0)
         ax.plot(average.lags_in_s, mean, color=_TRACE_COLOURS[colour], lw=1)
         ax.axvline(0, color="k", lw=0.6)
-        ax.set_title(f"{label}\n(n = {average.n_events})", fontsize=8.5)
+        ax.set_title(f"{label}\n({event_count_label(n_events=average.n_events, min_events=min_events)})", fontsize=8.5)
         ax.set_xlabel("time from onset (s)")
     if with_spectrogram:
         ax = axes[0][-1]
@@ -394,8 +408,14 @@ def _triggered(analysis: SessionAnalysis, key: str, title: str, path: Path) -> b
         fig.colorbar(mesh, ax=ax, label="% of baseline")
         ax.set_ylabel("EEG (Hz)")
         ax.set_xlabel("time from onset (s)")
-        ax.set_title(f"EEG spectrogram (n = {spectro.n_events})", fontsize=8.5)
-    fig.suptitle(title, x=0.01, ha="left", fontsize=10)
+        ax.set_title(
+            f"EEG spectrogram ({event_count_label(n_events=spectro.n_events, min_events=min_events)})", fontsize=8.5
+        )
+    counts = [average.n_events for average in averages.values()] + ([spectro.n_events] if with_spectrogram else [])
+    small = any(is_small_n(n_events=n, min_events=min_events) for n in counts)
+    if small:
+        title += f" — SMALL n (n = {min(counts)} < {min_events} events): mostly noise, read with care"
+    fig.suptitle(title, x=0.01, ha="left", fontsize=10, color="#b03a2e" if small else "black")
     save_figure(fig, path, left_in=0.6, right_in=0.8 if with_spectrogram else 0.2, top_in=0.85, wspace=0.45)
     return True
 
@@ -496,6 +516,168 @@ _CAPTIONS = {
 }
 
 
+#: Metrics section holding the event counts of each triggered figure (its children carry ``n_events``).
+_TRIGGERED_COUNTS = {
+    "micro_arousal_triggered.png": "micro_arousals.triggered",
+    "lc_stimulation_triggered.png": "lc_stimulation",
+    "vasomotion_stimulation_triggered.png": "vasomotion_stimulation",
+}
+
+
+def _caption(*, document: dict[str, Any], name: str) -> str:
+    """The figure's caption; for a triggered average also how many events it averages, marked when few."""
+    caption = _CAPTIONS.get(name, "")
+    section = _get(document["metrics"], _TRIGGERED_COUNTS[name]) if name in _TRIGGERED_COUNTS else None
+    if not isinstance(section, dict):
+        return caption
+    counts = [child["n_events"] for child in section.values() if isinstance(child, dict) and child.get("n_events")]
+    if not counts:
+        return caption
+    min_events = int(_get(document, "parameters.triggered.min_events_for_average") or 1)
+    n = min(counts)
+    caption += f" Averaged over n = {n} events" if n == max(counts) else f" Averaged over n = {n}-{max(counts)} events"
+    if is_small_n(n_events=n, min_events=min_events):
+        caption += (
+            f"; SMALL n (< {min_events}, triggered.min_events_for_average): the average still holds much of the "
+            "single events' noise, read it with care"
+        )
+    return caption + "."
+
+
+#: Why a measure can be undefined although its step ran, by dotted metrics.json name.
+_WHY_UNDEFINED = {
+    "csf_tracer.efflux_half_time_in_s": _EFFLUX_NOT_REACHED,
+    "csf_tracer.rise_time_in_s": _RISE_NOT_REACHED,
+    "csf_tracer.t10_in_s": _RISE_NOT_REACHED,
+    "csf_tracer.t90_in_s": _RISE_NOT_REACHED,
+    "states.sleep.mean_bout_in_s": "sleep joins NREM and REM bouts; their mean bouts are given per state",
+}
+#: Words of the notes that explain a null in each metrics section (the steps' notes say why they skipped).
+_SECTION_WORDS = {
+    "ne": ("NE ", "norepinephrine"),
+    "blood_volume": ("blood volume",),
+    "csf_tracer": ("CSF tracer", "tracer infusion"),
+    "coupling": ("bout", "channel"),
+    "eeg": ("EEG", "sigma", "spindle"),
+    "micro_arousals": ("micro-arousal", "EMG"),
+    "lc_stimulation": ("LC", "stimulation"),
+    "vasomotion_stimulation": ("vasomotion", "stimulation"),
+    "states": ("hypnogram",),
+}
+
+
+def _null_leaves(value: Any, prefix: str) -> tuple[list[str], int]:
+    """Dotted names of the null/NaN numbers under ``value`` and how many numbers there are in all."""
+    if isinstance(value, dict):
+        nulls: list[str] = []
+        total = 0
+        for key, child in value.items():
+            child_nulls, child_total = _null_leaves(child, f"{prefix}.{key}" if prefix else str(key))
+            nulls += child_nulls
+            total += child_total
+        return nulls, total
+    if prefix.endswith("_note"):  # free text, not a measure
+        return [], 0
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return [prefix], 1
+    return [], 1
+
+
+def _collapse(*, value: Any, prefix: str) -> list[str]:
+    """Null names under ``value``, a whole sub-section named once (``eeg.spindles.*``) when all of it is null."""
+    nulls, total = _null_leaves(value, prefix)
+    if not nulls:
+        return []
+    if isinstance(value, dict) and len(nulls) == total and total > 1:
+        return [f"{prefix}.*"]
+    if not isinstance(value, dict):
+        return nulls
+    names: list[str] = []
+    for key, child in value.items():
+        names += _collapse(value=child, prefix=f"{prefix}.{key}" if prefix else str(key))
+    return names
+
+
+def not_computed(*, document: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the report does not show, and why: skipped steps (from their notes), then null measures.
+
+    Parameters
+    ----------
+    document : dict
+        The metrics.json content.
+
+    Returns
+    -------
+    list of (what, why)
+        ``what`` is a step's skipped measures in its own words or a dotted metrics.json name
+        (``section.*``: every number of that section); ``why`` the reason from the notes.
+    """
+    rows: list[tuple[str, str]] = []
+    notes = [str(note) for note in document.get("notes", [])]
+    for note in notes:
+        if note.rstrip(".").endswith("skipped"):
+            cause, _, what = note.rpartition(": ")
+            what = what.rstrip(".").removesuffix(" skipped").removesuffix(" are").removesuffix(" is")
+            rows.append((what or note, cause or "see the notes"))
+    states = document.get("metrics", {}).get("states", {})
+    absent = {state for state, values in states.items() if isinstance(values, dict) and not values.get("total_in_s")}
+    for section, value in document.get("metrics", {}).items():
+        for name in _collapse(value=value, prefix=section):
+            why = _WHY_UNDEFINED.get(name)
+            state = next((state for state in absent if state in name.split(".")), None)
+            if why is None and state is not None:
+                why = f"no {state} was scored in this session"
+            if why is None:
+                words = _SECTION_WORDS.get(section, (section,))
+                related = [note for note in notes if any(word in note for word in words)]
+                why = "; ".join(related) if related else "undefined for this session (not enough data to compute it)"
+            rows.append((name, why))
+    return rows
+
+
+@dataclass(frozen=True)
+class TruthComparison:
+    """One row of a simulated session's "metrics vs ground truth" table.
+
+    The simulator knows the truth; it hands the rows over as data (the analysis never imports it).
+
+    Attributes
+    ----------
+    label : str
+        What is compared, with its unit.
+    metric : str
+        Dotted metrics.json name of the measured value.
+    true_value : float
+        What the simulator put in.
+    scale : float
+        Factor from the metric's unit to the label's (60 for s -> min would be 1/60).
+    """
+
+    label: str
+    metric: str
+    true_value: float | int
+    scale: float = 1.0
+
+
+def _truth_table(*, document: dict[str, Any], comparisons: Sequence[TruthComparison]) -> str:
+    rows = []
+    for row in comparisons:
+        raw = _get(document["metrics"], row.metric)
+        measured = None if raw is None or isinstance(raw, bool) else raw if row.scale == 1.0 else raw * row.scale
+        finite = measured is not None and math.isfinite(float(measured))
+        difference = float(measured) - float(row.true_value) if finite else None
+        rows.append(
+            f"<tr><td>{html.escape(row.label)}</td><td class='num'>{_fmt(measured, 4)}</td>"
+            f"<td class='num'>{_fmt(row.true_value, 4)}</td><td class='num'>{_fmt(difference, 2)}</td>"
+            f"<td><code>{html.escape(row.metric)}</code></td></tr>"
+        )
+    return (
+        "<h2>Demo: metrics vs ground truth</h2><p class='meta'>This session was simulated; each measure beside the "
+        "value the simulator put in.</p><table><tr><th>measure</th><th>measured</th><th>ground truth</th>"
+        "<th>measured − truth</th><th>metrics.json</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
 def format_number(*, value: float, digits: int = 3) -> str:
     """``digits`` significant digits in fixed point from 0.001 to a million (``977``, ``8234``, ``0.0213``), so that
     numbers of one unit read alike in a column; scientific notation only outside that range."""
@@ -584,8 +766,10 @@ _KEY_METRICS = [
     ("NE oscillation peak frequency (Hz)", "ne.oscillation.peak_frequency_in_Hz"),
     ("NE peaks per min of NREM", "ne.oscillation.peak_rate_per_min"),
     ("NE amplitude, 90th-10th pct (% dF/F)", "ne.oscillation.amplitude_percent_median"),
-    ("NE control fit R² (share of the NE signal's variance explained by the fitted isosbestic control)",
-     "ne.preprocessing.r_squared"),
+    (
+        "NE control fit R² (share of the NE signal's variance explained by the fitted isosbestic control)",
+        "ne.preprocessing.r_squared",
+    ),
     ("Blood-volume peak frequency (Hz)", "blood_volume.oscillation.peak_frequency_in_Hz"),
     ("NE → blood volume lag (s)", "coupling.ne_vs_blood_volume.lag_in_s"),
     ("NE → blood volume r", "coupling.ne_vs_blood_volume.value"),
@@ -647,7 +831,9 @@ def _image(path: Path) -> str:
     return f"<img alt='{html.escape(path.stem)}' src='data:image/png;base64,{data}'>"
 
 
-def render_session_report(*, document: dict[str, Any], figures: list[Path], path: Path) -> Path:
+def render_session_report(
+    *, document: dict[str, Any], figures: list[Path], path: Path, truth: Sequence[TruthComparison] = ()
+) -> Path:
     """Write the self-contained report.html of one session.
 
     Parameters
@@ -658,6 +844,9 @@ def render_session_report(*, document: dict[str, Any], figures: list[Path], path
         PNGs to embed, in order.
     path : Path
         The HTML file to write.
+    truth : sequence of TruthComparison
+        For a simulated session (``glymph demo``): measures against the simulator's ground truth,
+        shown as their own table.
 
     Returns
     -------
@@ -699,9 +888,21 @@ def render_session_report(*, document: dict[str, Any], figures: list[Path], path
             )
     notes = "".join(f"<div class='note'>{html.escape(note)}</div>" for note in document["notes"])
     figure_html = "".join(
-        f"<figure>{_image(figure)}<figcaption>{html.escape(_CAPTIONS.get(figure.name, ''))}</figcaption></figure>"
+        f"<figure>{_image(figure)}<figcaption>{html.escape(_caption(document=document, name=figure.name))}"
+        "</figcaption></figure>"
         for figure in figures
     )
+    missing = "".join(
+        f"<tr><td><code>{html.escape(what)}</code></td><td>{html.escape(why)}</td></tr>"
+        for what, why in not_computed(document=document)
+    )
+    missing_html = (
+        "<h2>Not computed</h2><p class='meta'>Measures this session did not give (null in metrics.json), and why."
+        f"</p><table><tr><th>measure</th><th>why</th></tr>{missing}</table>"
+        if missing
+        else "<h2>Not computed</h2><p>Every measure was computed.</p>"
+    )
+    truth_html = _truth_table(document=document, comparisons=truth) if truth else ""
     title = f"Session {info.get('session_id') or info.get('identifier')}"
     body = f"""
 <h1>{html.escape(title)}</h1>
@@ -715,6 +916,8 @@ ndx-glymphatic {html.escape(document["package"]["version"])}</div>
 <h2>Sleep states</h2><table><tr><th>state</th><th>total (min)</th><th>bouts</th><th>mean bout (s)</th>
 <th>% of scored</th></tr>{state_rows}</table>
 {("<h2>EEG band power by state</h2><table>" + band_rows + "</table>") if band_rows else ""}
+{truth_html}
+{missing_html}
 <h2>Figures</h2>{figure_html}
 <h2>Parameters</h2><details><summary>All parameters used (published defaults unless overridden)</summary>
 <pre>{html.escape(json.dumps(document["parameters"], indent=2))}</pre></details>

@@ -14,7 +14,14 @@ from numpy.typing import NDArray
 
 from ndx_glymphatic.analysis.eeg import Spectrogram
 
-__all__ = ["TriggeredAverage", "TriggeredSpectrogram", "event_triggered_average", "triggered_spectrogram"]
+__all__ = [
+    "TriggeredAverage",
+    "TriggeredSpectrogram",
+    "event_count_label",
+    "event_triggered_average",
+    "is_small_n",
+    "triggered_spectrogram",
+]
 
 
 @dataclass(frozen=True)
@@ -173,7 +180,17 @@ def triggered_spectrogram(
             continue
         accumulated.append(100.0 * block / reference)
     if not accumulated:
-        return TriggeredSpectrogram(
-            lags, frequencies, np.full((lags.size, frequencies.size), np.nan), 0, excluded
-        )
+        return TriggeredSpectrogram(lags, frequencies, np.full((lags.size, frequencies.size), np.nan), 0, excluded)
     return TriggeredSpectrogram(lags, frequencies, np.mean(accumulated, axis=0), len(accumulated), excluded)
+
+
+def is_small_n(*, n_events: int, min_events: int) -> bool:
+    """True when an average of ``n_events`` events is below ``min_events`` (and so mostly noise)."""
+    return 0 < n_events < min_events
+
+
+def event_count_label(*, n_events: int, min_events: int) -> str:
+    """``"n = 12"``, or ``"n = 3, small n (< 10)"`` for an average of fewer than ``min_events`` events."""
+    if is_small_n(n_events=n_events, min_events=min_events):
+        return f"n = {n_events}, small n (< {min_events})"
+    return f"n = {n_events}"

@@ -10,15 +10,21 @@ analyse -> report.
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ndx_glymphatic.io import atomic_output_path
 
-__all__ = ["COMMANDS", "DemoResult", "run_demo"]
+if TYPE_CHECKING:
+    from ndx_glymphatic.analysis.report import TruthComparison
+    from ndx_glymphatic.simulation.truth import GroundTruth
+
+__all__ = ["COMMANDS", "DemoResult", "run_demo", "truth_comparisons"]
 
 #: Length of the demo session: long enough for several 200-s NREM bouts and ~0.02 Hz oscillations.
 DEMO_DURATION_S = 3600.0
@@ -36,6 +42,78 @@ class DemoResult:
 def _step(*, result: DemoResult, name: str, started: float) -> None:
     result.timings_in_s[name] = time.perf_counter() - started
     click.echo(f"[demo] {name}: {result.timings_in_s[name]:.1f} s")
+
+
+def truth_comparisons(*, truth: GroundTruth) -> list[TruthComparison]:
+    """The demo report's "metrics vs ground truth" rows: each measure the simulator fixed, with its true value.
+
+    Parameters
+    ----------
+    truth : GroundTruth
+        What the simulator put into the session.
+
+    Returns
+    -------
+    list of TruthComparison
+        Handed to the report as data (the analysis does not import the simulator).
+    """
+    from ndx_glymphatic.analysis.report import TruthComparison
+
+    rows = [
+        TruthComparison(
+            label="NE oscillation peak frequency (Hz)",
+            metric="ne.oscillation.peak_frequency_in_Hz",
+            true_value=truth.ne_frequency_in_Hz,
+        ),
+        TruthComparison(
+            label="NE → blood volume lag (s)",
+            metric="coupling.ne_vs_blood_volume.lag_in_s",
+            true_value=truth.ne_to_blood_volume_lag_in_s,
+        ),
+        TruthComparison(
+            label="NE → sigma power lag (s)",
+            metric="coupling.ne_vs_sigma.lag_in_s",
+            true_value=truth.sigma_peak_lag_after_ne_peak_in_s,
+        ),
+        TruthComparison(
+            label="Sigma power preferred NE phase (deg)",
+            metric="eeg.sigma_phase_locking.preferred_phase_deg",
+            true_value=math.degrees(truth.sigma_phase_offset_rad),
+        ),
+        TruthComparison(
+            label="Micro-arousals detected (count)",
+            metric="micro_arousals.detected_n",
+            true_value=len(truth.micro_arousal_onsets_in_s),
+        ),
+        TruthComparison(label="Spindles (count)", metric="eeg.spindles.n", true_value=len(truth.spindle_onsets_in_s)),
+        TruthComparison(
+            label="CSF tracer 10-90 % rise time (s)",
+            metric="csf_tracer.rise_time_in_s",
+            true_value=truth.tracer_rise_time_in_s,
+        ),
+        TruthComparison(
+            label="CSF tracer peak (% dF/F)", metric="csf_tracer.peak_percent", true_value=truth.tracer_peak_percent
+        ),
+    ]
+    rows += [
+        TruthComparison(
+            label=f"{state} (% of the session)",
+            metric=f"states.{state}.fraction",
+            true_value=100.0 * truth.state_fractions[state],
+            scale=100.0,
+        )
+        for state in ("wake", "NREM", "REM", "micro-arousal")
+        if state in truth.state_fractions
+    ]
+    if truth.lc_stimulation:
+        rows.append(
+            TruthComparison(
+                label="LC stimulation trains (count)",
+                metric="lc_stimulation.n_epochs",
+                true_value=len(truth.lc_stimulation),
+            )
+        )
+    return rows
 
 
 def run_demo(
@@ -113,6 +191,16 @@ def run_demo(
         nwb_path=nwb_path, output_dir=output_dir / "analysis", overwrite=True, show_progress=show_progress, check=False
     )
     result.outputs["analysis metrics"] = analysis.metrics_path
+    # the same report again, now with the simulator's ground truth beside the measures
+    from ndx_glymphatic.analysis.report import render_session_report
+
+    with atomic_output_path(destination=analysis.report_path, overwrite=True) as temporary:
+        render_session_report(
+            document=analysis.document,
+            figures=analysis.figure_paths,
+            path=temporary,
+            truth=truth_comparisons(truth=session.ground_truth),
+        )
     result.outputs["analysis report"] = analysis.report_path
     _step(result=result, name="analysis", started=started)
     return result

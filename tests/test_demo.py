@@ -70,3 +70,9 @@ def test_readme_usage_commands_run_in_order(tmp_path: Path) -> None:
         assert "Traceback" not in result.stderr, command
     assert (tmp_path / "analysis" / "report.html").exists()
     assert list((tmp_path / "dandiset").glob("sub-*/sub-*_ses-*.nwb"))
+
+
+def test_demo_report_compares_its_metrics_with_its_ground_truth(demo_dir: Path) -> None:
+    page = (demo_dir / "analysis" / "report.html").read_text()
+    assert "<h2>Demo: metrics vs ground truth</h2>" in page
+    assert "ne.oscillation.peak_frequency_in_Hz" in page and "<h2>Not computed</h2>" in page
