@@ -48,8 +48,11 @@ def convert(
     session in OUTDIR, named as DANDI expects (sub-<id>_ses-<id>_<modalities>.nwb), converted on a Dask
     cluster (--workers, --scheduler); each failure is listed and the exit code is 1 if any failed.
     """
+    # one session file and a file name (a wrong suffix is refused below, as is a folder named *.nwb) is the
+    # single-file case
     if len(session_files) > 1 or session_files[0].is_dir() or (
-        output_path is not None and output_path.suffix.lower() != ".nwb" and not check_only
+        output_path is not None and not check_only and output_path.suffix.lower() != ".nwb"
+        and (output_path.is_dir() or not output_path.suffix)
     ):
         _convert_many(inputs=session_files, output_dir=output_path, overwrite=overwrite, compression=compression,
                       compression_level=compression_level, threads=threads, progress=not no_progress,
