@@ -24,7 +24,17 @@ from ndx_glymphatic.analysis.session import SessionData, raw_sample_count, read_
 from ndx_glymphatic.analysis.steps import SESSION_STEPS, Step, StepContext
 from ndx_glymphatic.errors import InputFileError, NotReadyError
 from ndx_glymphatic.io import atomic_output_dir, check_output_dir
-from ndx_glymphatic.remote import RemoteFileError, Source, as_source, is_url, network_errors, open_h5, source_name
+from ndx_glymphatic.remote import (
+    RemoteFileError,
+    Source,
+    as_source,
+    is_url,
+    network_errors,
+    network_failure,
+    open_binary,
+    open_h5,
+    source_name,
+)
 
 __all__ = [
     "AnalysisResult",
@@ -209,6 +219,9 @@ def check_readiness(*, path: Source, params: AnalysisParams) -> None:
     from ndx_glymphatic.analysis.readiness import not_ready_reports
 
     for report in not_ready_reports(paths=[path], params=params):
+        cause = network_failure(source=path)
+        if cause is not None:  # the gate could not read the URL: that is the one thing to say
+            raise RemoteFileError(url=str(path), cause=cause)
         raise NotReadyError(
             f"{path} is not ready for analysis; nothing was written. Fix these and run again:\n" + report.format_text()
         )
@@ -365,6 +378,8 @@ def run_analysis(
     if is_url(nwb_path):
         if write_derived:
             raise RemoteFileError(url=str(nwb_path), cause="--write-derived needs a local file (download it first)")
+        with open_binary(nwb_path):
+            pass  # reachable (raises RemoteFileError otherwise), before any output folder is made
     elif not nwb_path.is_file():
         raise InputFileError(path=nwb_path, field="input", expected="an existing NWB file", found="nothing")
     output_dir = check_output_dir(destination=output_dir, overwrite=overwrite)

@@ -53,6 +53,12 @@ TIMEOUT_IN_S = 30.0
 #: keep the bytes fetched close to the bytes read.
 MIN_REQUEST_BYTES = 64 * 1024
 
+#: remfile's largest request (it grows requests while reads are sequential): bounds the bytes fetched past
+#: the end of what is read.
+MAX_REQUEST_BYTES = 4 * 2**20
+#: Bytes remfile keeps in memory per open file (its default, 1 GB, would hold most of a 24-h session).
+CACHE_BYTES = 64 * 2**20
+
 _FAILURES: dict[str, str] = {}
 
 
@@ -254,7 +260,14 @@ class _RangeReader:
 
         self.url = url
         size = _remote_size(url=url)
-        self._file = remfile.File(url, _size=size, _min_chunk_size=MIN_REQUEST_BYTES, _use_session=True)
+        self._file = remfile.File(
+            url,
+            _size=size,
+            _min_chunk_size=MIN_REQUEST_BYTES,
+            _max_chunk_size=MAX_REQUEST_BYTES,
+            _max_cache_size=CACHE_BYTES,
+            _use_session=True,
+        )
         self._file.session = _Session(url=url)
 
     def __repr__(self) -> str:  # HDF5 names a file object's file after it: pynwb's container_source
@@ -263,7 +276,12 @@ class _RangeReader:
     def read(self, size: int = -1) -> bytes:
         if size is None or size < 0:
             size = self._file.length - self._file.tell()
-        return self._file.read(size)
+        try:
+            return self._file.read(size)
+        except Exception as error:
+            cause = _FAILURES.get(self.url) or _cause(error=error)
+            _record(url=self.url, cause=cause)
+            raise RemoteFileError(url=self.url, cause=cause) from None
 
     def readinto(self, buffer: Any) -> int:
         data = self.read(len(buffer))
