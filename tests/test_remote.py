@@ -59,6 +59,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> tuple[RangeServer, Path]
         write_session_nwb(session=session, path=folder / f"s{seed}.nwb")
     _add_unread_series(path=folder / "s1.nwb")
     (folder / "half.nwb").write_bytes((folder / "s1.nwb").read_bytes())
+    (folder / "linked.nwb").write_bytes((folder / "s2.nwb").read_bytes())
+    with h5py.File(folder / "linked.nwb", "a") as h5file:
+        h5file["acquisition/elsewhere"] = h5py.ExternalLink(str(folder / "s1.nwb"), "/acquisition")
     with RangeServer(folder=folder, truncate_paths=("half.nwb",)) as server:
         yield server, folder
 
@@ -194,3 +197,19 @@ def test_analyze_group_takes_urls(served: tuple[RangeServer, Path], tmp_path: Pa
     assert local.exit_code == 0, local.output  # type: ignore[attr-defined]
     for name in ("comparisons.csv", "predictors.csv"):
         assert (tmp_path / "remote" / name).read_text() == (tmp_path / "local" / name).read_text()
+
+
+def test_a_remote_file_with_an_external_link_is_refused_unopened(
+    served: tuple[RangeServer, Path], tmp_path: Path
+) -> None:
+    server, _ = served
+    url = server.url("linked.nwb")
+    validated = _invoke("validate", url, "--format", "json", "--no-progress")
+    (report,) = json.loads(validated.output)["files"]  # type: ignore[attr-defined]
+    assert validated.exit_code == 1  # type: ignore[attr-defined]
+    assert [(m["layer"], m["location"]) for m in report["messages"] if m["severity"] == "error"] == [
+        ("security", "/acquisition/elsewhere")
+    ]
+    assert report["layers"]["schema"]["status"] == "skipped"  # never handed to pynwb, which would follow it
+    result = CliRunner().invoke(main, ["analyze", url, "-o", str(tmp_path / "out"), "--no-progress"])
+    assert result.exit_code == 1 and "security" in result.output and not (tmp_path / "out").exists()
