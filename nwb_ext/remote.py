@@ -253,7 +253,7 @@ class _Session:
 
 
 class _RangeReader:
-    """A read-only file object over ``url`` (remfile), counting the bytes fetched."""
+    """A read-only, seekable file object over ``url`` (remfile); a failed read raises :class:`RemoteFileError`."""
 
     def __init__(self, *, url: str) -> None:
         import remfile

@@ -169,12 +169,13 @@ def test_a_url_list_with_one_bad_url_fails_only_that_one(served: tuple[RangeServ
     assert _findings({"files": [reports[0]]}) == _findings({"files": [reports[2]]})
 
 
-def test_analyze_group_takes_urls(served: tuple[RangeServer, Path], tmp_path: Path) -> None:
+def test_analyze_group_takes_a_list_of_urls(served: tuple[RangeServer, Path], tmp_path: Path) -> None:
     server, folder = served
+    listing = tmp_path / "cohort.list"
+    listing.write_text(f"{server.url('s1.nwb')}\n# vehicle above, zolpidem below\n{server.url('s2.nwb')}\n")
     remote = _invoke(
         "analyze-group",
-        server.url("s1.nwb"),
-        server.url("s2.nwb"),
+        str(listing),
         "-o",
         str(tmp_path / "remote"),
         "--workers",
