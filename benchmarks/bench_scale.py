@@ -13,6 +13,8 @@ server on 127.0.0.1 with Range support (:class:`ndx_glymphatic.testing.range_ser
   the file first (the readiness gate reads the data too), so the analysis alone (``run_analysis(check=False)``)
   is measured as well.
 * (c) ``glymph validate`` of the URL against the local file: wall time and bytes sent.
+* (f, not in the default run) h5py reading every dataset of that file over remfile (what glymph uses) and
+  over fsspec's HTTP file, the two choices for range requests.
 
 Usage: ``python benchmarks/bench_scale.py [--parts abc] [--sessions 8] [--duration-s 3600]
 [--stream-duration-s 14400] [--folder /tmp/glymph-bench-scale]`` (the issue's figures: 8 sessions of 1 h,
@@ -130,14 +132,49 @@ def _streamed(*, folder: Path, duration_in_s: float) -> None:
               f"{sent / needed:.2f}x the datasets read, {sent / size:.2f}x the file")
 
 
+def _read_everything(*, fileobj: object) -> None:
+    import h5py
+
+    def read(name: str, obj: object) -> None:
+        if isinstance(obj, h5py.Dataset) and obj.shape:
+            obj[()]
+
+    with h5py.File(fileobj, "r") as h5file:
+        h5file.visititems(read)
+
+
+def _remfile_vs_fsspec(*, folder: Path, duration_in_s: float) -> None:
+    """Part (f): h5py reading every dataset of the streamed file through remfile (as glymph does) and fsspec."""
+    import fsspec
+
+    from ndx_glymphatic.remote import open_binary
+    from ndx_glymphatic.testing.range_server import RangeServer
+
+    (path,) = _simulate(folder=folder / "stream", sessions=1, duration_in_s=duration_in_s)
+    with RangeServer(folder=path.parent) as server:
+        url = server.url(path.name)
+        for label, opener in (("remfile", lambda: open_binary(url)),
+                              ("fsspec", lambda: fsspec.open(url, "rb", block_size=4 * 2**20).open())):
+            server.reset()
+            started = time.perf_counter()
+            handle = opener()
+            _read_everything(fileobj=handle)
+            handle.close()
+            print(f"(f) h5py over {label}: read every dataset in {time.perf_counter() - started:.1f} s, "
+                  f"sent {server.bytes_served / 2**20:.1f} MiB in {server.requests} requests")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--duration-s", type=float, default=3600.0)
     parser.add_argument("--folder", type=Path, default=Path("/tmp/glymph-bench-scale"))
-    parser.add_argument("--parts", default="abc", help="which parts to run: a (batch), b and c (streamed)")
+    parser.add_argument("--parts", default="abc",
+                        help="which parts to run: a (batch), b and c (streamed), f (remfile vs fsspec)")
     parser.add_argument("--stream-duration-s", type=float, default=4 * 3600.0)
     options = parser.parse_args()
+    if "f" in options.parts:
+        _remfile_vs_fsspec(folder=options.folder, duration_in_s=options.stream_duration_s)
     if "b" in options.parts or "c" in options.parts:
         _streamed(folder=options.folder, duration_in_s=options.stream_duration_s)
     if "a" not in options.parts:
