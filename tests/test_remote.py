@@ -102,8 +102,10 @@ def test_analyze_of_a_url_equals_local_and_fetches_less_than_the_file(
     from ndx_glymphatic.analysis.pipeline import run_analysis
 
     server, folder = served
-    local = _invoke("analyze", str(folder / "s1.nwb"), "-o", str(tmp_path / "local"), "--no-progress")
-    assert local.exit_code == 0, local.output  # type: ignore[attr-defined]
+    # the local reference without the readiness gate (it does not change the metrics) and without figures
+    run_analysis(
+        nwb_path=folder / "s1.nwb", output_dir=tmp_path / "local", check=False, figures=False, show_progress=False
+    )
     remote = _invoke("analyze", server.url("s1.nwb"), "-o", str(tmp_path / "remote"), "--no-progress")
     assert remote.exit_code == 0, remote.output  # type: ignore[attr-defined]
     assert _metrics(tmp_path / "remote") == _metrics(tmp_path / "local")
@@ -184,18 +186,16 @@ def test_analyze_group_takes_a_list_of_urls(served: tuple[RangeServer, Path], tm
         "--no-progress",
     )
     assert remote.exit_code == 0, remote.output  # type: ignore[attr-defined]
-    local = _invoke(
-        "analyze-group",
-        str(folder / "s1.nwb"),
-        str(folder / "s2.nwb"),
-        "-o",
-        str(tmp_path / "local"),
-        "--workers",
-        "1",
-        "--no-session-reports",
-        "--no-progress",
+    from ndx_glymphatic.analysis.cohort import run_group_analysis
+
+    run_group_analysis(
+        inputs=[folder / "s1.nwb", folder / "s2.nwb"],
+        output_dir=tmp_path / "local",
+        check=False,
+        session_reports=False,
+        workers=1,
+        show_progress=False,
     )
-    assert local.exit_code == 0, local.output  # type: ignore[attr-defined]
     for name in ("comparisons.csv", "predictors.csv"):
         assert (tmp_path / "remote" / name).read_text() == (tmp_path / "local" / name).read_text()
 
