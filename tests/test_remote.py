@@ -214,3 +214,16 @@ def test_a_remote_file_with_an_external_link_is_refused_unopened(
     assert report["layers"]["schema"]["status"] == "skipped"  # never handed to pynwb, which would follow it
     result = CliRunner().invoke(main, ["analyze", url, "-o", str(tmp_path / "out"), "--no-progress"])
     assert result.exit_code == 1 and "security" in result.output and not (tmp_path / "out").exists()
+
+
+def test_a_server_that_never_answers_is_a_timeout(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from ndx_glymphatic import remote
+
+    monkeypatch.setattr(remote, "TIMEOUT_IN_S", 0.5)
+    with socket.socket() as silent:  # the kernel accepts the connection; nobody ever answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/s1.nwb"
+        result = CliRunner().invoke(main, ["analyze", url, "-o", str(tmp_path / "out"), "--no-progress"])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == f"error: {url}: cannot read the remote file: no answer within 0.5 s (timeout)"
