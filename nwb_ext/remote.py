@@ -92,11 +92,15 @@ def as_source(raw: str | Path) -> Source:
 
 
 def source_name(source: Source) -> str:
-    """The file name of a path or URL (``.../sub-1_ses-1.nwb?x=1`` -> ``sub-1_ses-1.nwb``)."""
+    """The file name of a path or URL (``.../sub-1_ses-1.nwb?x=1`` -> ``sub-1_ses-1.nwb``; a DANDI asset
+    download URL ``.../assets/<asset id>/download/`` -> the asset id)."""
     if is_url(source):
         from urllib.parse import unquote, urlsplit
 
-        return Path(unquote(urlsplit(str(source)).path)).name or str(source)
+        parts = [part for part in unquote(urlsplit(str(source)).path).split("/") if part]
+        if len(parts) > 1 and parts[-1] == "download":  # DANDI: /api/assets/<asset id>/download/
+            return parts[-2]
+        return parts[-1] if parts else str(source)
     return Path(source).name
 
 

@@ -227,3 +227,12 @@ def test_a_server_that_never_answers_is_a_timeout(monkeypatch: pytest.MonkeyPatc
         result = CliRunner().invoke(main, ["analyze", url, "-o", str(tmp_path / "out"), "--no-progress"])
     assert result.exit_code == 2, result.output
     assert result.output.strip() == f"error: {url}: cannot read the remote file: no answer within 0.5 s (timeout)"
+
+
+def test_session_names_of_urls() -> None:
+    from ndx_glymphatic.remote import as_source, source_name
+
+    assert source_name("https://api.dandiarchive.org/api/assets/0f1e-42/download/") == "0f1e-42"
+    assert source_name("http://127.0.0.1:8000/sub-1/sub-1_ses-2_ophys.nwb?versionId=3") == "sub-1_ses-2_ophys.nwb"
+    assert as_source("https://x.org/a.nwb") == "https://x.org/a.nwb"  # not Path, which would drop a '/'
+    assert isinstance(as_source("data/a.nwb"), Path)
