@@ -16,6 +16,7 @@ from typing import Any
 
 from ndx_glymphatic.analysis.params import AnalysisParams
 from ndx_glymphatic.errors import GlymphError, NotReadyError
+from ndx_glymphatic.remote import as_source, source_name
 
 __all__ = ["SessionBatchError", "analyze_session_task", "analyze_sessions", "session_folder_names"]
 
@@ -31,7 +32,7 @@ def session_folder_names(*, files: list[Any]) -> list[str]:
     used: set[str] = set()
     names = []
     for path in files:
-        name = Path(str(path)).stem
+        name = Path(source_name(path)).stem
         while name in used:
             name += "_"
         used.add(name)
@@ -61,8 +62,8 @@ def analyze_session_task(
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=folder))
     try:
-        analysis = analyze_file(nwb_path=Path(source), params=params, show_progress=False)
-        document, _, _ = write_outputs(analysis=analysis, nwb_path=Path(source), folder=staging, figures=figures)
+        analysis = analyze_file(nwb_path=as_source(source), params=params, show_progress=False)
+        document, _, _ = write_outputs(analysis=analysis, nwb_path=as_source(source), folder=staging, figures=figures)
         del analysis
         os.chmod(staging, 0o777 & ~_umask())
         os.replace(staging, folder / name)

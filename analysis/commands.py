@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ndx_glymphatic.batch import batch_options
+from ndx_glymphatic.remote import SOURCE, Source
 
 if TYPE_CHECKING:
     from ndx_glymphatic.analysis.params import AnalysisParams
@@ -22,7 +23,7 @@ def _params(path: Path | None) -> AnalysisParams:
 
 
 @click.command("analyze")
-@click.argument("nwb_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("nwb_file", type=SOURCE)
 @click.option("-o", "--output", "output_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Folder to write metrics.json, figures/ and report.html into (created atomically).")
 @click.option("--params", "params_path", type=click.Path(path_type=Path, dir_okay=False),
@@ -33,9 +34,16 @@ def _params(path: Path | None) -> AnalysisParams:
               "band power, metrics.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def analyze(
-    nwb_file: Path, output_dir: Path, params_path: Path | None, overwrite: bool, write_derived: bool, no_progress: bool
+    nwb_file: Source,
+    output_dir: Path,
+    params_path: Path | None,
+    overwrite: bool,
+    write_derived: bool,
+    no_progress: bool,
 ) -> None:
     """Reference analysis of one session (NE oscillation, coupling, EEG, micro-arousals, tracer kinetics).
+
+    NWB_FILE is a path or an http(s):// URL (e.g. a DANDI asset URL), read by range requests.
 
     The file must pass the readiness gate (generated for the parameters given) first; a file that
     does not is refused (exit code 1, violations listed, nothing written).
@@ -65,7 +73,7 @@ def analyze(
 
 
 @click.command("analyze-group")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=SOURCE)
 @click.option("-o", "--output", "output_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Folder for sessions.csv, comparisons.csv, predictors.csv, group.json, report.html.")
 @click.option("--params", "params_path", type=click.Path(path_type=Path, dir_okay=False),
@@ -76,7 +84,7 @@ def analyze(
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
 @batch_options
 def analyze_group(
-    inputs: tuple[Path, ...],
+    inputs: tuple[Source, ...],
     output_dir: Path,
     params_path: Path | None,
     overwrite: bool,
@@ -86,6 +94,8 @@ def analyze_group(
     scheduler: str | None,
 ) -> None:
     """Analyse many sessions (files or folders): metrics table, drug vs vehicle, clearance predictors.
+
+    INPUTS may be http(s):// URLs and .txt files listing paths or URLs, one per line.
 
     Every file must pass the analysis-readiness validation; if any fails, the group is refused
     (exit code 1, every failing file listed, nothing written).

@@ -24,6 +24,17 @@ from ndx_glymphatic.analysis.session import SessionData, raw_sample_count, read_
 from ndx_glymphatic.analysis.steps import SESSION_STEPS, Step, StepContext
 from ndx_glymphatic.errors import InputFileError, NotReadyError
 from ndx_glymphatic.io import atomic_output_dir, check_output_dir
+from ndx_glymphatic.remote import (
+    RemoteFileError,
+    Source,
+    as_source,
+    is_url,
+    network_errors,
+    network_failure,
+    open_binary,
+    open_h5,
+    source_name,
+)
 
 __all__ = [
     "AnalysisResult",
@@ -135,12 +146,17 @@ def analyze_session(
     return analysis
 
 
-def analyze_file(*, nwb_path: Path, params: AnalysisParams, show_progress: bool) -> SessionAnalysis:
-    """Open one NWB file, reduce it, run the steps, close it.
+#: Chunk cache per dataset: hdmf's own when it opens a path (the reduction reads each chunk once, in order).
+_CHUNK_CACHE_BYTES = 32 * 2**20
+
+
+def analyze_file(*, nwb_path: Source, params: AnalysisParams, show_progress: bool) -> SessionAnalysis:
+    """Open one NWB file (a local path or an ``http(s)://`` URL), reduce it, run the steps, close it.
 
     Parameters
     ----------
-    nwb_path : Path
+    nwb_path : Path or str
+        A URL is read by HTTP range requests: only the datasets the analysis reads are fetched.
     params : AnalysisParams
     show_progress : bool
         A tqdm bar over the raw samples read.
@@ -155,30 +171,42 @@ def analyze_file(*, nwb_path: Path, params: AnalysisParams, show_progress: bool)
     from ndx_glymphatic import load_namespace
 
     load_namespace()  # before reading, so that the file's objects are our classes
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        io = NWBHDF5IO(str(nwb_path), mode="r", load_namespaces=True)
+    h5file = open_h5(nwb_path, rdcc_nbytes=_CHUNK_CACHE_BYTES)
     try:
-        nwbfile = io.read()
-        progress = _Progress(
-            total=raw_sample_count(nwbfile=nwbfile), enabled=show_progress, description=f"reading {nwb_path.name}"
-        )
-        try:
-            started = time.perf_counter()
-            session = read_session(nwbfile=nwbfile, path=str(nwb_path), params=params, progress=progress)
-            read_in_s = time.perf_counter() - started
-        finally:
-            progress.close()
-        # the file stays open for the steps: a full-rate control fit reads the raw streams
-        started = time.perf_counter()
-        analysis = analyze_session(session=session, params=params)
-        analysis.timings_in_s = {"read_and_reduce": read_in_s, "steps": time.perf_counter() - started}
+        with warnings.catch_warnings(), network_errors(source=nwb_path):
+            warnings.simplefilter("ignore")
+            io = NWBHDF5IO(file=h5file, mode="r", load_namespaces=True)
+    except BaseException:
+        h5file.close()
+        raise
+    try:
+        with network_errors(source=nwb_path):
+            return _analyze_open_file(io=io, nwb_path=nwb_path, params=params, show_progress=show_progress)
     finally:
         io.close()
+        h5file.close()
+
+
+def _analyze_open_file(*, io: Any, nwb_path: Source, params: AnalysisParams, show_progress: bool) -> SessionAnalysis:
+    nwbfile = io.read()
+    progress = _Progress(
+        total=raw_sample_count(nwbfile=nwbfile), enabled=show_progress,
+        description=f"reading {source_name(nwb_path)}",
+    )
+    try:
+        started = time.perf_counter()
+        session = read_session(nwbfile=nwbfile, path=str(nwb_path), params=params, progress=progress)
+        read_in_s = time.perf_counter() - started
+    finally:
+        progress.close()
+    # the file stays open for the steps: a full-rate control fit reads the raw streams
+    started = time.perf_counter()
+    analysis = analyze_session(session=session, params=params)
+    analysis.timings_in_s = {"read_and_reduce": read_in_s, "steps": time.perf_counter() - started}
     return analysis
 
 
-def check_readiness(*, path: Path, params: AnalysisParams) -> None:
+def check_readiness(*, path: Source, params: AnalysisParams) -> None:
     """Run the readiness gate for ``params``; raise :class:`NotReadyError` listing the violations.
 
     Parameters
@@ -191,12 +219,15 @@ def check_readiness(*, path: Path, params: AnalysisParams) -> None:
     from ndx_glymphatic.analysis.readiness import not_ready_reports
 
     for report in not_ready_reports(paths=[path], params=params):
+        cause = network_failure(source=path)
+        if cause is not None:  # the gate could not read the URL: that is the one thing to say
+            raise RemoteFileError(url=str(path), cause=cause)
         raise NotReadyError(
             f"{path} is not ready for analysis; nothing was written. Fix these and run again:\n" + report.format_text()
         )
 
 
-def build_document(*, analysis: SessionAnalysis, nwb_path: Path) -> m.MetricsDocument:
+def build_document(*, analysis: SessionAnalysis, nwb_path: Source) -> m.MetricsDocument:
     """metrics.json of one session, as the typed document (validated on construction)."""
     from ndx_glymphatic import __version__
 
@@ -248,7 +279,7 @@ def write_metrics_files(*, folder: Path, document: dict[str, Any]) -> tuple[Path
 def write_outputs(
     *,
     analysis: SessionAnalysis,
-    nwb_path: Path,
+    nwb_path: Source,
     folder: Path,
     write_derived: bool = False,
     figures: bool = True,
@@ -313,7 +344,7 @@ def run_analysis(
     Parameters
     ----------
     nwb_path : str or Path
-        The NWB file.
+        The NWB file: a local path or an ``http(s)://`` URL (read by HTTP range requests, nothing downloaded).
     output_dir : str or Path
         Folder to create (or, with ``overwrite``, a folder glymph wrote before to replace); written atomically.
     params : AnalysisParams, optional
@@ -342,9 +373,14 @@ def run_analysis(
     InputFileError
         Unreadable input or unusable output folder.
     """
-    nwb_path = Path(nwb_path)
+    nwb_path = as_source(nwb_path)
     params = params or AnalysisParams()
-    if not nwb_path.is_file():
+    if is_url(nwb_path):
+        if write_derived:
+            raise RemoteFileError(url=str(nwb_path), cause="--write-derived needs a local file (download it first)")
+        with open_binary(nwb_path):
+            pass  # reachable (raises RemoteFileError otherwise), before any output folder is made
+    elif not nwb_path.is_file():
         raise InputFileError(path=nwb_path, field="input", expected="an existing NWB file", found="nothing")
     output_dir = check_output_dir(destination=output_dir, overwrite=overwrite)
     if check:

@@ -234,13 +234,13 @@ def _reduce_here(
 
 
 def _start_worker(*, plans: dict[str, _PhotometryPlan], params: AnalysisParams, folder: Path) -> Any | None:
-    """Start ``_photometry_worker.py`` on the h5py-backed plans; None when they are not all in one file."""
+    """Start ``_photometry_worker.py`` on the h5py-backed plans; None when they are not all in one local file."""
     files = set()
     streams = []
     for key, plan in plans.items():
         data = plan.channel.series.data
-        if not isinstance(data, h5py.Dataset):
-            return None
+        if not isinstance(data, h5py.Dataset) or data.file.driver == "fileobj":
+            return None  # a file object (e.g. a URL read by range requests) cannot be handed to another process
         files.add(data.file.filename)
         streams.append(
             {

@@ -4,9 +4,21 @@ Prints wall time of each run, the speed-up, and the peak resident memory (RSS) o
 run (the glymph process and, with Dask, each worker process), sampled with psutil. Sessions are
 simulated into /tmp (or --folder) once and reused.
 
-Usage: ``python benchmarks/bench_scale.py [--sessions 8] [--duration-s 3600] [--folder /tmp/glymph-bench-scale]``
-(the issue's figure: 8 sessions of 1 h at the rig rates). The streamed-file parts of the issue's benchmark
-(remote analyze and validate) are not written yet.
+Parts (b) and (c) stream one simulated session (``--stream-duration-s``, 4 h by default) from a real HTTP
+server on 127.0.0.1 with Range support (:class:`ndx_glymphatic.testing.range_server.RangeServer`):
+
+* (b) ``glymph analyze`` of the file read locally and of its URL: wall time of both, and the bytes the
+  server sent against the bytes of the datasets the analysis reads (h5py storage sizes of every dataset
+  outside ``/specifications``; all of them are read in a simulated session). ``glymph analyze`` validates
+  the file first (the readiness gate reads the data too), so the analysis alone (``run_analysis(check=False)``)
+  is measured as well.
+* (c) ``glymph validate`` of the URL against the local file: wall time and bytes sent.
+* (f, not in the default run) h5py reading every dataset of that file over remfile (what glymph uses) and
+  over fsspec's HTTP file, the two choices for range requests.
+
+Usage: ``python benchmarks/bench_scale.py [--parts abc] [--sessions 8] [--duration-s 3600]
+[--stream-duration-s 14400] [--folder /tmp/glymph-bench-scale]`` (the issue's figures: 8 sessions of 1 h,
+one 4-h session, at the rig rates).
 """
 
 from __future__ import annotations
@@ -37,7 +49,7 @@ def _simulate(*, folder: Path, sessions: int, duration_in_s: float) -> list[Path
     return paths
 
 
-def _run(*, arguments: list[str]) -> tuple[float, dict[int, int]]:
+def _run(*, arguments: list[str], allowed: tuple[int, ...] = (0,)) -> tuple[float, dict[int, int]]:
     """Wall time and peak RSS (bytes) of every process of the run, by pid."""
     started = time.perf_counter()
     process = subprocess.Popen(arguments, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -55,9 +67,101 @@ def _run(*, arguments: list[str]) -> tuple[float, dict[int, int]]:
                 pass
         time.sleep(0.2)
     wall = time.perf_counter() - started
-    if process.returncode != 0:
+    if process.returncode not in allowed:
         sys.exit(f"{' '.join(arguments)} failed: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
     return wall, peaks
+
+
+def _dataset_bytes(*, path: Path) -> int:
+    """Storage bytes of every dataset outside ``/specifications`` (what the analysis of a session reads)."""
+    import h5py
+
+    total = 0
+
+    def add(name: str, obj: object) -> None:
+        nonlocal total
+        if isinstance(obj, h5py.Dataset) and not name.startswith("specifications"):
+            total += obj.id.get_storage_size()
+
+    with h5py.File(path, "r") as h5file:
+        h5file.visititems(add)
+    return total
+
+
+def _analysis_alone(*, source: str, output: Path) -> float:
+    """Wall time of the analysis without the readiness gate, in a fresh process."""
+    code = ("import sys, time; from ndx_glymphatic.analysis.pipeline import run_analysis; t = time.perf_counter(); "
+            "run_analysis(nwb_path=sys.argv[1], output_dir=sys.argv[2], overwrite=True, check=False, figures=False, "
+            "show_progress=False); print(time.perf_counter() - t)")
+    result = subprocess.run([sys.executable, "-c", code, source, str(output)], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"analysis of {source} failed: {result.stderr[-2000:]}")
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def _streamed(*, folder: Path, duration_in_s: float) -> None:
+    """Parts (b) and (c): one session read locally and from the loopback HTTP server."""
+    from ndx_glymphatic.testing.range_server import RangeServer
+
+    (path,) = _simulate(folder=folder / "stream", sessions=1, duration_in_s=duration_in_s)
+    glymph = str(Path(sys.executable).with_name("glymph"))
+    size, needed = path.stat().st_size, _dataset_bytes(path=path)
+    print(f"streamed file: {path.name}, {size / 2**20:.1f} MiB; datasets read by the analysis: "
+          f"{needed / 2**20:.1f} MiB")
+    with RangeServer(folder=path.parent) as server:
+        url = server.url(path.name)
+        rows = []
+        for label, arguments in (
+            ("analyze", lambda source, tag: [glymph, "analyze", source, "-o", str(folder / f"analyze-{tag}"),
+                                             "--overwrite", "--no-progress"]),
+            ("validate", lambda source, tag: [glymph, "validate", source, "--no-progress", "--format", "json",
+                                              "-o", str(folder / f"validate-{tag}.json"), "--overwrite"]),
+        ):
+            local_wall, _ = _run(arguments=arguments(str(path), "local"), allowed=(0, 1))
+            server.reset()
+            remote_wall, _ = _run(arguments=arguments(url, "remote"), allowed=(0, 1))
+            rows.append((label, local_wall, remote_wall, server.bytes_served, server.requests))
+        local_alone = _analysis_alone(source=str(path), output=folder / "alone-local")
+        server.reset()
+        remote_alone = _analysis_alone(source=url, output=folder / "alone-remote")
+        rows.insert(1, ("analysis alone", local_alone, remote_alone, server.bytes_served, server.requests))
+    for label, local_wall, remote_wall, sent, requests in rows:
+        part = "c" if label == "validate" else "b"
+        print(f"({part}) {label}: local {local_wall:.1f} s, streamed {remote_wall:.1f} s "
+              f"({remote_wall / local_wall:.2f}x); sent {sent / 2**20:.1f} MiB in {requests} requests = "
+              f"{sent / needed:.2f}x the datasets read, {sent / size:.2f}x the file")
+
+
+def _read_everything(*, fileobj: object) -> None:
+    import h5py
+
+    def read(name: str, obj: object) -> None:
+        if isinstance(obj, h5py.Dataset) and obj.shape:
+            obj[()]
+
+    with h5py.File(fileobj, "r") as h5file:
+        h5file.visititems(read)
+
+
+def _remfile_vs_fsspec(*, folder: Path, duration_in_s: float) -> None:
+    """Part (f): h5py reading every dataset of the streamed file through remfile (as glymph does) and fsspec."""
+    import fsspec
+
+    from ndx_glymphatic.remote import open_binary
+    from ndx_glymphatic.testing.range_server import RangeServer
+
+    (path,) = _simulate(folder=folder / "stream", sessions=1, duration_in_s=duration_in_s)
+    with RangeServer(folder=path.parent) as server:
+        url = server.url(path.name)
+        for label, opener in (("remfile", lambda: open_binary(url)),
+                              ("fsspec", lambda: fsspec.open(url, "rb", block_size=4 * 2**20).open())):
+            server.reset()
+            started = time.perf_counter()
+            handle = opener()
+            _read_everything(fileobj=handle)
+            handle.close()
+            print(f"(f) h5py over {label}: read every dataset in {time.perf_counter() - started:.1f} s, "
+                  f"sent {server.bytes_served / 2**20:.1f} MiB in {server.requests} requests")
 
 
 def main() -> None:
@@ -65,7 +169,16 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--duration-s", type=float, default=3600.0)
     parser.add_argument("--folder", type=Path, default=Path("/tmp/glymph-bench-scale"))
+    parser.add_argument("--parts", default="abc",
+                        help="which parts to run: a (batch), b and c (streamed), f (remfile vs fsspec)")
+    parser.add_argument("--stream-duration-s", type=float, default=4 * 3600.0)
     options = parser.parse_args()
+    if "f" in options.parts:
+        _remfile_vs_fsspec(folder=options.folder, duration_in_s=options.stream_duration_s)
+    if "b" in options.parts or "c" in options.parts:
+        _streamed(folder=options.folder, duration_in_s=options.stream_duration_s)
+    if "a" not in options.parts:
+        return
     files = _simulate(folder=options.folder / "sessions", sessions=options.sessions,
                       duration_in_s=options.duration_s)
     glymph = str(Path(sys.executable).with_name("glymph"))

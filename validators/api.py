@@ -28,6 +28,15 @@ from pathlib import Path
 from typing import Literal
 
 from ndx_glymphatic.errors import GlymphError
+from ndx_glymphatic.remote import (
+    RemoteFileError,
+    Source,
+    as_source,
+    expand_list_files,
+    is_url,
+    network_failure,
+    open_h5,
+)
 from ndx_glymphatic.validators._check_tools import CheckFunction
 from ndx_glymphatic.validators.probe import probe_path
 from ndx_glymphatic.validators.report import ValidationMessage, ValidationReport
@@ -127,13 +136,12 @@ def _session_report(*, path: Path, profile: str) -> ValidationReport:
 READ_CHUNK_CACHE_BYTES = 2 * 2**20
 
 
-def _open_io(*, path: Path, cached_namespaces: dict[str, str]) -> object:
+def _open_io(*, path: Source, cached_namespaces: dict[str, str]) -> object:
     """An open NWBHDF5IO on ``path``, reading as ``pynwb.read_nwb`` would, with a small chunk cache.
 
     When every namespace cached in the file is already loaded (core, ours and the ones ours includes),
     read_nwb would use the loaded ones anyway, so the cached copies are not parsed again.
     """
-    import h5py
     import pynwb
     from pynwb import NWBHDF5IO
 
@@ -141,7 +149,7 @@ def _open_io(*, path: Path, cached_namespaces: dict[str, str]) -> object:
 
     load_namespace()  # ours and the ones it includes
     loaded = set(pynwb.available_namespaces())
-    h5file = h5py.File(path, "r", rdcc_nbytes=READ_CHUNK_CACHE_BYTES)
+    h5file = open_h5(path, rdcc_nbytes=READ_CHUNK_CACHE_BYTES)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -179,7 +187,8 @@ def validate_file(
     Parameters
     ----------
     path : str or Path
-        An ``.nwb`` file, or a session file (``.yaml``, ``.yml``, ``.json``) before conversion.
+        An ``.nwb`` file (a local path or an ``http(s)://`` URL, read by range requests), or a session file
+        (``.yaml``, ``.yml``, ``.json``) before conversion.
     profile : {"dandi", "analysis", "all", "derived"}
         Which layers to run (see :data:`PROFILE_LAYERS`).
     readiness_checks : sequence of nwbinspector check functions
@@ -197,9 +206,19 @@ def validate_file(
         Only for an unknown ``profile`` (a usage error, exit code 2).
     """
     _check_profile(profile=profile)
-    path = Path(path)
-    if path.suffix.lower() in SESSION_FILE_SUFFIXES:
+    path = as_source(path)
+    if isinstance(path, Path) and path.suffix.lower() in SESSION_FILE_SUFFIXES:
         return _session_report(path=path, profile=profile)
+    report = _validate_nwb_file(path=path, profile=profile, readiness_checks=readiness_checks)
+    cause = network_failure(source=path)
+    if cause is not None:  # a layer that failed on a read reports damage; the network is the reason
+        return _failure_report(path=path, profile=profile, check="remote_readable", could_not_run=True,
+                               message=str(RemoteFileError(url=str(path), cause=cause)),
+                               hint="check the URL, that the server is up and reachable from here, and try again")
+    return report
+
+
+def _validate_nwb_file(*, path: Source, profile: str, readiness_checks: Sequence[CheckFunction]) -> ValidationReport:
     layers = PROFILE_LAYERS[profile]
     report = ValidationReport(path=str(path), profile=profile)
 
@@ -274,7 +293,7 @@ def _run_check_layer(*, report: ValidationReport, nwbfile: object, layer: str,
         report.add(messages=[_crash_message(layer=layer, error=error)])
 
 
-def _run_open_file_layers(*, report: ValidationReport, nwbfile: object, path: Path, layers: Sequence[str],
+def _run_open_file_layers(*, report: ValidationReport, nwbfile: object, path: Source, layers: Sequence[str],
                           readiness_checks: Sequence[CheckFunction]) -> None:
     from ndx_glymphatic.validators.checks_dandi import DANDI_CHECKS
     from ndx_glymphatic.validators.layers import dandi_cli_messages, domain_checks, inspector_checks
@@ -318,24 +337,26 @@ def _run_open_file_layers(*, report: ValidationReport, nwbfile: object, path: Pa
 
 
 # ----------------------------------------------------------------------------------- many paths
-def collect_paths(*, paths: Iterable[str | Path]) -> list[Path]:
-    """The files to validate: files as given; folders searched recursively for ``*.nwb``.
+def collect_paths(*, paths: Iterable[str | Path]) -> list[Source]:
+    """The files to validate: files and URLs as given; folders searched recursively for ``*.nwb``; list files
+    (``.txt``/``.list``, one URL or path per line) replaced by their entries.
 
     A folder whose name ends in ``.nwb`` is itself returned (and reported as not a file). A folder with no
-    NWB file is returned as is, so that its report says so.
+    NWB file is returned as is, so that its report says so. URLs are returned as text.
     """
-    collected: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir() and not path.name.endswith((".nwb", ".nwb.zarr")):
+    collected: list[Source] = []
+    for path in expand_list_files(sources=paths):
+        if isinstance(path, str):
+            collected.append(path)
+        elif path.is_dir() and not path.name.endswith((".nwb", ".nwb.zarr")):
             found = sorted(p for p in path.rglob("*.nwb") if not p.name.startswith("._"))
             collected.extend(found if found else [path])
         else:
             collected.append(path)
-    unique: list[Path] = []
-    seen: set[Path] = set()
+    unique: list[Source] = []
+    seen: set[Source] = set()
     for path in collected:
-        key = path.resolve() if path.exists() else path
+        key = path.resolve() if isinstance(path, Path) and path.exists() else path
         if key not in seen:
             seen.add(key)
             unique.append(path)
@@ -367,15 +388,16 @@ def _child(connection: object, path: str, profile: str,
         connection.close()  # type: ignore[attr-defined]
 
 
-def _failure_report(*, path: Path, profile: str, check: str, message: str, hint: str) -> ValidationReport:
-    report = ValidationReport(path=str(path), profile=profile, kind="unknown")
+def _failure_report(*, path: Source, profile: str, check: str, message: str, hint: str,
+                    could_not_run: bool = False) -> ValidationReport:
+    report = ValidationReport(path=str(path), profile=profile, kind="unknown", could_not_run=could_not_run)
     report.set_layer(layer="file")
     report.add(messages=[ValidationMessage(layer="file", severity="error", importance="ERROR", check=check,
                                            location="", message=message, hint=hint)])
     return report
 
 
-def _validate_isolated(*, path: Path, profile: str, timeout_in_s: float,
+def _validate_isolated(*, path: Source, profile: str, timeout_in_s: float,
                        readiness_checks: Sequence[CheckFunction]) -> ValidationReport:
     """Run :func:`validate_file` in a forked process: a crash or hang of the HDF5 library stays there."""
     context = multiprocessing.get_context("fork")
@@ -465,7 +487,13 @@ def validate_paths(
     show = progress and len(files) > 1 and sys.stderr.isatty()
     reports = []
     for path in tqdm(files, desc="validating", unit="file", disable=not show):
-        if path.is_dir() and not path.name.endswith((".nwb", ".nwb.zarr")):
+        if is_url(path):
+            if can_fork:
+                reports.append(_validate_isolated(path=path, profile=profile, timeout_in_s=timeout_in_s,
+                                                  readiness_checks=readiness_checks))
+            else:
+                reports.append(validate_file(path=path, profile=profile, readiness_checks=readiness_checks))
+        elif path.is_dir() and not path.name.endswith((".nwb", ".nwb.zarr")):
             reports.append(_empty_folder_report(path=path, profile=profile))
         elif can_fork and path.suffix.lower() not in SESSION_FILE_SUFFIXES:
             reports.append(_validate_isolated(path=path, profile=profile, timeout_in_s=timeout_in_s,

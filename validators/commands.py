@@ -11,6 +11,7 @@ import click
 from ndx_glymphatic.batch import batch_options
 from ndx_glymphatic.errors import InputFileError
 from ndx_glymphatic.io import atomic_output_path
+from ndx_glymphatic.remote import SOURCE, Source
 
 __all__ = ["COMMANDS", "READINESS_CHECKS_META_KEY", "organize", "validate"]
 
@@ -35,7 +36,7 @@ def _emit(*, reports: list, profile: str, output_format: str, output: Path | Non
         click.echo(f"report written to {output}", err=True)
 
 
-def _run(*, paths: list[Path], profile: str, output_format: str, output: Path | None, show_info: bool,
+def _run(*, paths: list[Source], profile: str, output_format: str, output: Path | None, show_info: bool,
          limits: Path | None, progress: bool, isolate: bool, timeout_in_s: float, workers: int | None = 1,
          scheduler: str | None = None, overwrite: bool = False, verify: bool = False) -> int:
     from ndx_glymphatic.validators.api import PROFILE_LAYERS
@@ -70,7 +71,7 @@ _format_option = click.option("--format", "output_format", type=click.Choice(["t
 
 
 @click.command("validate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=SOURCE)
 @_profile_option
 @_format_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -89,10 +90,13 @@ _format_option = click.option("--format", "output_format", type=click.Choice(["t
 @click.option("--verify", is_flag=True,
               help="Also read every chunk of every dataset (HDF5 verifies the checksums) and report the first "
                    "corrupt one.")
-def validate(paths: tuple[Path, ...], profile: str, output_format: str, output: Path | None, limits: Path | None,
+def validate(paths: tuple[Source, ...], profile: str, output_format: str, output: Path | None, limits: Path | None,
              hide_notes: bool, no_progress: bool, no_isolation: bool, timeout_in_s: float, workers: int | None,
              scheduler: str | None, verify: bool, overwrite: bool = False) -> None:
     """Validate NWB files (folders are searched recursively) or session files (.yaml/.json) before conversion.
+
+    PATHS may be http(s):// URLs (read by range requests, e.g. DANDI asset URLs) and .txt files listing
+    paths or URLs, one per line.
 
     Layers, reported separately: file, security, schema (pynwb), inspector (nwbinspector, DANDI config),
     domain (ndx-glymphatic checks), dandi (DANDI readiness), analysis (analysis readiness).

@@ -102,8 +102,10 @@ def _cached_specification_key(*, path: Path) -> str | None:
 
     import h5py
 
+    from ndx_glymphatic.remote import open_h5
+
     digest = hashlib.sha256()
-    with h5py.File(path, "r") as h5file:
+    with open_h5(path) as h5file:
         if "specifications" not in h5file:
             return None
         found = False
@@ -201,7 +203,10 @@ def _catalog_for(*, path: Path) -> tuple[Any, dict[str, Any]] | None:
         if cached is None:
             catalog = NamespaceCatalog(group_spec_cls=NWBGroupSpec, dataset_spec_cls=NWBDatasetSpec,
                                        spec_namespace_cls=NWBNamespace)
-            dependencies = NWBHDF5IO.load_namespaces(namespace_catalog=catalog, path=str(path))
+            from ndx_glymphatic.remote import open_h5
+
+            with open_h5(path) as h5file:
+                dependencies = NWBHDF5IO.load_namespaces(namespace_catalog=catalog, file=h5file)
             cached = (catalog, dependencies)
             _save_catalog_to_disk(key=key, cached=cached)
         _SPEC_CATALOGS.clear()  # keep one: files validated together usually share their specification
@@ -236,8 +241,11 @@ def schema_errors(*, path: Path, builder: Any) -> list[Any]:
 
     cached = _catalog_for(path=path)
     if cached is None:
+        from ndx_glymphatic.remote import open_h5
+
         # with use_cached_namespaces (the default) pynwb 4.2 fails on a file that caches none
-        result = pynwb.validate(path=str(path), use_cached_namespaces=False)
+        with open_h5(path) as h5file:
+            result = pynwb.validate(io=pynwb.NWBHDF5IO(file=h5file, mode="r"), use_cached_namespaces=False)
         return list(result[0] if isinstance(result, tuple) else result)
     catalog, dependencies = cached
     namespaces = set(dependencies)
@@ -448,8 +456,11 @@ def dandi_cli_messages(*, path: Path) -> tuple[list[ValidationMessage], str]:
     note : str
         Why dandi-cli did not run, or which of its findings were left to other layers ("" otherwise).
     """
+    from ndx_glymphatic.remote import is_url
     from ndx_glymphatic.validators.checks_dandi import dandiset_root_of
 
+    if is_url(path):
+        return [], "`dandi validate` runs on local files only; not run on a URL"
     try:
         import dandi.validate as dandi_validation
     except ImportError:

@@ -24,6 +24,7 @@ import h5py
 import numpy as np
 
 from ndx_glymphatic.converters.hdf5_safety import LinkLeavingFile, scan_links
+from ndx_glymphatic.remote import RemoteFileError, Source, as_source, is_url, network_failure, open_binary, open_h5
 from ndx_glymphatic.validators.report import ValidationMessage
 
 __all__ = [
@@ -99,8 +100,8 @@ def _file_message(*, check: str, message: str, hint: str, location: str = "/", s
     )
 
 
-def _has_hdf5_signature(*, path: Path, size: int) -> bool:
-    with open(path, "rb") as stream:
+def _has_hdf5_signature(*, path: Source, size: int) -> bool:
+    with open_binary(path) as stream:
         for offset in _USER_BLOCK_OFFSETS:
             if offset + len(HDF5_SIGNATURE) > size:
                 break
@@ -110,8 +111,8 @@ def _has_hdf5_signature(*, path: Path, size: int) -> bool:
     return False
 
 
-def _describe_non_hdf5(*, path: Path) -> str:
-    with open(path, "rb") as stream:
+def _describe_non_hdf5(*, path: Source) -> str:
+    with open_binary(path) as stream:
         head = stream.read(4096)
     if head.startswith(b"PK\x03\x04"):
         return "a ZIP archive (unpack it first)"
@@ -184,7 +185,7 @@ def _check_path(*, path: Path, result: ProbeResult) -> int | None:
     return size
 
 
-def _open_error_message(*, path: Path, error: Exception, size: int) -> ValidationMessage:
+def _open_error_message(*, path: Source, error: Exception, size: int) -> ValidationMessage:
     text = str(error)
     truncated = re.search(r"truncated file: eof = (\d+).*stored_eof = (\d+)", text)
     if truncated:
@@ -239,7 +240,7 @@ def _attribute_text(*, value: object) -> str | None:
     return None
 
 
-def _check_nwb_root(*, path: Path, h5file: h5py.File, result: ProbeResult) -> bool:
+def _check_nwb_root(*, path: Source, h5file: h5py.File, result: ProbeResult) -> bool:
     """Root attributes of an NWB file and a readable schema version; False when pynwb must not open it."""
     attrs = h5file.attrs
     neurodata_type = _attribute_text(value=attrs.get("neurodata_type"))
@@ -468,24 +469,61 @@ def _security_messages(*, leaving: list[LinkLeavingFile]) -> list[ValidationMess
     ]
 
 
+def _remote_size(*, url: str, result: ProbeResult) -> int | None:
+    """The size of the file at ``url``; None (and a message) when it cannot be reached."""
+    try:
+        with open_binary(url) as stream:
+            return int(stream.seek(0, 2))
+    except RemoteFileError as error:
+        _could_not_read_remote(error=error, result=result)
+        return None
+
+
+def _could_not_read_remote(*, error: RemoteFileError, result: ProbeResult) -> None:
+    result.could_not_run = True
+    result.file_messages.append(_file_message(
+        check="remote_readable", location="", message=str(error),
+        hint="check the URL, that the server is up and reachable from here, and try again",
+    ))
+    result.refusal = "the remote file cannot be read"
+
+
 def probe_path(*, path: str | Path) -> ProbeResult:
-    """Run the ``file`` and ``security`` layers on ``path`` with h5py only.
+    """Run the ``file`` and ``security`` layers on ``path`` (a local path or an ``http(s)://`` URL) with h5py only.
+
+    A URL is read by HTTP range requests (:func:`ndx_glymphatic.remote.open_h5`) and gets the same look as a
+    local file: links leaving the file are found without following them. A network failure at any point makes
+    the whole result one ``remote_readable`` message (could not run).
 
     Parameters
     ----------
     path : str or Path
-        The path to look at.
+        The path or URL to look at.
 
     Returns
     -------
     ProbeResult
         Messages of both layers, and whether pynwb may open the file.
     """
-    path = Path(path)
+    source = as_source(path)
+    try:
+        result = _probe(path=source)
+    except RemoteFileError as error:
+        result = ProbeResult()
+        _could_not_read_remote(error=error, result=result)
+        return result
+    cause = network_failure(source=source)
+    if cause is not None:  # HDF5 reports a failed read as damage; the network is the reason
+        result = ProbeResult()
+        _could_not_read_remote(error=RemoteFileError(url=str(source), cause=cause), result=result)
+    return result
+
+
+def _probe(*, path: Source) -> ProbeResult:
     result = ProbeResult()
-    size = _check_path(path=path, result=result)
+    size = _remote_size(url=path, result=result) if is_url(path) else _check_path(path=Path(path), result=result)
     if size is None:
-        result.refusal = "the path is not a readable file"
+        result.refusal = result.refusal or "the path is not a readable file"
         return result
     if not _has_hdf5_signature(path=path, size=size):
         result.file_messages.append(_file_message(
@@ -496,7 +534,9 @@ def probe_path(*, path: str | Path) -> ProbeResult:
         result.refusal = "the file is not HDF5"
         return result
     try:
-        h5file = h5py.File(path, "r")
+        h5file = open_h5(path)
+    except RemoteFileError:
+        raise
     except PermissionError as error:
         result.could_not_run = True
         result.file_messages.append(_file_message(

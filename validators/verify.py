@@ -86,11 +86,12 @@ def find_first_corrupt(*, path: str | Path, progress: bool = True) -> CorruptObj
     progress : bool
         Show a progress bar over the values read (only when stderr is a terminal).
     """
-    import h5py
     from tqdm import tqdm
 
+    from ndx_glymphatic.remote import open_h5
+
     try:
-        h5file = h5py.File(path, "r")
+        h5file = open_h5(path)
     except Exception as error:
         return CorruptObject(location="/", chunk_offset=None, error=f"{type(error).__name__}: {error}")
     with h5file:
