@@ -33,6 +33,8 @@ __all__ = [
 SERIES_DTYPE = np.dtype("<f4")
 #: Units the photometry readers give (volts from the rig's photodetector; arbitrary units for cameras).
 PHOTOMETRY_UNITS = ("V", "a.u.")
+#: Unit of the dF/F series of a derived file (``glymph analyze --write-derived``).
+DERIVED_DFF_UNIT = "percent"
 _TYPE_ATTRIBUTES = ("neurodata_type", "namespace", "object_id")
 _SKIPPED_TREES = ("specifications",)
 _SMALL_DATASET_BYTES = 1 << 20
@@ -116,14 +118,18 @@ def _dtype_of(data: Any) -> np.dtype | None:
 
 @domain_check(importance=Importance.CRITICAL, neurodata_type=FiberPhotometryResponseSeries)
 def check_series_stored_as_written(series: Any) -> InspectorMessage | None:
-    """Photometry series are stored as the builder writes them: little-endian float32, unit V or a.u."""
+    """Photometry series are stored as the builder writes them: little-endian float32, unit V or a.u. (in
+    acquisition), or percent too (dF/F of a derived file)."""
     problems = []
     dtype = _dtype_of(series.data)
     if dtype is not None and dtype != SERIES_DTYPE:
         problems.append(f"data are stored as {dtype.str} ({dtype}), expected float32 ({SERIES_DTYPE.str})")
     unit = _text(getattr(series.data, "attrs", {}).get("unit", series.unit))
-    if unit not in PHOTOMETRY_UNITS:
-        problems.append(f"unit is {unit!r}, expected one of {list(PHOTOMETRY_UNITS)}")
+    # acquired series carry the rig's unit; dF/F in a processing module (a derived file) is in percent
+    acquired = isinstance(series.parent, NWBFile)
+    allowed = PHOTOMETRY_UNITS if acquired else (*PHOTOMETRY_UNITS, DERIVED_DFF_UNIT)
+    if unit not in allowed:
+        problems.append(f"unit is {unit!r}, expected one of {list(allowed)}")
     return finding_of(
         problems=problems,
         hint="photometry is written as float32 in the rig's unit; a changed type or unit means the file was "
