@@ -1340,8 +1340,7 @@ def write_derived_nwbfile(
         nwbfile.add_analysis(provenance)
         _add_derived_content(nwbfile=nwbfile, content=content, rows=rows, settings=settings)
         path = Path(folder) / file_name(nwbfile)
-        io_class = _ChecksummedNWBHDF5IO if settings.checksum else NWBHDF5IO
-        with h5py.File(path, "w", libver=LIBVER) as h5file, io_class(file=h5file, mode="w") as out:
+        with NWBHDF5IO(str(path), mode="w") as out:
             out.export(src_io=raw_io, nwbfile=nwbfile, write_args={"link_data": False})
         with h5py.File(path, "r+") as file:
             tidy_cached_specifications(file=file, declared_schemas=declared_schemas_of_loaded_namespaces())
