@@ -6,7 +6,7 @@ file lacks is one message naming the file, the session field, the name asked and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ndx_glymphatic.converters._contract import RigReader
 from ndx_glymphatic.converters.plan import photometry_reader_options
@@ -24,37 +24,35 @@ def _collect(problems: list[str], check: Callable[[], object]) -> None:
         problems.append(str(error))
 
 
-def _check_photometry(*, session: SessionConfig, reader: RigReader, problems: list[str]) -> None:
-    photometry = session.photometry
-    for index, channel in enumerate(photometry.channels):
-        field = f"photometry.channels[{index}].stream"
+def _check_streams_and_events(
+    *, section_name: str, channels: Sequence[object], events: Sequence[str], reader: RigReader, problems: list[str]
+) -> None:
+    """Each channel's stream and each event channel a session-file section names, looked up in its rig file."""
+    for index, channel in enumerate(channels):
+        field = f"{section_name}.channels[{index}].stream"
         _collect(
             problems,
             lambda c=channel, f=field: reader.resolve_stream(
                 stream=c.stream, stream_channel=c.stream_channel, field_path=f
             ),
         )
-    for index, name in enumerate(photometry.events or ()):
+    for index, name in enumerate(events):
         _collect(
-            problems, lambda n=name, i=index: reader.resolve_event_channel(name=n, field_path=f"photometry.events[{i}]")
+            problems,
+            lambda n=name, i=index: reader.resolve_event_channel(name=n, field_path=f"{section_name}.events[{i}]"),
         )
+
+
+def _check_photometry(*, session: SessionConfig, reader: RigReader, problems: list[str]) -> None:
+    photometry = session.photometry
+    _check_streams_and_events(section_name="photometry", channels=photometry.channels,
+                              events=photometry.events or (), reader=reader, problems=problems)
 
 
 def _check_ephys(*, session: SessionConfig, reader: RigReader, primary: RigReader | None, problems: list[str]) -> None:
     ephys = session.electrophysiology
-    for index, channel in enumerate(ephys.channels):
-        field = f"electrophysiology.channels[{index}].stream"
-        _collect(
-            problems,
-            lambda c=channel, f=field: reader.resolve_stream(
-                stream=c.stream, stream_channel=c.stream_channel, field_path=f
-            ),
-        )
-    for index, name in enumerate(ephys.events):
-        _collect(
-            problems,
-            lambda n=name, i=index: reader.resolve_event_channel(name=n, field_path=f"electrophysiology.events[{i}]"),
-        )
+    _check_streams_and_events(section_name="electrophysiology", channels=ephys.channels, events=ephys.events,
+                              reader=reader, problems=problems)
     alignment = ephys.clock_alignment
     if alignment is not None and session.ephys_needs_alignment:
         if primary is not None:
