@@ -212,7 +212,7 @@ def validate_file(
     report = _validate_nwb_file(path=path, profile=profile, readiness_checks=readiness_checks)
     cause = network_failure(source=path)
     if cause is not None:  # a layer that failed on a read reports damage; the network is the reason
-        return _failure_report(path=path, profile=profile, check="remote_readable", could_not_run=True,
+        return failure_report(path=path, profile=profile, check="remote_readable", could_not_run=True,
                                message=str(RemoteFileError(url=str(path), cause=cause)),
                                hint="check the URL, that the server is up and reachable from here, and try again")
     return report
@@ -364,14 +364,9 @@ def collect_paths(*, paths: Iterable[str | Path]) -> list[Source]:
 
 
 def _empty_folder_report(*, path: Path, profile: str) -> ValidationReport:
-    report = ValidationReport(path=str(path), profile=profile, kind="unknown", could_not_run=True)
-    report.set_layer(layer="file")
-    report.add(messages=[ValidationMessage(
-        layer="file", severity="error", importance="ERROR", check="nwb_files_found", location="",
-        message=f"{path} is a folder without any .nwb file (searched recursively).",
-        hint="pass .nwb files or folders holding them",
-    )])
-    return report
+    return failure_report(path=path, profile=profile, check="nwb_files_found", could_not_run=True,
+                          message=f"{path} is a folder without any .nwb file (searched recursively).",
+                          hint="pass .nwb files or folders holding them")
 
 
 def _child(connection: object, path: str, profile: str,
@@ -388,8 +383,9 @@ def _child(connection: object, path: str, profile: str,
         connection.close()  # type: ignore[attr-defined]
 
 
-def _failure_report(*, path: Source, profile: str, check: str, message: str, hint: str,
-                    could_not_run: bool = False) -> ValidationReport:
+def failure_report(*, path: Source, profile: str, check: str, message: str, hint: str,
+                   could_not_run: bool = False) -> ValidationReport:
+    """A report of one file-layer error: the file could not be validated, or was refused before any layer ran."""
     report = ValidationReport(path=str(path), profile=profile, kind="unknown", could_not_run=could_not_run)
     report.set_layer(layer="file")
     report.add(messages=[ValidationMessage(layer="file", severity="error", importance="ERROR", check=check,
@@ -422,7 +418,7 @@ def _validate_isolated(*, path: Source, profile: str, timeout_in_s: float,
             process.kill()
             process.join()
     if not ended:
-        return _failure_report(
+        return failure_report(
             path=path, profile=profile, check="validation_finished",
             message=f"validation did not finish within {timeout_in_s:g} s and was stopped.",
             hint="the file may be damaged (a loop in its HDF5 structure); raise --timeout for very large files",
@@ -430,17 +426,17 @@ def _validate_isolated(*, path: Source, profile: str, timeout_in_s: float,
     if document is not None and "crash" not in document:
         return ValidationReport.from_json(document)
     if document is not None:
-        return _failure_report(path=path, profile=profile, check="validator_crashed",
+        return failure_report(path=path, profile=profile, check="validator_crashed",
                                message=f"validation stopped with {document['crash']}",
                                hint="please report this with the file")
     if process.exitcode is not None and process.exitcode < 0:
         name = signal.Signals(-process.exitcode).name
-        return _failure_report(
+        return failure_report(
             path=path, profile=profile, check="hdf5_readable",
             message=f"reading the file crashed the HDF5 library ({name}): the file is damaged.",
             hint="restore the file from its source or write it again",
         )
-    return _failure_report(
+    return failure_report(
         path=path, profile=profile, check="validator_crashed",
         message=f"the validating process ended without a report (exit code {process.exitcode}).",
         hint="please report this with the file",

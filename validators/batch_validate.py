@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ndx_glymphatic.validators.report import ValidationMessage, ValidationReport
+from ndx_glymphatic.validators.report import ValidationReport
 
 __all__ = ["validate_batch", "validate_task"]
 
@@ -35,14 +35,13 @@ def validate_task(
 
 
 def _failed_report(*, path: str, profile: str, message: str) -> ValidationReport:
-    report = ValidationReport(path=path, profile=profile, kind="unknown", could_not_run=True)
-    report.set_layer(layer="file")
-    report.add(messages=[ValidationMessage(
-        layer="file", severity="error", importance="ERROR", check="validation_finished", location="",
+    from ndx_glymphatic.validators.api import failure_report
+
+    return failure_report(
+        path=path, profile=profile, check="validation_finished", could_not_run=True,
         message=f"validation did not finish: {message}",
         hint="see the message; a worker that died twice points to a file that crashes the HDF5 library",
-    )])
-    return report
+    )
 
 
 def validate_batch(
