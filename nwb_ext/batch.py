@@ -109,7 +109,8 @@ def _client(*, workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
     settings = {
         "distributed.scheduler.allowed-failures": 1,
         "distributed.worker.daemon": False,
-        "distributed.nanny.pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": 65536},
+        "distributed.nanny.pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": None},
+        "distributed.worker.profile.enabled": False,
     }
     with dask.config.set(settings):
         cluster = LocalCluster(
