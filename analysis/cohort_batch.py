@@ -51,18 +51,17 @@ def analyze_session_task(
         ``{"not_ready": report text}`` when the file fails the readiness gate (nothing written), else
         ``{"document": metrics.json as written}``.
     """
-    from ndx_glymphatic.analysis.pipeline import analyze_file, write_outputs
-    from ndx_glymphatic.analysis.readiness import not_ready_reports
+    from ndx_glymphatic.analysis.pipeline import FileNotReadyError, analyze_file, write_outputs
 
     source, name = item
-    if check:
-        for report in not_ready_reports(paths=[source], params=params):
-            return {"not_ready": report.format_text()}
     folder = Path(sessions_dir)
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=folder))
     try:
-        analysis = analyze_file(nwb_path=as_source(source), params=params, show_progress=False)
+        try:
+            analysis = analyze_file(nwb_path=as_source(source), params=params, show_progress=False, check=check)
+        except FileNotReadyError as error:
+            return {"not_ready": error.report.format_text()}
         document, _, _ = write_outputs(analysis=analysis, nwb_path=as_source(source), folder=staging, figures=figures)
         del analysis
         os.chmod(staging, 0o777 & ~_umask())

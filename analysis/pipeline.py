@@ -38,6 +38,7 @@ from ndx_glymphatic.remote import (
 
 __all__ = [
     "AnalysisResult",
+    "FileNotReadyError",
     "SessionAnalysis",
     "analyze_file",
     "analyze_session",
@@ -150,7 +151,9 @@ def analyze_session(
 _CHUNK_CACHE_BYTES = 32 * 2**20
 
 
-def analyze_file(*, nwb_path: Source, params: AnalysisParams, show_progress: bool) -> SessionAnalysis:
+def analyze_file(
+    *, nwb_path: Source, params: AnalysisParams, show_progress: bool, check: bool = False
+) -> SessionAnalysis:
     """Open one NWB file (a local path or an ``http(s)://`` URL), reduce it, run the steps, close it.
 
     Parameters
@@ -160,12 +163,23 @@ def analyze_file(*, nwb_path: Source, params: AnalysisParams, show_progress: boo
     params : AnalysisParams
     show_progress : bool
         A tqdm bar over the raw samples read.
+    check : bool
+        Run the readiness gate for ``params`` on the open file first (the file is opened once for both).
+        The NaN runs of the streams the analysis reduces are judged from that reduction, which reads
+        every sample of them once, for the gate and for the analysis alike.
 
     Returns
     -------
     SessionAnalysis
         With ``timings_in_s`` filled in.
+
+    Raises
+    ------
+    FileNotReadyError
+        With ``check``: the file failed the gate (its report says why).
     """
+    if check:
+        return _gated_analysis(nwb_path=nwb_path, params=params, show_progress=show_progress)
     from pynwb import NWBHDF5IO
 
     from ndx_glymphatic import load_namespace
@@ -181,14 +195,77 @@ def analyze_file(*, nwb_path: Source, params: AnalysisParams, show_progress: boo
         raise
     try:
         with network_errors(source=nwb_path):
-            return _analyze_open_file(io=io, nwb_path=nwb_path, params=params, show_progress=show_progress)
+            nwbfile = io.read()
+            session, read_in_s = _read(nwbfile=nwbfile, nwb_path=nwb_path, params=params, show_progress=show_progress)
+            return _run_steps(session=session, params=params, read_in_s=read_in_s)
     finally:
         io.close()
         h5file.close()
 
 
-def _analyze_open_file(*, io: Any, nwb_path: Source, params: AnalysisParams, show_progress: bool) -> SessionAnalysis:
-    nwbfile = io.read()
+class FileNotReadyError(NotReadyError):
+    """A file failed the readiness gate; ``report`` is its validation report."""
+
+    def __init__(self, *, path: Source, report: Any) -> None:
+        self.report = report
+        super().__init__(
+            f"{path} is not ready for analysis; nothing was written. Fix these and run again:\n" + report.format_text()
+        )
+
+
+def _gated_analysis(*, nwb_path: Source, params: AnalysisParams, show_progress: bool) -> SessionAnalysis:
+    from ndx_glymphatic.analysis.readiness import readiness_checks
+    from ndx_glymphatic.analysis.session import series_read_in_full
+    from ndx_glymphatic.validators.api import open_validated
+
+    with network_errors(source=nwb_path), open_validated(
+        path=nwb_path, profile="analysis", readiness_checks=readiness_checks(params=params),
+        chunk_cache_bytes=_CHUNK_CACHE_BYTES,
+        nan_runs_judged_later=lambda nwbfile: series_read_in_full(nwbfile=nwbfile),
+    ) as (report, nwbfile):
+        _refuse_unless_passes(path=nwb_path, report=report)
+        judged = series_read_in_full(nwbfile=nwbfile)
+        try:
+            session, read_in_s = _read(nwbfile=nwbfile, nwb_path=nwb_path, params=params, show_progress=show_progress)
+        except Exception:
+            # a read that fails may be the damage the skipped check would have reported: report it so
+            _judge_nan_runs(path=nwb_path, report=report, series_runs=[(series, None) for series in judged])
+            raise
+        _judge_nan_runs(path=nwb_path, report=report,
+                        series_runs=[(series, session.nan_runs.get(series.object_id)) for series in judged])
+        return _run_steps(session=session, params=params, read_in_s=read_in_s)
+
+
+def _refuse_unless_passes(*, path: Source, report: Any) -> None:
+    if report.passes:
+        return
+    cause = network_failure(source=path)
+    if cause is not None:  # the gate could not read the URL: that is the one thing to say
+        raise RemoteFileError(url=str(path), cause=cause)
+    raise FileNotReadyError(path=path, report=report)
+
+
+def _judge_nan_runs(*, path: Source, report: Any, series_runs: list[tuple[Any, Any]]) -> None:
+    """Add ``check_nan_runs``' findings on the series the reduction read; refuse the file if one is an error.
+
+    A series whose run is None (the reduction did not see all its samples) is read here, in chunks.
+    """
+    from ndx_glymphatic.validators._check_tools import chunk_length
+    from ndx_glymphatic.validators.checks_data_integrity import longest_nan_run
+    from ndx_glymphatic.validators.layers import nan_run_messages, unreadable_series_message
+
+    known = []
+    for series, run in series_runs:
+        try:
+            known.append((series, run if run is not None else longest_nan_run(data=series.data,
+                                                                               length=chunk_length())))
+        except OSError as error:  # h5py cannot read stored bytes: what the check says of a damaged series
+            report.add(messages=[unreadable_series_message(series=series, error=error)])
+    report.add(messages=nan_run_messages(series_runs=known))
+    _refuse_unless_passes(path=path, report=report)
+
+
+def _read(*, nwbfile: Any, nwb_path: Source, params: AnalysisParams, show_progress: bool) -> tuple[SessionData, float]:
     progress = _Progress(
         total=raw_sample_count(nwbfile=nwbfile), enabled=show_progress,
         description=f"reading {source_name(nwb_path)}",
@@ -196,9 +273,12 @@ def _analyze_open_file(*, io: Any, nwb_path: Source, params: AnalysisParams, sho
     try:
         started = time.perf_counter()
         session = read_session(nwbfile=nwbfile, path=str(nwb_path), params=params, progress=progress)
-        read_in_s = time.perf_counter() - started
+        return session, time.perf_counter() - started
     finally:
         progress.close()
+
+
+def _run_steps(*, session: SessionData, params: AnalysisParams, read_in_s: float) -> SessionAnalysis:
     # the file stays open for the steps: a full-rate control fit reads the raw streams
     started = time.perf_counter()
     analysis = analyze_session(session=session, params=params)
@@ -207,7 +287,7 @@ def _analyze_open_file(*, io: Any, nwb_path: Source, params: AnalysisParams, sho
 
 
 def check_readiness(*, path: Source, params: AnalysisParams) -> None:
-    """Run the readiness gate for ``params``; raise :class:`NotReadyError` listing the violations.
+    """Run the readiness gate for ``params`` alone; raise :class:`FileNotReadyError` listing the violations.
 
     Parameters
     ----------
@@ -219,12 +299,7 @@ def check_readiness(*, path: Source, params: AnalysisParams) -> None:
     from ndx_glymphatic.analysis.readiness import not_ready_reports
 
     for report in not_ready_reports(paths=[path], params=params):
-        cause = network_failure(source=path)
-        if cause is not None:  # the gate could not read the URL: that is the one thing to say
-            raise RemoteFileError(url=str(path), cause=cause)
-        raise NotReadyError(
-            f"{path} is not ready for analysis; nothing was written. Fix these and run again:\n" + report.format_text()
-        )
+        _refuse_unless_passes(path=path, report=report)
 
 
 def build_document(*, analysis: SessionAnalysis, nwb_path: Source) -> m.MetricsDocument:
@@ -383,11 +458,9 @@ def run_analysis(
     elif not nwb_path.is_file():
         raise InputFileError(path=nwb_path, field="input", expected="an existing NWB file", found="nothing")
     output_dir = check_output_dir(destination=output_dir, overwrite=overwrite)
-    if check:
-        check_readiness(path=nwb_path, params=params)
     enabled = sys.stderr.isatty() if show_progress is None else show_progress
     with atomic_output_dir(destination=output_dir, overwrite=overwrite) as folder:
-        analysis = analyze_file(nwb_path=nwb_path, params=params, show_progress=enabled)
+        analysis = analyze_file(nwb_path=nwb_path, params=params, show_progress=enabled, check=check)
         document, figure_paths, derived = write_outputs(
             analysis=analysis, nwb_path=nwb_path, folder=folder, write_derived=write_derived, figures=figures
         )

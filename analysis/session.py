@@ -27,6 +27,7 @@ from ndx_glymphatic.analysis.bouts import Hypnogram
 from ndx_glymphatic.analysis.eeg import EnvelopeSpec, Spectrogram, stream_features
 from ndx_glymphatic.analysis.params import AnalysisParams
 from ndx_glymphatic.analysis.requirements import inventory_of, series_timing
+from ndx_glymphatic.nan_runs import ColumnView, NanRun, NanRunTracker
 
 #: Below this many raw photometry samples (about 40 min of four 1-kHz channels) a second process
 #: costs more to start than it saves.
@@ -38,32 +39,8 @@ __all__ = [
     "PhotometryTrace",
     "SessionData",
     "read_session",
+    "series_read_in_full",
 ]
-
-
-class ColumnView:
-    """One column of a 2-D (time x channels) dataset, sliceable along time like a 1-D array.
-
-    Parameters
-    ----------
-    data : array-like
-        A 1-D or 2-D dataset (h5py or numpy).
-    column : int
-        Column to expose (ignored for 1-D data).
-    """
-
-    def __init__(self, *, data: Any, column: int = 0) -> None:
-        self._data = data
-        self._column = column
-        self._two_d = len(getattr(data, "shape", (len(data),))) == 2
-
-    def __len__(self) -> int:
-        return int(self._data.shape[0]) if hasattr(self._data, "shape") else len(self._data)
-
-    def __getitem__(self, key: slice) -> NDArray[Any]:
-        if self._two_d:
-            return np.asarray(self._data[key, self._column])
-        return np.asarray(self._data[key])
 
 
 @dataclass(frozen=True)
@@ -139,6 +116,9 @@ class SessionData:
         ``"spindle"`` (spindle band, 0.25 s) and, when ``arousal.eeg_threshold`` > 0, ``"delta"``
         (EEG confirmation of micro-arousals).
     emg_envelope : DecimatedSeries or None
+    nan_runs : dict
+        Object id of every series the reduction read from its first sample to its last -> its longest
+        NaN run, or None when the reads did not see every sample.
     notes : list of str
     """
 
@@ -163,6 +143,7 @@ class SessionData:
     spectrogram: Spectrogram | None = None
     eeg_envelopes: dict[str, pre.DecimatedSeries] = field(default_factory=dict)
     emg_envelope: pre.DecimatedSeries | None = None
+    nan_runs: dict[str, NanRun | None] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -180,7 +161,13 @@ class _PhotometryPlan:
     raw: ColumnView
 
 
-def _plan(*, channel: Any, params: AnalysisParams) -> _PhotometryPlan:
+def _watched(*, series: Any, column: int, trackers: dict[str, NanRunTracker]) -> ColumnView:
+    """A view of one column of ``series`` that also feeds the series' NaN-run tracker (one per series)."""
+    tracker = trackers.setdefault(series.object_id, NanRunTracker(n_samples=len(series.data)))
+    return ColumnView(data=series.data, column=column, nan_runs=tracker)
+
+
+def _plan(*, channel: Any, params: AnalysisParams, trackers: dict[str, NanRunTracker]) -> _PhotometryPlan:
     series = channel.series
     rate, start = series_timing(series=series)
     factor, window = pre.decimation_for_rate(
@@ -197,7 +184,7 @@ def _plan(*, channel: Any, params: AnalysisParams) -> _PhotometryPlan:
         window=window,
         scale=float(series.conversion or 1.0),
         offset=float(getattr(series, "offset", 0.0) or 0.0),
-        raw=ColumnView(data=series.data, column=channel.column),
+        raw=_watched(series=series, column=channel.column, trackers=trackers),
     )
 
 
@@ -263,6 +250,12 @@ def _start_worker(*, plans: dict[str, _PhotometryPlan], params: AnalysisParams, 
     )
 
 
+def _worker_nan_run(*, state: NDArray[np.int64]) -> NanRun | None:
+    """The worker's ``[length, first_index, column, complete]`` of one stream's series."""
+    length, first_index, column, complete = (int(value) for value in state)
+    return NanRun(length=length, first_index=first_index, column=column) if complete else None
+
+
 def _column(table: Any, name: str) -> list[Any]:
     return list(table[name][:]) if name in table.colnames else []
 
@@ -307,6 +300,31 @@ def _drug(*, nwbfile: NWBFile) -> dict[str, Any] | None:
     }
 
 
+def _photometry_channels(*, inventory: Any) -> dict[str, Any]:
+    """The channels the analysis reduces, by :class:`SessionData` attribute (the gate's inventory chooses them)."""
+    channels = {
+        "ne_signal": inventory.signal(measured_quantity="norepinephrine"),
+        "ne_control": inventory.control(measured_quantity="norepinephrine"),
+        "blood_volume": inventory.signal(measured_quantity="cerebral blood volume"),
+        "csf_tracer": inventory.signal(measured_quantity="CSF tracer"),
+    }
+    return {attribute: channel for attribute, channel in channels.items() if channel is not None}
+
+
+def series_read_in_full(*, nwbfile: NWBFile) -> list[Any]:
+    """The series :func:`read_session` reads from the first sample to the last: photometry it reduces, EEG, EMG.
+
+    Their NaN runs come out of that read (:attr:`SessionData.nan_runs`), so the readiness gate need not
+    read them first.
+    """
+    from ndx_glymphatic.access import get_electrical_series
+
+    photometry = [channel.series for channel in _photometry_channels(inventory=inventory_of(nwbfile=nwbfile)).values()]
+    ephys = [get_electrical_series(nwbfile=nwbfile, name=name) for name in ("EEG", "EMG")]
+    unique = {series.object_id: series for series in [*photometry, *ephys] if series is not None}
+    return list(unique.values())
+
+
 def read_session(
     *,
     nwbfile: NWBFile,
@@ -349,15 +367,11 @@ def read_session(
 
     # the channels the readiness gate looked at: the inventory chooses them for both
     inventory = inventory_of(nwbfile=nwbfile)
+    trackers: dict[str, NanRunTracker] = {}  # series object id -> its NaN runs, seen as the series is reduced
+    worker_runs: dict[str, NanRun | None] = {}
     plans: dict[str, _PhotometryPlan] = {}
-    for attribute, channel in (
-        ("ne_signal", inventory.signal(measured_quantity="norepinephrine")),
-        ("ne_control", inventory.control(measured_quantity="norepinephrine")),
-        ("blood_volume", inventory.signal(measured_quantity="cerebral blood volume")),
-        ("csf_tracer", inventory.signal(measured_quantity="CSF tracer")),
-    ):
-        if channel is not None:
-            plans[attribute] = _plan(channel=channel, params=params)
+    for attribute, channel in _photometry_channels(inventory=inventory).items():
+        plans[attribute] = _plan(channel=channel, params=params, trackers=trackers)
 
     def reduce_photometry() -> None:
         for attribute, plan in plans.items():
@@ -380,7 +394,7 @@ def read_session(
         if eeg is not None:
             rate, start = series_timing(series=eeg)
             spectrogram, envelopes = stream_features(
-                data=ColumnView(data=eeg.data, column=0),
+                data=_watched(series=eeg, column=0, trackers=trackers),
                 rate_in_Hz=rate,
                 starting_time=start,
                 scale=float(eeg.conversion or 1.0),
@@ -398,7 +412,7 @@ def read_session(
         if emg is not None:
             rate, start = series_timing(series=emg)
             _, envelopes = stream_features(
-                data=ColumnView(data=emg.data, column=0),
+                data=_watched(series=emg, column=0, trackers=trackers),
                 rate_in_Hz=rate,
                 starting_time=start,
                 scale=float(emg.conversion or 1.0),
@@ -436,6 +450,8 @@ def read_session(
                             plan=plan, sums=reduced[f"{attribute}_sums"], counts=reduced[f"{attribute}_counts"]
                         )
                         setattr(session, attribute, trace)
+                        worker_runs[plan.channel.series.object_id] = _worker_nan_run(
+                            state=reduced[f"{attribute}_nan_run"])
                         if progress is not None:
                             progress(len(plan.raw))
                 done_in_worker = True
@@ -450,6 +466,12 @@ def read_session(
         reduce_photometry()
         reduce_ephys()
 
+    for plan in plans.values():
+        plan.raw.stop_watching()
+    session.nan_runs = {
+        object_id: tracker.longest if tracker.complete else None for object_id, tracker in trackers.items()
+    }
+    session.nan_runs.update(worker_runs)
     session.hypnogram = inventory.hypnogram
     session.csf_infusion_start_in_s = inventory.infusion_start_in_s.get("CSF")
     session.blood_infusion_start_in_s = inventory.infusion_start_in_s.get("blood plasma")

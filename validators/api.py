@@ -23,9 +23,10 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ndx_glymphatic.errors import GlymphError
 from ndx_glymphatic.remote import (
@@ -47,6 +48,7 @@ __all__ = [
     "SESSION_FILE_SUFFIXES",
     "Profile",
     "collect_paths",
+    "open_validated",
     "validate_file",
     "validate_paths",
 ]
@@ -136,7 +138,9 @@ def _session_report(*, path: Path, profile: str) -> ValidationReport:
 READ_CHUNK_CACHE_BYTES = 2 * 2**20
 
 
-def _open_io(*, path: Source, cached_namespaces: dict[str, str]) -> object:
+def _open_io(
+    *, path: Source, cached_namespaces: dict[str, str], chunk_cache_bytes: int = READ_CHUNK_CACHE_BYTES
+) -> Any:
     """An open NWBHDF5IO on ``path``, reading as ``pynwb.read_nwb`` would, with a small chunk cache.
 
     When every namespace cached in the file is already loaded (core, ours and the ones ours includes),
@@ -149,7 +153,7 @@ def _open_io(*, path: Source, cached_namespaces: dict[str, str]) -> object:
 
     load_namespace()  # ours and the ones it includes
     loaded = set(pynwb.available_namespaces())
-    h5file = open_h5(path, rdcc_nbytes=READ_CHUNK_CACHE_BYTES)
+    h5file = open_h5(path, rdcc_nbytes=chunk_cache_bytes)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -159,6 +163,30 @@ def _open_io(*, path: Source, cached_namespaces: dict[str, str]) -> object:
     except Exception:
         h5file.close()
         raise
+
+
+def _open_and_read_builder(
+    *, path: Source, cached_namespaces: dict[str, str], chunk_cache_bytes: int
+) -> tuple[Any, Any, Exception | None]:
+    """``(io, builder, None)``, or ``(None, None, error)`` when pynwb cannot open the file (nothing left open)."""
+    io = None
+    try:
+        io = _open_io(path=path, cached_namespaces=cached_namespaces, chunk_cache_bytes=chunk_cache_bytes)
+        return io, io.read_builder(), None
+    except Exception as error:
+        if io is not None:
+            _close_io(io=io)
+        return None, None, error
+
+
+def _read_nwbfile(*, io: Any) -> tuple[Any, Exception | None]:
+    """``(nwbfile, None)``, or ``(None, error)`` when pynwb cannot build the file's objects."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return io.read(), None
+    except Exception as error:
+        return None, error
 
 
 def _close_io(*, io: object) -> None:
@@ -219,6 +247,45 @@ def validate_file(
 
 
 def _validate_nwb_file(*, path: Source, profile: str, readiness_checks: Sequence[CheckFunction]) -> ValidationReport:
+    with open_validated(path=path, profile=profile, readiness_checks=readiness_checks) as (report, _):
+        return report
+
+
+@contextmanager
+def open_validated(
+    *,
+    path: Source,
+    profile: str,
+    readiness_checks: Sequence[CheckFunction] = (),
+    chunk_cache_bytes: int = READ_CHUNK_CACHE_BYTES,
+    nan_runs_judged_later: Callable[[Any], Iterable[Any]] | None = None,
+) -> Iterator[tuple[ValidationReport, Any | None]]:
+    """Validate an NWB file and keep it open: ``(report, nwbfile)``, nwbfile None when it could not be read.
+
+    For a caller that goes on to read the file it validated (the analysis): the file is opened and its
+    metadata read once, not once for the validation and again for the reading.
+
+    Parameters
+    ----------
+    path : Path or str
+        The NWB file (a local path or an ``http(s)://`` URL).
+    profile : {"dandi", "analysis", "all", "derived"}
+    readiness_checks : sequence of nwbinspector check functions
+        The checks of the ``analysis`` layer.
+    chunk_cache_bytes : int
+        HDF5 chunk cache per dataset of the open file.
+    nan_runs_judged_later : callable, optional
+        ``f(nwbfile)`` -> the series whose samples the caller reads anyway: ``check_nan_runs`` passes
+        over them, and the caller judges them with
+        :func:`~ndx_glymphatic.validators.checks_data_integrity.nan_run_finding` as it reads (the
+        report is then not complete until it adds those findings).
+
+    Yields
+    ------
+    report : ValidationReport
+    nwbfile : pynwb.NWBFile or None
+        Open until the block ends.
+    """
     layers = PROFILE_LAYERS[profile]
     report = ValidationReport(path=str(path), profile=profile)
 
@@ -237,20 +304,18 @@ def _validate_nwb_file(*, path: Source, profile: str, readiness_checks: Sequence
     if not probe.openable:
         for layer in remaining:
             report.set_layer(layer=layer, skipped_reason=f"not opened with pynwb: {probe.refusal}")
-        return report
+        yield report, None
+        return
 
     started = time.perf_counter()
-    io = None
-    try:
-        io = _open_io(path=path, cached_namespaces=probe.cached_namespaces)
-        builder = io.read_builder()
-    except Exception as error:
-        if io is not None:
-            _close_io(io=io)
+    io, builder, error = _open_and_read_builder(path=path, cached_namespaces=probe.cached_namespaces,
+                                                chunk_cache_bytes=chunk_cache_bytes)
+    if error is not None:
         report.add(messages=[_read_error_message(error=error)])
         for layer in remaining:
             report.set_layer(layer=layer, skipped_reason="pynwb cannot read the file (see the file layer)")
-        return report
+        yield report, None
+        return
     report.durations_in_s["read"] = time.perf_counter() - started
     try:
         if "schema" in layers:
@@ -264,22 +329,24 @@ def _validate_nwb_file(*, path: Source, profile: str, readiness_checks: Sequence
                 report.add(messages=[_crash_message(layer="schema", error=error)])
             report.durations_in_s["schema"] = time.perf_counter() - started
         started = time.perf_counter()
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                nwbfile = io.read()
-        except Exception as error:
+        nwbfile, error = _read_nwbfile(io=io)
+        if error is not None:
             report.add(messages=[_read_error_message(error=error)])
             for layer in remaining:
                 if layer != "schema":
                     report.set_layer(layer=layer, skipped_reason="pynwb cannot read the file (see the file layer)")
-            return report
+            yield report, None
+            return
         report.durations_in_s["read"] += time.perf_counter() - started
-        _run_open_file_layers(report=report, nwbfile=nwbfile, path=path, layers=layers,
-                              readiness_checks=readiness_checks)
+        from ndx_glymphatic.validators.checks_data_integrity import nan_runs_found_elsewhere
+
+        judged_later = [] if nan_runs_judged_later is None else list(nan_runs_judged_later(nwbfile))
+        with nan_runs_found_elsewhere(object_ids=[series.object_id for series in judged_later]):
+            _run_open_file_layers(report=report, nwbfile=nwbfile, path=path, layers=layers,
+                                  readiness_checks=readiness_checks)
+        yield report, nwbfile
     finally:
         _close_io(io=io)
-    return report
 
 
 def _run_check_layer(*, report: ValidationReport, nwbfile: object, layer: str,

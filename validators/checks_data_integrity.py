@@ -6,34 +6,32 @@ and carry state across chunk boundaries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 from nwbinspector import Importance, InspectorMessage
 from pynwb import TimeSeries
 
+from ndx_glymphatic.nan_runs import NanRun, NanRunTracker
 from ndx_glymphatic.validators._check_tools import chunk_length, domain_check, finding, iter_chunks
 from ndx_glymphatic.validators.limits import get_limits
 
-__all__ = ["NanRun", "check_nan_runs", "check_signal_data_numeric", "check_timestamps_monotonic", "longest_nan_run"]
+__all__ = [
+    "NanRun",
+    "check_nan_runs",
+    "check_signal_data_numeric",
+    "check_timestamps_monotonic",
+    "longest_nan_run",
+    "nan_run_finding",
+    "nan_runs_found_elsewhere",
+]
 
 #: Series whose samples must be numbers (text or object data cannot be analysed).
 _NUMERIC_SERIES = ("FiberPhotometryResponseSeries", "ElectricalSeries", "CommandedVoltageSeries")
 
-
-@dataclass(frozen=True)
-class NanRun:
-    """The longest run of NaN samples of one column."""
-
-    length: int
-    first_index: int
-    column: int
-
-
-def _runs_in_mask(*, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    padded = np.concatenate(([False], mask, [False])).astype(np.int8)
-    steps = np.diff(padded)
-    return np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)
+_NAN_RUNS_FOUND_ELSEWHERE: ContextVar[frozenset[str]] = ContextVar("nan_runs_found_elsewhere", default=frozenset())
 
 
 def longest_nan_run(*, data: object, length: int) -> NanRun:
@@ -51,33 +49,25 @@ def longest_nan_run(*, data: object, length: int) -> NanRun:
     NanRun
         Length 0 when there is no NaN.
     """
-    shape = getattr(data, "shape", ())
-    n_columns = int(np.prod(shape[1:])) if len(shape) > 1 else 1
-    carry = np.zeros(n_columns, dtype=np.int64)  # length of the NaN run reaching the end of the last chunk
-    best = NanRun(length=0, first_index=0, column=0)
+    tracker = NanRunTracker(n_samples=len(data))  # type: ignore[arg-type]
     for first, block in iter_chunks(data=data, length=length):
-        block = block.reshape(block.shape[0], -1)
-        nan = np.isnan(block)
-        if not nan.any():
-            carry[:] = 0
-            continue
-        for column in np.flatnonzero(nan.any(axis=0) | (carry > 0)):
-            mask = nan[:, column]
-            starts, ends = _runs_in_mask(mask=mask)
-            if starts.size == 0:
-                carry[column] = 0
-                continue
-            lengths = ends - starts
-            run_starts = first + starts
-            if starts[0] == 0 and carry[column] > 0:
-                lengths[0] += carry[column]
-                run_starts[0] -= carry[column]
-            longest = int(np.argmax(lengths))
-            if lengths[longest] > best.length:
-                best = NanRun(length=int(lengths[longest]), first_index=int(run_starts[longest]), column=int(column))
-            carry[column] = lengths[-1] if ends[-1] == mask.size else 0
-        carry[~nan.any(axis=0) & (carry > 0)] = 0
-    return best
+        tracker.update(first_index=first, block=block)
+    return tracker.longest
+
+
+@contextmanager
+def nan_runs_found_elsewhere(*, object_ids: Collection[str]) -> Iterator[None]:
+    """Within this block ``check_nan_runs`` passes over the series with these object ids.
+
+    For a reader that goes through those series' samples anyway and judges their NaN runs itself
+    with :func:`nan_run_finding` (``glymph analyze``: its reduction of the streams sees every sample
+    once, for the analysis and for this check).
+    """
+    token = _NAN_RUNS_FOUND_ELSEWHERE.set(frozenset(object_ids))
+    try:
+        yield
+    finally:
+        _NAN_RUNS_FOUND_ELSEWHERE.reset(token)
 
 
 def _rate(series: TimeSeries) -> float | None:
@@ -134,29 +124,48 @@ def check_timestamps_monotonic(series: TimeSeries) -> InspectorMessage | None:
     )
 
 
-@domain_check(importance=Importance.CRITICAL, neurodata_type=TimeSeries)
-def check_nan_runs(series: TimeSeries) -> InspectorMessage | None:
-    """No run of NaN samples lasts longer than ``data_integrity.max_nan_run_in_s`` (read in chunks)."""
+def _nan_runs_apply(series: TimeSeries) -> bool:
     data = series.data
     dtype = getattr(data, "dtype", None)
     if dtype is None or not np.issubdtype(dtype, np.floating) or len(getattr(data, "shape", ())) == 0:
+        return False
+    return _rate(series) is not None
+
+
+def nan_run_finding(*, series: TimeSeries, run: NanRun) -> InspectorMessage | None:
+    """The ``check_nan_runs`` finding for ``series`` whose longest NaN run is ``run`` (None: within the limit).
+
+    Parameters
+    ----------
+    series : TimeSeries
+        Floating-point samples at a known rate (other series are not judged: None).
+    run : NanRun
+        Its longest run of NaN samples (:func:`longest_nan_run`, or a :class:`NanRunTracker` that saw it all).
+    """
+    if not _nan_runs_apply(series):
         return None
     rate = _rate(series)
-    if rate is None:
-        return None
+    assert rate is not None
     maximum_in_s = get_limits()["data_integrity"]["max_nan_run_in_s"]
-    run = longest_nan_run(data=data, length=chunk_length())
     if run.length / rate <= maximum_in_s:
         return None
     start_in_s = float(series.starting_time or 0.0) + run.first_index / rate if series.rate else None
     where = f" from {start_in_s:.3f} s" if start_in_s is not None else f" from sample {run.first_index}"
-    column = f" (column {run.column})" if len(data.shape) > 1 else ""
+    column = f" (column {run.column})" if len(series.data.shape) > 1 else ""
     return finding(
         message=(f"{run.length} consecutive NaN samples ({run.length / rate:.3g} s){where}{column}, longer than "
                  f"{maximum_in_s:g} s."),
         hint=("a long gap means lost data: cut the series into valid segments, or mark the time as 'artifact' "
               "in the hypnogram and describe the gap in the series' comments"),
     )
+
+
+@domain_check(importance=Importance.CRITICAL, neurodata_type=TimeSeries)
+def check_nan_runs(series: TimeSeries) -> InspectorMessage | None:
+    """No run of NaN samples lasts longer than ``data_integrity.max_nan_run_in_s`` (read in chunks)."""
+    if not _nan_runs_apply(series) or series.object_id in _NAN_RUNS_FOUND_ELSEWHERE.get():
+        return None
+    return nan_run_finding(series=series, run=longest_nan_run(data=series.data, length=chunk_length()))
 
 
 @domain_check(importance=Importance.CRITICAL, neurodata_type=TimeSeries)

@@ -28,8 +28,10 @@ __all__ = [
     "domain_checks",
     "inspector_checks",
     "inspector_config",
+    "nan_run_messages",
     "schema_errors",
     "schema_messages",
+    "unreadable_series_message",
 ]
 
 #: Checks that run in the security layer before pynwb opens the file; not repeated in the domain layer.
@@ -365,17 +367,59 @@ def _reported(check: CheckFunction) -> CheckFunction:
             return _crash(check=check, neurodata_object=neurodata_object, error=error)
         found = [output] if isinstance(output, InspectorMessage) else [m for m in output or () if m is not None]
         for message in found:
-            if message.check_function_name is None:
-                message.check_function_name = check.__name__
-            if message.location is None:
-                message.location = location_of(neurodata_object)
-            if message.object_type is None:
-                message.object_type = type(neurodata_object).__name__
-            if message.object_name is None:
-                message.object_name = str(getattr(neurodata_object, "name", ""))
+            _locate(message=message, check=check, neurodata_object=neurodata_object)
         return found or None
 
     return run
+
+
+def _locate(*, message: Any, check: CheckFunction, neurodata_object: Any) -> None:
+    """Fill in the fields of ``message`` that a check leaves to the machinery (check, location, object)."""
+    if message.check_function_name is None:
+        message.check_function_name = check.__name__
+    if message.location is None:
+        message.location = location_of(neurodata_object)
+    if message.object_type is None:
+        message.object_type = type(neurodata_object).__name__
+    if message.object_name is None:
+        message.object_name = str(getattr(neurodata_object, "name", ""))
+
+
+def unreadable_series_message(*, series: Any, error: OSError) -> ValidationMessage:
+    """The ``domain`` message ``check_nan_runs`` gives of a series whose stored samples cannot be read."""
+    from ndx_glymphatic.validators.checks_data_integrity import check_nan_runs
+
+    return _convert(inspector_message=_crash(check=check_nan_runs, neurodata_object=series, error=error),
+                    layer="domain")
+
+
+def nan_run_messages(*, series_runs: Iterable[tuple[Any, Any]]) -> list[ValidationMessage]:
+    """The ``domain`` messages ``check_nan_runs`` gives for series whose longest NaN runs a reader found.
+
+    For the series passed over under
+    :func:`~ndx_glymphatic.validators.checks_data_integrity.nan_runs_found_elsewhere`: the same
+    messages, with the importance the configuration gives the check, as if it had read them itself.
+
+    Parameters
+    ----------
+    series_runs : iterable of (TimeSeries, NanRun)
+    """
+    from nwbinspector import configure_checks
+
+    from ndx_glymphatic.validators.checks_data_integrity import check_nan_runs, nan_run_finding
+
+    configured = configure_checks(checks=[check_nan_runs], config=inspector_config())
+    if not configured:  # the configuration switched the check off
+        return []
+    messages = []
+    for series, run in series_runs:
+        found = nan_run_finding(series=series, run=run)
+        if found is None:
+            continue
+        found.importance = configured[0].importance
+        _locate(message=found, check=check_nan_runs, neurodata_object=series)
+        messages.append(_convert(inspector_message=found, layer="domain"))
+    return messages
 
 
 def _severity(*, inspector_message: Any) -> str:
