@@ -2,7 +2,7 @@
 
 Run by hand, in a virtual environment that has GuPPy (GPL, not a dependency of this project)::
 
-    pip install -e . guppy-neuro
+    pip install -e . && pip install --pre guppy-neuro
     python benchmarks/check_guppy.py                      # a simulated 15-min session
     python benchmarks/check_guppy.py --duration-s 600 --workdir /tmp/check-guppy
 
