@@ -19,7 +19,9 @@ GuPPy's headless drivers of its own GUI pages (``guppy.testing.api``):
 It reads those HDF5 files and compares each store with what pynwb reads from the same NWB file:
 sampling rate, number of samples, timestamps (against ``TimeSeries.get_timestamps()``, within
 1e-9 s) and data (exactly equal). It prints one table row per store and exits 0 only if every
-store agrees, 1 otherwise.
+store agrees, 1 otherwise. The session and GuPPy's outputs go to ``--workdir`` (default: a temporary
+folder, removed at the end); GuPPy itself also keeps its settings in ``~/.config/guppy`` (the last
+folders used) and its log in ``~/.local/state/guppy``.
 """
 
 from __future__ import annotations
