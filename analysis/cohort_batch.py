@@ -41,9 +41,13 @@ def session_folder_names(*, files: list[Any]) -> list[str]:
 
 
 def analyze_session_task(
-    item: tuple[str, str], *, sessions_dir: str, params: AnalysisParams, check: bool, figures: bool
+    item: tuple[str, str], *, sessions_dir: str, params: AnalysisParams, check: bool, figures: bool,
+    second_process: bool = True,
 ) -> dict[str, Any]:
     """Analyse one session (``item`` = (file, folder name)) into ``sessions_dir/<name>``.
+
+    ``second_process``: as in :func:`~ndx_glymphatic.analysis.pipeline.analyze_file` (off on Dask workers,
+    where every core already runs a session).
 
     Returns
     -------
@@ -59,7 +63,8 @@ def analyze_session_task(
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=folder))
     try:
         try:
-            analysis = analyze_file(nwb_path=as_source(source), params=params, show_progress=False, check=check)
+            analysis = analyze_file(nwb_path=as_source(source), params=params, show_progress=False, check=check,
+                                    second_process=second_process)
         except FileNotReadyError as error:
             return {"not_ready": error.report.format_text()}
         document, _, _ = write_outputs(analysis=analysis, nwb_path=as_source(source), folder=staging, figures=figures)
@@ -91,11 +96,12 @@ def analyze_sessions(
     SessionBatchError
         Sessions could not be analysed (every one listed, with why).
     """
-    from ndx_glymphatic.batch import format_failures, run_batch
+    from ndx_glymphatic.batch import format_failures, run_batch, runs_here
 
     names = session_folder_names(files=files)
+    in_this_process = runs_here(workers=workers, scheduler=scheduler, n_items=len(files))
     task = functools.partial(analyze_session_task, sessions_dir=str(sessions_dir), params=params, check=check,
-                             figures=figures)
+                             figures=figures, second_process=in_this_process)
     try:
         outcomes = run_batch(function=task, items=[(str(path), name) for path, name in zip(files, names)],
                              workers=workers, scheduler=scheduler, progress=progress, description="analysing")

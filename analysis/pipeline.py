@@ -152,7 +152,7 @@ _CHUNK_CACHE_BYTES = 32 * 2**20
 
 
 def analyze_file(
-    *, nwb_path: Source, params: AnalysisParams, show_progress: bool, check: bool = False
+    *, nwb_path: Source, params: AnalysisParams, show_progress: bool, check: bool = False, second_process: bool = True
 ) -> SessionAnalysis:
     """Open one NWB file (a local path or an ``http(s)://`` URL), reduce it, run the steps, close it.
 
@@ -167,6 +167,10 @@ def analyze_file(
         Run the readiness gate for ``params`` on the open file first (the file is opened once for both).
         The NaN runs of the streams the analysis reduces are judged from that reduction, which reads
         every sample of them once, for the gate and for the analysis alike.
+    second_process : bool
+        Reduce the photometry streams in a second process while this one reduces EEG and EMG (see
+        :func:`~ndx_glymphatic.analysis.session.read_session`); a batch that already runs a session per
+        core gains nothing from it.
 
     Returns
     -------
@@ -179,7 +183,8 @@ def analyze_file(
         With ``check``: the file failed the gate (its report says why).
     """
     if check:
-        return _gated_analysis(nwb_path=nwb_path, params=params, show_progress=show_progress)
+        return _gated_analysis(nwb_path=nwb_path, params=params, show_progress=show_progress,
+                               second_process=second_process)
     from pynwb import NWBHDF5IO
 
     from ndx_glymphatic import load_namespace
@@ -196,7 +201,8 @@ def analyze_file(
     try:
         with network_errors(source=nwb_path):
             nwbfile = io.read()
-            session, read_in_s = _read(nwbfile=nwbfile, nwb_path=nwb_path, params=params, show_progress=show_progress)
+            session, read_in_s = _read(nwbfile=nwbfile, nwb_path=nwb_path, params=params, show_progress=show_progress,
+                                       second_process=second_process)
             return _run_steps(session=session, params=params, read_in_s=read_in_s)
     finally:
         io.close()
@@ -213,7 +219,9 @@ class FileNotReadyError(NotReadyError):
         )
 
 
-def _gated_analysis(*, nwb_path: Source, params: AnalysisParams, show_progress: bool) -> SessionAnalysis:
+def _gated_analysis(
+    *, nwb_path: Source, params: AnalysisParams, show_progress: bool, second_process: bool
+) -> SessionAnalysis:
     from ndx_glymphatic.analysis.readiness import readiness_checks
     from ndx_glymphatic.analysis.session import series_read_in_full
     from ndx_glymphatic.validators.api import open_validated
@@ -226,7 +234,8 @@ def _gated_analysis(*, nwb_path: Source, params: AnalysisParams, show_progress: 
         _refuse_unless_passes(path=nwb_path, report=report)
         judged = series_read_in_full(nwbfile=nwbfile)
         try:
-            session, read_in_s = _read(nwbfile=nwbfile, nwb_path=nwb_path, params=params, show_progress=show_progress)
+            session, read_in_s = _read(nwbfile=nwbfile, nwb_path=nwb_path, params=params, show_progress=show_progress,
+                                       second_process=second_process)
         except Exception:
             # a read that fails may be the damage the skipped check would have reported: report it so
             _judge_nan_runs(path=nwb_path, report=report, series_runs=[(series, None) for series in judged])
@@ -265,14 +274,17 @@ def _judge_nan_runs(*, path: Source, report: Any, series_runs: list[tuple[Any, A
     _refuse_unless_passes(path=path, report=report)
 
 
-def _read(*, nwbfile: Any, nwb_path: Source, params: AnalysisParams, show_progress: bool) -> tuple[SessionData, float]:
+def _read(
+    *, nwbfile: Any, nwb_path: Source, params: AnalysisParams, show_progress: bool, second_process: bool
+) -> tuple[SessionData, float]:
     progress = _Progress(
         total=raw_sample_count(nwbfile=nwbfile), enabled=show_progress,
         description=f"reading {source_name(nwb_path)}",
     )
     try:
         started = time.perf_counter()
-        session = read_session(nwbfile=nwbfile, path=str(nwb_path), params=params, progress=progress)
+        session = read_session(nwbfile=nwbfile, path=str(nwb_path), params=params, progress=progress,
+                               parallel=second_process)
         return session, time.perf_counter() - started
     finally:
         progress.close()

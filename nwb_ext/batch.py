@@ -21,7 +21,7 @@ from typing import Any
 
 from ndx_glymphatic.errors import GlymphError
 
-__all__ = ["BatchOutcome", "default_worker_count", "format_failures", "run_batch"]
+__all__ = ["BatchOutcome", "default_worker_count", "format_failures", "run_batch", "runs_here"]
 
 
 @dataclass(frozen=True)
@@ -204,10 +204,15 @@ def run_batch(
     """
     items = list(items)
     enabled = progress and sys.stderr.isatty()
-    if scheduler is None and (workers == 1 or len(items) <= 1):
+    if runs_here(workers=workers, scheduler=scheduler, n_items=len(items)):
         return _run_here(function=function, items=items, progress=enabled, description=description, unit=unit)
     return _run_on_dask(function=function, items=items, workers=workers, scheduler=scheduler, progress=enabled,
                         description=description, unit=unit)
+
+
+def runs_here(*, workers: int | None, scheduler: str | None, n_items: int) -> bool:
+    """Whether :func:`run_batch` runs the items in this process (else on Dask worker processes, one per core)."""
+    return scheduler is None and (workers == 1 or n_items <= 1)
 
 
 def format_failures(*, outcomes: Sequence[BatchOutcome], what: str) -> list[str]:
