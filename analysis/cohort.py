@@ -22,6 +22,7 @@ import html
 import json
 import math
 import sys
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -309,6 +310,18 @@ def _group_report(
     path.write_text(html_page(title="Group analysis", body=body), encoding="utf-8")
 
 
+def _load_group_stage_libraries() -> None:
+    """Import the plotting and statistics libraries of the group stage (about a second)."""
+    try:
+        import scipy.stats  # noqa: F401
+
+        from ndx_glymphatic.analysis.report import _pyplot
+
+        _pyplot()
+    except Exception:  # the group stage imports them again, and reports a failure itself
+        return
+
+
 def run_group_analysis(
     *,
     inputs: list[str | Path],
@@ -355,10 +368,14 @@ def run_group_analysis(
     from ndx_glymphatic import __version__
     from ndx_glymphatic.analysis.cohort_batch import analyze_sessions
     from ndx_glymphatic.analysis.metrics import json_ready
+    from ndx_glymphatic.batch import runs_here
 
     params = params or AnalysisParams()
     output_dir = check_output_dir(destination=output_dir, overwrite=overwrite)
     files = collect_inputs(paths=inputs)
+    if not runs_here(workers=workers, scheduler=scheduler, n_items=len(files)):
+        # this process only waits while Dask workers analyse the sessions: it loads the group stage meanwhile
+        threading.Thread(target=_load_group_stage_libraries, name="glymph-group-imports", daemon=True).start()
     enabled = sys.stderr.isatty() if show_progress is None else show_progress
     with atomic_output_dir(destination=output_dir, overwrite=overwrite) as temporary:
         rows: list[dict[str, Any]] = []

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 __all__ = [
     "ConditionComparison",
@@ -177,6 +176,7 @@ def compare_conditions(
     ConditionComparison or None
         None when either condition has fewer than 2 finite values (or fewer than 2 pairs).
     """
+    from scipy import stats  # imported here: the statistics library takes most of a second to load
 
     def finite(row: Mapping[str, Any]) -> bool:
         value = row.get(metric)
@@ -253,6 +253,8 @@ def rank_predictors(
     list of PredictorFit
         Predictors with fewer than 3 usable sessions or no variance get NaN and rank last.
     """
+    from scipy import stats  # imported here: the statistics library takes most of a second to load
+
     outcome = np.asarray(outcome, dtype=np.float64)
     fits = []
     for name, values in predictors.items():

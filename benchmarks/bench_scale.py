@@ -10,8 +10,8 @@ server on 127.0.0.1 with Range support (:class:`ndx_glymphatic.testing.range_ser
 * (b) ``glymph analyze`` of the file read locally and of its URL: wall time of both, and the bytes the
   server sent against the bytes of the datasets the analysis reads (h5py storage sizes of every dataset
   outside ``/specifications``; all of them are read in a simulated session). ``glymph analyze`` validates
-  the file first (the readiness gate reads the data too), so the analysis alone (``run_analysis(check=False)``)
-  is measured as well.
+  the file first, on the same open file, and the gate's NaN-run check of the streams the analysis reduces
+  is answered by that reduction; the analysis alone (``run_analysis(check=False)``) is measured as well.
 * (c) ``glymph validate`` of the URL against the local file: wall time and bytes sent.
 * (f, not in the default run) h5py reading every dataset of that file over remfile (what glymph uses) and
   over fsspec's HTTP file, the two choices for range requests.
