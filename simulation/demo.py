@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ndx_glymphatic.errors import InputFileError
 from ndx_glymphatic.io import atomic_output_path
 
 if TYPE_CHECKING:
@@ -116,6 +117,33 @@ def truth_comparisons(*, truth: GroundTruth) -> list[TruthComparison]:
     return rows
 
 
+#: Written into the folder of ``glymph demo``: a later demo may replace the outputs of this one there.
+DEMO_MARKER_NAME = ".glymph-demo"
+
+
+def claim_demo_folder(*, output_dir: Path) -> Path:
+    """Make ``output_dir`` the demo's folder: new, empty, or the folder of an earlier demo (its marker).
+
+    The demo replaces its own fixed-name outputs (``validation-report.json``, ``simulated/``, ...) on every
+    run; a folder holding anything else is refused, so that a demo never replaces a file it did not write.
+
+    Raises
+    ------
+    InputFileError
+        ``output_dir`` is a file, or a folder with files and no demo marker.
+    """
+    if output_dir.exists() and not output_dir.is_dir():
+        raise InputFileError(path=output_dir, field="--out", expected="a folder", found="an existing file")
+    if output_dir.is_dir() and any(output_dir.iterdir()) and not (output_dir / DEMO_MARKER_NAME).is_file():
+        raise InputFileError(
+            path=output_dir, field="--out", expected="a new or empty folder, or one an earlier demo wrote",
+            found=f"a folder with other files (no {DEMO_MARKER_NAME})", hint="choose a new folder",
+        )
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / DEMO_MARKER_NAME).write_text("outputs of `glymph demo`, which a later demo replaces\n")
+    return output_dir
+
+
 def run_demo(
     *, output_dir: Path, duration_in_s: float = DEMO_DURATION_S, seed: int = 0, show_progress: bool = True
 ) -> DemoResult:
@@ -124,7 +152,8 @@ def run_demo(
     Parameters
     ----------
     output_dir : Path
-        Folder for every output; created if needed. Existing demo outputs in it are replaced.
+        Folder for every output: new, empty, or the folder of an earlier demo, whose outputs are replaced
+        (:func:`claim_demo_folder`).
     duration_in_s : float
         Length of the simulated session in seconds.
     seed : int
@@ -145,8 +174,7 @@ def run_demo(
     from ndx_glymphatic.validators import validate_file
     from ndx_glymphatic.validators.report import reports_to_json
 
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
+    output_dir = claim_demo_folder(output_dir=Path(output_dir))
     result = DemoResult(output_dir=output_dir)
 
     started = time.perf_counter()

@@ -76,3 +76,23 @@ def test_demo_report_compares_its_metrics_with_its_ground_truth(demo_dir: Path) 
     page = (demo_dir / "analysis" / "report.html").read_text()
     assert "<h2>Demo: metrics vs ground truth</h2>" in page
     assert "ne.oscillation.peak_frequency_in_Hz" in page and "<h2>Not computed</h2>" in page
+
+
+def test_demo_refuses_a_folder_with_files_it_did_not_write(tmp_path: Path) -> None:
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    (folder / "validation-report.json").write_text("the lab's own report\n")
+    result = CliRunner().invoke(main, ["demo", "--out", str(folder), "--no-progress"])
+    assert result.exit_code == 2, result.output
+    assert "--out" in result.output and "no .glymph-demo" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert sorted(path.name for path in folder.iterdir()) == ["validation-report.json"]
+    assert (folder / "validation-report.json").read_text() == "the lab's own report\n"
+
+
+def test_demo_takes_back_the_folder_of_an_earlier_demo(demo_dir: Path) -> None:
+    from ndx_glymphatic.simulation.demo import DEMO_MARKER_NAME, claim_demo_folder
+
+    assert (demo_dir / DEMO_MARKER_NAME).is_file()
+    assert (demo_dir / "validation-report.json").is_file()
+    assert claim_demo_folder(output_dir=demo_dir) == demo_dir  # outputs of a demo: the next demo may replace them
