@@ -53,6 +53,7 @@ from pydantic_core import CoreSchema
 
 from ndx_glymphatic.device_presets import DevicePreset, expand_device_preset
 from ndx_glymphatic.errors import GlymphError
+from ndx_glymphatic.path_kinds import describe_path
 from ndx_glymphatic.session_limits import MAX_SESSION_FILE_BYTES, session_text_problems
 from ndx_glymphatic.session_values import birth_after_session_problems, non_finite_problems
 from ndx_glymphatic.vocabulary import (
@@ -874,10 +875,11 @@ def _read_session_document(*, path: str | Path) -> tuple[Any, list[str]]:
         Why it could not be read (empty on success).
     """
     path = Path(path)
-    if path.is_dir():
+    kind = describe_path(path=path)  # never opens it: a FIFO would block the read
+    if kind == "a directory":
         return None, ["(session file): expected a YAML or JSON file, got a directory"]
-    if not path.is_file():
-        return None, ["(session file): expected an existing YAML or JSON file, got no such file"]
+    if kind != "a regular file":
+        return None, [f"(session file): expected an existing YAML or JSON file, got {kind}"]
     size = path.stat().st_size
     if size > MAX_SESSION_FILE_BYTES:
         return None, [f"(session file): expected at most {MAX_SESSION_FILE_BYTES} bytes, got {size} bytes"]

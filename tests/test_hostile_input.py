@@ -299,6 +299,28 @@ def test_tdt_block_path_says_what_was_found(kind: str, tmp_path: Path) -> None:
     assert excinfo.value.found == {"fifo": "a FIFO (named pipe)", "loop": "a loop of symbolic links"}[kind]
 
 
+@pytest.mark.parametrize("kind", ["fifo", "loop", "missing"])
+def test_session_file_path_says_what_was_found(kind: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ndx_glymphatic.cli import main
+
+    path = tmp_path / "session.yaml"
+    if kind == "fifo":
+        os.mkfifo(path)  # reading it would block until a writer comes: it must not be opened
+    elif kind == "loop":
+        os.symlink(tmp_path / "other.yaml", path)
+        os.symlink(path, tmp_path / "other.yaml")
+    expected = {"fifo": "got a FIFO (named pipe)", "loop": "got a loop of symbolic links",
+                "missing": "got no such file"}[kind]
+    started = time.perf_counter()
+    result = CliRunner().invoke(main, ["convert", str(path), "-o", str(tmp_path / "out.nwb")])
+    assert time.perf_counter() - started < 30
+    assert result.exit_code == 2, result.output
+    assert expected in result.output
+    assert not (tmp_path / "out.nwb").exists()
+
+
 # --------------------------------------------------------------------- session files
 @pytest.fixture()
 def session_folder(tmp_path: Path) -> tuple[Path, dict]:

@@ -244,7 +244,7 @@ def test_unreadable_session_files(tmp_path: Path) -> None:
     (message,) = validate_session_file(path=broken)
     assert re.match(r"\(session file\) line \d+, column \d+: expected valid YAML, got a syntax error", message)
     assert validate_session_file(path=tmp_path / "nope.yaml") == [
-        "(session file): expected an existing YAML or JSON file, got no such file"
+        "(session file): expected an existing YAML or JSON file, got no such file or folder"
     ]
     assert validate_session_file(path=tmp_path) == ["(session file): expected a YAML or JSON file, got a directory"]
     listing = tmp_path / "list.yaml"
