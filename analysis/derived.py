@@ -237,13 +237,17 @@ def derived_content(*, analysis: SessionAnalysis, document: dict[str, Any]) -> D
     )
 
 
-def write_derived_file(*, analysis: SessionAnalysis, document: dict[str, Any], nwb_path: Path, folder: Path) -> Path:
-    """Write the derived NWB file of one analysed session into ``folder``; return its path."""
+def write_derived_file(
+    *, analysis: SessionAnalysis, document: dict[str, Any], nwb_path: Path | str, folder: Path
+) -> Path:
+    """Write the derived NWB file of one analysed session (raw file: a path or a URL) into ``folder``."""
     from ndx_glymphatic.builder import write_derived_nwbfile
+    from ndx_glymphatic.remote import source_name
     from ndx_glymphatic.validators.checks_dandi import expected_dandi_file_name
 
     def file_name(nwbfile: Any) -> str:
-        return expected_dandi_file_name(nwbfile=nwbfile, desc=DERIVED_DESC) or f"{nwb_path.stem}_desc-processed.nwb"
+        fallback = f"{Path(source_name(nwb_path)).stem}_desc-processed.nwb"
+        return expected_dandi_file_name(nwbfile=nwbfile, desc=DERIVED_DESC) or fallback
 
     return write_derived_nwbfile(
         raw_path=nwb_path,

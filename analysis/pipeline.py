@@ -463,8 +463,6 @@ def run_analysis(
     nwb_path = as_source(nwb_path)
     params = params or AnalysisParams()
     if is_url(nwb_path):
-        if write_derived:
-            raise RemoteFileError(url=str(nwb_path), cause="--write-derived needs a local file (download it first)")
         with open_binary(nwb_path):
             pass  # reachable (raises RemoteFileError otherwise), before any output folder is made
     elif not nwb_path.is_file():

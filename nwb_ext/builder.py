@@ -1288,7 +1288,7 @@ def _add_derived_content(*, nwbfile: NWBFile, content: DerivedContent, rows: dic
 
 
 def write_derived_nwbfile(
-    *, raw_path: Path, content: DerivedContent, folder: Path, file_name: Callable[[NWBFile], str],
+    *, raw_path: Path | str, content: DerivedContent, folder: Path, file_name: Callable[[NWBFile], str],
     settings: CompressionSettings | None = None,
 ) -> Path:
     """Write a small derived NWB file: the raw file's metadata, without its acquired data, plus ``content``.
@@ -1301,8 +1301,8 @@ def write_derived_nwbfile(
 
     Parameters
     ----------
-    raw_path : Path
-        The raw NWB file (read only).
+    raw_path : Path or str
+        The raw NWB file (read only): a local path or an ``http(s)://`` URL (read by range requests).
     content : DerivedContent
     folder : Path
         Where to write (the caller's temporary output folder: it is moved into place as a whole).
@@ -1316,10 +1316,17 @@ def write_derived_nwbfile(
     Path
         The file written.
     """
+    from ndx_glymphatic.remote import open_h5
+
     settings = settings or CompressionSettings()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        raw_io = NWBHDF5IO(str(raw_path), mode="r", load_namespaces=True)
+    raw_file = open_h5(raw_path)  # metadata only: the acquired series are not copied
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            raw_io = NWBHDF5IO(file=raw_file, mode="r", load_namespaces=True)
+    except BaseException:
+        raw_file.close()
+        raise
     try:
         nwbfile = raw_io.read()
         rows: dict[str, tuple[int, str]] = {}
@@ -1346,4 +1353,5 @@ def write_derived_nwbfile(
             tidy_cached_specifications(file=file, declared_schemas=declared_schemas_of_loaded_namespaces())
     finally:
         raw_io.close()
+        raw_file.close()
     return path

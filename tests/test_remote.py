@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from ndx_glymphatic.cli import main
 from ndx_glymphatic.simulation import SimulationParameters, simulate_session, write_session_nwb
 from ndx_glymphatic.testing.range_server import RangeServer
+from ndx_glymphatic.validators.api import validate_file
 
 LOW_RATES = {"photometry_rate_in_Hz": 50.8625, "ephys_rate_in_Hz": 128.0}
 #: Samples of a series the analysis does not read (appended to the served file): a streamed analysis must not
@@ -236,3 +237,34 @@ def test_session_names_of_urls() -> None:
     assert source_name("http://127.0.0.1:8000/sub-1/sub-1_ses-2_ophys.nwb?versionId=3") == "sub-1_ses-2_ophys.nwb"
     assert as_source("https://x.org/a.nwb") == "https://x.org/a.nwb"  # not Path, which would drop a '/'
     assert isinstance(as_source("data/a.nwb"), Path)
+
+
+def _derived_content(path: Path) -> dict[str, object]:
+    """Every dataset of a derived file outside the ids and identifiers (which are new for every file)."""
+    content: dict[str, object] = {}
+    with h5py.File(path, "r") as h5file:
+        def visit(name: str, item: object) -> None:
+            if isinstance(item, h5py.Dataset) and not name.startswith("specifications") and item.dtype.kind == "f":
+                content[name] = item[()]
+        h5file.visititems(visit)
+    return content
+
+
+def test_analyze_of_a_url_writes_the_derived_file_as_from_the_local_file(
+    served: tuple[RangeServer, Path], tmp_path: Path
+) -> None:
+    server, folder = served
+    local = _invoke("analyze", str(folder / "s2.nwb"), "-o", str(tmp_path / "local"), "--write-derived",
+                    "--no-progress")
+    remote = _invoke("analyze", server.url("s2.nwb"), "-o", str(tmp_path / "remote"), "--write-derived",
+                     "--no-progress")
+    assert local.exit_code == remote.exit_code == 0, remote.output  # type: ignore[attr-defined]
+    (local_file,) = (tmp_path / "local").glob("*desc-processed*.nwb")
+    (remote_file,) = (tmp_path / "remote").glob("*desc-processed*.nwb")
+    assert remote_file.name == local_file.name
+    local_content, remote_content = _derived_content(local_file), _derived_content(remote_file)
+    assert local_content.keys() == remote_content.keys() and len(local_content) > 10
+    for name, values in local_content.items():
+        assert np.array_equal(values, remote_content[name], equal_nan=True), name
+    report = validate_file(path=remote_file, profile="derived")
+    assert report.passes, report.format_text()
