@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ndx_glymphatic.errors import InputFileError
-from ndx_glymphatic.io import atomic_output_path
+from ndx_glymphatic.io import OUTPUT_MANIFEST_NAME, atomic_output_path
 
 if TYPE_CHECKING:
     from ndx_glymphatic.analysis.report import TruthComparison
@@ -121,6 +121,14 @@ def truth_comparisons(*, truth: GroundTruth) -> list[TruthComparison]:
 DEMO_MARKER_NAME = ".glymph-demo"
 
 
+def _is_demo_folder(*, folder: Path) -> bool:
+    """The folder of an earlier demo: its marker, or (demos before the marker) its analysis and ground truth."""
+    if (folder / DEMO_MARKER_NAME).is_file():
+        return True
+    analysis_manifest = folder / "analysis" / OUTPUT_MANIFEST_NAME
+    return analysis_manifest.is_file() and (folder / "simulated" / "ground_truth.json").is_file()
+
+
 def claim_demo_folder(*, output_dir: Path) -> Path:
     """Make ``output_dir`` the demo's folder: new, empty, or the folder of an earlier demo (its marker).
 
@@ -134,7 +142,7 @@ def claim_demo_folder(*, output_dir: Path) -> Path:
     """
     if output_dir.exists() and not output_dir.is_dir():
         raise InputFileError(path=output_dir, field="--out", expected="a folder", found="an existing file")
-    if output_dir.is_dir() and any(output_dir.iterdir()) and not (output_dir / DEMO_MARKER_NAME).is_file():
+    if output_dir.is_dir() and any(output_dir.iterdir()) and not _is_demo_folder(folder=output_dir):
         raise InputFileError(
             path=output_dir, field="--out", expected="a new or empty folder, or one an earlier demo wrote",
             found=f"a folder with other files (no {DEMO_MARKER_NAME})", hint="choose a new folder",

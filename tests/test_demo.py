@@ -96,3 +96,19 @@ def test_demo_takes_back_the_folder_of_an_earlier_demo(demo_dir: Path) -> None:
     assert (demo_dir / DEMO_MARKER_NAME).is_file()
     assert (demo_dir / "validation-report.json").is_file()
     assert claim_demo_folder(output_dir=demo_dir) == demo_dir  # outputs of a demo: the next demo may replace them
+
+
+def test_demo_takes_back_the_folder_of_a_demo_older_than_its_marker(demo_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from ndx_glymphatic.errors import InputFileError
+    from ndx_glymphatic.simulation.demo import DEMO_MARKER_NAME, claim_demo_folder
+
+    older = tmp_path / "older-demo"
+    shutil.copytree(demo_dir, older)
+    (older / DEMO_MARKER_NAME).unlink()
+    assert claim_demo_folder(output_dir=older) == older
+    (older / "analysis" / ".glymph-outputs.json").unlink()  # then nothing says a demo wrote it
+    (older / DEMO_MARKER_NAME).unlink()
+    with pytest.raises(InputFileError, match=r"no \.glymph-demo"):
+        claim_demo_folder(output_dir=older)
