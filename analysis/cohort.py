@@ -64,6 +64,8 @@ class GroupResult:
     comparisons : list of ConditionComparison
     predictors : list of PredictorFit
     report_path : Path
+    left_out : list of LeftOutSession
+        Sessions not in the tables (not ready for analysis, or failed), with why.
     """
 
     output_dir: Path
@@ -71,6 +73,7 @@ class GroupResult:
     comparisons: list[group.ConditionComparison]
     predictors: list[group.PredictorFit]
     report_path: Path
+    left_out: list[Any] = dataclasses.field(default_factory=list)
 
 
 def collect_inputs(*, paths: list[str | Path]) -> list[Source]:
@@ -242,6 +245,7 @@ def _group_figures(
 def _group_report(
     *,
     rows: list[dict[str, Any]],
+    left_out: list[Any],
     comparisons: list[group.ConditionComparison],
     predictors: list[group.PredictorFit],
     figures: list[Path],
@@ -295,9 +299,20 @@ def _group_report(
             f"(R² = {_fmt(best.r_squared, 3)})."
         )
     figure_html = "".join(f"<figure>{_image(figure)}</figure>" for figure in figures)
+    left_out_html = ""
+    if left_out:
+        left_out_rows = "".join(
+            f"<tr><td>{html.escape(s.file)}</td><td>{html.escape(s.reason)}</td>"
+            f"<td>{html.escape((s.details.strip().splitlines() or [''])[0])}</td></tr>" for s in left_out
+        )
+        left_out_html = (
+            f"<h2>Sessions left out</h2><p class='summary'>{len(left_out)} of {len(rows) + len(left_out)} sessions "
+            "are not in these tables (left_out_sessions.csv says why in full): the comparisons are of the others "
+            "only.</p><table><tr><th>file</th><th>reason</th><th>why</th></tr>" + left_out_rows + "</table>"
+        )
     body = f"""
 <h1>Group analysis</h1><div class='meta'>ndx-glymphatic {html.escape(__version__)}</div>
-<h2>Summary</h2><p class='summary'>{html.escape(summary)}</p>
+<h2>Summary</h2><p class='summary'>{html.escape(summary)}</p>{left_out_html}
 <h2>Condition comparisons (key measures; all metrics in comparisons.csv)</h2>
 <table><tr><th>measure</th><th>comparison</th><th>design</th><th>n</th><th>control mean</th><th>treatment mean</th>
 <th>difference [CI]</th><th>p (t)</th><th>p (rank)</th><th>effect size</th></tr>{comparison_html}</table>
@@ -381,10 +396,13 @@ def run_group_analysis(
         rows: list[dict[str, Any]] = []
         curves: dict[str, list[dict[str, Any]]] = {}
         session_links: dict[str, str] = {}
-        sessions = analyze_sessions(
+        sessions, left_out = analyze_sessions(
             files=files, sessions_dir=temporary / "sessions", params=params, check=check, figures=session_reports,
             progress=enabled, workers=workers, scheduler=scheduler,
         )
+        _write_csv(temporary / "left_out_sessions.csv",
+                   [{"file": s.file, "reason": s.reason, "details": s.details} for s in left_out],
+                   ["file", "reason", "details"])
         for name, path, document in sessions:
             info = document["input"]
             rows.append(
@@ -446,6 +464,7 @@ def run_group_analysis(
                     {
                         "package": {"name": "ndx-glymphatic", "version": __version__},
                         "n_sessions": len(rows),
+                        "left_out_sessions": [dataclasses.asdict(session) for session in left_out],
                         "control_condition": control,
                         "note": note,
                         "clearance_metric": gp.clearance_metric,
@@ -463,6 +482,7 @@ def run_group_analysis(
         )
         _group_report(
             rows=rows,
+            left_out=left_out,
             comparisons=comparisons,
             predictors=predictors,
             figures=figures,
@@ -476,4 +496,5 @@ def run_group_analysis(
         comparisons=comparisons,
         predictors=predictors,
         report_path=output_dir / "report.html",
+        left_out=left_out,
     )

@@ -11,6 +11,7 @@ import functools
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from ndx_glymphatic.analysis.params import AnalysisParams
 from ndx_glymphatic.errors import GlymphError, NotReadyError
 from ndx_glymphatic.remote import as_source, source_name
 
-__all__ = ["SessionBatchError", "analyze_session_task", "analyze_sessions", "session_folder_names"]
+__all__ = ["LeftOutSession", "SessionBatchError", "analyze_session_task", "analyze_sessions", "session_folder_names"]
 
 
 class SessionBatchError(GlymphError):
@@ -83,20 +84,46 @@ def _umask() -> int:
     return current
 
 
+@dataclass(frozen=True)
+class LeftOutSession:
+    """A session of the group that is not in its tables, and why.
+
+    Attributes
+    ----------
+    file : str
+        The NWB file (path or URL).
+    reason : str
+        ``"not ready for analysis"`` or ``"could not be analysed"``.
+    details : str
+        The readiness report, or the error in one line.
+    """
+
+    file: str
+    reason: str
+    details: str
+
+
 def analyze_sessions(
     *, files: list[Any], sessions_dir: Path, params: AnalysisParams, check: bool, figures: bool, progress: bool,
     workers: int | None, scheduler: str | None,
-) -> list[tuple[str, Any, dict[str, Any]]]:
-    """Analyse every session as one batch; ``(folder name, file, metrics document)`` per file, in order.
+) -> tuple[list[tuple[str, Any, dict[str, Any]]], list[LeftOutSession]]:
+    """Analyse every session as one batch: one that fails leaves the others be.
+
+    Returns
+    -------
+    analysed : list of (folder name, file, metrics document)
+        The sessions analysed, in the order of ``files``.
+    left_out : list of LeftOutSession
+        The others: not ready for analysis (the readiness gate refused them) or failed (with why).
 
     Raises
     ------
     NotReadyError
-        Files failed the readiness gate (every one listed).
+        No session was analysed and every file failed the readiness gate (every one listed).
     SessionBatchError
-        Sessions could not be analysed (every one listed, with why).
+        No session was analysed (every one listed, with why).
     """
-    from ndx_glymphatic.batch import format_failures, run_batch, runs_here
+    from ndx_glymphatic.batch import run_batch, runs_here
 
     names = session_folder_names(files=files)
     in_this_process = runs_here(workers=workers, scheduler=scheduler, n_items=len(files))
@@ -108,15 +135,23 @@ def analyze_sessions(
     finally:
         for leftover in sessions_dir.glob(".*.partial") if sessions_dir.is_dir() else []:
             shutil.rmtree(leftover, ignore_errors=True)  # of a worker that died mid-task
-    failed = [outcome for outcome in outcomes if not outcome.ok]
-    if failed:
-        lines = format_failures(outcomes=outcomes, what="sessions analysed")
-        raise SessionBatchError(f"{len(failed)} of {len(files)} sessions could not be analysed; nothing was "
-                                "written:\n" + "\n".join(lines))
-    not_ready = [outcome.value["not_ready"] for outcome in outcomes if "not_ready" in outcome.value]
-    if not_ready:
+    analysed, left_out = [], []
+    for name, path, outcome in zip(names, files, outcomes):
+        if not outcome.ok:
+            left_out.append(LeftOutSession(file=str(path), reason="could not be analysed", details=str(outcome.error)))
+        elif "not_ready" in outcome.value:
+            left_out.append(LeftOutSession(file=str(path), reason="not ready for analysis",
+                                           details=outcome.value["not_ready"]))
+        else:
+            analysed.append((name, path, outcome.value["document"]))
+    if analysed:
+        return analysed, left_out
+    if all(session.reason == "not ready for analysis" for session in left_out):
         raise NotReadyError(
-            f"{len(not_ready)} of {len(files)} files are not ready for analysis; nothing was written. "
-            "Fix these and run again:\n" + "\n".join(not_ready)
+            f"{len(left_out)} of {len(files)} files are not ready for analysis; nothing was written. "
+            "Fix these and run again:\n" + "\n".join(session.details for session in left_out)
         )
-    return [(name, path, outcome.value["document"]) for name, path, outcome in zip(names, files, outcomes)]
+    lines = [f"FAILED {session.file}: {session.reason}: {session.details.strip().splitlines()[0]}"
+             for session in left_out]
+    raise SessionBatchError(f"none of the {len(files)} sessions could be analysed; nothing was written:\n"
+                            + "\n".join(lines))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -97,8 +98,10 @@ def analyze_group(
 
     INPUTS may be http(s):// URLs and .txt files listing paths or URLs, one per line.
 
-    Every file must pass the analysis-readiness validation; if any fails, the group is refused
-    (exit code 1, every failing file listed, nothing written).
+    Only files that pass the analysis-readiness validation are analysed. A session that is not ready,
+    or fails, is left out of the group's tables (listed in left_out_sessions.csv and the report) while
+    the others are analysed; each is listed here and the exit code is 1. When no session could be
+    analysed, nothing is written.
     """
     from ndx_glymphatic.analysis.cohort import run_group_analysis
 
@@ -117,6 +120,17 @@ def analyze_group(
         best = result.predictors[0]
         click.echo(f"best predictor of clearance: {best.predictor} (R^2 = {best.r_squared:.3f})")
     click.echo(f"wrote {result.report_path}")
+    if result.left_out:
+        for session in result.left_out:
+            click.echo(f"LEFT OUT {session.file}: {session.reason}:\n{_indented(session.details)}", err=True)
+        total = len(result.rows) + len(result.left_out)
+        click.echo(f"{len(result.rows)} of {total} sessions analysed, {len(result.left_out)} left out of the group "
+                   "tables", err=True)
+        sys.exit(1)
+
+
+def _indented(text: str) -> str:
+    return "\n".join(f"    {line}" for line in text.strip().splitlines())
 
 
 COMMANDS: list[click.Command] = [analyze, analyze_group]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import warnings
@@ -108,12 +109,34 @@ def test_cli_refuses_files_that_are_not_analysis_ready(
     assert list(tmp_path.iterdir()) == []  # no partial folder either
 
 
-def test_group_is_refused_when_one_file_is_not_ready(files: dict[str, Path], tmp_path: Path) -> None:
+def test_group_leaves_out_a_file_that_is_not_ready_and_analyses_the_others(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
     out = tmp_path / "group"
-    code, output = _run("analyze-group", str(files["good"]), str(files["short"]), "-o", str(out), "--no-progress")
+    code, output = _run("analyze-group", str(files["good"]), str(files["short"]), "-o", str(out), "--no-progress",
+                        "--no-session-reports")
     assert code == 1
-    assert "1 of 2 files are not ready" in output and "short.nwb" in output
+    assert f"LEFT OUT {files['short']}: not ready for analysis" in output
+    assert "1 of 2 sessions analysed, 1 left out" in output
+    with (out / "sessions.csv").open() as handle:
+        assert [row["file"] for row in csv.DictReader(handle)] == [str(files["good"])]
+    with (out / "left_out_sessions.csv").open() as handle:
+        (left_out,) = list(csv.DictReader(handle))
+    assert left_out["file"] == str(files["short"]) and left_out["reason"] == "not ready for analysis"
+    assert "analysis_session_duration" in left_out["details"]
+    assert json.loads((out / "group.json").read_text())["left_out_sessions"][0]["file"] == str(files["short"])
+    assert "Sessions left out" in (out / "report.html").read_text()
+    assert sorted(path.name for path in (out / "sessions").iterdir()) == ["good"]
+
+
+def test_group_is_refused_when_no_file_is_ready(files: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "group"
+    code, output = _run("analyze-group", str(files["short"]), str(files["no_hypnogram"]), "-o", str(out),
+                        "--no-progress")
+    assert code == 1
+    assert "2 of 2 files are not ready" in output and "short.nwb" in output and "no_hypnogram.nwb" in output
     assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_params_file_is_refused_before_anything_runs(files: dict[str, Path], tmp_path: Path) -> None:
