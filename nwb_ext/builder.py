@@ -1064,12 +1064,18 @@ def _fill_datasets(
             writer.close()
 
 
+#: Datasets an export copies from another file are read whole (to write them checksummed) up to this size.
+_COPIED_IN_MEMORY_MAX_VALUES = 10_000_000
+
+
 class _ChecksummedNWBHDF5IO(NWBHDF5IO):
     """NWBHDF5IO that stores every numeric array with the Fletcher-32 filter (chunked), so small datasets
     (table columns, regions) are checksummed too; strings and references are written as hdmf writes them."""
 
     def write_dataset(self, parent: object, builder: object, **kwargs: object) -> object:
         data = builder.data
+        if isinstance(data, h5py.Dataset) and data.size <= _COPIED_IN_MEMORY_MAX_VALUES:
+            data = data[()]  # a table column an export copies from another file (metadata: small)
         if isinstance(data, list) and data and all(
             isinstance(value, (int, float, np.number)) and not isinstance(value, bool) for value in data
         ):
@@ -1347,7 +1353,9 @@ def write_derived_nwbfile(
         nwbfile.add_analysis(provenance)
         _add_derived_content(nwbfile=nwbfile, content=content, rows=rows, settings=settings)
         path = Path(folder) / file_name(nwbfile)
-        with NWBHDF5IO(str(path), mode="w") as out:
+        io_class = _ChecksummedNWBHDF5IO if settings.checksum else NWBHDF5IO
+        # written in the raw file's checksummed format; hdmf exports into an open file given its path too
+        with h5py.File(path, "w", libver=LIBVER) as h5file, io_class(path=str(path), file=h5file, mode="w") as out:
             out.export(src_io=raw_io, nwbfile=nwbfile, write_args={"link_data": False})
         with h5py.File(path, "r+") as file:
             tidy_cached_specifications(file=file, declared_schemas=declared_schemas_of_loaded_namespaces())

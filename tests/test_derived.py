@@ -174,3 +174,17 @@ def test_derived_check_flags_a_dff_series_on_a_control_row(session: AnalysedSess
         report = validate_file(path=broken, profile="derived")
     flagged = [m for m in report.messages if m.check == "check_derived_dff_points_at_signal_row"]
     assert flagged and "ne_465nm_dff" in flagged[0].location + flagged[0].message
+
+
+def test_derived_file_is_written_in_the_checksummed_format_of_the_raw_file(session: AnalysedSession) -> None:
+    with h5py.File(session.derived_path, "r") as h5file:
+        assert h5file.id.get_create_plist().get_version()[0] >= 2  # superblock v2: HDF5 1.8 format, checksummed
+        unchecked = []
+
+        def visit(name: str, item: object) -> None:
+            if (isinstance(item, h5py.Dataset) and item.dtype.kind in "fiu" and item.size > 1
+                    and not name.startswith("specifications") and not item.fletcher32):
+                unchecked.append(name)
+
+        h5file.visititems(visit)
+    assert unchecked == []
