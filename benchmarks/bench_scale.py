@@ -13,6 +13,10 @@ server on 127.0.0.1 with Range support (:class:`ndx_glymphatic.testing.range_ser
   the file first, on the same open file, and the gate's NaN-run check of the streams the analysis reduces
   is answered by that reduction; the analysis alone (``run_analysis(check=False)``) is measured as well.
 * (c) ``glymph validate`` of the URL against the local file: wall time and bytes sent.
+* (d, not in the default run) ``analyze-group`` of the same sessions on an existing cluster (``--scheduler``:
+  a ``dask scheduler`` and ``dask worker --nworkers 2 --nthreads 1`` started here, warmed by one run),
+  against the ``--workers 1`` wall of part (a): what the batch gains once the workers' start-up (interpreter,
+  imports, NWB namespaces) is paid, as on a lab's standing cluster.
 * (f, not in the default run) h5py reading every dataset of that file over remfile (what glymph uses) and
   over fsspec's HTTP file, the two choices for range requests.
 
@@ -164,26 +168,75 @@ def _remfile_vs_fsspec(*, folder: Path, duration_in_s: float) -> None:
                   f"sent {server.bytes_served / 2**20:.1f} MiB in {server.requests} requests")
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _on_standing_cluster(*, glymph: str, files: list[Path], folder: Path, serial_wall: float | None) -> None:
+    """Part (d): ``analyze-group --scheduler`` on a scheduler and two one-thread workers already running."""
+    import os
+
+    dask = str(Path(sys.executable).with_name("dask"))
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    # the settings glymph gives its own LocalCluster workers (docs/running-on-many-sessions.md)
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
+    processes = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+                                   "--dashboard-address", ":0"], env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)]
+    processes.append(subprocess.Popen([dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--host",
+                                       "127.0.0.1", "--no-dashboard"], env=env, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL))
+    try:
+        from distributed import Client
+
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=90)
+        walls = []
+        for run in ("warm-up", "timed"):
+            output = folder / f"group-scheduler-{run}"
+            shutil.rmtree(output, ignore_errors=True)
+            wall, _ = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output), "--scheduler",
+                                      address, "--no-session-reports", "--no-progress"])
+            walls.append(wall)
+        same = all((folder / "group-w1" / name).read_text() == (folder / "group-scheduler-timed" / name).read_text()
+                   for name in ("sessions.csv", "comparisons.csv", "predictors.csv")) if serial_wall else None
+        speed_up = f"; speed-up vs --workers 1: {serial_wall / walls[1]:.2f}x" if serial_wall else ""
+        print(f"(d) analyze-group {len(files)} sessions on a standing cluster (2 workers, 1 thread each): first run "
+              f"{walls[0]:.1f} s, next run {walls[1]:.1f} s{speed_up}; same tables: {same}")
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--duration-s", type=float, default=3600.0)
     parser.add_argument("--folder", type=Path, default=Path("/tmp/glymph-bench-scale"))
     parser.add_argument("--parts", default="abc",
-                        help="which parts to run: a (batch), b and c (streamed), f (remfile vs fsspec)")
+                        help="which parts to run: a (batch), b and c (streamed), d (standing cluster), "
+                             "f (remfile vs fsspec)")
     parser.add_argument("--stream-duration-s", type=float, default=4 * 3600.0)
     options = parser.parse_args()
     if "f" in options.parts:
         _remfile_vs_fsspec(folder=options.folder, duration_in_s=options.stream_duration_s)
     if "b" in options.parts or "c" in options.parts:
         _streamed(folder=options.folder, duration_in_s=options.stream_duration_s)
-    if "a" not in options.parts:
+    if "a" not in options.parts and "d" not in options.parts:
         return
     files = _simulate(folder=options.folder / "sessions", sessions=options.sessions,
                       duration_in_s=options.duration_s)
     glymph = str(Path(sys.executable).with_name("glymph"))
-    walls = {}
-    for workers in (1, 2):
+    walls: dict[int, float] = {}
+    for workers in (1, 2) if "a" in options.parts else ():
         output = options.folder / f"group-w{workers}"
         shutil.rmtree(output, ignore_errors=True)
         wall, peaks = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output),
@@ -192,9 +245,13 @@ def main() -> None:
         big = sorted((rss for rss in peaks.values() if rss > 100 * 2**20), reverse=True)
         print(f"analyze-group {len(files)} x {options.duration_s:g} s, --workers {workers}: {wall:.1f} s wall; "
               f"peak RSS of processes > 100 MB: {', '.join(f'{rss / 2**20:.0f} MB' for rss in big)}")
-    same = all((options.folder / "group-w1" / name).read_text() == (options.folder / "group-w2" / name).read_text()
-               for name in ("sessions.csv", "comparisons.csv", "predictors.csv"))
-    print(f"speed-up --workers 2 vs 1: {walls[1] / walls[2]:.2f}x; same tables: {same}")
+    if walls:
+        same = all((options.folder / "group-w1" / name).read_text()
+                   == (options.folder / "group-w2" / name).read_text()
+                   for name in ("sessions.csv", "comparisons.csv", "predictors.csv"))
+        print(f"speed-up --workers 2 vs 1: {walls[1] / walls[2]:.2f}x; same tables: {same}")
+    if "d" in options.parts:
+        _on_standing_cluster(glymph=glymph, files=files, folder=options.folder, serial_wall=walls.get(1))
 
 
 if __name__ == "__main__":
