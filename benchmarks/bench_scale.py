@@ -176,31 +176,18 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-_STANDING_CLUSTER_CONFIG = """\
-distributed:
-  nanny:
-    pre-spawn-environ:
-      MALLOC_TRIM_THRESHOLD_: null
-      OMP_NUM_THREADS: null
-      MKL_NUM_THREADS: null
-      OPENBLAS_NUM_THREADS: null
-  worker:
-    profile:
-      enabled: false
-"""
-
-
 def _on_standing_cluster(*, glymph: str, files: list[Path], folder: Path, serial_wall: float | None) -> None:
     """Part (d): ``analyze-group --scheduler`` on a scheduler and two one-thread workers already running."""
     import os
 
     dask = str(Path(sys.executable).with_name("dask"))
     address = f"tcp://127.0.0.1:{_free_port()}"
-    # the settings glymph gives its own LocalCluster workers, as the YAML of docs/running-on-many-sessions.md;
-    # in a file because the environment's DASK_ variables are lower-cased and the nanny's variables are not
+    from ndx_glymphatic.batch import worker_settings_yaml
+
+    # the settings glymph gives its own LocalCluster workers, as docs/running-on-many-sessions.md advises
     config_folder = folder / "dask-config"
     config_folder.mkdir(parents=True, exist_ok=True)
-    (config_folder / "glymph.yaml").write_text(_STANDING_CLUSTER_CONFIG)
+    (config_folder / "glymph.yaml").write_text(worker_settings_yaml())
     env = {**os.environ, "DASK_CONFIG": str(config_folder)}
     processes = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
                                    "--dashboard-address", ":0"], env=env, stdout=subprocess.DEVNULL,

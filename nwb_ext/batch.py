@@ -21,7 +21,53 @@ from typing import Any
 
 from ndx_glymphatic.errors import GlymphError
 
-__all__ = ["BatchOutcome", "default_worker_count", "format_failures", "run_batch", "runs_here"]
+__all__ = [
+    "WORKER_SETTINGS", "BatchOutcome", "default_worker_count", "format_failures", "run_batch", "runs_here",
+    "worker_settings_yaml",
+]
+
+# Dask's nannies set these for their workers by default; glymph's workers keep the numerical libraries'
+# default threads, as in this process (a sum split over another number of threads rounds differently, and
+# the results must equal a serial run's to the last digit) and glibc's own trim threshold. The statistical
+# profiler samples every worker thread's stack every 10 ms, slowing the Python-heavy reading of NWB files.
+WORKER_SETTINGS: dict[str, object] = {
+    "distributed.nanny.pre-spawn-environ": {
+        "MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": None, "MKL_NUM_THREADS": None,
+        "OPENBLAS_NUM_THREADS": None,
+    },
+    "distributed.worker.profile.enabled": False,
+}
+
+
+def _yaml_lines(*, tree: dict[str, Any], depth: int) -> list[str]:
+    lines = []
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            lines += [f"{'  ' * depth}{key}:", *_yaml_lines(tree=value, depth=depth + 1)]
+        else:
+            text = "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+            lines.append(f"{'  ' * depth}{key}: {text}")
+    return lines
+
+
+def worker_settings_yaml() -> str:
+    """:data:`WORKER_SETTINGS` as a Dask configuration file, for the workers of a standing cluster.
+
+    Returns
+    -------
+    str
+        YAML text; Dask reads it from ``~/.config/dask/`` or the folder named by ``DASK_CONFIG``. A file,
+        because Dask lower-cases the names of its ``DASK_...`` environment variables and the nanny's
+        variable names are upper case.
+    """
+    tree: dict[str, Any] = {}
+    for dotted, value in WORKER_SETTINGS.items():
+        *parents, leaf = dotted.split(".")
+        branch = tree
+        for parent in parents:
+            branch = branch.setdefault(parent, {})
+        branch[leaf] = value
+    return "\n".join(_yaml_lines(tree=tree, depth=0)) + "\n"
 
 
 @dataclass(frozen=True)
@@ -104,13 +150,10 @@ def _client(*, workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
             message = f"cannot connect to the Dask scheduler at {scheduler}: {_one_line(error=error)}"
             raise BatchSetupError(message) from None
     # a task whose worker dies once is run again; a second death reports it (KilledWorker)
-    # workers keep the numerical libraries' default threads, as in this process: a sum split over another
-    # number of threads rounds differently, and the results must equal a serial run's to the last digit
     settings = {
         "distributed.scheduler.allowed-failures": 1,
         "distributed.worker.daemon": False,
-        "distributed.nanny.pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": None},
-        "distributed.worker.profile.enabled": False,
+        **WORKER_SETTINGS,
     }
     with dask.config.set(settings):
         cluster = LocalCluster(

@@ -167,3 +167,16 @@ def test_convert_many_sessions_isolates_the_broken_one(scheduler: str, tmp_path:
                        "sub-sim0004_ses-sim-seed4-vehicle_ecephys+ogen+ophys.nwb"]  # and no staging file
     assert f"FAILED {broken}:" in result.stderr
     assert "2 of 3 sessions converted, 1 failed" in result.stderr
+
+
+def test_standing_cluster_settings_are_glymphs_own_as_documented(tmp_path: Path) -> None:
+    import dask.config
+
+    from ndx_glymphatic.batch import WORKER_SETTINGS, worker_settings_yaml
+
+    page = (Path(__file__).parents[1] / "docs" / "running-on-many-sessions.md").read_text()
+    assert f"```yaml\n{worker_settings_yaml()}```" in page
+    (tmp_path / "glymph.yaml").write_text(worker_settings_yaml())
+    read = dask.config.collect(paths=[str(tmp_path)], env={})
+    for dotted, value in WORKER_SETTINGS.items():
+        assert dask.config.get(dotted, config=read) == value
