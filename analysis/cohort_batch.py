@@ -19,7 +19,17 @@ from ndx_glymphatic.analysis.params import AnalysisParams
 from ndx_glymphatic.errors import GlymphError, NotReadyError
 from ndx_glymphatic.remote import as_source, source_name
 
-__all__ = ["LeftOutSession", "SessionBatchError", "analyze_session_task", "analyze_sessions", "session_folder_names"]
+__all__ = [
+    "SESSION_TASK_IMPORTS", "LeftOutSession", "SessionBatchError", "analyze_session_task", "analyze_sessions",
+    "session_folder_names",
+]
+
+# what :func:`analyze_session_task` imports (pynwb, the NWB namespaces, the gate and the steps): Dask workers
+# forked from one template get them imported once (:func:`ndx_glymphatic.batch.prepare_local_workers`)
+SESSION_TASK_IMPORTS = (
+    "ndx_glymphatic.access", "ndx_glymphatic.analysis.pipeline", "ndx_glymphatic.validators.api",
+    "ndx_glymphatic.validators.layers",
+)
 
 
 class SessionBatchError(GlymphError):
@@ -131,7 +141,8 @@ def analyze_sessions(
                              figures=figures, second_process=in_this_process)
     try:
         outcomes = run_batch(function=task, items=[(str(path), name) for path, name in zip(files, names)],
-                             workers=workers, scheduler=scheduler, progress=progress, description="analysing")
+                             workers=workers, scheduler=scheduler, worker_imports=SESSION_TASK_IMPORTS,
+                             progress=progress, description="analysing")
     finally:
         for leftover in sessions_dir.glob(".*.partial") if sessions_dir.is_dir() else []:
             shutil.rmtree(leftover, ignore_errors=True)  # of a worker that died mid-task

@@ -17,10 +17,13 @@ server on 127.0.0.1 with Range support (:class:`ndx_glymphatic.testing.range_ser
   a ``dask scheduler`` and ``dask worker --nworkers 2 --nthreads 1`` started here, warmed by one run),
   against the ``--workers 1`` wall of part (a): what the batch gains once the workers' start-up (interpreter,
   imports, NWB namespaces) is paid, as on a lab's standing cluster.
+* (e) the same sessions analysed by plain Python processes, no Dask and no glymph command: all in one process,
+  then split between two running at once: the most two cores give on this machine for the sessions' part of
+  (a) (two analyses at once share the memory bandwidth and caches), against which (a)'s speed-up is read.
 * (f, not in the default run) h5py reading every dataset of that file over remfile (what glymph uses) and
   over fsspec's HTTP file, the two choices for range requests.
 
-Usage: ``python benchmarks/bench_scale.py [--parts abc] [--sessions 8] [--duration-s 3600]
+Usage: ``python benchmarks/bench_scale.py [--parts abce] [--sessions 8] [--duration-s 3600]
 [--stream-duration-s 14400] [--folder /tmp/glymph-bench-scale]`` (the issue's figures: 8 sessions of 1 h,
 one 4-h session, at the rig rates).
 """
@@ -168,6 +171,32 @@ def _remfile_vs_fsspec(*, folder: Path, duration_in_s: float) -> None:
                   f"sent {server.bytes_served / 2**20:.1f} MiB in {server.requests} requests")
 
 
+_SESSIONS_IN_ONE_PROCESS = (
+    "import sys, tempfile; from ndx_glymphatic.analysis.cohort_batch import analyze_session_task; "
+    "from ndx_glymphatic.analysis.params import AnalysisParams; folder = tempfile.mkdtemp(dir=sys.argv[1]); "
+    "[analyze_session_task((path, f's{index}'), sessions_dir=folder, params=AnalysisParams(), check=True, "
+    "figures=False, second_process=False) for index, path in enumerate(sys.argv[2:])]"
+)
+
+
+def _plain_processes(*, files: list[Path], folder: Path) -> None:
+    """Part (e): the sessions in one plain process, then split between two processes running at once."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    walls = []
+    for shares in ([files], [files[0::2], files[1::2]]):
+        started = time.perf_counter()
+        processes = [subprocess.Popen([sys.executable, "-c", _SESSIONS_IN_ONE_PROCESS, str(folder), *map(str, share)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for share in shares]
+        for process in processes:
+            _, error = process.communicate()
+            if process.returncode != 0:
+                sys.exit(f"plain analysis failed: {error.decode()[-2000:]}")
+        walls.append(time.perf_counter() - started)
+    print(f"(e) {len(files)} sessions analysed by plain processes (no Dask, no group stage): one process "
+          f"{walls[0]:.1f} s, two at once {walls[1]:.1f} s: {walls[0] / walls[1]:.2f}x")
+
+
 def _free_port() -> int:
     import socket
 
@@ -226,16 +255,16 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--duration-s", type=float, default=3600.0)
     parser.add_argument("--folder", type=Path, default=Path("/tmp/glymph-bench-scale"))
-    parser.add_argument("--parts", default="abc",
+    parser.add_argument("--parts", default="abce",
                         help="which parts to run: a (batch), b and c (streamed), d (standing cluster), "
-                             "f (remfile vs fsspec)")
+                             "e (plain processes), f (remfile vs fsspec)")
     parser.add_argument("--stream-duration-s", type=float, default=4 * 3600.0)
     options = parser.parse_args()
     if "f" in options.parts:
         _remfile_vs_fsspec(folder=options.folder, duration_in_s=options.stream_duration_s)
     if "b" in options.parts or "c" in options.parts:
         _streamed(folder=options.folder, duration_in_s=options.stream_duration_s)
-    if "a" not in options.parts and "d" not in options.parts:
+    if not set("ade") & set(options.parts):
         return
     files = _simulate(folder=options.folder / "sessions", sessions=options.sessions,
                       duration_in_s=options.duration_s)
@@ -255,6 +284,8 @@ def main() -> None:
                    == (options.folder / "group-w2" / name).read_text()
                    for name in ("sessions.csv", "comparisons.csv", "predictors.csv"))
         print(f"speed-up --workers 2 vs 1: {walls[1] / walls[2]:.2f}x; same tables: {same}")
+    if "e" in options.parts:
+        _plain_processes(files=files, folder=options.folder / "plain")
     if "d" in options.parts:
         _on_standing_cluster(glymph=glymph, files=files, folder=options.folder, serial_wall=walls.get(1))
 

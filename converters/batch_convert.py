@@ -20,7 +20,7 @@ from pathlib import Path
 from ndx_glymphatic.batch import BatchOutcome, run_batch
 from ndx_glymphatic.errors import InputFileError
 
-__all__ = ["SESSION_FILE_NAMES", "collect_session_files", "convert_batch", "convert_task"]
+__all__ = ["CONVERT_TASK_IMPORTS", "SESSION_FILE_NAMES", "collect_session_files", "convert_batch", "convert_task"]
 
 #: Names of session files found in folders given to ``glymph convert``.
 SESSION_FILE_NAMES = ("session.yaml", "session.yml", "session.json")
@@ -50,6 +50,11 @@ def _dandi_name(*, path: Path) -> str:
         raise InputFileError(path=path, field="subject.subject_id", expected="a subject ID", found="none",
                              hint="set subject.subject_id in the session file: DANDI names files after it")
     return name
+
+
+# what :func:`convert_task` imports (pynwb, the NWB namespaces, the readers and the builder), imported once
+# for all Dask workers forked from one template (:func:`ndx_glymphatic.batch.prepare_local_workers`)
+CONVERT_TASK_IMPORTS = ("ndx_glymphatic.access", "ndx_glymphatic.converters.convert")
 
 
 def convert_task(session_file: str, *, output_dir: str, token: str, overwrite: bool, compression: object) -> str:
@@ -92,7 +97,8 @@ def convert_batch(
                              compression=compression)
     try:
         return run_batch(function=task, items=[str(path) for path in session_files], workers=workers,
-                         scheduler=scheduler, progress=progress, description="converting")
+                         scheduler=scheduler, worker_imports=CONVERT_TASK_IMPORTS, progress=progress,
+                         description="converting")
     finally:
         for leftover in output_dir.glob(f"*glymph-batch-{token}-*"):
             leftover.unlink(missing_ok=True)  # staging and partial files of a worker that died mid-task

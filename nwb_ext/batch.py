@@ -9,6 +9,13 @@ another worker; if it dies again, the item is reported failed.
 
 Dask is imported only here, inside :func:`run_batch`, and only when the batch runs on Dask: ``glymph``
 start-up and ``--workers 1`` never import it.
+
+On Linux the LocalCluster's workers are forked from one template process (multiprocessing's fork server)
+that has already imported what the tasks need (``worker_imports``: pynwb, the NWB namespaces, the analysis),
+so N workers pay those imports once instead of N times on cores that are the batch's whole budget; a
+command may start the template early (:func:`prepare_local_workers`) to import while it does other work.
+The template is a fresh interpreter, not a fork of this process (which runs Dask's event-loop thread).
+Elsewhere workers start as fresh interpreters (spawn), each importing on its own.
 """
 
 from __future__ import annotations
@@ -22,8 +29,8 @@ from typing import Any
 from ndx_glymphatic.errors import GlymphError
 
 __all__ = [
-    "WORKER_SETTINGS", "BatchOutcome", "default_worker_count", "format_failures", "run_batch", "runs_here",
-    "worker_settings_yaml",
+    "WORKER_SETTINGS", "BatchOutcome", "default_worker_count", "format_failures", "prepare_local_workers",
+    "run_batch", "runs_here", "worker_settings_yaml",
 ]
 
 # Dask's nannies set these for their workers by default; glymph's workers keep the numerical libraries'
@@ -136,7 +143,40 @@ def _run_here(
     return outcomes
 
 
-def _client(*, workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
+_template_imports: tuple[str, ...] | None = None  # what the running template imported (None: not started)
+
+
+def _forks_workers() -> bool:
+    """Whether LocalCluster workers are forked from a template here (macOS system libraries are not safe in a
+    forked child, and Windows cannot fork)."""
+    return sys.platform.startswith("linux")
+
+
+def prepare_local_workers(*, worker_imports: Sequence[str]) -> None:
+    """Start, in the background, the template process LocalCluster workers will be forked from.
+
+    Returns at once; the template imports Dask and ``worker_imports`` while this process goes on. Only the
+    first call of a process starts one; later calls (and batches needing other modules) reuse it, and their
+    workers import the rest when their first task needs it. Does nothing where workers are not forked.
+
+    Parameters
+    ----------
+    worker_imports : sequence of str
+        Modules the tasks need (e.g. ``"ndx_glymphatic.analysis.pipeline"``); one that fails to import is
+        skipped (the task then reports the error itself).
+    """
+    global _template_imports
+    if _template_imports is not None or not _forks_workers():
+        return
+    import multiprocessing
+    import multiprocessing.forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(["distributed", *worker_imports])
+    multiprocessing.forkserver.ensure_running()
+    _template_imports = tuple(worker_imports)
+
+
+def _client(*, workers: int | None, scheduler: str | None, worker_imports: Sequence[str]) -> tuple[Any, Any]:
     """A Dask client and the LocalCluster it owns (None when connected to an existing scheduler)."""
     import logging
 
@@ -149,10 +189,12 @@ def _client(*, workers: int | None, scheduler: str | None) -> tuple[Any, Any]:
         except (OSError, TimeoutError) as error:
             message = f"cannot connect to the Dask scheduler at {scheduler}: {_one_line(error=error)}"
             raise BatchSetupError(message) from None
+    prepare_local_workers(worker_imports=worker_imports)
     # a task whose worker dies once is run again; a second death reports it (KilledWorker)
     settings = {
         "distributed.scheduler.allowed-failures": 1,
         "distributed.worker.daemon": False,
+        "distributed.worker.multiprocessing-method": "forkserver" if _forks_workers() else "spawn",
         **WORKER_SETTINGS,
     }
     with dask.config.set(settings):
@@ -180,13 +222,13 @@ def _failure_of(*, future: Any) -> str:
 
 def _run_on_dask(
     *, function: Callable[[Any], Any], items: Sequence[Any], workers: int | None, scheduler: str | None,
-    progress: bool, description: str, unit: str,
+    worker_imports: Sequence[str], progress: bool, description: str, unit: str,
 ) -> list[BatchOutcome]:
     import uuid
 
     from distributed import as_completed
 
-    client, cluster = _client(workers=workers, scheduler=scheduler)
+    client, cluster = _client(workers=workers, scheduler=scheduler, worker_imports=worker_imports)
     batch = uuid.uuid4().hex  # keys unique to this batch: a scheduler may still know an earlier batch's
     try:
         futures = [
@@ -219,6 +261,7 @@ def run_batch(
     items: Sequence[Any],
     workers: int | None = None,
     scheduler: str | None = None,
+    worker_imports: Sequence[str] = (),
     progress: bool = True,
     description: str = "sessions",
     unit: str = "session",
@@ -236,6 +279,9 @@ def run_batch(
         Worker processes of a LocalCluster (default: one per core). ``1`` runs in this process, without Dask.
     scheduler : str, optional
         Address of an existing Dask scheduler (``tcp://host:8786``); ``workers`` is then ignored.
+    worker_imports : sequence of str
+        Modules ``function`` needs, imported once for all LocalCluster workers (see
+        :func:`prepare_local_workers`).
     progress : bool
         One tqdm bar for the batch (only when standard error is a terminal).
     description, unit : str
@@ -249,8 +295,8 @@ def run_batch(
     enabled = progress and sys.stderr.isatty()
     if runs_here(workers=workers, scheduler=scheduler, n_items=len(items)):
         return _run_here(function=function, items=items, progress=enabled, description=description, unit=unit)
-    return _run_on_dask(function=function, items=items, workers=workers, scheduler=scheduler, progress=enabled,
-                        description=description, unit=unit)
+    return _run_on_dask(function=function, items=items, workers=workers, scheduler=scheduler,
+                        worker_imports=worker_imports, progress=enabled, description=description, unit=unit)
 
 
 def runs_here(*, workers: int | None, scheduler: str | None, n_items: int) -> bool:

@@ -6,6 +6,7 @@ Same results on every path, one broken session fails alone, a worker killed mid-
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import socket
@@ -118,14 +119,40 @@ def test_failures_stay_with_their_item(scheduler: str) -> None:
                                                            "ValueError: odd item 3"]
 
 
-def test_a_killed_worker_is_retried_once_then_reported(scheduler: str, tmp_path: Path) -> None:
-    marker = tmp_path / "marker"
-    (outcome,) = run_batch(function=_die_first_time, items=[str(marker)], scheduler=scheduler, progress=False)
+@pytest.mark.parametrize("where", ["existing scheduler", "local cluster"])
+def test_a_killed_worker_is_retried_once_then_reported(where: str, scheduler: str, tmp_path: Path) -> None:
+    options = {"scheduler": scheduler} if where == "existing scheduler" else {"workers": 2}
+    marker, calm = tmp_path / "marker", tmp_path / "calm"
+    calm.write_text("not killed")  # a second item, so that a LocalCluster runs the batch (one runs here)
+    outcome, other = run_batch(function=_die_first_time, items=[str(marker), str(calm)], progress=False, **options)
     assert outcome.ok and outcome.value == "attempted"  # the second attempt found the first one's marker
+    assert other.ok and other.value == "not killed"
     start = time.perf_counter()
-    outcomes = run_batch(function=_die_always, items=["a", "b"], scheduler=scheduler, progress=False)
+    outcomes = run_batch(function=_die_always, items=["a", "b"], progress=False, **options)
     assert all(not outcome.ok and "died twice" in str(outcome.error) for outcome in outcomes)
     assert time.perf_counter() - start < 60
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="LocalCluster workers are forked only on Linux")
+def test_local_workers_are_forked_from_a_template_that_made_the_task_imports() -> None:
+    # a fresh interpreter, so that the template starts with this batch's imports
+    script = (
+        "import json, os, sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from batch_probe import imported_before_task\n"
+        "from ndx_glymphatic.batch import run_batch\n"
+        "outcomes = run_batch(function=imported_before_task, items=['pynwb'] * 4, workers=2,\n"
+        "                     worker_imports=['pynwb'], progress=False)\n"
+        "print(json.dumps({'pid': os.getpid(), 'has_pynwb': 'pynwb' in sys.modules,\n"
+        "                  'workers': [outcome.value for outcome in outcomes]}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent)], capture_output=True,
+                            text=True, timeout=240)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.splitlines()[-1])
+    assert not answer["has_pynwb"]  # the batch's own process never imported it
+    assert all(imported for imported, _ in answer["workers"])  # every worker had it before its first task
+    assert answer["pid"] not in {parent for _, parent in answer["workers"]}  # forked by the template
 
 
 def _invoke(*arguments: str) -> object:
@@ -139,8 +166,12 @@ def test_analyze_group_on_the_cluster_equals_serial(sessions: Path, scheduler: s
     cluster = _invoke("analyze-group", str(sessions), "-o", str(tmp_path / "cluster"), "--scheduler", scheduler,
                       "--no-session-reports", "--no-progress")
     assert cluster.exit_code == 0, cluster.output  # type: ignore[attr-defined]
+    local = _invoke("analyze-group", str(sessions), "-o", str(tmp_path / "local"), "--workers", "2",
+                    "--no-session-reports", "--no-progress")
+    assert local.exit_code == 0, local.output  # type: ignore[attr-defined]
     for name in ("sessions.csv", "comparisons.csv", "predictors.csv"):
         assert (tmp_path / "serial" / name).read_text() == (tmp_path / "cluster" / name).read_text()
+        assert (tmp_path / "serial" / name).read_text() == (tmp_path / "local" / name).read_text()
     with (tmp_path / "cluster" / "sessions.csv").open() as handle:
         assert len(list(csv.DictReader(handle))) == 2
     assert not list((tmp_path / "cluster" / "sessions").glob(".*"))  # no staging folder left

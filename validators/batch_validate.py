@@ -10,7 +10,14 @@ from typing import Any
 
 from ndx_glymphatic.validators.report import ValidationReport
 
-__all__ = ["validate_batch", "validate_task"]
+__all__ = ["VALIDATE_TASK_IMPORTS", "validate_batch", "validate_task"]
+
+# what :func:`validate_task` imports (pynwb, the NWB namespaces, nwbinspector, the checks), imported once
+# for all Dask workers forked from one template (:func:`ndx_glymphatic.batch.prepare_local_workers`)
+VALIDATE_TASK_IMPORTS = (
+    "ndx_glymphatic.access", "ndx_glymphatic.validators.api", "ndx_glymphatic.validators.checks",
+    "ndx_glymphatic.validators.layers",
+)
 
 
 def validate_task(
@@ -58,8 +65,10 @@ def validate_batch(
     task = functools.partial(validate_task, profile=profile, readiness_factory=readiness_factory,
                              limits=str(limits) if limits is not None else None, isolate=isolate,
                              timeout_in_s=timeout_in_s)
-    outcomes = run_batch(function=task, items=files, workers=workers, scheduler=scheduler, progress=progress,
-                         description="validating", unit="file")
+    # the readiness checks come from the module that made the factory (above the validators)
+    imports = (*VALIDATE_TASK_IMPORTS, *([readiness_factory.__module__] if readiness_factory is not None else []))
+    outcomes = run_batch(function=task, items=files, workers=workers, scheduler=scheduler, worker_imports=imports,
+                         progress=progress, description="validating", unit="file")
     return [ValidationReport.from_json(outcome.value) if outcome.ok
             else _failed_report(path=outcome.item, profile=profile, message=str(outcome.error))
             for outcome in outcomes]
