@@ -20,6 +20,9 @@ server on 127.0.0.1 with Range support (:class:`ndx_glymphatic.testing.range_ser
 * (e) the same sessions analysed by plain Python processes, no Dask and no glymph command: all in one process,
   then split between two running at once: the most two cores give on this machine for the sessions' part of
   (a) (two analyses at once share the memory bandwidth and caches), against which (a)'s speed-up is read.
+* (g, not in the default run) ``glymph convert`` of 4 simulated 1-h TDT sessions (rig files + session.yaml)
+  into one folder with ``--workers 1`` and ``--workers 2``: wall time and the peak RSS of every process,
+  against the single-session figure of the issue (convert <= 250 MB per worker).
 * (f, not in the default run) h5py reading every dataset of that file over remfile (what glymph uses) and
   over fsspec's HTTP file, the two choices for range requests.
 
@@ -197,6 +200,30 @@ def _plain_processes(*, files: list[Path], folder: Path) -> None:
           f"{walls[0]:.1f} s, two at once {walls[1]:.1f} s: {walls[0] / walls[1]:.2f}x")
 
 
+def _convert_batch(*, folder: Path, sessions: int, duration_in_s: float) -> None:
+    """Part (g): ``glymph convert`` of many rig sessions with one and two workers."""
+    from ndx_glymphatic.simulation import SimulationParameters, simulate_session
+    from ndx_glymphatic.simulation.rig_files.session import write_rig_session
+
+    rigs = []
+    for seed in range(1, sessions + 1):
+        rig = folder / "rigs" / f"tdt_{int(duration_in_s)}s_{seed}"
+        if not (rig / "session.yaml").is_file():
+            shutil.rmtree(rig, ignore_errors=True)
+            session = simulate_session(parameters=SimulationParameters(duration_in_s=duration_in_s, seed=seed))
+            write_rig_session(session=session, outdir=rig, format="tdt")
+        rigs.append(rig / "session.yaml")
+    glymph = str(Path(sys.executable).with_name("glymph"))
+    for workers in (1, 2):
+        output = folder / f"converted-w{workers}"
+        shutil.rmtree(output, ignore_errors=True)
+        wall, peaks = _run(arguments=[glymph, "convert", *map(str, rigs), "-o", str(output), "--workers",
+                                      str(workers), "--no-progress"])
+        big = sorted((rss for rss in peaks.values() if rss > 100 * 2**20), reverse=True)
+        print(f"(g) convert {len(rigs)} x {duration_in_s:g} s TDT sessions, --workers {workers}: {wall:.1f} s wall; "
+              f"peak RSS of processes > 100 MB: {', '.join(f'{rss / 2**20:.0f} MB' for rss in big)}")
+
+
 def _free_port() -> int:
     import socket
 
@@ -257,11 +284,13 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, default=Path("/tmp/glymph-bench-scale"))
     parser.add_argument("--parts", default="abce",
                         help="which parts to run: a (batch), b and c (streamed), d (standing cluster), "
-                             "e (plain processes), f (remfile vs fsspec)")
+                             "e (plain processes), f (remfile vs fsspec), g (convert batch)")
     parser.add_argument("--stream-duration-s", type=float, default=4 * 3600.0)
     options = parser.parse_args()
     if "f" in options.parts:
         _remfile_vs_fsspec(folder=options.folder, duration_in_s=options.stream_duration_s)
+    if "g" in options.parts:
+        _convert_batch(folder=options.folder, sessions=4, duration_in_s=options.duration_s)
     if "b" in options.parts or "c" in options.parts:
         _streamed(folder=options.folder, duration_in_s=options.stream_duration_s)
     if not set("ade") & set(options.parts):
