@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
+import json
+import os
 import runpy
 import subprocess
 import sys
@@ -32,15 +33,25 @@ def test_doc_example_runs(example: Path) -> None:
     runpy.run_path(str(example), run_name="__main__")
 
 
-def test_parts_are_subpackages_of_one_import_package() -> None:
+_BARE_ORIGINS = """
+import importlib.util, json
+print(json.dumps({name: getattr(importlib.util.find_spec(name), "origin", None)
+                  for name in ("converters", "validators", "analysis", "nwb_ext")}))
+"""
+
+
+def test_parts_are_subpackages_of_one_import_package(tmp_path: Path) -> None:
     for part in ("converters", "validators", "analysis", "simulation", "testing"):
         module = importlib.import_module(f"ndx_glymphatic.{part}")
         assert module.__name__ == f"ndx_glymphatic.{part}"
-    # The repository folders must never be importable bare (those names are other projects on PyPI).
-    source_root = str(REPOSITORY)
-    for bare in ("converters", "validators", "analysis", "nwb_ext"):
-        spec = importlib.util.find_spec(bare)
-        assert spec is None or not str(spec.origin or "").startswith(source_root), bare
+    # The repository folders must never be importable bare (those names are other projects on PyPI). Asked
+    # of the installation, in a fresh interpreter outside the repository: `python -m pytest` run from the
+    # repository root puts the root itself on this process's path.
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "-c", _BARE_ORIGINS], cwd=tmp_path, env=environment,
+                            capture_output=True, text=True, check=True)
+    for bare, origin in json.loads(result.stdout).items():
+        assert origin is None or not str(origin).startswith(str(REPOSITORY)), (bare, origin)
 
 
 def test_python_dash_m_runs_the_cli() -> None:
