@@ -82,6 +82,12 @@ def _run(*, arguments: list[str], allowed: tuple[int, ...] = (0,)) -> tuple[floa
     return wall, peaks
 
 
+def _big_peaks(*, peaks: dict[int, int]) -> str:
+    """The peak RSS of the run's processes above 100 MB (the interpreters that hold data), largest first."""
+    big = sorted((rss for rss in peaks.values() if rss > 100 * 2**20), reverse=True)
+    return ", ".join(f"{rss / 2**20:.0f} MB" for rss in big)
+
+
 def _dataset_bytes(*, path: Path) -> int:
     """Storage bytes of every dataset outside ``/specifications`` (what the analysis of a session reads)."""
     import h5py
@@ -219,9 +225,8 @@ def _convert_batch(*, folder: Path, sessions: int, duration_in_s: float) -> None
         shutil.rmtree(output, ignore_errors=True)
         wall, peaks = _run(arguments=[glymph, "convert", *map(str, rigs), "-o", str(output), "--workers",
                                       str(workers), "--no-progress"])
-        big = sorted((rss for rss in peaks.values() if rss > 100 * 2**20), reverse=True)
         print(f"(g) convert {len(rigs)} x {duration_in_s:g} s TDT sessions, --workers {workers}: {wall:.1f} s wall; "
-              f"peak RSS of processes > 100 MB: {', '.join(f'{rss / 2**20:.0f} MB' for rss in big)}")
+              f"peak RSS of processes > 100 MB: {_big_peaks(peaks=peaks)}")
 
 
 def _free_port() -> int:
@@ -305,9 +310,8 @@ def main() -> None:
         wall, peaks = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output),
                                       "--workers", str(workers), "--no-session-reports", "--no-progress"])
         walls[workers] = wall
-        big = sorted((rss for rss in peaks.values() if rss > 100 * 2**20), reverse=True)
         print(f"analyze-group {len(files)} x {options.duration_s:g} s, --workers {workers}: {wall:.1f} s wall; "
-              f"peak RSS of processes > 100 MB: {', '.join(f'{rss / 2**20:.0f} MB' for rss in big)}")
+              f"peak RSS of processes > 100 MB: {_big_peaks(peaks=peaks)}")
     if walls:
         same = all((options.folder / "group-w1" / name).read_text()
                    == (options.folder / "group-w2" / name).read_text()

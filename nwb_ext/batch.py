@@ -143,7 +143,7 @@ def _run_here(
     return outcomes
 
 
-_template_imports: tuple[str, ...] | None = None  # what the running template imported (None: not started)
+_template_started = False  # multiprocessing keeps one fork server per process; its preload is set once
 
 
 def _forks_workers() -> bool:
@@ -165,15 +165,15 @@ def prepare_local_workers(*, worker_imports: Sequence[str]) -> None:
         Modules the tasks need (e.g. ``"ndx_glymphatic.analysis.pipeline"``); one that fails to import is
         skipped (the task then reports the error itself).
     """
-    global _template_imports
-    if _template_imports is not None or not _forks_workers():
+    global _template_started
+    if _template_started or not _forks_workers():
         return
     import multiprocessing
     import multiprocessing.forkserver
 
     multiprocessing.get_context("forkserver").set_forkserver_preload(["distributed", *worker_imports])
     multiprocessing.forkserver.ensure_running()
-    _template_imports = tuple(worker_imports)
+    _template_started = True
 
 
 def _client(*, workers: int | None, scheduler: str | None, worker_imports: Sequence[str]) -> tuple[Any, Any]:
