@@ -381,7 +381,7 @@ def run_group_analysis(
         One or more files failed the readiness validation (all are listed; nothing written).
     """
     from ndx_glymphatic import __version__
-    from ndx_glymphatic.analysis.cohort_batch import SESSION_TASK_IMPORTS, analyze_sessions
+    from ndx_glymphatic.analysis.cohort_batch import analyze_sessions, session_task_imports
     from ndx_glymphatic.analysis.metrics import json_ready
     from ndx_glymphatic.batch import prepare_local_workers, runs_here
 
@@ -390,7 +390,8 @@ def run_group_analysis(
     files = collect_inputs(paths=inputs)
     if not runs_here(workers=workers, scheduler=scheduler, n_items=len(files)):
         if scheduler is None:
-            prepare_local_workers(worker_imports=SESSION_TASK_IMPORTS)  # imports in its own process from now on
+            # the workers' template imports in its own process from now on
+            prepare_local_workers(worker_imports=session_task_imports(figures=session_reports))
         # this process only waits while Dask workers analyse the sessions: it loads the group stage meanwhile
         threading.Thread(target=_load_group_stage_libraries, name="glymph-group-imports", daemon=True).start()
     enabled = sys.stderr.isatty() if show_progress is None else show_progress

@@ -20,16 +20,15 @@ from ndx_glymphatic.errors import GlymphError, NotReadyError
 from ndx_glymphatic.remote import as_source, source_name
 
 __all__ = [
-    "SESSION_TASK_IMPORTS", "LeftOutSession", "SessionBatchError", "analyze_session_task", "analyze_sessions",
-    "session_folder_names",
+    "SESSION_REPORT_TASK_IMPORTS", "SESSION_TASK_IMPORTS", "LeftOutSession", "SessionBatchError",
+    "analyze_session_task", "analyze_sessions", "session_folder_names", "session_task_imports",
 ]
 
-# what :func:`analyze_session_task` imports (pynwb, the NWB namespaces, the gate and the steps): Dask workers
-# forked from one template get them imported once (:func:`ndx_glymphatic.batch.prepare_local_workers`)
-SESSION_TASK_IMPORTS = (
-    "ndx_glymphatic.access", "ndx_glymphatic.analysis.pipeline", "ndx_glymphatic.validators.api",
-    "ndx_glymphatic.validators.layers",
-)
+# what :func:`analyze_session_task` imports and loads (pynwb, the NWB namespaces, the gate and the steps; with
+# figures, the plotting library too): Dask workers forked from one template get it done once
+# (:func:`ndx_glymphatic.batch.prepare_local_workers`)
+SESSION_TASK_IMPORTS = ("ndx_glymphatic.analysis.pipeline", "ndx_glymphatic.validators.prepared_worker")
+SESSION_REPORT_TASK_IMPORTS = (*SESSION_TASK_IMPORTS, "ndx_glymphatic.analysis.prepared_worker")
 
 
 class SessionBatchError(GlymphError):
@@ -88,6 +87,11 @@ def analyze_session_task(
     return {"document": document}
 
 
+def session_task_imports(*, figures: bool) -> tuple[str, ...]:
+    """The modules Dask workers need imported before the sessions' tasks (with or without their figures)."""
+    return SESSION_REPORT_TASK_IMPORTS if figures else SESSION_TASK_IMPORTS
+
+
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
@@ -141,7 +145,7 @@ def analyze_sessions(
                              figures=figures, second_process=in_this_process)
     try:
         outcomes = run_batch(function=task, items=[(str(path), name) for path, name in zip(files, names)],
-                             workers=workers, scheduler=scheduler, worker_imports=SESSION_TASK_IMPORTS,
+                             workers=workers, scheduler=scheduler, worker_imports=session_task_imports(figures=figures),
                              progress=progress, description="analysing")
     finally:
         for leftover in sessions_dir.glob(".*.partial") if sessions_dir.is_dir() else []:

@@ -1,8 +1,11 @@
 """Scale: ``glymph analyze-group`` on simulated sessions with ``--workers 1`` and ``--workers 2``.
 
-Prints wall time of each run, the speed-up, and the peak resident memory (RSS) of every process of the
-run (the glymph process and, with Dask, each worker process), sampled with psutil. Sessions are
-simulated into /tmp (or --folder) once and reused.
+Part (a) prints the wall time of each run, the speed-up, and the peak resident memory (RSS) of every process
+of the run (the glymph process and, with Dask, each worker process), sampled with psutil: the command as a
+user runs it (with each session's figures and report) and with ``--no-session-reports`` (metrics only), each
+in ``--repeats`` rounds of ``--workers 1`` then ``--workers 2``, compared by their medians (wall times on a
+shared 2-core machine vary by 10-20 % from run to run). Sessions are simulated into /tmp (or --folder) once
+and reused.
 
 Parts (b) and (c) stream one simulated session (``--stream-duration-s``, 4 h by default) from a real HTTP
 server on 127.0.0.1 with Range support (:class:`ndx_glymphatic.testing.range_server.RangeServer`):
@@ -26,7 +29,7 @@ server on 127.0.0.1 with Range support (:class:`ndx_glymphatic.testing.range_ser
 * (f, not in the default run) h5py reading every dataset of that file over remfile (what glymph uses) and
   over fsspec's HTTP file, the two choices for range requests.
 
-Usage: ``python benchmarks/bench_scale.py [--parts abce] [--sessions 8] [--duration-s 3600]
+Usage: ``python benchmarks/bench_scale.py [--parts abce] [--sessions 8] [--duration-s 3600] [--repeats 3]
 [--stream-duration-s 14400] [--folder /tmp/glymph-bench-scale]`` (the issue's figures: 8 sessions of 1 h,
 one 4-h session, at the rig rates).
 """
@@ -86,6 +89,38 @@ def _big_peaks(*, peaks: dict[int, int]) -> str:
     """The peak RSS of the run's processes above 100 MB (the interpreters that hold data), largest first."""
     big = sorted((rss for rss in peaks.values() if rss > 100 * 2**20), reverse=True)
     return ", ".join(f"{rss / 2**20:.0f} MB" for rss in big)
+
+
+def _group_rounds(
+    *, glymph: str, files: list[Path], folder: Path, reports: bool, repeats: int, duration_in_s: float
+) -> float:
+    """Part (a) in one mode: ``repeats`` rounds of ``--workers 1`` then ``--workers 2``; the median walls.
+
+    Returns the median ``--workers 1`` wall. The tables of the last round's runs are compared.
+    """
+    import statistics
+
+    mode = "with session reports (the default)" if reports else "--no-session-reports"
+    prefix = "group-reports" if reports else "group"
+    walls: dict[int, list[float]] = {1: [], 2: []}
+    for round_number in range(1, repeats + 1):
+        line = []
+        for workers in (1, 2):
+            output = folder / f"{prefix}-w{workers}"
+            shutil.rmtree(output, ignore_errors=True)
+            flags = ["--workers", str(workers), "--no-progress", *([] if reports else ["--no-session-reports"])]
+            wall, peaks = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output), *flags])
+            walls[workers].append(wall)
+            line.append(f"--workers {workers} {wall:.1f} s (peak RSS > 100 MB: {_big_peaks(peaks=peaks)})")
+        print(f"(a) analyze-group {len(files)} x {duration_in_s:g} s {mode}, round {round_number}: " + "; ".join(line)
+              + f"; {walls[1][-1] / walls[2][-1]:.2f}x", flush=True)
+    same = all((folder / f"{prefix}-w1" / name).read_text() == (folder / f"{prefix}-w2" / name).read_text()
+               for name in ("sessions.csv", "comparisons.csv", "predictors.csv"))
+    serial, parallel = statistics.median(walls[1]), statistics.median(walls[2])
+    rounds = ", ".join(f"{one / two:.2f}x" for one, two in zip(walls[1], walls[2]))
+    print(f"(a) {mode}: median --workers 1 {serial:.1f} s, --workers 2 {parallel:.1f} s: "
+          f"speed-up {serial / parallel:.2f}x (rounds: {rounds}); same tables: {same}", flush=True)
+    return serial
 
 
 def _dataset_bytes(*, path: Path) -> int:
@@ -291,6 +326,8 @@ def main() -> None:
                         help="which parts to run: a (batch), b and c (streamed), d (standing cluster), "
                              "e (plain processes), f (remfile vs fsspec), g (convert batch)")
     parser.add_argument("--stream-duration-s", type=float, default=4 * 3600.0)
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="rounds of part (a) (--workers 1, then 2, alternating; medians are compared)")
     options = parser.parse_args()
     if "f" in options.parts:
         _remfile_vs_fsspec(folder=options.folder, duration_in_s=options.stream_duration_s)
@@ -303,24 +340,15 @@ def main() -> None:
     files = _simulate(folder=options.folder / "sessions", sessions=options.sessions,
                       duration_in_s=options.duration_s)
     glymph = str(Path(sys.executable).with_name("glymph"))
-    walls: dict[int, float] = {}
-    for workers in (1, 2) if "a" in options.parts else ():
-        output = options.folder / f"group-w{workers}"
-        shutil.rmtree(output, ignore_errors=True)
-        wall, peaks = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output),
-                                      "--workers", str(workers), "--no-session-reports", "--no-progress"])
-        walls[workers] = wall
-        print(f"analyze-group {len(files)} x {options.duration_s:g} s, --workers {workers}: {wall:.1f} s wall; "
-              f"peak RSS of processes > 100 MB: {_big_peaks(peaks=peaks)}")
-    if walls:
-        same = all((options.folder / "group-w1" / name).read_text()
-                   == (options.folder / "group-w2" / name).read_text()
-                   for name in ("sessions.csv", "comparisons.csv", "predictors.csv"))
-        print(f"speed-up --workers 2 vs 1: {walls[1] / walls[2]:.2f}x; same tables: {same}")
+    serial_wall = None
+    if "a" in options.parts:
+        for reports in (True, False):
+            serial_wall = _group_rounds(glymph=glymph, files=files, folder=options.folder, reports=reports,
+                                        repeats=options.repeats, duration_in_s=options.duration_s)
     if "e" in options.parts:
         _plain_processes(files=files, folder=options.folder / "plain")
     if "d" in options.parts:
-        _on_standing_cluster(glymph=glymph, files=files, folder=options.folder, serial_wall=walls.get(1))
+        _on_standing_cluster(glymph=glymph, files=files, folder=options.folder, serial_wall=serial_wall)
 
 
 if __name__ == "__main__":

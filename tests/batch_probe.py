@@ -10,3 +10,11 @@ import sys
 def imported_before_task(module: str) -> tuple[bool, int]:
     """Whether ``module`` was imported in this worker process, and the process's parent."""
     return module in sys.modules, os.getppid()
+
+
+def prepared_before_task(_: object) -> tuple[bool, int]:
+    """Whether this worker had drawn with the plotting library and loaded the published specifications before
+    its first task (without importing either here), and the process's parent."""
+    checks = sys.modules.get("ndx_glymphatic.validators.checks_stored_objects")
+    loaded = checks is not None and checks._published_specifications.cache_info().currsize == 1
+    return loaded and "matplotlib.backends.backend_agg" in sys.modules, os.getppid()

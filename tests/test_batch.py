@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -133,8 +134,15 @@ def test_a_killed_worker_is_retried_once_then_reported(where: str, scheduler: st
     assert time.perf_counter() - start < 60
 
 
+def _fresh_interpreter(*, script: str, cwd: Path) -> dict[str, Any]:
+    result = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent)], capture_output=True,
+                            text=True, timeout=240, cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="LocalCluster workers are forked only on Linux")
-def test_local_workers_are_forked_from_a_template_that_made_the_task_imports() -> None:
+def test_local_workers_are_forked_from_a_template_that_made_the_task_imports(tmp_path: Path) -> None:
     # a fresh interpreter, so that the template starts with this batch's imports
     script = (
         "import json, os, sys\n"
@@ -146,13 +154,45 @@ def test_local_workers_are_forked_from_a_template_that_made_the_task_imports() -
         "print(json.dumps({'pid': os.getpid(), 'has_pynwb': 'pynwb' in sys.modules,\n"
         "                  'workers': [outcome.value for outcome in outcomes]}))\n"
     )
-    result = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent)], capture_output=True,
-                            text=True, timeout=240)
-    assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout.splitlines()[-1])
+    answer = _fresh_interpreter(script=script, cwd=tmp_path)
     assert not answer["has_pynwb"]  # the batch's own process never imported it
     assert all(imported for imported, _ in answer["workers"])  # every worker had it before its first task
     assert answer["pid"] not in {parent for _, parent in answer["workers"]}  # forked by the template
+
+
+def test_preparing_a_process_draws_in_memory_only(tmp_path: Path) -> None:
+    script = (
+        "import json, sys\n"
+        "from ndx_glymphatic.analysis.cohort_batch import SESSION_TASK_IMPORTS\n"
+        "for module in SESSION_TASK_IMPORTS: __import__(module)\n"
+        "light = 'matplotlib' not in sys.modules\n"
+        "import ndx_glymphatic.analysis.prepared_worker\n"
+        "import matplotlib.pyplot as plt\n"
+        "from ndx_glymphatic.validators.checks_stored_objects import _published_specifications\n"
+        "print(json.dumps({'light': light, 'figures': plt.get_fignums(), 'backend': plt.get_backend().lower(),\n"
+        "                  'specifications': _published_specifications.cache_info().currsize}))\n"
+    )
+    answer = _fresh_interpreter(script=script, cwd=tmp_path)
+    # a batch without figures does not load the plotting library; one with them finds it ready, no figure open
+    assert answer == {"light": True, "figures": [], "backend": "agg", "specifications": 1}
+    assert not list(tmp_path.iterdir())  # nothing written where it ran
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="LocalCluster workers are forked only on Linux")
+def test_session_workers_start_prepared_for_their_figures(tmp_path: Path) -> None:
+    script = (
+        "import json, os, sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from batch_probe import prepared_before_task\n"
+        "from ndx_glymphatic.analysis.cohort_batch import session_task_imports\n"
+        "from ndx_glymphatic.batch import run_batch\n"
+        "outcomes = run_batch(function=prepared_before_task, items=[0, 1, 2, 3], workers=2,\n"
+        "                     worker_imports=session_task_imports(figures=True), progress=False)\n"
+        "print(json.dumps({'pid': os.getpid(), 'workers': [outcome.value for outcome in outcomes]}))\n"
+    )
+    answer = _fresh_interpreter(script=script, cwd=tmp_path)
+    assert all(prepared for prepared, _ in answer["workers"])
+    assert answer["pid"] not in {parent for _, parent in answer["workers"]}
 
 
 def _invoke(*arguments: str) -> object:

@@ -12,12 +12,9 @@ from ndx_glymphatic.validators.report import ValidationReport
 
 __all__ = ["VALIDATE_TASK_IMPORTS", "validate_batch", "validate_task"]
 
-# what :func:`validate_task` imports (pynwb, the NWB namespaces, nwbinspector, the checks), imported once
+# what :func:`validate_task` imports and loads (pynwb, the NWB namespaces, nwbinspector, the checks), done once
 # for all Dask workers forked from one template (:func:`ndx_glymphatic.batch.prepare_local_workers`)
-VALIDATE_TASK_IMPORTS = (
-    "ndx_glymphatic.access", "ndx_glymphatic.validators.api", "ndx_glymphatic.validators.checks",
-    "ndx_glymphatic.validators.layers",
-)
+VALIDATE_TASK_IMPORTS = ("ndx_glymphatic.validators.prepared_worker",)
 
 
 def validate_task(

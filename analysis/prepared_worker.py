@@ -1,0 +1,30 @@
+"""Importing this module prepares a process to analyse sessions and draw their figures.
+
+It is named in :data:`~ndx_glymphatic.analysis.cohort_batch.SESSION_REPORT_TASK_IMPORTS`, so the template
+process Dask workers are forked from (:func:`ndx_glymphatic.batch.prepare_local_workers`) does this once,
+before any worker exists, instead of every worker in its first session: what validation needs
+(:mod:`ndx_glymphatic.validators.prepared_worker`), the analysis, and the plotting library with its
+renderer, fonts and PNG writer (one small figure drawn in memory, written nowhere). A run in one process
+never imports it: that process pays these once either way.
+"""
+
+from __future__ import annotations
+
+import io
+
+import ndx_glymphatic.analysis.pipeline
+import ndx_glymphatic.validators.prepared_worker  # noqa: F401
+from ndx_glymphatic.analysis.report import _pyplot, save_figure
+
+
+def _draw_in_memory() -> None:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(2.0, 1.5))
+    ax.plot([0.0, 1.0], [0.0, 1.0], label="NE")
+    ax.set_xlabel("time (s)")
+    ax.set_title("NREM", loc="left")
+    ax.legend(frameon=False)
+    save_figure(fig, io.BytesIO())
+
+
+_draw_in_memory()
