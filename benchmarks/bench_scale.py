@@ -23,6 +23,8 @@ server on 127.0.0.1 with Range support (:class:`ndx_glymphatic.testing.range_ser
 * (e) the same sessions analysed by plain Python processes, no Dask and no glymph command: all in one process,
   then split between two running at once: the most two cores give on this machine for the sessions' part of
   (a) (two analyses at once share the memory bandwidth and caches), against which (a)'s speed-up is read.
+  With (a), it runs in each of (a)'s rounds (with the sessions' figures in the default mode), since what two
+  processes at once gain on a shared machine changes from minute to minute.
 * (g, not in the default run) ``glymph convert`` of 4 simulated 1-h TDT sessions (rig files + session.yaml)
   into one folder with ``--workers 1`` and ``--workers 2``: wall time and the peak RSS of every process,
   against the single-session figure of the issue (convert <= 250 MB per worker).
@@ -92,17 +94,21 @@ def _big_peaks(*, peaks: dict[int, int]) -> str:
 
 
 def _group_rounds(
-    *, glymph: str, files: list[Path], folder: Path, reports: bool, repeats: int, duration_in_s: float
+    *, glymph: str, files: list[Path], folder: Path, reports: bool, repeats: int, duration_in_s: float,
+    ceiling: bool,
 ) -> float:
     """Part (a) in one mode: ``repeats`` rounds of ``--workers 1`` then ``--workers 2``; the median walls.
 
-    Returns the median ``--workers 1`` wall. The tables of the last round's runs are compared.
+    With ``ceiling``, each round also runs part (e) on the same sessions (with figures when ``reports``), so
+    that each round's speed-up can be read against what two plain processes gained at that moment. Returns the
+    median ``--workers 1`` wall. The tables of the last round's runs are compared.
     """
     import statistics
 
     mode = "with session reports (the default)" if reports else "--no-session-reports"
     prefix = "group-reports" if reports else "group"
     walls: dict[int, list[float]] = {1: [], 2: []}
+    ceilings: list[float] = []
     for round_number in range(1, repeats + 1):
         line = []
         for workers in (1, 2):
@@ -112,14 +118,23 @@ def _group_rounds(
             wall, peaks = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output), *flags])
             walls[workers].append(wall)
             line.append(f"--workers {workers} {wall:.1f} s (peak RSS > 100 MB: {_big_peaks(peaks=peaks)})")
-        print(f"(a) analyze-group {len(files)} x {duration_in_s:g} s {mode}, round {round_number}: " + "; ".join(line)
-              + f"; {walls[1][-1] / walls[2][-1]:.2f}x", flush=True)
+        line.append(f"{walls[1][-1] / walls[2][-1]:.2f}x")
+        if ceiling:
+            one, two = _plain_processes(files=files, folder=folder / "plain", figures=reports)
+            ceilings.append(one / two)
+            line.append(f"(e) plain processes: one {one:.1f} s, two at once {two:.1f} s: {one / two:.2f}x")
+        print(f"(a) analyze-group {len(files)} x {duration_in_s:g} s {mode}, round {round_number}: " + "; ".join(line),
+              flush=True)
     same = all((folder / f"{prefix}-w1" / name).read_text() == (folder / f"{prefix}-w2" / name).read_text()
                for name in ("sessions.csv", "comparisons.csv", "predictors.csv"))
     serial, parallel = statistics.median(walls[1]), statistics.median(walls[2])
     rounds = ", ".join(f"{one / two:.2f}x" for one, two in zip(walls[1], walls[2]))
-    print(f"(a) {mode}: median --workers 1 {serial:.1f} s, --workers 2 {parallel:.1f} s: "
-          f"speed-up {serial / parallel:.2f}x (rounds: {rounds}); same tables: {same}", flush=True)
+    summary = (f"(a) {mode}: median --workers 1 {serial:.1f} s, --workers 2 {parallel:.1f} s: "
+               f"speed-up {serial / parallel:.2f}x (rounds: {rounds}); same tables: {same}")
+    if ceilings:
+        summary += (f"; (e) ceiling, median {statistics.median(ceilings):.2f}x "
+                    f"(rounds: {', '.join(f'{value:.2f}x' for value in ceilings)})")
+    print(summary, flush=True)
     return serial
 
 
@@ -219,26 +234,26 @@ _SESSIONS_IN_ONE_PROCESS = (
     "import sys, tempfile; from ndx_glymphatic.analysis.cohort_batch import analyze_session_task; "
     "from ndx_glymphatic.analysis.params import AnalysisParams; folder = tempfile.mkdtemp(dir=sys.argv[1]); "
     "[analyze_session_task((path, f's{index}'), sessions_dir=folder, params=AnalysisParams(), check=True, "
-    "figures=False, second_process=False) for index, path in enumerate(sys.argv[2:])]"
+    "figures=sys.argv[2] == 'figures', second_process=False) for index, path in enumerate(sys.argv[3:])]"
 )
 
 
-def _plain_processes(*, files: list[Path], folder: Path) -> None:
-    """Part (e): the sessions in one plain process, then split between two processes running at once."""
+def _plain_processes(*, files: list[Path], folder: Path, figures: bool) -> tuple[float, float]:
+    """Part (e): the sessions in one plain process, then split between two processes running at once (walls)."""
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     walls = []
     for shares in ([files], [files[0::2], files[1::2]]):
         started = time.perf_counter()
-        processes = [subprocess.Popen([sys.executable, "-c", _SESSIONS_IN_ONE_PROCESS, str(folder), *map(str, share)],
+        processes = [subprocess.Popen([sys.executable, "-c", _SESSIONS_IN_ONE_PROCESS, str(folder),
+                                       "figures" if figures else "metrics", *map(str, share)],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for share in shares]
         for process in processes:
             _, error = process.communicate()
             if process.returncode != 0:
                 sys.exit(f"plain analysis failed: {error.decode()[-2000:]}")
         walls.append(time.perf_counter() - started)
-    print(f"(e) {len(files)} sessions analysed by plain processes (no Dask, no group stage): one process "
-          f"{walls[0]:.1f} s, two at once {walls[1]:.1f} s: {walls[0] / walls[1]:.2f}x")
+    return walls[0], walls[1]
 
 
 def _convert_batch(*, folder: Path, sessions: int, duration_in_s: float) -> None:
@@ -344,9 +359,12 @@ def main() -> None:
     if "a" in options.parts:
         for reports in (True, False):
             serial_wall = _group_rounds(glymph=glymph, files=files, folder=options.folder, reports=reports,
-                                        repeats=options.repeats, duration_in_s=options.duration_s)
-    if "e" in options.parts:
-        _plain_processes(files=files, folder=options.folder / "plain")
+                                        repeats=options.repeats, duration_in_s=options.duration_s,
+                                        ceiling="e" in options.parts)
+    elif "e" in options.parts:
+        one, two = _plain_processes(files=files, folder=options.folder / "plain", figures=False)
+        print(f"(e) {len(files)} sessions analysed by plain processes (no Dask, no group stage): one process "
+              f"{one:.1f} s, two at once {two:.1f} s: {one / two:.2f}x")
     if "d" in options.parts:
         _on_standing_cluster(glymph=glymph, files=files, folder=options.folder, serial_wall=serial_wall)
 
