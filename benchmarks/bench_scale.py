@@ -4,7 +4,7 @@ Part (a) prints the wall time of each run, the speed-up, and the peak resident m
 of the run (the glymph process and, with Dask, each worker process), sampled with psutil: the command as a
 user runs it (with each session's figures and report) and with ``--no-session-reports`` (metrics only), each
 in ``--repeats`` rounds of ``--workers 1`` then ``--workers 2``, compared by their medians (wall times on a
-shared 2-core machine vary by 10-20 % from run to run). Sessions are simulated into /tmp (or --folder) once
+shared 2-core machine vary by 10-30 % from run to run). Sessions are simulated into /tmp (or --folder) once
 and reused.
 
 Parts (b) and (c) stream one simulated session (``--stream-duration-s``, 4 h by default) from a real HTTP
@@ -93,6 +93,12 @@ def _big_peaks(*, peaks: dict[int, int]) -> str:
     return ", ".join(f"{rss / 2**20:.0f} MB" for rss in big)
 
 
+def _same_tables(first: Path, second: Path) -> bool:
+    """Whether two ``analyze-group`` output folders hold the same sessions, comparisons and predictors tables."""
+    return all((first / name).read_text() == (second / name).read_text()
+               for name in ("sessions.csv", "comparisons.csv", "predictors.csv"))
+
+
 def _group_rounds(
     *, glymph: str, files: list[Path], folder: Path, reports: bool, repeats: int, duration_in_s: float,
     ceiling: bool,
@@ -125,8 +131,7 @@ def _group_rounds(
             line.append(f"(e) plain processes: one {one:.1f} s, two at once {two:.1f} s: {one / two:.2f}x")
         print(f"(a) analyze-group {len(files)} x {duration_in_s:g} s {mode}, round {round_number}: " + "; ".join(line),
               flush=True)
-    same = all((folder / f"{prefix}-w1" / name).read_text() == (folder / f"{prefix}-w2" / name).read_text()
-               for name in ("sessions.csv", "comparisons.csv", "predictors.csv"))
+    same = _same_tables(folder / f"{prefix}-w1", folder / f"{prefix}-w2")
     serial, parallel = statistics.median(walls[1]), statistics.median(walls[2])
     rounds = ", ".join(f"{one / two:.2f}x" for one, two in zip(walls[1], walls[2]))
     summary = (f"(a) {mode}: median --workers 1 {serial:.1f} s, --workers 2 {parallel:.1f} s: "
@@ -318,8 +323,7 @@ def _on_standing_cluster(*, glymph: str, files: list[Path], folder: Path, serial
             wall, _ = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output), "--scheduler",
                                       address, "--no-session-reports", "--no-progress"])
             walls.append(wall)
-        same = all((folder / "group-w1" / name).read_text() == (folder / "group-scheduler-timed" / name).read_text()
-                   for name in ("sessions.csv", "comparisons.csv", "predictors.csv")) if serial_wall else None
+        same = _same_tables(folder / "group-w1", folder / "group-scheduler-timed") if serial_wall else None
         speed_up = f"; speed-up vs --workers 1: {serial_wall / walls[1]:.2f}x" if serial_wall else ""
         print(f"(d) analyze-group {len(files)} sessions on a standing cluster (2 workers, 1 thread each): first run "
               f"{walls[0]:.1f} s, next run {walls[1]:.1f} s{speed_up}; same tables: {same}")

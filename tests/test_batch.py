@@ -141,20 +141,28 @@ def _fresh_interpreter(*, script: str, cwd: Path) -> dict[str, Any]:
     return json.loads(result.stdout.splitlines()[-1])
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="LocalCluster workers are forked only on Linux")
-def test_local_workers_are_forked_from_a_template_that_made_the_task_imports(tmp_path: Path) -> None:
-    # a fresh interpreter, so that the template starts with this batch's imports
+def _batch_in_fresh_interpreter(*, probe: str, items: str, worker_imports: str, cwd: Path) -> dict[str, Any]:
+    """Run ``probe`` (of tests/batch_probe.py) on two LocalCluster workers from a fresh interpreter: its pid,
+    whether it imported pynwb itself, and each item's answer."""
     script = (
         "import json, os, sys\n"
         "sys.path.insert(0, sys.argv[1])\n"
-        "from batch_probe import imported_before_task\n"
+        f"from batch_probe import {probe}\n"
+        "from ndx_glymphatic.analysis.cohort_batch import session_task_imports\n"
         "from ndx_glymphatic.batch import run_batch\n"
-        "outcomes = run_batch(function=imported_before_task, items=['pynwb'] * 4, workers=2,\n"
-        "                     worker_imports=['pynwb'], progress=False)\n"
+        f"outcomes = run_batch(function={probe}, items={items}, workers=2,\n"
+        f"                     worker_imports={worker_imports}, progress=False)\n"
         "print(json.dumps({'pid': os.getpid(), 'has_pynwb': 'pynwb' in sys.modules,\n"
         "                  'workers': [outcome.value for outcome in outcomes]}))\n"
     )
-    answer = _fresh_interpreter(script=script, cwd=tmp_path)
+    return _fresh_interpreter(script=script, cwd=cwd)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="LocalCluster workers are forked only on Linux")
+def test_local_workers_are_forked_from_a_template_that_made_the_task_imports(tmp_path: Path) -> None:
+    # a fresh interpreter, so that the template starts with this batch's imports
+    answer = _batch_in_fresh_interpreter(probe="imported_before_task", items="['pynwb'] * 4",
+                                         worker_imports="['pynwb']", cwd=tmp_path)
     assert not answer["has_pynwb"]  # the batch's own process never imported it
     assert all(imported for imported, _ in answer["workers"])  # every worker had it before its first task
     assert answer["pid"] not in {parent for _, parent in answer["workers"]}  # forked by the template
@@ -180,17 +188,8 @@ def test_preparing_a_process_draws_in_memory_only(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="LocalCluster workers are forked only on Linux")
 def test_session_workers_start_prepared_for_their_figures(tmp_path: Path) -> None:
-    script = (
-        "import json, os, sys\n"
-        "sys.path.insert(0, sys.argv[1])\n"
-        "from batch_probe import prepared_before_task\n"
-        "from ndx_glymphatic.analysis.cohort_batch import session_task_imports\n"
-        "from ndx_glymphatic.batch import run_batch\n"
-        "outcomes = run_batch(function=prepared_before_task, items=[0, 1, 2, 3], workers=2,\n"
-        "                     worker_imports=session_task_imports(figures=True), progress=False)\n"
-        "print(json.dumps({'pid': os.getpid(), 'workers': [outcome.value for outcome in outcomes]}))\n"
-    )
-    answer = _fresh_interpreter(script=script, cwd=tmp_path)
+    answer = _batch_in_fresh_interpreter(probe="prepared_before_task", items="[0, 1, 2, 3]",
+                                         worker_imports="session_task_imports(figures=True)", cwd=tmp_path)
     assert all(prepared for prepared, _ in answer["workers"])
     assert answer["pid"] not in {parent for _, parent in answer["workers"]}
 
