@@ -39,6 +39,7 @@ one 4-h session, at the rig rates).
 from __future__ import annotations
 
 import argparse
+import itertools
 import shutil
 import subprocess
 import sys
@@ -87,6 +88,39 @@ def _run(*, arguments: list[str], allowed: tuple[int, ...] = (0,)) -> tuple[floa
     return wall, peaks
 
 
+def _phases(*, output: Path, started_at: float) -> tuple[float, float, float]:
+    """When an ``analyze-group`` run's sessions were done, read off its output folder (no instrumentation).
+
+    Each ``sessions/<name>`` folder is renamed into place when its session is complete (the rename sets its
+    status-change time) and ``report.html`` is the run's last file. ``started_at`` is the run's start
+    (``time.time()``).
+
+    Returns
+    -------
+    tuple of float
+        Seconds from the start to the first session done, the median interval between sessions done, and
+        the seconds from the last session done to the report (the group stage).
+    """
+    import statistics
+
+    done = sorted(folder.stat().st_ctime for folder in (output / "sessions").iterdir())
+    intervals = [later - earlier for earlier, later in itertools.pairwise(done)]
+    return (done[0] - started_at, statistics.median(intervals) if intervals else 0.0,
+            (output / "report.html").stat().st_mtime - done[-1])
+
+
+def _amdahl_bound(*, wall_in_s: float, first_done_in_s: float, interval_in_s: float, group_in_s: float,
+                  workers: int) -> tuple[float, float]:
+    """The serial part of a ``--workers 1`` run and the most ``workers`` perfect workers could gain on it.
+
+    The serial part is what one process does once whatever the number of workers: start-up and imports
+    (the first session's wait beyond one session's own time) and the group stage; the rest, the sessions,
+    is split evenly between the workers at no cost (Amdahl's law).
+    """
+    serial = max(0.0, first_done_in_s - interval_in_s) + group_in_s
+    return serial, wall_in_s / (serial + (wall_in_s - serial) / workers)
+
+
 def _big_peaks(*, peaks: dict[int, int]) -> str:
     """The peak RSS of the run's processes above 100 MB (the interpreters that hold data), largest first."""
     big = sorted((rss for rss in peaks.values() if rss > 100 * 2**20), reverse=True)
@@ -115,15 +149,25 @@ def _group_rounds(
     prefix = "group-reports" if reports else "group"
     walls: dict[int, list[float]] = {1: [], 2: []}
     ceilings: list[float] = []
+    bounds: list[float] = []
     for round_number in range(1, repeats + 1):
         line = []
         for workers in (1, 2):
             output = folder / f"{prefix}-w{workers}"
             shutil.rmtree(output, ignore_errors=True)
             flags = ["--workers", str(workers), "--no-progress", *([] if reports else ["--no-session-reports"])]
+            started_at = time.time()
             wall, peaks = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output), *flags])
             walls[workers].append(wall)
-            line.append(f"--workers {workers} {wall:.1f} s (peak RSS > 100 MB: {_big_peaks(peaks=peaks)})")
+            first, interval, group_stage = _phases(output=output, started_at=started_at)
+            line.append(f"--workers {workers} {wall:.1f} s (first session done at {first:.1f} s, then one every "
+                        f"{interval:.2f} s; group stage {group_stage:.1f} s; peak RSS > 100 MB: "
+                        f"{_big_peaks(peaks=peaks)})")
+            if workers == 1:
+                serial, bound = _amdahl_bound(wall_in_s=wall, first_done_in_s=first, interval_in_s=interval,
+                                              group_in_s=group_stage, workers=2)
+                bounds.append(bound)
+                line.append(f"serial part {serial:.1f} s: two perfect workers at most {bound:.2f}x")
         line.append(f"{walls[1][-1] / walls[2][-1]:.2f}x")
         if ceiling:
             one, two = _plain_processes(files=files, folder=folder / "plain", figures=reports)
@@ -133,9 +177,11 @@ def _group_rounds(
               flush=True)
     same = _same_tables(folder / f"{prefix}-w1", folder / f"{prefix}-w2")
     serial, parallel = statistics.median(walls[1]), statistics.median(walls[2])
-    rounds = ", ".join(f"{one / two:.2f}x" for one, two in zip(walls[1], walls[2]))
+    ratios = [one / two for one, two in zip(walls[1], walls[2])]
     summary = (f"(a) {mode}: median --workers 1 {serial:.1f} s, --workers 2 {parallel:.1f} s: "
-               f"speed-up {serial / parallel:.2f}x (rounds: {rounds}); same tables: {same}")
+               f"speed-up {serial / parallel:.2f}x (rounds: {', '.join(f'{value:.2f}x' for value in ratios)}; "
+               f"median of the rounds {statistics.median(ratios):.2f}x); same tables: {same}; "
+               f"Amdahl bound of the --workers 1 runs, median {statistics.median(bounds):.2f}x")
     if ceilings:
         summary += (f"; (e) ceiling, median {statistics.median(ceilings):.2f}x "
                     f"(rounds: {', '.join(f'{value:.2f}x' for value in ceilings)})")
