@@ -4,8 +4,11 @@ Part (a) prints the wall time of each run, the speed-up, and the peak resident m
 of the run (the glymph process and, with Dask, each worker process), sampled with psutil: the command as a
 user runs it (with each session's figures and report) and with ``--no-session-reports`` (metrics only), each
 in ``--repeats`` rounds of ``--workers 1`` then ``--workers 2``, compared by their medians (wall times on a
-shared 2-core machine vary by 10-30 % from run to run). Sessions are simulated into /tmp (or --folder) once
-and reused.
+shared 2-core machine vary by 10-30 % from run to run). Each run's phases are read off its output folder
+(when the first session was done, the interval between sessions, the group stage), and each ``--workers 1``
+run's serial part (start-up, imports, group stage) gives the most two perfect workers could gain on it
+(Amdahl's law), against which the speed-up is read. Sessions are simulated into /tmp (or --folder) once and
+reused.
 
 Parts (b) and (c) stream one simulated session (``--stream-duration-s``, 4 h by default) from a real HTTP
 server on 127.0.0.1 with Range support (:class:`ndx_glymphatic.testing.range_server.RangeServer`):
