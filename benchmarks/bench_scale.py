@@ -42,7 +42,6 @@ one 4-h session, at the rig rates).
 from __future__ import annotations
 
 import argparse
-import itertools
 import shutil
 import subprocess
 import sys
@@ -101,15 +100,13 @@ def _phases(*, output: Path, started_at: float) -> tuple[float, float, float]:
     Returns
     -------
     tuple of float
-        Seconds from the start to the first session done, the median interval between sessions done, and
-        the seconds from the last session done to the report (the group stage).
+        Seconds from the start to the first session done, the mean interval between sessions done (with
+        one worker, one session's time; with two, half of it), and the seconds from the last session done
+        to the report (the group stage).
     """
-    import statistics
-
     done = sorted(folder.stat().st_ctime for folder in (output / "sessions").iterdir())
-    intervals = [later - earlier for earlier, later in itertools.pairwise(done)]
-    return (done[0] - started_at, statistics.median(intervals) if intervals else 0.0,
-            (output / "report.html").stat().st_mtime - done[-1])
+    interval = (done[-1] - done[0]) / (len(done) - 1) if len(done) > 1 else 0.0
+    return done[0] - started_at, interval, (output / "report.html").stat().st_mtime - done[-1]
 
 
 def _amdahl_bound(*, wall_in_s: float, first_done_in_s: float, interval_in_s: float, group_in_s: float,
