@@ -31,10 +31,9 @@ from typing import Any
 import numpy as np
 
 from ndx_glymphatic.analysis import group
+from ndx_glymphatic.analysis.cohort_inputs import collect_inputs
 from ndx_glymphatic.analysis.params import AnalysisParams
-from ndx_glymphatic.errors import InputFileError
 from ndx_glymphatic.io import atomic_output_dir, check_output_dir
-from ndx_glymphatic.remote import Source
 
 __all__ = ["GroupResult", "collect_inputs", "run_group_analysis"]
 
@@ -74,42 +73,6 @@ class GroupResult:
     predictors: list[group.PredictorFit]
     report_path: Path
     left_out: list[Any] = dataclasses.field(default_factory=list)
-
-
-def collect_inputs(*, paths: list[str | Path]) -> list[Source]:
-    """Expand files, URLs, list files and folders (``*.nwb`` directly inside, sorted) into a list of NWB files.
-
-    Parameters
-    ----------
-    paths : list of str or Path
-        NWB files, ``http(s)://`` URLs, folders, and ``.txt``/``.list`` files naming paths or URLs one per line.
-
-    Returns
-    -------
-    list of Path or str
-        Local files resolved; URLs as text.
-    """
-    from ndx_glymphatic.remote import expand_list_files
-
-    files: list[Source] = []
-    for path in expand_list_files(sources=paths):
-        if isinstance(path, str):
-            files.append(path)
-        elif path.is_dir():
-            found = sorted(p for p in path.glob("*.nwb") if p.is_file())
-            if not found:
-                raise InputFileError(path=path, field="folder", expected="at least one .nwb file", found="none")
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise InputFileError(path=path, field="input", expected="an NWB file or a folder of them", found="nothing")
-    unique = list(dict.fromkeys(p if isinstance(p, str) else p.resolve() for p in files))
-    if len(unique) < 2:
-        raise InputFileError(
-            path=paths[0] if paths else ".", field="inputs", expected="at least two sessions", found=f"{len(unique)}"
-        )
-    return unique
 
 
 def _control_condition(rows: list[dict[str, Any]]) -> str | None:

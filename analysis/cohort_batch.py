@@ -16,6 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from ndx_glymphatic.analysis.params import AnalysisParams
+from ndx_glymphatic.analysis.task_imports import (
+    SESSION_REPORT_TASK_IMPORTS,
+    SESSION_TASK_IMPORTS,
+    session_task_imports,
+)
 from ndx_glymphatic.errors import GlymphError, NotReadyError
 from ndx_glymphatic.remote import as_source, source_name
 
@@ -23,12 +28,6 @@ __all__ = [
     "SESSION_REPORT_TASK_IMPORTS", "SESSION_TASK_IMPORTS", "LeftOutSession", "SessionBatchError",
     "analyze_session_task", "analyze_sessions", "session_folder_names", "session_task_imports",
 ]
-
-# what :func:`analyze_session_task` imports and loads (pynwb, the NWB namespaces, the gate and the steps; with
-# figures, the plotting library too): Dask workers forked from one template get it done once
-# (:func:`ndx_glymphatic.batch.prepare_local_workers`)
-SESSION_TASK_IMPORTS = ("ndx_glymphatic.analysis.pipeline", "ndx_glymphatic.validators.prepared_worker")
-SESSION_REPORT_TASK_IMPORTS = (*SESSION_TASK_IMPORTS, "ndx_glymphatic.analysis.prepared_worker")
 
 
 class SessionBatchError(GlymphError):
@@ -85,11 +84,6 @@ def analyze_session_task(
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return {"document": document}
-
-
-def session_task_imports(*, figures: bool) -> tuple[str, ...]:
-    """The modules Dask workers need imported before the sessions' tasks (with or without their figures)."""
-    return SESSION_REPORT_TASK_IMPORTS if figures else SESSION_TASK_IMPORTS
 
 
 def _umask() -> int:

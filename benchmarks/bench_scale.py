@@ -42,6 +42,8 @@ one 4-h session, at the rig rates).
 from __future__ import annotations
 
 import argparse
+import compileall
+import importlib
 import shutil
 import subprocess
 import sys
@@ -382,6 +384,22 @@ def _on_standing_cluster(*, glymph: str, files: list[Path], folder: Path, serial
                 process.kill()
 
 
+def _compile_package() -> list[str]:
+    """Write the bytecode of every ndx_glymphatic module that lacks it; the folders compiled.
+
+    ``pip install .`` writes it at install time, and Python writes it on the first import of an editable
+    install, unless ``PYTHONDONTWRITEBYTECODE`` is set, as on some shared machines: every process timed here
+    would then compile the package from source, which no user's does.
+    """
+    folders = []
+    for name in ("ndx_glymphatic", *(f"ndx_glymphatic.{part}" for part in
+                                      ("analysis", "converters", "validators", "simulation"))):
+        for folder in importlib.import_module(name).__path__:
+            compileall.compile_dir(folder, quiet=1)
+            folders.append(folder)
+    return folders
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sessions", type=int, default=8)
@@ -394,6 +412,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3,
                         help="rounds of part (a) (--workers 1, then 2, alternating; medians are compared)")
     options = parser.parse_args()
+    print(f"bytecode of ndx_glymphatic written in {', '.join(_compile_package())}", flush=True)
     if "f" in options.parts:
         _remfile_vs_fsspec(folder=options.folder, duration_in_s=options.stream_duration_s)
     if "g" in options.parts:

@@ -165,3 +165,77 @@ def test_a_command_skips_the_last_garbage_collection_at_exit(arguments: list[str
     result = subprocess.run([sys.executable, "-c", _CYCLE_AT_EXIT, *arguments], capture_output=True, text=True,
                             check=True)
     assert ("collected at exit" in result.stdout) == (not arguments)
+
+
+_TEMPLATE_START = """
+import json, sys
+import ndx_glymphatic.batch as batch
+from ndx_glymphatic.cli import main
+
+class Started(Exception):
+    pass
+
+def record(*, worker_imports):
+    # what the process had loaded when the workers' template was asked for, then stop before any work
+    print(json.dumps({"group_stage_loaded": "ndx_glymphatic.analysis.cohort" in sys.modules,
+                      "worker_imports": list(worker_imports)}))
+    raise Started
+
+batch.prepare_local_workers = record
+try:
+    main(sys.argv[1:], prog_name="glymph")
+except Started:
+    pass
+except SystemExit as exit:
+    print(json.dumps({"exit": exit.code}))
+"""
+
+
+def _template_start(*, arguments: list[str]) -> dict[str, object]:
+    result = subprocess.run([sys.executable, "-c", _TEMPLATE_START, *arguments], capture_output=True, text=True,
+                            check=True)
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize("reports", [True, False], ids=["session reports", "no session reports"])
+def test_analyze_group_starts_the_worker_template_before_loading_the_group_stage(
+    tmp_path: Path, reports: bool
+) -> None:
+    from ndx_glymphatic.analysis.task_imports import session_task_imports
+
+    sessions = [tmp_path / "a.nwb", tmp_path / "b.nwb"]
+    for session in sessions:
+        session.write_bytes(b"")
+    arguments = ["analyze-group", *map(str, sessions), "-o", str(tmp_path / "out"), "--workers", "2",
+                 *([] if reports else ["--no-session-reports"])]
+    started = _template_start(arguments=arguments)
+    assert started == {"group_stage_loaded": False, "worker_imports": list(session_task_imports(figures=reports))}
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("workers", "scheduler", "expected"), [
+    (2, None, True), (None, None, True), (1, None, False), (None, "tcp://127.0.0.1:8786", False),
+])
+def test_the_template_is_started_only_for_a_local_cluster(
+    monkeypatch: pytest.MonkeyPatch, workers: int | None, scheduler: str | None, expected: bool
+) -> None:
+    import ndx_glymphatic.batch as batch
+    from ndx_glymphatic.analysis.commands import _start_worker_template
+
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(batch, "prepare_local_workers", lambda *, worker_imports: calls.append(tuple(worker_imports)))
+    _start_worker_template(workers=workers, scheduler=scheduler, n_sessions=8, figures=True)
+    assert bool(calls) == expected
+
+
+def test_analyze_group_refuses_bad_input_before_starting_the_template(tmp_path: Path) -> None:
+    session = tmp_path / "a.nwb"
+    session.write_bytes(b"")
+    out = tmp_path / "out"
+    assert _template_start(arguments=["analyze-group", str(session), "-o", str(out), "--workers", "2"]) == {"exit": 2}
+    params = tmp_path / "params.yaml"
+    params.write_text("not: [valid\n")
+    other = session.with_name("b.nwb")
+    other.write_bytes(b"")
+    arguments = ["analyze-group", str(session), str(other), "-o", str(out), "--params", str(params)]
+    assert _template_start(arguments=arguments) == {"exit": 2}
