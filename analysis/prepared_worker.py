@@ -1,6 +1,6 @@
 """Importing this module prepares a process to analyse sessions and draw their figures.
 
-It is named in :data:`~ndx_glymphatic.analysis.cohort_batch.SESSION_REPORT_TASK_IMPORTS`, so the template
+It is named in :data:`~ndx_glymphatic.analysis.task_imports.SESSION_REPORT_TASK_IMPORTS`, so the template
 process Dask workers are forked from (:func:`ndx_glymphatic.batch.prepare_local_workers`) does this once,
 before any worker exists, instead of every worker in its first session: what validation needs
 (:mod:`ndx_glymphatic.validators.prepared_worker`), the analysis, and the plotting library with its

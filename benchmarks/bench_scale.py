@@ -409,6 +409,8 @@ def main() -> None:
                         help="which parts to run: a (batch), b and c (streamed), d (standing cluster), "
                              "e (plain processes), f (remfile vs fsspec), g (convert batch)")
     parser.add_argument("--stream-duration-s", type=float, default=4 * 3600.0)
+    parser.add_argument("--modes", choices=("both", "reports", "metrics"), default="both",
+                        help="part (a) with session reports (the default of the command), metrics only, or both")
     parser.add_argument("--repeats", type=int, default=3,
                         help="rounds of part (a) (--workers 1, then 2, alternating; medians are compared)")
     options = parser.parse_args()
@@ -426,7 +428,8 @@ def main() -> None:
     glymph = str(Path(sys.executable).with_name("glymph"))
     serial_wall = None
     if "a" in options.parts:
-        for reports in (True, False):
+        modes = {"both": (True, False), "reports": (True,), "metrics": (False,)}[options.modes]
+        for reports in modes:
             serial_wall = _group_rounds(glymph=glymph, files=files, folder=options.folder, reports=reports,
                                         repeats=options.repeats, duration_in_s=options.duration_s,
                                         ceiling="e" in options.parts)

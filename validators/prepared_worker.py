@@ -1,7 +1,7 @@
 """Importing this module prepares a process to validate NWB files.
 
 It is named in the task imports of the batch commands (:data:`~ndx_glymphatic.validators.batch_validate.
-VALIDATE_TASK_IMPORTS`, :data:`~ndx_glymphatic.analysis.cohort_batch.SESSION_TASK_IMPORTS`), so the template
+VALIDATE_TASK_IMPORTS`, :data:`~ndx_glymphatic.analysis.task_imports.SESSION_TASK_IMPORTS`), so the template
 process Dask workers are forked from (:func:`ndx_glymphatic.batch.prepare_local_workers`) does this once,
 before any worker exists, instead of every worker in its first file: pynwb, the NWB namespaces, the checks,
 and the specifications the installed namespaces write (the stored-object checks compare each file's cached
