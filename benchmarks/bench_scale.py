@@ -92,6 +92,16 @@ def _run(*, arguments: list[str], allowed: tuple[int, ...] = (0,)) -> tuple[floa
     return wall, peaks
 
 
+def _busy_core_seconds() -> float:
+    """CPU seconds the whole machine has spent on anything but idling since it booted (every core added up).
+
+    Read before and after a run, the difference over the run's wall time is how many cores were busy on
+    average: a batch that keeps every core busy can go no faster without doing less work.
+    """
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
 def _phases(*, output: Path, started_at: float) -> tuple[float, float, float]:
     """When an ``analyze-group`` run's sessions were done, read off its output folder (no instrumentation).
 
@@ -158,13 +168,14 @@ def _group_rounds(
             output = folder / f"{prefix}-w{workers}"
             shutil.rmtree(output, ignore_errors=True)
             flags = ["--workers", str(workers), "--no-progress", *([] if reports else ["--no-session-reports"])]
-            started_at = time.time()
+            started_at, busy_before = time.time(), _busy_core_seconds()
             wall, peaks = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output), *flags])
+            cores_busy = (_busy_core_seconds() - busy_before) / wall
             walls[workers].append(wall)
             first, interval, group_stage = _phases(output=output, started_at=started_at)
             line.append(f"--workers {workers} {wall:.1f} s (first session done at {first:.1f} s, then one every "
-                        f"{interval:.2f} s; group stage {group_stage:.1f} s; peak RSS > 100 MB: "
-                        f"{_big_peaks(peaks=peaks)})")
+                        f"{interval:.2f} s; group stage {group_stage:.1f} s; cores busy on average {cores_busy:.2f} "
+                        f"of {psutil.cpu_count()}; peak RSS > 100 MB: {_big_peaks(peaks=peaks)})")
             if workers == 1:
                 serial, bound = _amdahl_bound(wall_in_s=wall, first_done_in_s=first, interval_in_s=interval,
                                               group_in_s=group_stage, workers=2)
