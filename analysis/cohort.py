@@ -344,17 +344,16 @@ def run_group_analysis(
         One or more files failed the readiness validation (all are listed; nothing written).
     """
     from ndx_glymphatic import __version__
-    from ndx_glymphatic.analysis.cohort_batch import analyze_sessions, session_task_imports
+    from ndx_glymphatic.analysis.cohort_batch import analyze_sessions
     from ndx_glymphatic.analysis.metrics import json_ready
-    from ndx_glymphatic.batch import prepare_local_workers, runs_here
+    from ndx_glymphatic.analysis.task_imports import prepare_session_workers
+    from ndx_glymphatic.batch import runs_here
 
     params = params or AnalysisParams()
     output_dir = check_output_dir(destination=output_dir, overwrite=overwrite)
     files = collect_inputs(paths=inputs)
+    prepare_session_workers(workers=workers, scheduler=scheduler, n_sessions=len(files), figures=session_reports)
     if not runs_here(workers=workers, scheduler=scheduler, n_items=len(files)):
-        if scheduler is None:
-            # the workers' template imports in its own process from now on
-            prepare_local_workers(worker_imports=session_task_imports(figures=session_reports))
         # this process only waits while Dask workers analyse the sessions: it loads the group stage meanwhile
         threading.Thread(target=_load_group_stage_libraries, name="glymph-group-imports", daemon=True).start()
     enabled = sys.stderr.isatty() if show_progress is None else show_progress

@@ -82,19 +82,6 @@ def _checked_group_inputs(*, inputs: list[Source], output_dir: Path, overwrite: 
     return collect_inputs(paths=inputs)
 
 
-def _start_worker_template(*, workers: int | None, scheduler: str | None, n_sessions: int, figures: bool) -> None:
-    """Start the local cluster's worker template now, before this process loads the group stage.
-
-    Its imports (about 3 s) come before the first session on every worker, so each moment they start
-    sooner is a moment off the whole batch; loading the group stage here first would cost about 0.3 s.
-    """
-    from ndx_glymphatic.analysis.task_imports import session_task_imports
-    from ndx_glymphatic.batch import prepare_local_workers, runs_here
-
-    if scheduler is None and not runs_here(workers=workers, scheduler=scheduler, n_items=n_sessions):
-        prepare_local_workers(worker_imports=session_task_imports(figures=figures))
-
-
 @click.command("analyze-group")
 @click.argument("inputs", nargs=-1, required=True, type=SOURCE)
 @click.option("-o", "--output", "output_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
@@ -125,9 +112,12 @@ def analyze_group(
     the others are analysed; each is listed here and the exit code is 1. When no session could be
     analysed, nothing is written.
     """
+    from ndx_glymphatic.analysis.task_imports import prepare_session_workers
+
     files = _checked_group_inputs(inputs=list(inputs), output_dir=output_dir, overwrite=overwrite)
     params = _params(params_path) if params_path is not None else None  # a user's file may be wrong: read it first
-    _start_worker_template(workers=workers, scheduler=scheduler, n_sessions=len(files), figures=not no_session_reports)
+    # before the group stage is imported: the template's imports are on every worker's way to its first session
+    prepare_session_workers(workers=workers, scheduler=scheduler, n_sessions=len(files), figures=not no_session_reports)
     from ndx_glymphatic.analysis.cohort import run_group_analysis
 
     result = run_group_analysis(

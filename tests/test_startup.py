@@ -220,11 +220,11 @@ def test_the_template_is_started_only_for_a_local_cluster(
     monkeypatch: pytest.MonkeyPatch, workers: int | None, scheduler: str | None, expected: bool
 ) -> None:
     import ndx_glymphatic.batch as batch
-    from ndx_glymphatic.analysis.commands import _start_worker_template
+    from ndx_glymphatic.analysis.task_imports import prepare_session_workers
 
     calls: list[tuple[str, ...]] = []
     monkeypatch.setattr(batch, "prepare_local_workers", lambda *, worker_imports: calls.append(tuple(worker_imports)))
-    _start_worker_template(workers=workers, scheduler=scheduler, n_sessions=8, figures=True)
+    prepare_session_workers(workers=workers, scheduler=scheduler, n_sessions=8, figures=True)
     assert bool(calls) == expected
 
 
