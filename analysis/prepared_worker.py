@@ -4,8 +4,9 @@ It is named in :data:`~ndx_glymphatic.analysis.task_imports.SESSION_REPORT_TASK_
 process Dask workers are forked from (:func:`ndx_glymphatic.batch.prepare_local_workers`) does this once,
 before any worker exists, instead of every worker in its first session: what validation needs
 (:mod:`ndx_glymphatic.validators.prepared_worker`), the analysis, and the plotting library with its
-renderer, fonts and PNG writer (one small figure drawn in memory, written nowhere). A run in one process
-never imports it: that process pays these once either way.
+renderer, fonts and PNG writer (one small figure drawn in memory, written nowhere). A batch in one process
+imports it before its first session too (:func:`ndx_glymphatic.batch.prepared_heap`), with the garbage
+collector paused.
 """
 
 from __future__ import annotations

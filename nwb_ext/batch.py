@@ -20,9 +20,12 @@ Elsewhere workers start as fresh interpreters (spawn), each importing on its own
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import importlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +33,7 @@ from ndx_glymphatic.errors import GlymphError
 
 __all__ = [
     "WORKER_SETTINGS", "BatchOutcome", "default_worker_count", "format_failures", "prepare_local_workers",
-    "run_batch", "runs_here", "worker_settings_yaml",
+    "prepared_heap", "run_batch", "runs_here", "worker_settings_yaml",
 ]
 
 # Dask's nannies set these for their workers by default; glymph's workers keep the numerical libraries'
@@ -131,11 +134,49 @@ def _progress_bar(*, total: int, enabled: bool, description: str, unit: str) -> 
     return tqdm(total=total, desc=description, unit=unit, disable=not enabled or total == 0)
 
 
+@contextlib.contextmanager
+def prepared_heap(*, modules: Sequence[str]) -> Iterator[None]:
+    """Import ``modules`` with the cyclic garbage collector paused, and keep what exists out of its passes inside.
+
+    What this process holds on entry and what the imports make (hundreds of thousands of objects) is frozen
+    (:func:`gc.freeze`) until the block ends, so that the collector's full passes during the block walk only
+    what the block makes: about 0.3 s saved per pass, several per one-hour session. The same as the template
+    Dask workers are forked from does (:func:`prepare_local_workers`), so a batch in this process and one
+    on workers save alike. On exit the frozen objects are handed back to the collector, unless this process
+    had frozen some itself before.
+
+    Parameters
+    ----------
+    modules : sequence of str
+        Imported first; one that fails to import is skipped (the task reports the error itself).
+    """
+    frozen_before = gc.get_freeze_count() > 0
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # the task imports it again and reports the failure
+                continue
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+    try:
+        yield
+    finally:
+        if not frozen_before:
+            gc.unfreeze()
+
+
 def _run_here(
-    *, function: Callable[[Any], Any], items: Sequence[Any], progress: bool, description: str, unit: str
+    *, function: Callable[[Any], Any], items: Sequence[Any], worker_imports: Sequence[str], progress: bool,
+    description: str, unit: str,
 ) -> list[BatchOutcome]:
     outcomes = []
-    with _progress_bar(total=len(items), enabled=progress, description=description, unit=unit) as bar:
+    with (prepared_heap(modules=worker_imports),
+          _progress_bar(total=len(items), enabled=progress, description=description, unit=unit) as bar):
         for item in items:
             ok, value = _guarded(function, item)
             outcomes.append(BatchOutcome(item=item, value=value) if ok else BatchOutcome(item=item, error=value))
@@ -171,7 +212,10 @@ def prepare_local_workers(*, worker_imports: Sequence[str]) -> None:
     import multiprocessing
     import multiprocessing.forkserver
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload(["distributed", *worker_imports])
+    # the collector is paused while the template imports and what they made is then frozen (see both modules)
+    preload = ["ndx_glymphatic.template_imports_start", "distributed", *worker_imports,
+               "ndx_glymphatic.template_imports_done"]
+    multiprocessing.get_context("forkserver").set_forkserver_preload(preload)
     multiprocessing.forkserver.ensure_running()
     _template_started = True
 
@@ -281,7 +325,7 @@ def run_batch(
         Address of an existing Dask scheduler (``tcp://host:8786``); ``workers`` is then ignored.
     worker_imports : sequence of str
         Modules ``function`` needs, imported once for all LocalCluster workers (see
-        :func:`prepare_local_workers`).
+        :func:`prepare_local_workers`), or in this process before the first item (see :func:`prepared_heap`).
     progress : bool
         One tqdm bar for the batch (only when standard error is a terminal).
     description, unit : str
@@ -294,7 +338,8 @@ def run_batch(
     items = list(items)
     enabled = progress and sys.stderr.isatty()
     if runs_here(workers=workers, scheduler=scheduler, n_items=len(items)):
-        return _run_here(function=function, items=items, progress=enabled, description=description, unit=unit)
+        return _run_here(function=function, items=items, worker_imports=worker_imports, progress=enabled,
+                         description=description, unit=unit)
     return _run_on_dask(function=function, items=items, workers=workers, scheduler=scheduler,
                         worker_imports=worker_imports, progress=enabled, description=description, unit=unit)
 

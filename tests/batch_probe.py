@@ -18,3 +18,11 @@ def prepared_before_task(_: object) -> tuple[bool, int]:
     checks = sys.modules.get("ndx_glymphatic.validators.checks_stored_objects")
     loaded = checks is not None and checks._published_specifications.cache_info().currsize == 1
     return loaded and "matplotlib.backends.backend_agg" in sys.modules, os.getppid()
+
+
+def heap_on_arrival(module: str) -> tuple[int, bool, bool, int]:
+    """How many objects were frozen out of the garbage collector's passes when the task began, whether the
+    collector was running, whether ``module`` was imported, and the process's parent."""
+    import gc
+
+    return gc.get_freeze_count(), gc.isenabled(), module in sys.modules, os.getppid()

@@ -6,6 +6,7 @@ Same results on every path, one broken session fails alone, a worker killed mid-
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import os
 import signal
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from ndx_glymphatic.batch import run_batch
+from ndx_glymphatic.batch import prepared_heap, run_batch
 from ndx_glymphatic.cli import main, readiness_checks
 from ndx_glymphatic.simulation import SimulationParameters, simulate_session, write_session_nwb
 from ndx_glymphatic.validators.batch_validate import validate_batch
@@ -192,6 +193,49 @@ def test_session_workers_start_prepared_for_their_figures(tmp_path: Path) -> Non
                                          worker_imports="session_task_imports(figures=True)", cwd=tmp_path)
     assert all(prepared for prepared, _ in answer["workers"])
     assert answer["pid"] not in {parent for _, parent in answer["workers"]}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="LocalCluster workers are forked only on Linux")
+def test_workers_start_with_the_template_heap_frozen_and_the_collector_running(tmp_path: Path) -> None:
+    answer = _batch_in_fresh_interpreter(probe="heap_on_arrival", items="['pynwb'] * 2",
+                                         worker_imports="['pynwb']", cwd=tmp_path)
+    for frozen, collecting, imported, _ in answer["workers"]:
+        # pynwb and Dask alone are well over 100 000 objects; the collector was paused only while importing
+        assert imported and frozen > 100_000 and collecting
+
+
+def test_a_batch_here_imports_first_freezes_during_and_thaws_after(tmp_path: Path) -> None:
+    script = (
+        "import gc, json, sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from batch_probe import heap_on_arrival\n"
+        "from ndx_glymphatic.batch import run_batch\n"
+        "outcomes = run_batch(function=heap_on_arrival, items=['pynwb'], workers=1, worker_imports=['pynwb',\n"
+        "                     'no_such_module_here'], progress=False)\n"
+        "print(json.dumps({'during': outcomes[0].value[:3], 'after': [gc.get_freeze_count(), gc.isenabled()]}))\n"
+    )
+    answer = _fresh_interpreter(script=script, cwd=tmp_path)
+    frozen, collecting, imported = answer["during"]
+    assert imported and frozen > 100_000 and collecting  # a module that cannot be imported is skipped
+    assert answer["after"] == [0, True]  # the process's objects are the collector's again
+
+
+def test_prepared_heap_leaves_a_paused_collector_and_an_earlier_freeze_as_they_were() -> None:
+    gc.disable()
+    try:
+        with prepared_heap(modules=()):
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        with prepared_heap(modules=()):
+            assert gc.get_freeze_count() >= before
+        assert gc.get_freeze_count() >= before > 0  # not handed back: this process froze them itself
+    finally:
+        gc.unfreeze()
 
 
 def _invoke(*arguments: str) -> object:

@@ -5,7 +5,8 @@ VALIDATE_TASK_IMPORTS`, :data:`~ndx_glymphatic.analysis.task_imports.SESSION_TAS
 process Dask workers are forked from (:func:`ndx_glymphatic.batch.prepare_local_workers`) does this once,
 before any worker exists, instead of every worker in its first file: pynwb, the NWB namespaces, the checks,
 and the specifications the installed namespaces write (the stored-object checks compare each file's cached
-specifications with them). A run in one process never imports it: that process pays these once either way.
+specifications with them). A batch in one process imports it before its first file too
+(:func:`ndx_glymphatic.batch.prepared_heap`), with the garbage collector paused.
 """
 
 from __future__ import annotations
