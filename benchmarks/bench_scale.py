@@ -160,6 +160,8 @@ def _group_rounds(
     mode = "with session reports (the default)" if reports else "--no-session-reports"
     prefix = "group-reports" if reports else "group"
     walls: dict[int, list[float]] = {1: [], 2: []}
+    paces: dict[int, list[float]] = {1: [], 2: []}
+    fixed_parts: dict[int, list[float]] = {1: [], 2: []}
     ceilings: list[float] = []
     bounds: list[float] = []
     for round_number in range(1, repeats + 1):
@@ -173,6 +175,9 @@ def _group_rounds(
             cores_busy = (_busy_core_seconds() - busy_before) / wall
             walls[workers].append(wall)
             first, interval, group_stage = _phases(output=output, started_at=started_at)
+            paces[workers].append(interval)
+            # with N workers the first N sessions end together, each after N intervals of its own work
+            fixed_parts[workers].append(max(0.0, first - workers * interval) + group_stage)
             line.append(f"--workers {workers} {wall:.1f} s (first session done at {first:.1f} s, then one every "
                         f"{interval:.2f} s; group stage {group_stage:.1f} s; cores busy on average {cores_busy:.2f} "
                         f"of {psutil.cpu_count()}; peak RSS > 100 MB: {_big_peaks(peaks=peaks)})")
@@ -191,10 +196,14 @@ def _group_rounds(
     same = _same_tables(folder / f"{prefix}-w1", folder / f"{prefix}-w2")
     serial, parallel = statistics.median(walls[1]), statistics.median(walls[2])
     ratios = [one / two for one, two in zip(walls[1], walls[2])]
+    pace_one, pace_two = statistics.median(paces[1]), statistics.median(paces[2])
     summary = (f"(a) {mode}: median --workers 1 {serial:.1f} s, --workers 2 {parallel:.1f} s: "
                f"speed-up {serial / parallel:.2f}x (rounds: {', '.join(f'{value:.2f}x' for value in ratios)}; "
                f"median of the rounds {statistics.median(ratios):.2f}x); same tables: {same}; "
-               f"Amdahl bound of the --workers 1 runs, median {statistics.median(bounds):.2f}x")
+               f"Amdahl bound of the --workers 1 runs, median {statistics.median(bounds):.2f}x; "
+               f"sessions' pace, median: one every {pace_one:.2f} s and {pace_two:.2f} s ({pace_one / pace_two:.2f}x); "
+               f"part done once (start-up beyond the first sessions' own time, and the group stage), median: "
+               f"{statistics.median(fixed_parts[1]):.1f} s and {statistics.median(fixed_parts[2]):.1f} s")
     if ceilings:
         summary += (f"; (e) ceiling, median {statistics.median(ceilings):.2f}x "
                     f"(rounds: {', '.join(f'{value:.2f}x' for value in ceilings)})")
