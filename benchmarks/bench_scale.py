@@ -121,16 +121,21 @@ def _phases(*, output: Path, started_at: float) -> tuple[float, float, float]:
     return done[0] - started_at, interval, (output / "report.html").stat().st_mtime - done[-1]
 
 
-def _amdahl_bound(*, wall_in_s: float, first_done_in_s: float, interval_in_s: float, group_in_s: float,
-                  workers: int) -> tuple[float, float]:
-    """The serial part of a ``--workers 1`` run and the most ``workers`` perfect workers could gain on it.
+def _part_done_once(*, first_done_in_s: float, interval_in_s: float, group_in_s: float, workers: int) -> float:
+    """What a run does once whatever the number of workers: start-up and imports, and the group stage.
 
-    The serial part is what one process does once whatever the number of workers: start-up and imports
-    (the first session's wait beyond one session's own time) and the group stage; the rest, the sessions,
-    is split evenly between the workers at no cost (Amdahl's law).
+    With ``workers`` workers the first ``workers`` sessions end together, each after ``workers`` intervals of
+    its own work; the first session's wait beyond that is start-up and imports.
     """
-    serial = max(0.0, first_done_in_s - interval_in_s) + group_in_s
-    return serial, wall_in_s / (serial + (wall_in_s - serial) / workers)
+    return max(0.0, first_done_in_s - workers * interval_in_s) + group_in_s
+
+
+def _amdahl_bound(*, wall_in_s: float, serial_in_s: float, workers: int) -> float:
+    """The most ``workers`` perfect workers could gain on a ``--workers 1`` run whose serial part is ``serial_in_s``.
+
+    The rest, the sessions, is split evenly between the workers at no cost (Amdahl's law).
+    """
+    return wall_in_s / (serial_in_s + (wall_in_s - serial_in_s) / workers)
 
 
 def _big_peaks(*, peaks: dict[int, int]) -> str:
@@ -176,16 +181,16 @@ def _group_rounds(
             walls[workers].append(wall)
             first, interval, group_stage = _phases(output=output, started_at=started_at)
             paces[workers].append(interval)
-            # with N workers the first N sessions end together, each after N intervals of its own work
-            fixed_parts[workers].append(max(0.0, first - workers * interval) + group_stage)
+            once = _part_done_once(first_done_in_s=first, interval_in_s=interval, group_in_s=group_stage,
+                                   workers=workers)
+            fixed_parts[workers].append(once)
             line.append(f"--workers {workers} {wall:.1f} s (first session done at {first:.1f} s, then one every "
                         f"{interval:.2f} s; group stage {group_stage:.1f} s; cores busy on average {cores_busy:.2f} "
                         f"of {psutil.cpu_count()}; peak RSS > 100 MB: {_big_peaks(peaks=peaks)})")
             if workers == 1:
-                serial, bound = _amdahl_bound(wall_in_s=wall, first_done_in_s=first, interval_in_s=interval,
-                                              group_in_s=group_stage, workers=2)
+                bound = _amdahl_bound(wall_in_s=wall, serial_in_s=once, workers=2)
                 bounds.append(bound)
-                line.append(f"serial part {serial:.1f} s: two perfect workers at most {bound:.2f}x")
+                line.append(f"serial part {once:.1f} s: two perfect workers at most {bound:.2f}x")
         line.append(f"{walls[1][-1] / walls[2][-1]:.2f}x")
         if ceiling:
             one, two = _plain_processes(files=files, folder=folder / "plain", figures=reports)
