@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import html
 import json
 import math
 import sys
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +36,9 @@ from ndx_glymphatic.analysis import group
 from ndx_glymphatic.analysis.cohort_inputs import collect_inputs
 from ndx_glymphatic.analysis.params import AnalysisParams
 from ndx_glymphatic.io import atomic_output_dir, check_output_dir
+
+if TYPE_CHECKING:
+    from ndx_glymphatic.batch import Batch, Pending
 
 __all__ = ["GroupResult", "collect_inputs", "run_group_analysis"]
 
@@ -106,103 +111,151 @@ def _write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str]) -> No
             )
 
 
-def _group_figures(
+_COLOURS = ["#2e86ab", "#e4572e", "#1b7f3b", "#a23b72", "#f2a541"]
+
+
+def _conditions(rows: list[dict[str, Any]]) -> list[str]:
+    """The conditions in the order they are drawn: the control first."""
+    control = _control_condition(rows)
+    return sorted({str(row.get("condition")) for row in rows}, key=lambda c: (c != control, c))
+
+
+def _key_metrics_figure(*, rows: list[dict[str, Any]], path: Path) -> Path | None:
+    """Each key metric by condition, one dot per session, a subject's sessions joined (None: no such metric)."""
+    from ndx_glymphatic.analysis.report import _pyplot, save_figure
+
+    metrics = [(key, label) for key, label in _KEY_METRICS if any(isinstance(r.get(key), (int, float)) for r in rows)]
+    if not metrics:
+        return None
+    plt = _pyplot()
+    conditions = _conditions(rows)
+    columns = 3
+    lines = math.ceil(len(metrics) / columns)
+    fig, axes = plt.subplots(lines, columns, figsize=(3.4 * columns, 2.8 * lines), squeeze=False)
+    for ax, (key, label) in zip(axes.flat, metrics):
+        by_subject: dict[str, dict[str, float]] = {}
+        for i, condition in enumerate(conditions):
+            values = [
+                (str(r.get("subject")), float(r[key]))
+                for r in rows
+                if str(r.get("condition")) == condition
+                and isinstance(r.get(key), (int, float))
+                and math.isfinite(float(r[key]))
+            ]
+            jitter = np.linspace(-0.12, 0.12, len(values)) if len(values) > 1 else np.zeros(len(values))
+            ax.scatter(i + jitter, [v for _, v in values], color=_COLOURS[i % len(_COLOURS)], s=18, zorder=3)
+            if values:
+                ax.hlines(np.mean([v for _, v in values]), i - 0.25, i + 0.25, color="k", lw=1.5, zorder=4)
+            for subject, value in values:
+                by_subject.setdefault(subject, {})[condition] = value
+        for per_condition in by_subject.values():
+            if len(per_condition) > 1:
+                xs = [conditions.index(c) for c in per_condition]
+                ax.plot(xs, list(per_condition.values()), color="#bbb", lw=0.7, zorder=1)
+        ax.set_xticks(range(len(conditions)), conditions)
+        ax.set_title(label, fontsize=9)
+    for ax in list(axes.flat)[len(metrics) :]:
+        ax.axis("off")
+    save_figure(fig, path, left_in=0.7, top_in=0.35, hspace=0.45, wspace=0.4)
+    return path
+
+
+def _spectrum_figure(*, rows: list[dict[str, Any]], spectra: list[dict[str, Any]], path: Path) -> Path | None:
+    """The NE infraslow spectrum in NREM, mean ± s.e.m. by condition (None: no session has one)."""
+    from ndx_glymphatic.analysis.report import _pyplot, save_figure
+
+    if not spectra:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    for i, condition in enumerate(_conditions(rows)):
+        members = [c for c in spectra if c["condition"] == condition and c["normalized_psd"] is not None]
+        if not members:
+            continue
+        stack = np.array([[np.nan if v is None else v for v in c["normalized_psd"]] for c in members], dtype=float)
+        frequencies = np.asarray(members[0]["frequencies_in_Hz"], dtype=float)
+        mean = np.nanmean(stack, axis=0)
+        colour = _COLOURS[i % len(_COLOURS)]
+        ax.plot(frequencies, mean, color=colour, label=f"{condition} (n={len(members)})")
+        if len(members) > 1:
+            sem = np.nanstd(stack, axis=0, ddof=1) / np.sqrt(len(members))
+            ax.fill_between(frequencies, mean - sem, mean + sem, color=colour, alpha=0.2, lw=0)
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("normalised PSD")
+    ax.set_title("NE infraslow spectrum in NREM by condition (mean ± s.e.m.)", loc="left", fontsize=10)
+    ax.legend(frameon=False)
+    save_figure(fig, path, left_in=0.75, top_in=0.35)
+    return path
+
+
+def _predictors_figure(
+    *, rows: list[dict[str, Any]], predictors: list[group.PredictorFit], outcome_key: str, path: Path
+) -> Path | None:
+    """The clearance outcome against each ranked predictor, with its fitted line (None: no usable fit)."""
+    from ndx_glymphatic.analysis.report import _pyplot, save_figure
+
+    usable = [fit for fit in predictors if math.isfinite(fit.r_squared)]
+    if not usable:
+        return None
+    plt = _pyplot()
+    conditions = _conditions(rows)
+    fig, axes = plt.subplots(1, len(usable), figsize=(3.3 * len(usable), 3.0), squeeze=False)
+    for ax, fit in zip(axes[0], usable):
+        for i, condition in enumerate(conditions):
+            points = [
+                (float(r[fit.predictor]), float(r[outcome_key]))
+                for r in rows
+                if str(r.get("condition")) == condition
+                and isinstance(r.get(fit.predictor), (int, float))
+                and isinstance(r.get(outcome_key), (int, float))
+            ]
+            if points:
+                ax.scatter(*zip(*points), color=_COLOURS[i % len(_COLOURS)], s=18, label=condition)
+        xs = np.array([float(r[fit.predictor]) for r in rows if isinstance(r.get(fit.predictor), (int, float))])
+        if xs.size:
+            grid = np.linspace(np.nanmin(xs), np.nanmax(xs), 20)
+            ax.plot(grid, fit.intercept + fit.slope * grid, color="k", lw=1)
+        ax.set_title(f"#{fit.rank} {fit.predictor}\nR² = {fit.r_squared:.2f}, p = {fit.p_value:.2g}", fontsize=8)
+        ax.set_ylabel(outcome_key, fontsize=7)
+    axes[0][0].legend(frameon=False, fontsize=7)
+    save_figure(fig, path, left_in=0.75, top_in=0.55, wspace=0.45)
+    return path
+
+
+def _start_group_figures(
     *,
+    batch: Batch,
+    on_workers: bool,
     rows: list[dict[str, Any]],
     curves: dict[str, list[dict[str, Any]]],
     predictors: list[group.PredictorFit],
     params: AnalysisParams,
     folder: Path,
-) -> list[Path]:
-    from ndx_glymphatic.analysis.report import _pyplot, save_figure
+) -> list[Pending]:
+    """Start drawing the group's figures, each on a worker of ``batch`` when ``on_workers`` (else here, later).
 
-    plt = _pyplot()
+    Workers draw them while this process compares the conditions: the figures are most of the group stage,
+    and the workers are otherwise idle once the sessions are done. ``on_workers`` is for workers that have
+    the plotting library loaded already (they drew the sessions' figures).
+
+    Returns
+    -------
+    list of Pending
+        Each gives the PNG written into ``folder``, or None for a figure with nothing to draw.
+    """
+    from ndx_glymphatic.batch import Pending
+
     folder.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    conditions = sorted({str(row.get("condition")) for row in rows}, key=lambda c: (c != _control_condition(rows), c))
-    colours = ["#2e86ab", "#e4572e", "#1b7f3b", "#a23b72", "#f2a541"]
-
-    metrics = [(key, label) for key, label in _KEY_METRICS if any(isinstance(r.get(key), (int, float)) for r in rows)]
-    if metrics:
-        columns = 3
-        lines = math.ceil(len(metrics) / columns)
-        fig, axes = plt.subplots(lines, columns, figsize=(3.4 * columns, 2.8 * lines), squeeze=False)
-        for ax, (key, label) in zip(axes.flat, metrics):
-            by_subject: dict[str, dict[str, float]] = {}
-            for i, condition in enumerate(conditions):
-                values = [
-                    (str(r.get("subject")), float(r[key]))
-                    for r in rows
-                    if str(r.get("condition")) == condition
-                    and isinstance(r.get(key), (int, float))
-                    and math.isfinite(float(r[key]))
-                ]
-                jitter = np.linspace(-0.12, 0.12, len(values)) if len(values) > 1 else np.zeros(len(values))
-                ax.scatter(i + jitter, [v for _, v in values], color=colours[i % len(colours)], s=18, zorder=3)
-                if values:
-                    ax.hlines(np.mean([v for _, v in values]), i - 0.25, i + 0.25, color="k", lw=1.5, zorder=4)
-                for subject, value in values:
-                    by_subject.setdefault(subject, {})[condition] = value
-            for per_condition in by_subject.values():
-                if len(per_condition) > 1:
-                    xs = [conditions.index(c) for c in per_condition]
-                    ax.plot(xs, list(per_condition.values()), color="#bbb", lw=0.7, zorder=1)
-            ax.set_xticks(range(len(conditions)), conditions)
-            ax.set_title(label, fontsize=9)
-        for ax in list(axes.flat)[len(metrics) :]:
-            ax.axis("off")
-        path = folder / "key_metrics_by_condition.png"
-        save_figure(fig, path, left_in=0.7, top_in=0.35, hspace=0.45, wspace=0.4)
-        written.append(path)
-
-    spectra = curves.get("ne_spectrum", [])
-    if spectra:
-        fig, ax = plt.subplots(figsize=(6.5, 3.6))
-        for i, condition in enumerate(conditions):
-            members = [c for c in spectra if c["condition"] == condition and c["normalized_psd"] is not None]
-            if not members:
-                continue
-            stack = np.array([[np.nan if v is None else v for v in c["normalized_psd"]] for c in members], dtype=float)
-            frequencies = np.asarray(members[0]["frequencies_in_Hz"], dtype=float)
-            mean = np.nanmean(stack, axis=0)
-            ax.plot(frequencies, mean, color=colours[i % len(colours)], label=f"{condition} (n={len(members)})")
-            if len(members) > 1:
-                sem = np.nanstd(stack, axis=0, ddof=1) / np.sqrt(len(members))
-                ax.fill_between(frequencies, mean - sem, mean + sem, color=colours[i % len(colours)], alpha=0.2, lw=0)
-        ax.set_xlabel("frequency (Hz)")
-        ax.set_ylabel("normalised PSD")
-        ax.set_title("NE infraslow spectrum in NREM by condition (mean ± s.e.m.)", loc="left", fontsize=10)
-        ax.legend(frameon=False)
-        path = folder / "ne_spectrum_by_condition.png"
-        save_figure(fig, path, left_in=0.75, top_in=0.35)
-        written.append(path)
-
-    outcome_key = params.group.clearance_metric
-    usable = [fit for fit in predictors if math.isfinite(fit.r_squared)]
-    if usable:
-        fig, axes = plt.subplots(1, len(usable), figsize=(3.3 * len(usable), 3.0), squeeze=False)
-        for ax, fit in zip(axes[0], usable):
-            for i, condition in enumerate(conditions):
-                points = [
-                    (float(r[fit.predictor]), float(r[outcome_key]))
-                    for r in rows
-                    if str(r.get("condition")) == condition
-                    and isinstance(r.get(fit.predictor), (int, float))
-                    and isinstance(r.get(outcome_key), (int, float))
-                ]
-                if points:
-                    ax.scatter(*zip(*points), color=colours[i % len(colours)], s=18, label=condition)
-            xs = np.array([float(r[fit.predictor]) for r in rows if isinstance(r.get(fit.predictor), (int, float))])
-            if xs.size:
-                grid = np.linspace(np.nanmin(xs), np.nanmax(xs), 20)
-                ax.plot(grid, fit.intercept + fit.slope * grid, color="k", lw=1)
-            ax.set_title(f"#{fit.rank} {fit.predictor}\nR² = {fit.r_squared:.2f}, p = {fit.p_value:.2g}", fontsize=8)
-            ax.set_ylabel(outcome_key, fontsize=7)
-        axes[0][0].legend(frameon=False, fontsize=7)
-        path = folder / "predictors.png"
-        save_figure(fig, path, left_in=0.75, top_in=0.55, wspace=0.45)
-        written.append(path)
-    return written
+    drawings: list[tuple[Callable[..., Path | None], dict[str, Any]]] = [
+        (_key_metrics_figure, {"rows": rows, "path": folder / "key_metrics_by_condition.png"}),
+        (_spectrum_figure, {"rows": rows, "spectra": curves.get("ne_spectrum", []),
+                            "path": folder / "ne_spectrum_by_condition.png"}),
+        (_predictors_figure, {"rows": rows, "predictors": predictors, "outcome_key": params.group.clearance_metric,
+                              "path": folder / "predictors.png"}),
+    ]
+    if on_workers:
+        return [batch.submit(function, **keywords) for function, keywords in drawings]
+    return [Pending(call=functools.partial(function, **keywords)) for function, keywords in drawings]
 
 
 def _group_report(
@@ -289,13 +342,13 @@ def _group_report(
 
 
 def _load_group_stage_libraries() -> None:
-    """Import the plotting and statistics libraries of the group stage (about a second)."""
+    """Import the plotting and statistics libraries of the group stage and draw once (about a second)."""
     try:
         import scipy.stats  # noqa: F401
 
-        from ndx_glymphatic.analysis.report import _pyplot
+        from ndx_glymphatic.analysis.report import draw_once_in_memory
 
-        _pyplot()
+        draw_once_in_memory()
     except Exception:  # the group stage imports them again, and reports a failure itself
         return
 
@@ -346,8 +399,8 @@ def run_group_analysis(
     from ndx_glymphatic import __version__
     from ndx_glymphatic.analysis.cohort_batch import analyze_sessions
     from ndx_glymphatic.analysis.metrics import json_ready
-    from ndx_glymphatic.analysis.task_imports import prepare_session_workers
-    from ndx_glymphatic.batch import runs_here
+    from ndx_glymphatic.analysis.task_imports import prepare_session_workers, session_task_imports
+    from ndx_glymphatic.batch import open_batch, runs_here
 
     params = params or AnalysisParams()
     output_dir = check_output_dir(destination=output_dir, overwrite=overwrite)
@@ -357,13 +410,15 @@ def run_group_analysis(
         # this process only waits while Dask workers analyse the sessions: it loads the group stage meanwhile
         threading.Thread(target=_load_group_stage_libraries, name="glymph-group-imports", daemon=True).start()
     enabled = sys.stderr.isatty() if show_progress is None else show_progress
-    with atomic_output_dir(destination=output_dir, overwrite=overwrite) as temporary:
+    with (atomic_output_dir(destination=output_dir, overwrite=overwrite) as temporary,
+          open_batch(workers=workers, scheduler=scheduler, n_items=len(files),
+                     worker_imports=session_task_imports(figures=session_reports)) as batch):
         rows: list[dict[str, Any]] = []
         curves: dict[str, list[dict[str, Any]]] = {}
         session_links: dict[str, str] = {}
         sessions, left_out = analyze_sessions(
             files=files, sessions_dir=temporary / "sessions", params=params, check=check, figures=session_reports,
-            progress=enabled, workers=workers, scheduler=scheduler,
+            progress=enabled, batch=batch,
         )
         _write_csv(temporary / "left_out_sessions.csv",
                    [{"file": s.file, "reason": s.reason, "details": s.details} for s in left_out],
@@ -385,6 +440,20 @@ def run_group_analysis(
                     curves.setdefault(key, []).append({"condition": info["condition"], **curve})
             session_links[name] = f"sessions/{name}/" + ("report.html" if session_reports else "metrics.json")
 
+        gp = params.group
+
+        def column(key: str) -> np.ndarray:
+            return np.array(
+                [float(r[key]) if isinstance(r.get(key), (int, float)) else np.nan for r in rows], dtype=float
+            )
+
+        predictors = group.rank_predictors(
+            outcome=column(gp.clearance_metric), predictors={key: column(key) for key in gp.predictors}
+        )
+        drawing = _start_group_figures(
+            batch=batch, on_workers=session_reports, rows=rows, curves=curves, predictors=predictors, params=params,
+            folder=temporary / "figures",
+        )
         numeric = _numeric_columns(rows)
         _write_csv(temporary / "sessions.csv", rows, _IDENTITY_COLUMNS + numeric)
         control = _control_condition(rows)
@@ -394,7 +463,6 @@ def run_group_analysis(
         else:
             note = None
             treatments = sorted({str(r["condition"]) for r in rows if r.get("condition") and r["condition"] != control})
-            gp = params.group
             for treatment in treatments:
                 for metric in numeric:
                     comparison = group.compare_conditions(
@@ -410,17 +478,6 @@ def run_group_analysis(
                         comparisons.append(comparison)
         comparison_columns = [f.name for f in dataclasses.fields(group.ConditionComparison)]
         _write_csv(temporary / "comparisons.csv", [dataclasses.asdict(c) for c in comparisons], comparison_columns)
-
-        gp = params.group
-
-        def column(key: str) -> np.ndarray:
-            return np.array(
-                [float(r[key]) if isinstance(r.get(key), (int, float)) else np.nan for r in rows], dtype=float
-            )
-
-        predictors = group.rank_predictors(
-            outcome=column(gp.clearance_metric), predictors={key: column(key) for key in gp.predictors}
-        )
         predictor_columns = [f.name for f in dataclasses.fields(group.PredictorFit)]
         _write_csv(temporary / "predictors.csv", [dataclasses.asdict(p) for p in predictors], predictor_columns)
         (temporary / "group.json").write_text(
@@ -442,9 +499,7 @@ def run_group_analysis(
             )
             + "\n"
         )
-        figures = _group_figures(
-            rows=rows, curves=curves, predictors=predictors, params=params, folder=temporary / "figures"
-        )
+        figures = [path for path in (pending.result() for pending in drawing) if path is not None]
         _group_report(
             rows=rows,
             left_out=left_out,

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ndx_glymphatic.analysis.params import AnalysisParams
 from ndx_glymphatic.analysis.task_imports import (
@@ -23,6 +23,9 @@ from ndx_glymphatic.analysis.task_imports import (
 )
 from ndx_glymphatic.errors import GlymphError, NotReadyError
 from ndx_glymphatic.remote import as_source, source_name
+
+if TYPE_CHECKING:
+    from ndx_glymphatic.batch import Batch
 
 __all__ = [
     "SESSION_REPORT_TASK_IMPORTS", "SESSION_TASK_IMPORTS", "LeftOutSession", "SessionBatchError",
@@ -113,9 +116,14 @@ class LeftOutSession:
 
 def analyze_sessions(
     *, files: list[Any], sessions_dir: Path, params: AnalysisParams, check: bool, figures: bool, progress: bool,
-    workers: int | None, scheduler: str | None,
+    batch: Batch,
 ) -> tuple[list[tuple[str, Any, dict[str, Any]]], list[LeftOutSession]]:
     """Analyse every session as one batch: one that fails leaves the others be.
+
+    Parameters
+    ----------
+    batch : Batch
+        Where the sessions run (:func:`ndx_glymphatic.batch.open_batch`, with :func:`session_task_imports`).
 
     Returns
     -------
@@ -131,15 +139,11 @@ def analyze_sessions(
     SessionBatchError
         No session was analysed (every one listed, with why).
     """
-    from ndx_glymphatic.batch import run_batch, runs_here
-
     names = session_folder_names(files=files)
-    in_this_process = runs_here(workers=workers, scheduler=scheduler, n_items=len(files))
     task = functools.partial(analyze_session_task, sessions_dir=str(sessions_dir), params=params, check=check,
-                             figures=figures, second_process=in_this_process)
+                             figures=figures, second_process=batch.in_this_process)
     try:
-        outcomes = run_batch(function=task, items=[(str(path), name) for path, name in zip(files, names)],
-                             workers=workers, scheduler=scheduler, worker_imports=session_task_imports(figures=figures),
+        outcomes = batch.map(function=task, items=[(str(path), name) for path, name in zip(files, names)],
                              progress=progress, description="analysing")
     finally:
         for leftover in sessions_dir.glob(".*.partial") if sessions_dir.is_dir() else []:

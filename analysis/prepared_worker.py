@@ -11,21 +11,8 @@ collector paused.
 
 from __future__ import annotations
 
-import io
-
 import ndx_glymphatic.analysis.pipeline
 import ndx_glymphatic.validators.prepared_worker  # noqa: F401
-from ndx_glymphatic.analysis.report import _pyplot, save_figure
+from ndx_glymphatic.analysis.report import draw_once_in_memory
 
-
-def _draw_in_memory() -> None:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(2.0, 1.5))
-    ax.plot([0.0, 1.0], [0.0, 1.0], label="NE")
-    ax.set_xlabel("time (s)")
-    ax.set_title("NREM", loc="left")
-    ax.legend(frameon=False)
-    save_figure(fig, io.BytesIO())
-
-
-_draw_in_memory()
+draw_once_in_memory()

@@ -29,6 +29,7 @@ __all__ = [
     "PLOT_SCALE",
     "STATE_COLOURS",
     "TruthComparison",
+    "draw_once_in_memory",
     "envelope_for_plot",
     "html_page",
     "not_computed",
@@ -117,6 +118,28 @@ def save_figure(
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def draw_once_in_memory() -> None:
+    """Draw one small figure with the artists glymph's figures use and encode it as PNG, written nowhere.
+
+    The first figure a process draws loads the renderer, the fonts and their glyphs, and the PNG writer
+    (a few tenths of a second); a process that will draw later and waits now does that in the meantime.
+    """
+    import io
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(2.0, 1.5))
+    ax.plot([0.0, 1.0], [0.0, 1.0], label="NE")
+    ax.scatter([0.5], [0.5], s=18)
+    ax.hlines(0.5, 0.25, 0.75, color="k")
+    ax.fill_between([0.0, 1.0], [0.0, 0.5], [0.5, 1.0], alpha=0.2, lw=0)
+    ax.set_xticks([0.0, 1.0], ["control", "zolpidem"])
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("normalised PSD")
+    ax.set_title("NREM\nR² = 0.50, p = 0.01", loc="left", fontsize=8)
+    ax.legend(frameon=False, fontsize=7)
+    save_figure(fig, io.BytesIO())
 
 
 def envelope_for_plot(

@@ -1,13 +1,15 @@
 """Run one function on many sessions: in this process, on a Dask LocalCluster, or on an existing Dask cluster.
 
 Every batch command (``glymph convert`` of many sessions, ``glymph validate``, ``glymph analyze-group``)
-hands :func:`run_batch` a picklable top-level function and the items (paths, URLs) to call it on. One
+hands :func:`run_batch` a picklable top-level function and the items (paths, URLs) to call it on; a
+command with later stages on the same workers (``analyze-group``'s group figures) opens the
+:class:`Batch` itself (:func:`open_batch`). One
 failing item never stops the others: its error becomes that item's :class:`BatchOutcome`. Each Dask worker
 runs one task at a time (one thread), so a worker never holds more than one session's data. A worker that
 dies during a task (killed, out of memory, a crash of the HDF5 library) has that task run once more on
 another worker; if it dies again, the item is reported failed.
 
-Dask is imported only here, inside :func:`run_batch`, and only when the batch runs on Dask: ``glymph``
+Dask is imported only here, inside :func:`open_batch`, and only when the batch runs on Dask: ``glymph``
 start-up and ``--workers 1`` never import it.
 
 On Linux the LocalCluster's workers are forked from one template process (multiprocessing's fork server)
@@ -21,6 +23,7 @@ Elsewhere workers start as fresh interpreters (spawn), each importing on its own
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import importlib
 import os
@@ -32,8 +35,8 @@ from typing import Any
 from ndx_glymphatic.errors import GlymphError
 
 __all__ = [
-    "WORKER_SETTINGS", "BatchOutcome", "default_worker_count", "format_failures", "prepare_local_workers",
-    "prepared_heap", "run_batch", "runs_here", "worker_settings_yaml",
+    "WORKER_SETTINGS", "Batch", "BatchOutcome", "Pending", "default_worker_count", "format_failures", "open_batch",
+    "prepare_local_workers", "prepared_heap", "run_batch", "runs_here", "worker_settings_yaml",
 ]
 
 # Dask's nannies set these for their workers by default; glymph's workers keep the numerical libraries'
@@ -170,20 +173,6 @@ def prepared_heap(*, modules: Sequence[str]) -> Iterator[None]:
             gc.unfreeze()
 
 
-def _run_here(
-    *, function: Callable[[Any], Any], items: Sequence[Any], worker_imports: Sequence[str], progress: bool,
-    description: str, unit: str,
-) -> list[BatchOutcome]:
-    outcomes = []
-    with (prepared_heap(modules=worker_imports),
-          _progress_bar(total=len(items), enabled=progress, description=description, unit=unit) as bar):
-        for item in items:
-            ok, value = _guarded(function, item)
-            outcomes.append(BatchOutcome(item=item, value=value) if ok else BatchOutcome(item=item, error=value))
-            bar.update(1)
-    return outcomes
-
-
 _template_started = False  # multiprocessing keeps one fork server per process; its preload is set once
 
 
@@ -234,9 +223,12 @@ def _client(*, workers: int | None, scheduler: str | None, worker_imports: Seque
             message = f"cannot connect to the Dask scheduler at {scheduler}: {_one_line(error=error)}"
             raise BatchSetupError(message) from None
     prepare_local_workers(worker_imports=worker_imports)
-    # a task whose worker dies once is run again; a second death reports it (KilledWorker)
+    # a task whose worker dies once is run again; a second death reports it (KilledWorker). Each worker is
+    # sent its next task only when it is free, so that a short task never waits behind a long one on a busy
+    # worker while another worker idles (the default, 1.1, gives a one-thread worker two at once).
     settings = {
         "distributed.scheduler.allowed-failures": 1,
+        "distributed.scheduler.worker-saturation": 1.0,
         "distributed.worker.daemon": False,
         "distributed.worker.multiprocessing-method": "forkserver" if _forks_workers() else "spawn",
         **WORKER_SETTINGS,
@@ -264,39 +256,145 @@ def _failure_of(*, future: Any) -> str:
     return _one_line(error=error)
 
 
-def _run_on_dask(
-    *, function: Callable[[Any], Any], items: Sequence[Any], workers: int | None, scheduler: str | None,
-    worker_imports: Sequence[str], progress: bool, description: str, unit: str,
+class Pending:
+    """The result of one :meth:`Batch.submit` call, to be collected with :meth:`result`."""
+
+    def __init__(self, *, future: Any = None, call: Callable[[], Any] | None = None) -> None:
+        self._future = future
+        self._call = call
+
+    def result(self) -> Any:
+        """What the function returned; an exception it raised is raised here."""
+        if self._future is not None:
+            return self._future.result()
+        assert self._call is not None
+        return self._call()
+
+
+class Batch:
+    """Where a command's tasks run: this process, or the workers of a Dask cluster, open for all its stages.
+
+    Made by :func:`open_batch`. :meth:`map` runs one function on many items (one outcome per item);
+    :meth:`submit` runs one more task (e.g. a figure of the whole group) while this process goes on.
+    """
+
+    def __init__(self, *, client: Any, worker_imports: Sequence[str]) -> None:
+        self._client = client
+        self._worker_imports = tuple(worker_imports)
+
+    @property
+    def in_this_process(self) -> bool:
+        """The tasks run in this process, one after another (no Dask)."""
+        return self._client is None
+
+    def map(
+        self, *, function: Callable[[Any], Any], items: Sequence[Any], progress: bool = True,
+        description: str = "sessions", unit: str = "session",
+    ) -> list[BatchOutcome]:
+        """Call ``function`` on every item; one outcome per item, in the items' order (see :func:`run_batch`)."""
+        items = list(items)
+        enabled = progress and sys.stderr.isatty()
+        if self._client is None:
+            return _map_here(function=function, items=items, worker_imports=self._worker_imports, progress=enabled,
+                             description=description, unit=unit)
+        return _map_on_dask(client=self._client, function=function, items=items, progress=enabled,
+                            description=description, unit=unit)
+
+    def submit(self, function: Callable[..., Any], /, **keywords: Any) -> Pending:
+        """Run ``function(**keywords)`` on a worker (in this process: when its result is asked for).
+
+        Parameters
+        ----------
+        function : callable
+            A top-level function; it and ``keywords`` must pickle.
+        **keywords
+            Its arguments.
+
+        Returns
+        -------
+        Pending
+        """
+        if self._client is None:
+            return Pending(call=functools.partial(function, **keywords))
+        return Pending(future=self._client.submit(function, **keywords, pure=False))
+
+
+def _map_here(
+    *, function: Callable[[Any], Any], items: Sequence[Any], worker_imports: Sequence[str], progress: bool,
+    description: str, unit: str,
+) -> list[BatchOutcome]:
+    outcomes = []
+    with (prepared_heap(modules=worker_imports),
+          _progress_bar(total=len(items), enabled=progress, description=description, unit=unit) as bar):
+        for item in items:
+            ok, value = _guarded(function, item)
+            outcomes.append(BatchOutcome(item=item, value=value) if ok else BatchOutcome(item=item, error=value))
+            bar.update(1)
+    return outcomes
+
+
+def _map_on_dask(
+    *, client: Any, function: Callable[[Any], Any], items: Sequence[Any], progress: bool, description: str,
+    unit: str,
 ) -> list[BatchOutcome]:
     import uuid
 
     from distributed import as_completed
 
-    client, cluster = _client(workers=workers, scheduler=scheduler, worker_imports=worker_imports)
     batch = uuid.uuid4().hex  # keys unique to this batch: a scheduler may still know an earlier batch's
+    futures = [
+        client.submit(_guarded, function, item, key=f"glymph-{batch}-{index}", pure=False, retries=1)
+        for index, item in enumerate(items)
+    ]
+    index_of = {future.key: index for index, future in enumerate(futures)}
+    outcomes: list[BatchOutcome | None] = [None] * len(items)
+    with _progress_bar(total=len(items), enabled=progress, description=description, unit=unit) as bar:
+        for future in as_completed(futures):
+            index = index_of[future.key]
+            if future.status == "finished":
+                ok, value = future.result()
+                outcomes[index] = (BatchOutcome(item=items[index], value=value) if ok
+                                   else BatchOutcome(item=items[index], error=value))
+            else:
+                outcomes[index] = BatchOutcome(item=items[index], error=_failure_of(future=future))
+            future.release()
+            bar.update(1)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+@contextlib.contextmanager
+def open_batch(
+    *, workers: int | None = None, scheduler: str | None = None, n_items: int, worker_imports: Sequence[str] = (),
+) -> Iterator[Batch]:
+    """The :class:`Batch` a command runs its tasks on, from its first stage to its last.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Worker processes of a LocalCluster (default: one per core). ``1`` runs in this process, without Dask.
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://host:8786``); ``workers`` is then ignored.
+    n_items : int
+        Items of the first stage; one item runs in this process (see :func:`runs_here`).
+    worker_imports : sequence of str
+        Modules the tasks need, imported once for all LocalCluster workers (see :func:`prepare_local_workers`),
+        or in this process before the first item of :meth:`Batch.map` (see :func:`prepared_heap`).
+
+    Yields
+    ------
+    Batch
+        On leaving, the Dask client is closed, and the LocalCluster it owned with it.
+    """
+    if runs_here(workers=workers, scheduler=scheduler, n_items=n_items):
+        yield Batch(client=None, worker_imports=worker_imports)
+        return
+    client, cluster = _client(workers=workers, scheduler=scheduler, worker_imports=worker_imports)
     try:
-        futures = [
-            client.submit(_guarded, function, item, key=f"glymph-{batch}-{index}", pure=False, retries=1)
-            for index, item in enumerate(items)
-        ]
-        index_of = {future.key: index for index, future in enumerate(futures)}
-        outcomes: list[BatchOutcome | None] = [None] * len(items)
-        with _progress_bar(total=len(items), enabled=progress, description=description, unit=unit) as bar:
-            for future in as_completed(futures):
-                index = index_of[future.key]
-                if future.status == "finished":
-                    ok, value = future.result()
-                    outcomes[index] = (BatchOutcome(item=items[index], value=value) if ok
-                                       else BatchOutcome(item=items[index], error=value))
-                else:
-                    outcomes[index] = BatchOutcome(item=items[index], error=_failure_of(future=future))
-                future.release()
-                bar.update(1)
+        yield Batch(client=client, worker_imports=worker_imports)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-    return [outcome for outcome in outcomes if outcome is not None]
 
 
 def run_batch(
@@ -336,16 +434,12 @@ def run_batch(
     list of BatchOutcome
     """
     items = list(items)
-    enabled = progress and sys.stderr.isatty()
-    if runs_here(workers=workers, scheduler=scheduler, n_items=len(items)):
-        return _run_here(function=function, items=items, worker_imports=worker_imports, progress=enabled,
-                         description=description, unit=unit)
-    return _run_on_dask(function=function, items=items, workers=workers, scheduler=scheduler,
-                        worker_imports=worker_imports, progress=enabled, description=description, unit=unit)
+    with open_batch(workers=workers, scheduler=scheduler, n_items=len(items), worker_imports=worker_imports) as batch:
+        return batch.map(function=function, items=items, progress=progress, description=description, unit=unit)
 
 
 def runs_here(*, workers: int | None, scheduler: str | None, n_items: int) -> bool:
-    """Whether :func:`run_batch` runs the items in this process (else on Dask worker processes, one per core)."""
+    """Whether :func:`open_batch` runs the tasks in this process (else on Dask worker processes, one per core)."""
     return scheduler is None and (workers == 1 or n_items <= 1)
 
 

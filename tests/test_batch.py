@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from ndx_glymphatic.batch import prepared_heap, run_batch
+from ndx_glymphatic.batch import open_batch, prepared_heap, run_batch
 from ndx_glymphatic.cli import main, readiness_checks
 from ndx_glymphatic.simulation import SimulationParameters, simulate_session, write_session_nwb
 from ndx_glymphatic.validators.batch_validate import validate_batch
@@ -119,6 +119,26 @@ def test_failures_stay_with_their_item(scheduler: str) -> None:
         assert [outcome.value for outcome in outcomes] == [0, None, 20, None], (options, outcomes)
         assert [outcome.error for outcome in outcomes] == [None, "ValueError: odd item 1", None,
                                                            "ValueError: odd item 3"]
+
+
+def _process_and_item(*, item: str) -> tuple[int, str]:
+    return os.getpid(), item
+
+
+def test_a_batch_submits_later_stages_to_the_same_workers_or_runs_them_here_when_asked(scheduler: str) -> None:
+    with open_batch(workers=1, n_items=2) as batch:
+        assert batch.in_this_process
+        pending = batch.submit(_process_and_item, item="here")
+        assert pending.result() == (os.getpid(), "here")
+    with open_batch(scheduler=scheduler, n_items=2) as batch:
+        assert not batch.in_this_process
+        outcomes = batch.map(function=_fail_on_odd, items=[0, 1], progress=False)
+        assert [outcome.ok for outcome in outcomes] == [True, False]
+        pending = batch.submit(_process_and_item, item="there")  # the client is still open after map
+        worker, item = pending.result()
+        assert item == "there" and worker != os.getpid()
+        with pytest.raises(ValueError, match="odd item 3"):
+            batch.submit(_fail_on_odd, item=3).result()  # a stage's exception reaches the caller
 
 
 @pytest.mark.parametrize("where", ["existing scheduler", "local cluster"])
@@ -258,6 +278,25 @@ def test_analyze_group_on_the_cluster_equals_serial(sessions: Path, scheduler: s
     with (tmp_path / "cluster" / "sessions.csv").open() as handle:
         assert len(list(csv.DictReader(handle))) == 2
     assert not list((tmp_path / "cluster" / "sessions").glob(".*"))  # no staging folder left
+
+
+def test_group_figures_drawn_on_the_workers_equal_those_drawn_here(sessions: Path, scheduler: str,
+                                                                 tmp_path: Path) -> None:
+    # with the sessions' figures the workers draw the group's too; without, this process draws them
+    here = _invoke("analyze-group", str(sessions), "-o", str(tmp_path / "here"), "--workers", "1",
+                   "--no-session-reports", "--no-progress")
+    assert here.exit_code == 0, here.output  # type: ignore[attr-defined]
+    workers = _invoke("analyze-group", str(sessions), "-o", str(tmp_path / "workers"), "--scheduler", scheduler,
+                      "--no-progress")
+    assert workers.exit_code == 0, workers.output  # type: ignore[attr-defined]
+    drawn = sorted(path.name for path in (tmp_path / "here" / "figures").iterdir())
+    assert drawn == ["key_metrics_by_condition.png", "ne_spectrum_by_condition.png"]  # two sessions: no fit
+    assert sorted(path.name for path in (tmp_path / "workers" / "figures").iterdir()) == drawn
+    for name in drawn:
+        here_png, workers_png = (tmp_path / "here" / "figures" / name), (tmp_path / "workers" / "figures" / name)
+        assert here_png.read_bytes() == workers_png.read_bytes(), name
+    report = (tmp_path / "workers" / "report.html").read_text()
+    assert report.count("data:image/png;base64,") == len(drawn)
 
 
 def test_convert_many_sessions_isolates_the_broken_one(scheduler: str, tmp_path: Path) -> None:
