@@ -377,7 +377,8 @@ def _on_standing_cluster(*, glymph: str, files: list[Path], folder: Path, serial
     config_folder = folder / "dask-config"
     config_folder.mkdir(parents=True, exist_ok=True)
     (config_folder / "glymph.yaml").write_text(worker_settings_yaml())
-    env = {**os.environ, "DASK_CONFIG": str(config_folder)}
+    env = {**os.environ, "DASK_CONFIG": str(config_folder), "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1",
+           "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"}
     processes = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
                                    "--dashboard-address", ":0"], env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)]
