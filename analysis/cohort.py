@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import functools
 import html
 import json
 import math
@@ -247,7 +246,7 @@ def _start_group_figures(
     list of Pending
         Each gives the PNG written into ``folder``, or None for a figure with nothing to draw.
     """
-    from ndx_glymphatic.batch import Pending
+    from ndx_glymphatic.batch import Batch
 
     folder.mkdir(parents=True, exist_ok=True)
     drawings: list[tuple[Callable[..., Path | None], dict[str, Any]]] = [
@@ -257,9 +256,8 @@ def _start_group_figures(
         (_predictors_figure, {"rows": rows, "predictors": predictors, "outcome_key": params.group.clearance_metric,
                               "path": folder / "predictors.png"}),
     ]
-    if on_workers:
-        return [batch.submit(function, **keywords) for function, keywords in drawings]
-    return [Pending(call=functools.partial(function, **keywords)) for function, keywords in drawings]
+    drawer = batch if on_workers else Batch.here()
+    return [drawer.submit(function, **keywords) for function, keywords in drawings]
 
 
 def _group_report(

@@ -282,6 +282,11 @@ class Batch:
         self._client = client
         self._worker_imports = tuple(worker_imports)
 
+    @classmethod
+    def here(cls, *, worker_imports: Sequence[str] = ()) -> Batch:
+        """A batch that runs its tasks in this process, one after another (no Dask)."""
+        return cls(client=None, worker_imports=worker_imports)
+
     @property
     def in_this_process(self) -> bool:
         """The tasks run in this process, one after another (no Dask)."""
@@ -386,7 +391,7 @@ def open_batch(
         On leaving, the Dask client is closed, and the LocalCluster it owned with it.
     """
     if runs_here(workers=workers, scheduler=scheduler, n_items=n_items):
-        yield Batch(client=None, worker_imports=worker_imports)
+        yield Batch.here(worker_imports=worker_imports)
         return
     client, cluster = _client(workers=workers, scheduler=scheduler, worker_imports=worker_imports)
     try:
