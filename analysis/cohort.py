@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import html
 import json
 import math
@@ -343,14 +344,16 @@ def _group_report(
     path.write_text(html_page(title="Group analysis", body=body), encoding="utf-8")
 
 
-def _load_group_stage_libraries() -> None:
-    """Import the plotting and statistics libraries of the group stage and draw once (about a second)."""
+def _load_group_stage_libraries(*, draws_figures: bool) -> None:
+    """Import the statistics library of the group stage and, when this process will draw the group's figures
+    (``draws_figures``), the plotting library, and draw once (about a second in all)."""
     try:
         import scipy.stats  # noqa: F401
 
-        from ndx_glymphatic.analysis.report import draw_once_in_memory
+        if draws_figures:
+            from ndx_glymphatic.analysis.report import draw_once_in_memory
 
-        draw_once_in_memory()
+            draw_once_in_memory()
     except Exception:  # the group stage imports them again, and reports a failure itself
         return
 
@@ -410,7 +413,9 @@ def run_group_analysis(
     prepare_session_workers(workers=workers, scheduler=scheduler, n_sessions=len(files), figures=session_reports)
     if not runs_here(workers=workers, scheduler=scheduler, n_items=len(files)):
         # this process only waits while Dask workers analyse the sessions: it loads the group stage meanwhile
-        threading.Thread(target=_load_group_stage_libraries, name="glymph-group-imports", daemon=True).start()
+        # (with the sessions' reports, the workers, which have the plotting library, draw the group's figures)
+        threading.Thread(target=functools.partial(_load_group_stage_libraries, draws_figures=not session_reports),
+                         name="glymph-group-imports", daemon=True).start()
     enabled = sys.stderr.isatty() if show_progress is None else show_progress
     with (atomic_output_dir(destination=output_dir, overwrite=overwrite) as temporary,
           open_batch(workers=workers, scheduler=scheduler, n_items=len(files),

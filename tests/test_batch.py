@@ -207,6 +207,22 @@ def test_preparing_a_process_draws_in_memory_only(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())  # nothing written where it ran
 
 
+@pytest.mark.parametrize("draws_figures", [True, False])
+def test_the_waiting_process_loads_the_plotting_library_only_to_draw_the_group_figures_itself(
+    draws_figures: bool, tmp_path: Path
+) -> None:
+    script = (
+        "import json, sys\n"
+        "from ndx_glymphatic.analysis.cohort import _load_group_stage_libraries\n"
+        f"_load_group_stage_libraries(draws_figures={draws_figures})\n"
+        "print(json.dumps({'stats': 'scipy.stats' in sys.modules, 'plotting': 'matplotlib.pyplot' in sys.modules}))\n"
+    )
+    answer = _fresh_interpreter(script=script, cwd=tmp_path)
+    # the workers that drew the sessions' figures draw the group's: this process then needs the statistics only
+    assert answer == {"stats": True, "plotting": draws_figures}
+    assert not list(tmp_path.iterdir())
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="LocalCluster workers are forked only on Linux")
 def test_session_workers_start_prepared_for_their_figures(tmp_path: Path) -> None:
     answer = _batch_in_fresh_interpreter(probe="prepared_before_task", items="[0, 1, 2, 3]",
