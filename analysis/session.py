@@ -29,9 +29,9 @@ from ndx_glymphatic.analysis.params import AnalysisParams
 from ndx_glymphatic.analysis.requirements import inventory_of, series_timing
 from ndx_glymphatic.nan_runs import ColumnView, NanRun, NanRunTracker
 
-#: Below this many raw photometry samples (about 40 min of four 1-kHz channels) a second process
-#: costs more to start than it saves.
-_PARALLEL_MIN_SAMPLES = 10_000_000
+#: Below this many raw photometry samples (about 100 min of four 1-kHz channels) a second process
+#: costs more to start than it saves (``benchmarks/bench_second_process.py``).
+_PARALLEL_MIN_SAMPLES = 25_000_000
 
 __all__ = [
     "ColumnView",
