@@ -267,11 +267,15 @@ def test_prepared_heap_leaves_a_paused_collector_and_an_earlier_freeze_as_they_w
     gc.freeze()
     try:
         before = gc.get_freeze_count()
+        assert before > 100_000
+        # a frozen object can still be freed (its last reference dropped), so the count may fall by a few;
+        # handed back, it would fall to zero
         with prepared_heap(modules=()):
-            assert gc.get_freeze_count() >= before
-        assert gc.get_freeze_count() >= before > 0  # not handed back: this process froze them itself
+            assert gc.get_freeze_count() > 0.9 * before
+        assert gc.get_freeze_count() > 0.9 * before  # not handed back: this process froze them itself
     finally:
         gc.unfreeze()
+    assert gc.get_freeze_count() == 0
 
 
 def _invoke(*arguments: str) -> object:
