@@ -411,10 +411,12 @@ def run_group_analysis(
     output_dir = check_output_dir(destination=output_dir, overwrite=overwrite)
     files = collect_inputs(paths=inputs)
     prepare_session_workers(workers=workers, scheduler=scheduler, n_sessions=len(files), figures=session_reports)
+    # workers that drew the sessions' figures have the plotting library loaded: they draw the group's too
+    group_figures_on_workers = session_reports
     if not runs_here(workers=workers, scheduler=scheduler, n_items=len(files)):
         # this process only waits while Dask workers analyse the sessions: it loads the group stage meanwhile
-        # (with the sessions' reports, the workers, which have the plotting library, draw the group's figures)
-        threading.Thread(target=functools.partial(_load_group_stage_libraries, draws_figures=not session_reports),
+        threading.Thread(target=functools.partial(_load_group_stage_libraries,
+                                                  draws_figures=not group_figures_on_workers),
                          name="glymph-group-imports", daemon=True).start()
     enabled = sys.stderr.isatty() if show_progress is None else show_progress
     with (atomic_output_dir(destination=output_dir, overwrite=overwrite) as temporary,
@@ -458,8 +460,8 @@ def run_group_analysis(
             outcome=column(gp.clearance_metric), predictors={key: column(key) for key in gp.predictors}
         )
         drawing = _start_group_figures(
-            batch=batch, on_workers=session_reports, rows=rows, curves=curves, predictors=predictors, params=params,
-            folder=temporary / "figures",
+            batch=batch, on_workers=group_figures_on_workers, rows=rows, curves=curves, predictors=predictors,
+            params=params, folder=temporary / "figures",
         )
         numeric = _numeric_columns(rows)
         _write_csv(temporary / "sessions.csv", rows, _IDENTITY_COLUMNS + numeric)
