@@ -245,7 +245,7 @@ def _start_group_figures(
     Returns
     -------
     list of Pending
-        Each gives the PNG written into ``folder``, or None for a figure with nothing to draw.
+        Each gives a list: the PNG written into ``folder``, or None for a figure with nothing to draw.
     """
     from ndx_glymphatic.batch import Batch
 
@@ -257,8 +257,16 @@ def _start_group_figures(
         (_predictors_figure, {"rows": rows, "predictors": predictors, "outcome_key": params.group.clearance_metric,
                               "path": folder / "predictors.png"}),
     ]
-    drawer = batch if on_workers else Batch.here()
-    return [drawer.submit(function, **keywords) for function, keywords in drawings]
+    if not on_workers:
+        return [Batch.here().submit(_draw_in_turn, drawings=drawings)]
+    # two tasks of about equal length, the largest figure alone: three tasks of different functions are not
+    # queued by the scheduler, which would send the third to a busy worker while the other one idles
+    return [batch.submit(_draw_in_turn, drawings=drawings[:1]), batch.submit(_draw_in_turn, drawings=drawings[1:])]
+
+
+def _draw_in_turn(*, drawings: list[tuple[Callable[..., Path | None], dict[str, Any]]]) -> list[Path | None]:
+    """Draw each figure of ``drawings`` (a function and its keywords), one after the other."""
+    return [function(**keywords) for function, keywords in drawings]
 
 
 def _group_report(
@@ -273,30 +281,30 @@ def _group_report(
     path: Path,
 ) -> None:
     from ndx_glymphatic import __version__
-    from ndx_glymphatic.analysis.report import _fmt, _image, html_page
+    from ndx_glymphatic.analysis.page import embedded_image, format_cell, html_page
 
     key_names = dict(_KEY_METRICS)
     key_rows = [c for c in comparisons if c.metric in key_names]
     comparison_html = "".join(
         f"<tr><td>{html.escape(key_names.get(c.metric, c.metric))}</td><td>{html.escape(c.treatment)} vs "
         f"{html.escape(c.control)}</td><td>{c.design}</td><td class='num'>{c.n_control}/{c.n_treatment}</td>"
-        f"<td class='num'>{_fmt(c.mean_control, 4)}</td><td class='num'>{_fmt(c.mean_treatment, 4)}</td>"
-        f"<td class='num'>{_fmt(c.difference, 3)} [{_fmt(c.ci_low, 3)}, {_fmt(c.ci_high, 3)}]</td>"
-        f"<td class='num'>{_fmt(c.p_value, 3)}</td><td class='num'>{_fmt(c.rank_p_value, 3)}</td>"
-        f"<td class='num'>{c.effect_size_name} {_fmt(c.effect_size, 3)}</td></tr>"
+        f"<td class='num'>{format_cell(c.mean_control, 4)}</td><td class='num'>{format_cell(c.mean_treatment, 4)}</td>"
+        f"<td class='num'>{format_cell(c.difference, 3)} [{format_cell(c.ci_low, 3)}, {format_cell(c.ci_high, 3)}]</td>"
+        f"<td class='num'>{format_cell(c.p_value, 3)}</td><td class='num'>{format_cell(c.rank_p_value, 3)}</td>"
+        f"<td class='num'>{c.effect_size_name} {format_cell(c.effect_size, 3)}</td></tr>"
         for c in key_rows
     )
     predictor_html = "".join(
         f"<tr><td class='num'>{fit.rank}</td><td>{html.escape(fit.predictor)}</td><td class='num'>{fit.n}</td>"
-        f"<td class='num'>{_fmt(fit.r_squared, 3)}</td><td class='num'>{_fmt(fit.slope, 3)}</td>"
-        f"<td class='num'>{_fmt(fit.p_value, 3)}</td></tr>"
+        f"<td class='num'>{format_cell(fit.r_squared, 3)}</td><td class='num'>{format_cell(fit.slope, 3)}</td>"
+        f"<td class='num'>{format_cell(fit.p_value, 3)}</td></tr>"
         for fit in predictors
     )
     session_html = "".join(
         f"<tr><td><a href='{html.escape(link)}'>{html.escape(name)}</a></td>"
         f"<td>{html.escape(str(row.get('subject')))}</td><td>{html.escape(str(row.get('condition')))}</td>"
-        f"<td class='num'>{_fmt(row.get('ne.oscillation.peak_frequency_in_Hz'), 4)}</td>"
-        f"<td class='num'>{_fmt(row.get(params.group.clearance_metric), 4)}</td></tr>"
+        f"<td class='num'>{format_cell(row.get('ne.oscillation.peak_frequency_in_Hz'), 4)}</td>"
+        f"<td class='num'>{format_cell(row.get(params.group.clearance_metric), 4)}</td></tr>"
         for (name, link), row in zip(session_reports.items(), rows)
     )
     best = predictors[0] if predictors and math.isfinite(predictors[0].r_squared) else None
@@ -307,17 +315,17 @@ def _group_report(
     if frequency is not None:
         summary += (
             f" NE oscillation frequency, {frequency.treatment} vs {frequency.control}: "
-            f"{_fmt(frequency.mean_treatment, 3)} vs {_fmt(frequency.mean_control, 3)} Hz "
-            f"(difference {_fmt(frequency.difference, 3)} Hz, {int(100 * params.group.confidence)} % CI "
-            f"[{_fmt(frequency.ci_low, 3)}, {_fmt(frequency.ci_high, 3)}], "
-            f"{frequency.test} p = {_fmt(frequency.p_value, 3)})."
+            f"{format_cell(frequency.mean_treatment, 3)} vs {format_cell(frequency.mean_control, 3)} Hz "
+            f"(difference {format_cell(frequency.difference, 3)} Hz, {int(100 * params.group.confidence)} % CI "
+            f"[{format_cell(frequency.ci_low, 3)}, {format_cell(frequency.ci_high, 3)}], "
+            f"{frequency.test} p = {format_cell(frequency.p_value, 3)})."
         )
     if best is not None:
         summary += (
             f" The best single predictor of {params.group.clearance_metric} was {best.predictor} "
-            f"(R² = {_fmt(best.r_squared, 3)})."
+            f"(R² = {format_cell(best.r_squared, 3)})."
         )
-    figure_html = "".join(f"<figure>{_image(figure)}</figure>" for figure in figures)
+    figure_html = "".join(f"<figure>{embedded_image(figure)}</figure>" for figure in figures)
     left_out_html = ""
     if left_out:
         left_out_rows = "".join(
@@ -508,7 +516,7 @@ def run_group_analysis(
             )
             + "\n"
         )
-        figures = [path for path in (pending.result() for pending in drawing) if path is not None]
+        figures = [path for pending in drawing for path in pending.result() if path is not None]
         _group_report(
             rows=rows,
             left_out=left_out,

@@ -7,7 +7,6 @@ session plots as fast and as faithfully as a 1-h one.
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import math
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ndx_glymphatic.analysis.page import embedded_image, format_cell, html_page
 from ndx_glymphatic.analysis.triggered import event_count_label, is_small_n
 
 if TYPE_CHECKING:
@@ -690,8 +690,8 @@ def _truth_table(*, document: dict[str, Any], comparisons: Sequence[TruthCompari
         finite = measured is not None and math.isfinite(float(measured))
         difference = float(measured) - float(row.true_value) if finite else None
         rows.append(
-            f"<tr><td>{html.escape(row.label)}</td><td class='num'>{_fmt(measured, 4)}</td>"
-            f"<td class='num'>{_fmt(row.true_value, 4)}</td><td class='num'>{_fmt(difference, 2)}</td>"
+            f"<tr><td>{html.escape(row.label)}</td><td class='num'>{format_cell(measured, 4)}</td>"
+            f"<td class='num'>{format_cell(row.true_value, 4)}</td><td class='num'>{format_cell(difference, 2)}</td>"
             f"<td><code>{html.escape(row.metric)}</code></td></tr>"
         )
     return (
@@ -699,28 +699,6 @@ def _truth_table(*, document: dict[str, Any], comparisons: Sequence[TruthCompari
         "value the simulator put in.</p><table><tr><th>measure</th><th>measured</th><th>ground truth</th>"
         "<th>measured − truth</th><th>metrics.json</th></tr>" + "".join(rows) + "</table>"
     )
-
-
-def format_number(*, value: float, digits: int = 3) -> str:
-    """``digits`` significant digits in fixed point from 0.001 to a million (``977``, ``8234``, ``0.0213``), so that
-    numbers of one unit read alike in a column; scientific notation only outside that range."""
-    magnitude = abs(value)
-    if magnitude == 0:
-        return "0"
-    if 1e-3 <= magnitude < 1e6:
-        decimals = max(0, digits - 1 - math.floor(math.log10(magnitude)))
-        return f"{value:.{decimals}f}"
-    return f"{value:.{digits}g}"
-
-
-def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return "–"
-        return format_number(value=value, digits=digits)
-    return html.escape(str(value))
 
 
 def _get(document: dict[str, Any], dotted: str) -> Any:
@@ -738,49 +716,53 @@ def _summary_text(document: dict[str, Any]) -> str:
     states = m.get("states", {})
     if states:
         parts.append(
-            f"The mouse slept {_fmt(states['sleep']['total_in_s'] / 60, 3)} min "
-            f"({_fmt(100 * (states['sleep']['fraction'] or 0), 3)} % of the scored time): "
-            f"NREM {_fmt(states['NREM']['total_in_s'] / 60, 3)} min, "
-            f"REM {_fmt(states['REM']['total_in_s'] / 60, 3)} min, "
+            f"The mouse slept {format_cell(states['sleep']['total_in_s'] / 60, 3)} min "
+            f"({format_cell(100 * (states['sleep']['fraction'] or 0), 3)} % of the scored time): "
+            f"NREM {format_cell(states['NREM']['total_in_s'] / 60, 3)} min, "
+            f"REM {format_cell(states['REM']['total_in_s'] / 60, 3)} min, "
             f"{states['micro-arousal']['n_bouts']} micro-arousals."
         )
     osc = _get(m, "ne.oscillation") or {}
     if osc.get("peak_frequency_in_Hz") is not None:
         parts.append(
-            f"During NREM ({osc['n_bouts']} bouts long enough to analyse, {_fmt(osc['total_bout_in_s'] / 60, 3)} min "
+            f"During NREM ({osc['n_bouts']} bouts long enough to analyse, "
+            f"{format_cell(osc['total_bout_in_s'] / 60, 3)} min "
             "counting the micro-arousals inside them, hence not the NREM total) NE oscillated at "
-            f"{osc['peak_frequency_in_Hz']:.4f} Hz (one cycle every {_fmt(osc['peak_period_in_s'], 3)} s), "
-            f"{_fmt(osc['peak_rate_per_min'], 3)} peaks per minute, amplitude "
-            f"{_fmt(osc['amplitude_percent_median'], 3)} % dF/F (90th-10th percentile)."
+            f"{osc['peak_frequency_in_Hz']:.4f} Hz (one cycle every {format_cell(osc['peak_period_in_s'], 3)} s), "
+            f"{format_cell(osc['peak_rate_per_min'], 3)} peaks per minute, amplitude "
+            f"{format_cell(osc['amplitude_percent_median'], 3)} % dF/F (90th-10th percentile)."
         )
     else:
         parts.append("No NREM bout was long enough to measure the infraslow NE oscillation.")
     bv = _get(m, "coupling.ne_vs_blood_volume")
     if bv and bv.get("lag_in_s") is not None:
         parts.append(
-            f"Blood volume was anti-correlated with NE (r = {_fmt(bv['value'], 2)}) and followed it by "
-            f"{_fmt(bv['lag_in_s'], 2)} s."
+            f"Blood volume was anti-correlated with NE (r = {format_cell(bv['value'], 2)}) and followed it by "
+            f"{format_cell(bv['lag_in_s'], 2)} s."
             if (bv["value"] or 0) < 0
-            else f"NE and blood volume correlated at r = {_fmt(bv['value'], 2)}, lag {_fmt(bv['lag_in_s'], 2)} s."
+            else f"NE and blood volume correlated at r = {format_cell(bv['value'], 2)}, "
+            f"lag {format_cell(bv['lag_in_s'], 2)} s."
         )
     lock = _get(m, "eeg.sigma_phase_locking")
     if lock and lock.get("mean_vector_length") is not None:
         parts.append(
             f"Sigma power was {'phase-locked' if (lock['p_value'] or 1) < 0.05 else 'not significantly locked'} to "
-            f"the NE oscillation (MVL {_fmt(lock['mean_vector_length'], 2)}, p = {_fmt(lock['p_value'], 2)}, "
-            f"preferred phase {_fmt(lock['preferred_phase_deg'], 3)}°)."
+            f"the NE oscillation (MVL {format_cell(lock['mean_vector_length'], 2)}, "
+            f"p = {format_cell(lock['p_value'], 2)}, "
+            f"preferred phase {format_cell(lock['preferred_phase_deg'], 3)}°)."
         )
     det = _get(m, "micro_arousals.detection_vs_scored")
     if det and det.get("f1") is not None:
         parts.append(
-            f"Micro-arousals detected from EMG/EEG agreed with the scored ones at F1 = {_fmt(det['f1'], 3)} "
-            f"(precision {_fmt(det['precision'], 3)}, recall {_fmt(det['recall'], 3)})."
+            f"Micro-arousals detected from EMG/EEG agreed with the scored ones at F1 = {format_cell(det['f1'], 3)} "
+            f"(precision {format_cell(det['precision'], 3)}, recall {format_cell(det['recall'], 3)})."
         )
     csf = m.get("csf_tracer", {})
     if csf.get("rise_time_in_s") is not None:
         parts.append(
-            f"The CSF tracer rose from 10 % to 90 % of its peak ({_fmt(csf['peak_percent'], 3)} % dF/F) in "
-            f"{_fmt(csf['rise_time_in_s'], 3)} s ({_fmt(csf['influx_slope_percent_per_min'], 3)} % dF/F per min)."
+            f"The CSF tracer rose from 10 % to 90 % of its peak ({format_cell(csf['peak_percent'], 3)} % dF/F) in "
+            f"{format_cell(csf['rise_time_in_s'], 3)} s "
+            f"({format_cell(csf['influx_slope_percent_per_min'], 3)} % dF/F per min)."
         )
     return " ".join(parts)
 
@@ -819,41 +801,6 @@ _KEY_METRICS = [
 ]
 
 
-def html_page(*, title: str, body: str) -> str:
-    """A complete, self-contained HTML page with the report style.
-
-    Parameters
-    ----------
-    title : str
-    body : str
-        HTML of the body.
-
-    Returns
-    -------
-    str
-    """
-    style = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1150px;margin:2em auto;color:#222;
-line-height:1.45;padding:0 1em}
-h1{font-size:1.5em;margin-bottom:.2em} h2{font-size:1.15em;margin-top:1.8em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;font-size:.9em} td,th{padding:.25em .8em;border-bottom:1px solid #eee;text-align:left}
-td.num{text-align:right;font-variant-numeric:tabular-nums} .meta{color:#666;font-size:.9em}
-.note{background:#fff7e0;border-left:3px solid #f2a541;padding:.3em .8em;margin:.3em 0}
-figure{margin:1.2em 0} figure img{max-width:100%;border:1px solid #eee} figcaption{color:#555;font-size:.88em}
-pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:.8em} .summary{font-size:1.02em;background:#f3f8fb;
-padding:.8em 1em;border-radius:4px}
-"""
-    return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>{style}</style></head><body>\n{body}\n</body></html>\n"
-    )
-
-
-def _image(path: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f"<img alt='{html.escape(path.stem)}' src='data:image/png;base64,{data}'>"
-
-
 def render_session_report(
     *, document: dict[str, Any], figures: list[Path], path: Path, truth: Sequence[TruthComparison] = ()
 ) -> Path:
@@ -886,13 +833,14 @@ def render_session_report(
             raw = _get(m, key)
             if raw is not None and key.startswith("states.") and key.endswith("total_in_s"):
                 raw = raw / 60.0
-            value = _fmt(raw, 4)
+            value = format_cell(raw, 4)
         rows.append(f"<tr><td>{html.escape(label)}</td><td class='num'>{value}</td></tr>")
     states = m.get("states", {})
     state_rows = "".join(
-        f"<tr><td>{html.escape(state)}</td><td class='num'>{_fmt(values['total_in_s'] / 60, 4)}</td>"
-        f"<td class='num'>{values['n_bouts']}</td><td class='num'>{_fmt(values['mean_bout_in_s'], 3)}</td>"
-        f"<td class='num'>{_fmt(100 * values['fraction'] if values['fraction'] is not None else None, 3)}</td></tr>"
+        f"<tr><td>{html.escape(state)}</td><td class='num'>{format_cell(values['total_in_s'] / 60, 4)}</td>"
+        f"<td class='num'>{values['n_bouts']}</td><td class='num'>{format_cell(values['mean_bout_in_s'], 3)}</td>"
+        f"<td class='num'>{format_cell(None if values['fraction'] is None else 100 * values['fraction'], 3)}"
+        "</td></tr>"
         for state, values in states.items()
     )
     band_rows = ""
@@ -904,14 +852,14 @@ def render_session_report(
             band_rows += (
                 f"<tr><td>{html.escape(state)}</td>"
                 + "".join(
-                    f"<td class='num'>{_fmt(values[b] * 1e12 if values[b] is not None else None, 3)}</td>"
+                    f"<td class='num'>{format_cell(values[b] * 1e12 if values[b] is not None else None, 3)}</td>"
                     for b in bands
                 )
                 + "</tr>"
             )
     notes = "".join(f"<div class='note'>{html.escape(note)}</div>" for note in document["notes"])
     figure_html = "".join(
-        f"<figure>{_image(figure)}<figcaption>{html.escape(_caption(document=document, name=figure.name))}"
+        f"<figure>{embedded_image(figure)}<figcaption>{html.escape(_caption(document=document, name=figure.name))}"
         "</figcaption></figure>"
         for figure in figures
     )
@@ -929,9 +877,9 @@ def render_session_report(
     title = f"Session {info.get('session_id') or info.get('identifier')}"
     body = f"""
 <h1>{html.escape(title)}</h1>
-<div class='meta'>subject {_fmt(info.get("subject_id"))} · condition {_fmt(info.get("condition"))}
-{"(control)" if info.get("is_control") else ""} · start {_fmt(info.get("session_start_time"))} ·
-{_fmt(info.get("duration_in_s", 0) / 3600, 3)} h · file {html.escape(str(info.get("path")))} ·
+<div class='meta'>subject {format_cell(info.get("subject_id"))} · condition {format_cell(info.get("condition"))}
+{"(control)" if info.get("is_control") else ""} · start {format_cell(info.get("session_start_time"))} ·
+{format_cell(info.get("duration_in_s", 0) / 3600, 3)} h · file {html.escape(str(info.get("path")))} ·
 ndx-glymphatic {html.escape(document["package"]["version"])}</div>
 <h2>Summary</h2><p class='summary'>{html.escape(_summary_text(document))}</p>
 {("<h2>Notes</h2>" + notes) if notes else ""}

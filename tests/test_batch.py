@@ -223,6 +223,45 @@ def test_the_waiting_process_loads_the_plotting_library_only_to_draw_the_group_f
     assert not list(tmp_path.iterdir())
 
 
+def test_the_group_report_is_written_without_loading_a_science_library(tmp_path: Path) -> None:
+    script = (
+        "import json, sys\n"
+        "import ndx_glymphatic.analysis.page\n"
+        "print(json.dumps(sorted({'numpy', 'scipy', 'matplotlib'} & {name.split('.')[0] for name in sys.modules})))\n"
+    )
+    # the waiting process writes the group report after the workers: a library to load then is pure delay
+    assert _fresh_interpreter(script=script, cwd=tmp_path) == []
+
+
+class _RecordingBatch:
+    """A batch of workers that records what it is given and runs it at once."""
+
+    def __init__(self) -> None:
+        self.tasks: list[list[str]] = []
+
+    def submit(self, function: Any, /, **keywords: Any) -> Any:
+        from ndx_glymphatic.batch import Pending
+
+        self.tasks.append([drawing.__name__ for drawing, _ in keywords["drawings"]])
+        return Pending(call=lambda: function(**keywords))
+
+
+def test_the_group_figures_are_two_tasks_of_about_equal_length_on_workers(tmp_path: Path) -> None:
+    from ndx_glymphatic.analysis.cohort import _start_group_figures
+    from ndx_glymphatic.analysis.params import AnalysisParams
+
+    rows = [{"subject": f"m{i}", "condition": c, "ne.oscillation.peak_frequency_in_Hz": 0.02 + 0.001 * i}
+            for i, c in enumerate(["control", "zolpidem"] * 2)]
+    batch = _RecordingBatch()
+    pending = _start_group_figures(batch=batch, on_workers=True, rows=rows, curves={}, predictors=[],
+                                   params=AnalysisParams(), folder=tmp_path)
+    # three tasks would not be queued: the scheduler could give two to one worker while the other idles
+    assert batch.tasks == [["_key_metrics_figure"], ["_spectrum_figure", "_predictors_figure"]]
+    drawn = [path for task in pending for path in task.result()]
+    assert drawn[0] == tmp_path / "key_metrics_by_condition.png" and drawn[0].stat().st_size > 0
+    assert drawn[1:] == [None, None]  # no spectrum and no predictor to draw
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="LocalCluster workers are forked only on Linux")
 def test_session_workers_start_prepared_for_their_figures(tmp_path: Path) -> None:
     answer = _batch_in_fresh_interpreter(probe="prepared_before_task", items="[0, 1, 2, 3]",

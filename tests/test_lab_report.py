@@ -9,8 +9,9 @@ from pathlib import Path
 import jsonschema
 
 from ndx_glymphatic.analysis.metrics import metrics_schema
+from ndx_glymphatic.analysis.page import format_number
 from ndx_glymphatic.analysis.pipeline import write_metrics_files
-from ndx_glymphatic.analysis.report import format_number, seconds_or_why
+from ndx_glymphatic.analysis.report import seconds_or_why
 
 
 def test_durations_that_were_not_computed_say_why() -> None:
