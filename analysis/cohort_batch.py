@@ -139,12 +139,15 @@ def analyze_sessions(
     SessionBatchError
         No session was analysed (every one listed, with why).
     """
+    from ndx_glymphatic.batch import size_in_bytes
+
     names = session_folder_names(files=files)
     task = functools.partial(analyze_session_task, sessions_dir=str(sessions_dir), params=params, check=check,
                              figures=figures, second_process=batch.in_this_process)
     try:
         outcomes = batch.map(function=task, items=[(str(path), name) for path, name in zip(files, names)],
-                             progress=progress, description="analysing")
+                             progress=progress, description="analysing",
+                             costs=[size_in_bytes(source=str(path)) for path in files])
     finally:
         for leftover in sessions_dir.glob(".*.partial") if sessions_dir.is_dir() else []:
             shutil.rmtree(leftover, ignore_errors=True)  # of a worker that died mid-task

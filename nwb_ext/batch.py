@@ -36,7 +36,7 @@ from ndx_glymphatic.errors import GlymphError
 
 __all__ = [
     "WORKER_SETTINGS", "Batch", "BatchOutcome", "Pending", "default_worker_count", "format_failures", "open_batch",
-    "prepare_local_workers", "prepared_heap", "run_batch", "runs_here", "worker_settings_yaml",
+    "prepare_local_workers", "prepared_heap", "run_batch", "runs_here", "size_in_bytes", "worker_settings_yaml",
 ]
 
 # Dask's nannies set these for their workers by default; glymph's workers keep the numerical libraries'
@@ -294,16 +294,18 @@ class Batch:
 
     def map(
         self, *, function: Callable[[Any], Any], items: Sequence[Any], progress: bool = True,
-        description: str = "sessions", unit: str = "session",
+        description: str = "sessions", unit: str = "session", costs: Sequence[int] | None = None,
     ) -> list[BatchOutcome]:
         """Call ``function`` on every item; one outcome per item, in the items' order (see :func:`run_batch`)."""
         items = list(items)
+        if costs is not None and len(costs) != len(items):
+            raise ValueError(f"{len(costs)} costs for {len(items)} items")
         enabled = progress and sys.stderr.isatty()
         if self._client is None:
             return _map_here(function=function, items=items, worker_imports=self._worker_imports, progress=enabled,
                              description=description, unit=unit)
         return _map_on_dask(client=self._client, function=function, items=items, progress=enabled,
-                            description=description, unit=unit)
+                            description=description, unit=unit, costs=costs)
 
     def submit(self, function: Callable[..., Any], /, **keywords: Any) -> Pending:
         """Run ``function(**keywords)`` on a worker (in this process: when its result is asked for).
@@ -340,18 +342,22 @@ def _map_here(
 
 def _map_on_dask(
     *, client: Any, function: Callable[[Any], Any], items: Sequence[Any], progress: bool, description: str,
-    unit: str,
+    unit: str, costs: Sequence[int] | None,
 ) -> list[BatchOutcome]:
     import uuid
 
     from distributed import as_completed
 
     batch = uuid.uuid4().hex  # keys unique to this batch: a scheduler may still know an earlier batch's
+    # the dearest items are sent first, so that the batch ends on short ones rather than on one worker busy with
+    # a long one while the others idle. Dask starts tasks in the order they arrive (a task sent alone goes to a
+    # free worker at once, so a priority would not reorder the first ones)
+    order = sorted(range(len(items)), key=lambda index: -costs[index]) if costs is not None else list(range(len(items)))
     futures = [
-        client.submit(_guarded, function, item, key=f"glymph-{batch}-{index}", pure=False, retries=1)
-        for index, item in enumerate(items)
+        client.submit(_guarded, function, items[index], key=f"glymph-{batch}-{index}", pure=False, retries=1)
+        for index in order
     ]
-    index_of = {future.key: index for index, future in enumerate(futures)}
+    index_of = {future.key: index for index, future in zip(order, futures)}
     outcomes: list[BatchOutcome | None] = [None] * len(items)
     with _progress_bar(total=len(items), enabled=progress, description=description, unit=unit) as bar:
         for future in as_completed(futures):
@@ -412,6 +418,7 @@ def run_batch(
     progress: bool = True,
     description: str = "sessions",
     unit: str = "session",
+    costs: Sequence[int] | None = None,
 ) -> list[BatchOutcome]:
     """Call ``function`` on every item; one outcome per item, in the items' order.
 
@@ -433,6 +440,9 @@ def run_batch(
         One tqdm bar for the batch (only when standard error is a terminal).
     description, unit : str
         Label and unit of the bar.
+    costs : sequence of int, optional
+        How long each item is expected to take, in any unit (e.g. :func:`size_in_bytes`): on Dask the dearest
+        start first. In this process the items run in their order.
 
     Returns
     -------
@@ -440,7 +450,21 @@ def run_batch(
     """
     items = list(items)
     with open_batch(workers=workers, scheduler=scheduler, n_items=len(items), worker_imports=worker_imports) as batch:
-        return batch.map(function=function, items=items, progress=progress, description=description, unit=unit)
+        return batch.map(function=function, items=items, progress=progress, description=description, unit=unit,
+                         costs=costs)
+
+
+def size_in_bytes(*, source: str) -> int:
+    """The size of a local file, as the cost of a task that reads it; 0 for a URL or a path that is no file
+    (the task reports what is wrong with it)."""
+    from ndx_glymphatic.remote import is_url
+
+    if is_url(source):
+        return 0
+    try:
+        return os.stat(source).st_size
+    except OSError:
+        return 0
 
 
 def runs_here(*, workers: int | None, scheduler: str | None, n_items: int) -> bool:

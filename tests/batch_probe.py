@@ -26,3 +26,12 @@ def heap_on_arrival(module: str) -> tuple[int, bool, bool, int]:
     import gc
 
     return gc.get_freeze_count(), gc.isenabled(), module in sys.modules, os.getppid()
+
+
+def start_time_after_waiting(seconds: float) -> float:
+    """When this task began (seconds since the epoch); it then waits ``seconds``."""
+    import time
+
+    began = time.time()
+    time.sleep(seconds)
+    return began

@@ -189,6 +189,44 @@ def test_local_workers_are_forked_from_a_template_that_made_the_task_imports(tmp
     assert answer["pid"] not in {parent for _, parent in answer["workers"]}  # forked by the template
 
 
+@pytest.mark.parametrize("n_items", [3, 8])
+def test_on_dask_the_dearest_items_start_first_and_outcomes_keep_the_items_order(n_items: int, tmp_path: Path) -> None:
+    # few items go to the workers at once, many wait in the scheduler's queue: both honour the costs
+    script = (
+        "import json, sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from batch_probe import start_time_after_waiting\n"
+        "from ndx_glymphatic.batch import run_batch\n"
+        f"items = [0.05 * (i + 1) for i in range({n_items})]\n"
+        "outcomes = run_batch(function=start_time_after_waiting, items=items, workers=2, progress=False,\n"
+        "                     costs=[round(100 * item) for item in items])\n"
+        "print(json.dumps({'items': [o.item for o in outcomes], 'began': [o.value for o in outcomes]}))\n"
+    )
+    answer = _fresh_interpreter(script=script, cwd=tmp_path)
+    assert answer["items"] == [0.05 * (i + 1) for i in range(n_items)]
+    order = sorted(range(n_items), key=lambda i: answer["began"][i])
+    # the last item is the dearest: it starts first on one worker, and the cheapest is the last to start
+    assert order[0] in (n_items - 1, n_items - 2) and n_items - 1 in order[:2]
+    assert order[-1] in (0, 1)
+    if n_items > 4:
+        assert sorted(order[:2]) == [n_items - 2, n_items - 1]
+
+
+def test_a_task_reading_a_file_costs_its_size_and_one_reading_a_url_nothing_known(tmp_path: Path) -> None:
+    from ndx_glymphatic.batch import size_in_bytes
+
+    written = tmp_path / "sub-1_ses-1.nwb"
+    written.write_bytes(b"x" * 1234)
+    assert size_in_bytes(source=str(written)) == 1234
+    assert size_in_bytes(source="https://api.dandiarchive.org/api/assets/abc/download/") == 0
+    assert size_in_bytes(source=str(tmp_path / "missing.nwb")) == 0
+
+
+def test_a_cost_for_every_item_or_none(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="2 costs for 3 items"):
+        run_batch(function=str, items=["a", "b", "c"], workers=1, progress=False, costs=[1, 2])
+
+
 def test_preparing_a_process_draws_in_memory_only(tmp_path: Path) -> None:
     script = (
         "import json, sys\n"

@@ -55,7 +55,7 @@ def validate_batch(
 ) -> list[ValidationReport]:
     """One report per file of ``paths`` (folders expanded), in order; a file whose task failed gets a report
     saying why (exit code 2)."""
-    from ndx_glymphatic.batch import run_batch
+    from ndx_glymphatic.batch import run_batch, size_in_bytes
     from ndx_glymphatic.validators.api import collect_paths
 
     files = [str(path) for path in collect_paths(paths=paths)]
@@ -65,7 +65,8 @@ def validate_batch(
     # the readiness checks come from the module that made the factory (above the validators)
     imports = (*VALIDATE_TASK_IMPORTS, *([readiness_factory.__module__] if readiness_factory is not None else []))
     outcomes = run_batch(function=task, items=files, workers=workers, scheduler=scheduler, worker_imports=imports,
-                         progress=progress, description="validating", unit="file")
+                         progress=progress, description="validating", unit="file",
+                         costs=[size_in_bytes(source=file) for file in files])
     return [ValidationReport.from_json(outcome.value) if outcome.ok
             else _failed_report(path=outcome.item, profile=profile, message=str(outcome.error))
             for outcome in outcomes]
