@@ -34,6 +34,9 @@ server on 127.0.0.1 with Range support (:class:`ndx_glymphatic.testing.range_ser
 * (g, not in the default run) ``glymph convert`` of 4 simulated 1-h TDT sessions (rig files + session.yaml)
   into one folder with ``--workers 1`` and ``--workers 2``: wall time and the peak RSS of every process,
   against the single-session figure of the issue (convert <= 250 MB per worker).
+* (h, not in the default run) ``analyze-group --workers 2`` of sessions of different lengths (three of part
+  (a)'s and one of ``--stream-duration-s``), the long one listed last and listed first, in alternating rounds:
+  glymph sends the largest files first, so the wall should not depend on the order of the inputs.
 * (f, not in the default run) h5py reading every dataset of that file over remfile (what glymph uses) and
   over fsspec's HTTP file, the two choices for range requests.
 
@@ -376,6 +379,27 @@ def _convert_batch(*, folder: Path, sessions: int, duration_in_s: float) -> None
               f"peak RSS of processes > 100 MB: {_big_peaks(peaks=peaks)}")
 
 
+def _mixed_lengths(*, glymph: str, short: list[Path], folder: Path, long_duration_in_s: float, repeats: int) -> None:
+    """Part (h): the walls of one batch of sessions of different lengths, the long one listed last or first."""
+    import statistics
+
+    (long,) = _simulate(folder=folder / "stream", sessions=1, duration_in_s=long_duration_in_s)
+    orders = {"long one last": [*short, long], "long one first": [long, *short]}
+    walls: dict[str, list[float]] = {name: [] for name in orders}
+    for round_number in range(1, repeats + 1):
+        for name, files in orders.items():
+            output = folder / "group-mixed"
+            shutil.rmtree(output, ignore_errors=True)
+            wall, _ = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output), "--workers", "2",
+                                      "--no-progress"])
+            walls[name].append(wall)
+        print(f"(h) round {round_number}: " + ", ".join(f"{name} {values[-1]:.1f} s" for name, values in walls.items()),
+              flush=True)
+    print(f"(h) analyze-group --workers 2 of {len(short)} x {short[0].stem.split('_')[-1]} and 1 x "
+          f"{long_duration_in_s:g} s: median " + ", ".join(f"{name} {statistics.median(values):.1f} s"
+                                                         for name, values in walls.items()), flush=True)
+
+
 def _free_port() -> int:
     import socket
 
@@ -452,7 +476,8 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, default=Path("/tmp/glymph-bench-scale"))
     parser.add_argument("--parts", default="abce",
                         help="which parts to run: a (batch), b and c (streamed), d (standing cluster), "
-                             "e (plain processes), f (remfile vs fsspec), g (convert batch)")
+                             "e (plain processes), f (remfile vs fsspec), g (convert batch), "
+                             "h (sessions of different lengths)")
     parser.add_argument("--stream-duration-s", type=float, default=4 * 3600.0)
     parser.add_argument("--modes", choices=("both", "reports", "metrics"), default="both",
                         help="part (a) with session reports (the default of the command), metrics only, or both")
@@ -466,7 +491,7 @@ def main() -> None:
         _convert_batch(folder=options.folder, sessions=4, duration_in_s=options.duration_s)
     if "b" in options.parts or "c" in options.parts:
         _streamed(folder=options.folder, duration_in_s=options.stream_duration_s)
-    if not set("ade") & set(options.parts):
+    if not set("adeh") & set(options.parts):
         return
     files = _simulate(folder=options.folder / "sessions", sessions=options.sessions,
                       duration_in_s=options.duration_s)
@@ -484,6 +509,9 @@ def main() -> None:
               f"{one:.1f} s, two at once {two:.1f} s: {one / two:.2f}x")
     if "d" in options.parts:
         _on_standing_cluster(glymph=glymph, files=files, folder=options.folder, serial_wall=serial_wall)
+    if "h" in options.parts:
+        _mixed_lengths(glymph=glymph, short=files[:3], folder=options.folder,
+                       long_duration_in_s=options.stream_duration_s, repeats=options.repeats)
 
 
 if __name__ == "__main__":
