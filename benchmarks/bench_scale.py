@@ -35,8 +35,9 @@ server on 127.0.0.1 with Range support (:class:`ndx_glymphatic.testing.range_ser
   into one folder with ``--workers 1`` and ``--workers 2``: wall time and the peak RSS of every process,
   against the single-session figure of the issue (convert <= 250 MB per worker).
 * (h, not in the default run) ``analyze-group --workers 2`` of sessions of different lengths (three of part
-  (a)'s and one of ``--stream-duration-s``), the long one listed last and listed first, in alternating rounds:
-  glymph sends the largest files first, so the wall should not depend on the order of the inputs.
+  (a)'s and one of ``--long-duration-s``, 12 h by default), the long one listed last and listed first, in
+  alternating rounds: glymph sends the largest files first, so the wall should not depend on the order of the
+  inputs. Each run's sessions' end times, read off the output folder, show the order they ran in.
 * (f, not in the default run) h5py reading every dataset of that file over remfile (what glymph uses) and
   over fsspec's HTTP file, the two choices for range requests.
 
@@ -379,22 +380,31 @@ def _convert_batch(*, folder: Path, sessions: int, duration_in_s: float) -> None
               f"peak RSS of processes > 100 MB: {_big_peaks(peaks=peaks)}")
 
 
+def _session_ends(*, output: Path, started_at: float, long_name: str) -> str:
+    """When each session's folder was renamed into place (its status-change time), seconds from the start."""
+    folders = sorted((path.stat().st_ctime - started_at, path.name) for path in (output / "sessions").iterdir())
+    return ", ".join(f"{at:.1f} s" + (" (long)" if name == long_name else "") for at, name in folders)
+
+
 def _mixed_lengths(*, glymph: str, short: list[Path], folder: Path, long_duration_in_s: float, repeats: int) -> None:
     """Part (h): the walls of one batch of sessions of different lengths, the long one listed last or first."""
     import statistics
 
-    (long,) = _simulate(folder=folder / "stream", sessions=1, duration_in_s=long_duration_in_s)
+    (long,) = _simulate(folder=folder / "long", sessions=1, duration_in_s=long_duration_in_s)
     orders = {"long one last": [*short, long], "long one first": [long, *short]}
     walls: dict[str, list[float]] = {name: [] for name in orders}
+    ends: dict[str, str] = {}
     for round_number in range(1, repeats + 1):
         for name, files in orders.items():
             output = folder / "group-mixed"
             shutil.rmtree(output, ignore_errors=True)
+            started_at = time.time()
             wall, _ = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output), "--workers", "2",
                                       "--no-progress"])
             walls[name].append(wall)
-        print(f"(h) round {round_number}: " + ", ".join(f"{name} {values[-1]:.1f} s" for name, values in walls.items()),
-              flush=True)
+            ends[name] = _session_ends(output=output, started_at=started_at, long_name=long.stem)
+        print(f"(h) round {round_number}: " + "; ".join(
+            f"{name} {values[-1]:.1f} s (sessions done at {ends[name]})" for name, values in walls.items()), flush=True)
     print(f"(h) analyze-group --workers 2 of {len(short)} x {short[0].stem.split('_')[-1]} and 1 x "
           f"{long_duration_in_s:g} s: median " + ", ".join(f"{name} {statistics.median(values):.1f} s"
                                                          for name, values in walls.items()), flush=True)
@@ -479,6 +489,7 @@ def main() -> None:
                              "e (plain processes), f (remfile vs fsspec), g (convert batch), "
                              "h (sessions of different lengths)")
     parser.add_argument("--stream-duration-s", type=float, default=4 * 3600.0)
+    parser.add_argument("--long-duration-s", type=float, default=12 * 3600.0, help="the long session of part (h)")
     parser.add_argument("--modes", choices=("both", "reports", "metrics"), default="both",
                         help="part (a) with session reports (the default of the command), metrics only, or both")
     parser.add_argument("--repeats", type=int, default=3,
@@ -511,7 +522,7 @@ def main() -> None:
         _on_standing_cluster(glymph=glymph, files=files, folder=options.folder, serial_wall=serial_wall)
     if "h" in options.parts:
         _mixed_lengths(glymph=glymph, short=files[:3], folder=options.folder,
-                       long_duration_in_s=options.stream_duration_s, repeats=options.repeats)
+                       long_duration_in_s=options.long_duration_s, repeats=options.repeats)
 
 
 if __name__ == "__main__":
