@@ -109,6 +109,12 @@ def _busy_core_seconds() -> float:
     return sum(times) - times.idle - getattr(times, "iowait", 0.0)
 
 
+def _sessions_done(*, output: Path) -> list[tuple[float, str]]:
+    """When each ``sessions/<name>`` folder of an ``analyze-group`` run was renamed into place (the rename sets
+    its status-change time, ``time.time()`` seconds), and its name, first done first."""
+    return sorted((folder.stat().st_ctime, folder.name) for folder in (output / "sessions").iterdir())
+
+
 def _phases(*, output: Path, started_at: float) -> tuple[float, float, float]:
     """When an ``analyze-group`` run's sessions were done, read off its output folder (no instrumentation).
 
@@ -123,7 +129,7 @@ def _phases(*, output: Path, started_at: float) -> tuple[float, float, float]:
         one worker, one session's time; with two, half of it), and the seconds from the last session done
         to the report (the group stage).
     """
-    done = sorted(folder.stat().st_ctime for folder in (output / "sessions").iterdir())
+    done = [at for at, _ in _sessions_done(output=output)]
     interval = (done[-1] - done[0]) / (len(done) - 1) if len(done) > 1 else 0.0
     return done[0] - started_at, interval, (output / "report.html").stat().st_mtime - done[-1]
 
@@ -381,9 +387,9 @@ def _convert_batch(*, folder: Path, sessions: int, duration_in_s: float) -> None
 
 
 def _session_ends(*, output: Path, started_at: float, long_name: str) -> str:
-    """When each session's folder was renamed into place (its status-change time), seconds from the start."""
-    folders = sorted((path.stat().st_ctime - started_at, path.name) for path in (output / "sessions").iterdir())
-    return ", ".join(f"{at:.1f} s" + (" (long)" if name == long_name else "") for at, name in folders)
+    """When each session was done, seconds from the start, the long one marked."""
+    return ", ".join(f"{at - started_at:.1f} s" + (" (long)" if name == long_name else "")
+                     for at, name in _sessions_done(output=output))
 
 
 def _mixed_lengths(*, glymph: str, short: list[Path], folder: Path, long_duration_in_s: float, repeats: int) -> None:
