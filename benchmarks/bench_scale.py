@@ -38,6 +38,9 @@ server on 127.0.0.1 with Range support (:class:`ndx_glymphatic.testing.range_ser
   (a)'s and one of ``--long-duration-s``, 12 h by default), the long one listed last and listed first, in
   alternating rounds: glymph sends the largest files first, so the wall should not depend on the order of the
   inputs. Each run's sessions' end times, read off the output folder, show the order they ran in.
+* (i, not in the default run) ``glymph convert --workers 2`` of three of part (g)'s rig sessions and one of
+  ``--long-duration-s``, listed last and first, as in (h): glymph sends the sessions whose rig files are largest
+  first.
 * (f, not in the default run) h5py reading every dataset of that file over remfile (what glymph uses) and
   over fsspec's HTTP file, the two choices for range requests.
 
@@ -55,6 +58,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -363,19 +367,22 @@ def _plain_processes(*, files: list[Path], folder: Path, figures: bool) -> tuple
     return walls[0], walls[1]
 
 
-def _convert_batch(*, folder: Path, sessions: int, duration_in_s: float) -> None:
-    """Part (g): ``glymph convert`` of many rig sessions with one and two workers."""
+def _rig_session(*, folder: Path, duration_in_s: float, seed: int) -> Path:
+    """A simulated TDT rig session (rig files and session.yaml), made once and reused."""
     from ndx_glymphatic.simulation import SimulationParameters, simulate_session
     from ndx_glymphatic.simulation.rig_files.session import write_rig_session
 
-    rigs = []
-    for seed in range(1, sessions + 1):
-        rig = folder / "rigs" / f"tdt_{int(duration_in_s)}s_{seed}"
-        if not (rig / "session.yaml").is_file():
-            shutil.rmtree(rig, ignore_errors=True)
-            session = simulate_session(parameters=SimulationParameters(duration_in_s=duration_in_s, seed=seed))
-            write_rig_session(session=session, outdir=rig, format="tdt")
-        rigs.append(rig / "session.yaml")
+    rig = folder / "rigs" / f"tdt_{int(duration_in_s)}s_{seed}"
+    if not (rig / "session.yaml").is_file():
+        shutil.rmtree(rig, ignore_errors=True)
+        session = simulate_session(parameters=SimulationParameters(duration_in_s=duration_in_s, seed=seed))
+        write_rig_session(session=session, outdir=rig, format="tdt")
+    return rig / "session.yaml"
+
+
+def _convert_batch(*, folder: Path, sessions: int, duration_in_s: float) -> None:
+    """Part (g): ``glymph convert`` of many rig sessions with one and two workers."""
+    rigs = [_rig_session(folder=folder, duration_in_s=duration_in_s, seed=seed) for seed in range(1, sessions + 1)]
     glymph = str(Path(sys.executable).with_name("glymph"))
     for workers in (1, 2):
         output = folder / f"converted-w{workers}"
@@ -386,34 +393,67 @@ def _convert_batch(*, folder: Path, sessions: int, duration_in_s: float) -> None
               f"peak RSS of processes > 100 MB: {_big_peaks(peaks=peaks)}")
 
 
-def _session_ends(*, output: Path, started_at: float, long_name: str) -> str:
-    """When each session was done, seconds from the start, the long one marked."""
-    return ", ".join(f"{at - started_at:.1f} s" + (" (long)" if name == long_name else "")
-                     for at, name in _sessions_done(output=output))
+def _done_times(*, done: list[tuple[float, str]], started_at: float, long_mark: str) -> str:
+    """When each session was done (``(time.time(), name)`` pairs), seconds from the start; the long one (its
+    name holds ``long_mark``) marked."""
+    return ", ".join(f"{at - started_at:.1f} s" + (" (long)" if long_mark in name else "") for at, name in done)
 
 
-def _mixed_lengths(*, glymph: str, short: list[Path], folder: Path, long_duration_in_s: float, repeats: int) -> None:
-    """Part (h): the walls of one batch of sessions of different lengths, the long one listed last or first."""
+def _in_both_orders(
+    *, part: str, what: str, short: list[Path], long: Path, long_mark: str, repeats: int,
+    run: Callable[[list[Path]], tuple[float, list[tuple[float, str]]]],
+) -> None:
+    """Rounds of one batch of sessions of different lengths, the long one listed last then first: each round's
+    walls and when each session was done (``run(files)`` gives both), and the medians."""
     import statistics
 
-    (long,) = _simulate(folder=folder / "long", sessions=1, duration_in_s=long_duration_in_s)
     orders = {"long one last": [*short, long], "long one first": [long, *short]}
     walls: dict[str, list[float]] = {name: [] for name in orders}
     ends: dict[str, str] = {}
     for round_number in range(1, repeats + 1):
         for name, files in orders.items():
-            output = folder / "group-mixed"
-            shutil.rmtree(output, ignore_errors=True)
             started_at = time.time()
-            wall, _ = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output), "--workers", "2",
-                                      "--no-progress"])
+            wall, done = run(files)
             walls[name].append(wall)
-            ends[name] = _session_ends(output=output, started_at=started_at, long_name=long.stem)
-        print(f"(h) round {round_number}: " + "; ".join(
+            ends[name] = _done_times(done=done, started_at=started_at, long_mark=long_mark)
+        print(f"({part}) round {round_number}: " + "; ".join(
             f"{name} {values[-1]:.1f} s (sessions done at {ends[name]})" for name, values in walls.items()), flush=True)
-    print(f"(h) analyze-group --workers 2 of {len(short)} x {short[0].stem.split('_')[-1]} and 1 x "
-          f"{long_duration_in_s:g} s: median " + ", ".join(f"{name} {statistics.median(values):.1f} s"
-                                                         for name, values in walls.items()), flush=True)
+    print(f"({part}) {what}: median " + ", ".join(f"{name} {statistics.median(values):.1f} s"
+                                                for name, values in walls.items()), flush=True)
+
+
+def _mixed_lengths(*, glymph: str, short: list[Path], folder: Path, long_duration_in_s: float, repeats: int) -> None:
+    """Part (h): the walls of one batch of sessions of different lengths, the long one listed last or first."""
+    (long,) = _simulate(folder=folder / "long", sessions=1, duration_in_s=long_duration_in_s)
+    output = folder / "group-mixed"
+
+    def run(files: list[Path]) -> tuple[float, list[tuple[float, str]]]:
+        shutil.rmtree(output, ignore_errors=True)
+        wall, _ = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output), "--workers", "2",
+                                  "--no-progress"])
+        return wall, _sessions_done(output=output)
+
+    _in_both_orders(part="h", what=f"analyze-group --workers 2 of {len(short)} x {short[0].stem.split('_')[-1]} "
+                    f"and 1 x {long_duration_in_s:g} s", short=short, long=long, long_mark=long.stem, repeats=repeats,
+                    run=run)
+
+
+def _mixed_conversions(*, folder: Path, duration_in_s: float, long_duration_in_s: float, repeats: int) -> None:
+    """Part (i): ``glymph convert --workers 2`` of three rig sessions and a long one, listed last or first."""
+    glymph = str(Path(sys.executable).with_name("glymph"))
+    short = [_rig_session(folder=folder, duration_in_s=duration_in_s, seed=seed) for seed in (1, 2, 3)]
+    long = _rig_session(folder=folder, duration_in_s=long_duration_in_s, seed=9)
+    output = folder / "converted-mixed"
+
+    def run(files: list[Path]) -> tuple[float, list[tuple[float, str]]]:
+        shutil.rmtree(output, ignore_errors=True)
+        wall, _ = _run(arguments=[glymph, "convert", *map(str, files), "-o", str(output), "--workers", "2",
+                                  "--no-progress"])
+        # a written file is linked into place once complete: its modification time is when it was done
+        return wall, sorted((path.stat().st_mtime, path.name) for path in output.iterdir())
+
+    _in_both_orders(part="i", what=f"convert --workers 2 of 3 x {duration_in_s:g} s and 1 x {long_duration_in_s:g} s "
+                    "TDT sessions", short=short, long=long, long_mark="seed9", repeats=repeats, run=run)
 
 
 def _free_port() -> int:
@@ -493,9 +533,10 @@ def main() -> None:
     parser.add_argument("--parts", default="abce",
                         help="which parts to run: a (batch), b and c (streamed), d (standing cluster), "
                              "e (plain processes), f (remfile vs fsspec), g (convert batch), "
-                             "h (sessions of different lengths)")
+                             "h (sessions of different lengths), i (rig sessions of different lengths converted)")
     parser.add_argument("--stream-duration-s", type=float, default=4 * 3600.0)
-    parser.add_argument("--long-duration-s", type=float, default=12 * 3600.0, help="the long session of part (h)")
+    parser.add_argument("--long-duration-s", type=float, default=12 * 3600.0,
+                        help="the long session of parts (h) and (i)")
     parser.add_argument("--modes", choices=("both", "reports", "metrics"), default="both",
                         help="part (a) with session reports (the default of the command), metrics only, or both")
     parser.add_argument("--repeats", type=int, default=3,
@@ -506,6 +547,9 @@ def main() -> None:
         _remfile_vs_fsspec(folder=options.folder, duration_in_s=options.stream_duration_s)
     if "g" in options.parts:
         _convert_batch(folder=options.folder, sessions=4, duration_in_s=options.duration_s)
+    if "i" in options.parts:
+        _mixed_conversions(folder=options.folder, duration_in_s=options.duration_s,
+                           long_duration_in_s=options.long_duration_s, repeats=options.repeats)
     if "b" in options.parts or "c" in options.parts:
         _streamed(folder=options.folder, duration_in_s=options.stream_duration_s)
     if not set("adeh") & set(options.parts):

@@ -17,10 +17,13 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from ndx_glymphatic.batch import BatchOutcome, run_batch
-from ndx_glymphatic.errors import InputFileError
+from ndx_glymphatic.batch import BatchOutcome, prepare_local_workers, run_batch, runs_here, size_in_bytes
+from ndx_glymphatic.errors import GlymphError, InputFileError
 
-__all__ = ["CONVERT_TASK_IMPORTS", "SESSION_FILE_NAMES", "collect_session_files", "convert_batch", "convert_task"]
+__all__ = [
+    "CONVERT_TASK_IMPORTS", "SESSION_FILE_NAMES", "collect_session_files", "convert_batch", "convert_task",
+    "session_cost_in_bytes",
+]
 
 #: Names of session files found in folders given to ``glymph convert``.
 SESSION_FILE_NAMES = ("session.yaml", "session.yml", "session.json")
@@ -55,6 +58,18 @@ def _dandi_name(*, path: Path) -> str:
 # what :func:`convert_task` imports (pynwb, the NWB namespaces, the readers and the builder), imported once
 # for all Dask workers forked from one template (:func:`ndx_glymphatic.batch.prepare_local_workers`)
 CONVERT_TASK_IMPORTS = ("ndx_glymphatic.access", "ndx_glymphatic.converters.convert")
+
+
+def session_cost_in_bytes(*, session_file: str | Path) -> int:
+    """The bytes of the rig files a session file names, as the cost of converting it (its rig files are read
+    whole); 0 for a session file that does not load (its task reports why)."""
+    from ndx_glymphatic.session import load_session
+
+    try:
+        session = load_session(path=session_file)
+    except (GlymphError, OSError, ValueError):  # pydantic's and the YAML reader's errors are ValueErrors
+        return 0
+    return sum(size_in_bytes(source=str(path)) for path in session.rig_paths())
 
 
 def convert_task(session_file: str, *, output_dir: str, token: str, overwrite: bool, compression: object) -> str:
@@ -95,10 +110,17 @@ def convert_batch(
         compression = dataclasses.replace(compression, n_threads=1)  # type: ignore[type-var]  # one core per worker
     task = functools.partial(convert_task, output_dir=str(output_dir), token=token, overwrite=overwrite,
                              compression=compression)
+    costs = None
+    if not runs_here(workers=workers, scheduler=scheduler, n_items=len(session_files)):
+        # on Dask the largest sessions start first, so that a batch ends on short ones; the workers' template
+        # imports meanwhile
+        if scheduler is None:
+            prepare_local_workers(worker_imports=CONVERT_TASK_IMPORTS)
+        costs = [session_cost_in_bytes(session_file=path) for path in session_files]
     try:
         return run_batch(function=task, items=[str(path) for path in session_files], workers=workers,
                          scheduler=scheduler, worker_imports=CONVERT_TASK_IMPORTS, progress=progress,
-                         description="converting")
+                         description="converting", costs=costs)
     finally:
         for leftover in output_dir.glob(f"*glymph-batch-{token}-*"):
             leftover.unlink(missing_ok=True)  # staging and partial files of a worker that died mid-task

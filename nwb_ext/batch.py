@@ -27,6 +27,7 @@ import functools
 import gc
 import importlib
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -455,14 +456,20 @@ def run_batch(
 
 
 def size_in_bytes(*, source: str) -> int:
-    """The size of a local file, as the cost of a task that reads it; 0 for a URL or a path that is no file
-    (the task reports what is wrong with it)."""
+    """The size of a local file, or of the files directly in a local folder (a TDT block), as the cost of a task
+    that reads it; 0 for a URL or a path that is neither (the task reports what is wrong with it)."""
     from ndx_glymphatic.remote import is_url
 
     if is_url(source):
         return 0
     try:
-        return os.stat(source).st_size
+        status = os.stat(source)
+        if stat.S_ISREG(status.st_mode):
+            return status.st_size
+        if not stat.S_ISDIR(status.st_mode):
+            return 0
+        with os.scandir(source) as entries:
+            return sum(entry.stat().st_size for entry in entries if entry.is_file())
     except OSError:
         return 0
 

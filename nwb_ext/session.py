@@ -740,6 +740,17 @@ class SessionConfig(_Section):
             and not _same_file(self.photometry.file, self.electrophysiology.file)
         )
 
+    def rig_paths(self) -> tuple[Path, ...]:
+        """The rig files and folders the session names, each once, in the order of the sections."""
+        named: list[Path] = []
+        if self.photometry is not None:
+            named += [self.photometry.file, *self.photometry.digital_input_files]
+        if self.electrophysiology is not None:
+            named.append(self.electrophysiology.file)
+        if self.hypnogram is not None:
+            named.append(self.hypnogram.file)
+        return tuple(dict.fromkeys(named))
+
     def hypnogram_clock(self) -> str:
         """Clock of the hypnogram times: ``"photometry"`` or ``"electrophysiology"``."""
         if self.hypnogram is None:

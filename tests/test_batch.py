@@ -222,6 +222,54 @@ def test_a_task_reading_a_file_costs_its_size_and_one_reading_a_url_nothing_know
     assert size_in_bytes(source=str(tmp_path / "missing.nwb")) == 0
 
 
+def test_a_task_reading_a_folder_costs_the_files_directly_in_it(tmp_path: Path) -> None:
+    from ndx_glymphatic.batch import size_in_bytes
+
+    block = tmp_path / "block"  # a TDT block: the data are the files in the folder
+    (block / "notes").mkdir(parents=True)
+    (block / "sim.tev").write_bytes(b"x" * 1000)
+    (block / "sim.tsq").write_bytes(b"x" * 40)
+    (block / "notes" / "other.txt").write_bytes(b"x" * 500)  # not part of the block
+    assert size_in_bytes(source=str(block)) == 1040
+
+
+def _simulated_rig_session(*, folder: Path, duration_in_s: int, seed: int) -> Path:
+    result = _invoke("simulate", str(folder), "--format", "tdt", "--duration-s", str(duration_in_s), "--seed",
+                     str(seed), "--photometry-rate-hz", "100", "--ephys-rate-hz", "128", "--no-progress")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    return folder / "session.yaml"
+
+
+def test_converting_a_session_costs_the_bytes_of_the_rig_files_it_names(tmp_path: Path) -> None:
+    from ndx_glymphatic.converters.batch_convert import session_cost_in_bytes
+
+    session_file = _simulated_rig_session(folder=tmp_path / "rig", duration_in_s=600, seed=5)
+    rig_files = [path for path in (tmp_path / "rig").rglob("*")
+                 if path.is_file() and path.name not in ("session.yaml", "ground_truth.json")]
+    assert {path.parent.name for path in rig_files} == {"sim-seed5-vehicle-block", "eeg", "hypnogram"}
+    assert session_cost_in_bytes(session_file=session_file) == sum(path.stat().st_size for path in rig_files)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("subject: 3\n")
+    assert session_cost_in_bytes(session_file=broken) == 0
+    assert session_cost_in_bytes(session_file=tmp_path / "missing.yaml") == 0
+
+
+def test_convert_sends_its_sessions_costs_to_dask_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ndx_glymphatic.converters import batch_convert
+
+    short = _simulated_rig_session(folder=tmp_path / "short", duration_in_s=600, seed=6)
+    long = _simulated_rig_session(folder=tmp_path / "long", duration_in_s=1200, seed=7)
+    sent: list[Any] = []
+    monkeypatch.setattr(batch_convert, "run_batch", lambda **arguments: sent.append(arguments["costs"]) or [])
+    monkeypatch.setattr(batch_convert, "prepare_local_workers", lambda **arguments: None)
+    for workers, scheduler in ((1, None), (2, None), (None, "tcp://127.0.0.1:1")):
+        batch_convert.convert_batch(session_files=[short, long], output_dir=tmp_path / "nwb", overwrite=False,
+                                    compression=None, progress=False, workers=workers, scheduler=scheduler)
+    costs = [batch_convert.session_cost_in_bytes(session_file=path) for path in (short, long)]
+    assert costs[1] > 1.8 * costs[0] > 0
+    assert sent == [None, costs, costs]  # in the inputs' order; the batch sends the largest first
+
+
 def test_a_cost_for_every_item_or_none(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="2 costs for 3 items"):
         run_batch(function=str, items=["a", "b", "c"], workers=1, progress=False, costs=[1, 2])
