@@ -442,7 +442,8 @@ def _mixed_conversions(*, folder: Path, duration_in_s: float, long_duration_in_s
     """Part (i): ``glymph convert --workers 2`` of three rig sessions and a long one, listed last or first."""
     glymph = str(Path(sys.executable).with_name("glymph"))
     short = [_rig_session(folder=folder, duration_in_s=duration_in_s, seed=seed) for seed in (1, 2, 3)]
-    long = _rig_session(folder=folder, duration_in_s=long_duration_in_s, seed=9)
+    long_seed = 9  # the simulator names the session after its seed, and the written file after the session
+    long = _rig_session(folder=folder, duration_in_s=long_duration_in_s, seed=long_seed)
     output = folder / "converted-mixed"
 
     def run(files: list[Path]) -> tuple[float, list[tuple[float, str]]]:
@@ -453,7 +454,7 @@ def _mixed_conversions(*, folder: Path, duration_in_s: float, long_duration_in_s
         return wall, sorted((path.stat().st_mtime, path.name) for path in output.iterdir())
 
     _in_both_orders(part="i", what=f"convert --workers 2 of 3 x {duration_in_s:g} s and 1 x {long_duration_in_s:g} s "
-                    "TDT sessions", short=short, long=long, long_mark="seed9", repeats=repeats, run=run)
+                    "TDT sessions", short=short, long=long, long_mark=f"seed{long_seed}-", repeats=repeats, run=run)
 
 
 def _free_port() -> int:
