@@ -32,8 +32,9 @@ server on 127.0.0.1 with Range support (:class:`ndx_glymphatic.testing.range_ser
   With (a), it runs in each of (a)'s rounds (with the sessions' figures in the default mode), since what two
   processes at once gain on a shared machine changes from minute to minute.
 * (g, not in the default run) ``glymph convert`` of 4 simulated 1-h TDT sessions (rig files + session.yaml)
-  into one folder with ``--workers 1`` and ``--workers 2``: wall time and the peak RSS of every process,
-  against the single-session figure of the issue (convert <= 250 MB per worker).
+  into one folder with ``--workers 1 --threads 1`` (one core), ``--workers 1`` (compressing on one thread per
+  core) and ``--workers 2``: wall time, cores busy on average and the peak RSS of every process, against the
+  single-session figure of the issue (convert <= 250 MB per worker).
 * (h, not in the default run) ``analyze-group --workers 2`` of sessions of different lengths (three of part
   (a)'s and one of ``--long-duration-s``, 12 h by default), the long one listed last and listed first, in
   alternating rounds: glymph sends the largest files first, so the wall should not depend on the order of the
@@ -381,15 +382,21 @@ def _rig_session(*, folder: Path, duration_in_s: float, seed: int) -> Path:
 
 
 def _convert_batch(*, folder: Path, sessions: int, duration_in_s: float) -> None:
-    """Part (g): ``glymph convert`` of many rig sessions with one and two workers."""
+    """Part (g): ``glymph convert`` of many rig sessions with one and two workers.
+
+    ``--workers 1`` compresses each session's chunks on one thread per core (``--threads``' default), so it is
+    run with ``--threads 1`` as well: one core, what two workers (one compression thread each) are compared to.
+    """
     rigs = [_rig_session(folder=folder, duration_in_s=duration_in_s, seed=seed) for seed in range(1, sessions + 1)]
     glymph = str(Path(sys.executable).with_name("glymph"))
-    for workers in (1, 2):
-        output = folder / f"converted-w{workers}"
+    for flags in (["--workers", "1", "--threads", "1"], ["--workers", "1"], ["--workers", "2"]):
+        output = folder / f"converted-{'-'.join(flag.strip('-') for flag in flags)}"
         shutil.rmtree(output, ignore_errors=True)
-        wall, peaks = _run(arguments=[glymph, "convert", *map(str, rigs), "-o", str(output), "--workers",
-                                      str(workers), "--no-progress"])
-        print(f"(g) convert {len(rigs)} x {duration_in_s:g} s TDT sessions, --workers {workers}: {wall:.1f} s wall; "
+        busy_before = _busy_core_seconds()
+        wall, peaks = _run(arguments=[glymph, "convert", *map(str, rigs), "-o", str(output), *flags, "--no-progress"])
+        cores_busy = (_busy_core_seconds() - busy_before) / wall
+        print(f"(g) convert {len(rigs)} x {duration_in_s:g} s TDT sessions, {' '.join(flags)}: {wall:.1f} s wall; "
+              f"cores busy on average {cores_busy:.2f} of {psutil.cpu_count()}; "
               f"peak RSS of processes > 100 MB: {_big_peaks(peaks=peaks)}")
 
 
