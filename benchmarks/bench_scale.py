@@ -61,6 +61,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import psutil
 
@@ -81,9 +82,29 @@ def _simulate(*, folder: Path, sessions: int, duration_in_s: float) -> list[Path
     return paths
 
 
-def _run(*, arguments: list[str], allowed: tuple[int, ...] = (0,)) -> tuple[float, dict[int, int]]:
-    """Wall time and peak RSS (bytes) of every process of the run, by pid."""
-    started = time.perf_counter()
+def _busy_core_seconds() -> float:
+    """CPU seconds the whole machine has spent on anything but idling since it booted (every core added up).
+
+    Read before and after a run, the difference over the run's wall time is how many cores were busy on
+    average: a batch that keeps every core busy can go no faster without doing less work.
+    """
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+class _Run(NamedTuple):
+    """What one command's run took."""
+
+    wall_in_s: float
+    #: peak RSS (bytes) of every process of the run, by pid
+    peaks: dict[int, int]
+    #: the machine's busy core-seconds over the run (:func:`_busy_core_seconds`) per second of wall time
+    cores_busy: float
+
+
+def _run(*, arguments: list[str], allowed: tuple[int, ...] = (0,)) -> _Run:
+    """Run one command to its end, sampling the memory of its processes."""
+    started, busy_before = time.perf_counter(), _busy_core_seconds()
     process = subprocess.Popen(arguments, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     root = psutil.Process(process.pid)
     peaks: dict[int, int] = {}
@@ -101,17 +122,7 @@ def _run(*, arguments: list[str], allowed: tuple[int, ...] = (0,)) -> tuple[floa
     wall = time.perf_counter() - started
     if process.returncode not in allowed:
         sys.exit(f"{' '.join(arguments)} failed: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-    return wall, peaks
-
-
-def _busy_core_seconds() -> float:
-    """CPU seconds the whole machine has spent on anything but idling since it booted (every core added up).
-
-    Read before and after a run, the difference over the run's wall time is how many cores were busy on
-    average: a batch that keeps every core busy can go no faster without doing less work.
-    """
-    times = psutil.cpu_times()
-    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+    return _Run(wall_in_s=wall, peaks=peaks, cores_busy=(_busy_core_seconds() - busy_before) / wall)
 
 
 def _sessions_done(*, output: Path) -> list[tuple[float, str]]:
@@ -205,9 +216,9 @@ def _group_rounds(
             output = folder / f"{prefix}-w{workers}"
             shutil.rmtree(output, ignore_errors=True)
             flags = ["--workers", str(workers), "--no-progress", *([] if reports else ["--no-session-reports"])]
-            started_at, busy_before = time.time(), _busy_core_seconds()
-            wall, peaks = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output), *flags])
-            cores_busy = (_busy_core_seconds() - busy_before) / wall
+            started_at = time.time()
+            wall, peaks, cores_busy = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output),
+                                                      *flags])
             walls[workers].append(wall)
             first, interval, group_stage = _phases(output=output, started_at=started_at)
             paces[workers].append(interval)
@@ -295,9 +306,9 @@ def _streamed(*, folder: Path, duration_in_s: float) -> None:
             ("validate", lambda source, tag: [glymph, "validate", source, "--no-progress", "--format", "json",
                                               "-o", str(folder / f"validate-{tag}.json"), "--overwrite"]),
         ):
-            local_wall, _ = _run(arguments=arguments(str(path), "local"), allowed=(0, 1))
+            local_wall = _run(arguments=arguments(str(path), "local"), allowed=(0, 1)).wall_in_s
             server.reset()
-            remote_wall, _ = _run(arguments=arguments(url, "remote"), allowed=(0, 1))
+            remote_wall = _run(arguments=arguments(url, "remote"), allowed=(0, 1)).wall_in_s
             rows.append((label, local_wall, remote_wall, server.bytes_served, server.requests))
         local_alone = _analysis_alone(source=str(path), output=folder / "alone-local")
         server.reset()
@@ -392,9 +403,8 @@ def _convert_batch(*, folder: Path, sessions: int, duration_in_s: float) -> None
     for flags in (["--workers", "1", "--threads", "1"], ["--workers", "1"], ["--workers", "2"]):
         output = folder / f"converted-{'-'.join(flag.strip('-') for flag in flags)}"
         shutil.rmtree(output, ignore_errors=True)
-        busy_before = _busy_core_seconds()
-        wall, peaks = _run(arguments=[glymph, "convert", *map(str, rigs), "-o", str(output), *flags, "--no-progress"])
-        cores_busy = (_busy_core_seconds() - busy_before) / wall
+        wall, peaks, cores_busy = _run(arguments=[glymph, "convert", *map(str, rigs), "-o", str(output), *flags,
+                                                  "--no-progress"])
         print(f"(g) convert {len(rigs)} x {duration_in_s:g} s TDT sessions, {' '.join(flags)}: {wall:.1f} s wall; "
               f"cores busy on average {cores_busy:.2f} of {psutil.cpu_count()}; "
               f"peak RSS of processes > 100 MB: {_big_peaks(peaks=peaks)}")
@@ -436,8 +446,8 @@ def _mixed_lengths(*, glymph: str, short: list[Path], folder: Path, long_duratio
 
     def run(files: list[Path]) -> tuple[float, list[tuple[float, str]]]:
         shutil.rmtree(output, ignore_errors=True)
-        wall, _ = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output), "--workers", "2",
-                                  "--no-progress"])
+        wall = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output), "--workers", "2",
+                                  "--no-progress"]).wall_in_s
         return wall, _sessions_done(output=output)
 
     _in_both_orders(part="h", what=f"analyze-group --workers 2 of {len(short)} x {short[0].stem.split('_')[-1]} "
@@ -455,8 +465,8 @@ def _mixed_conversions(*, folder: Path, duration_in_s: float, long_duration_in_s
 
     def run(files: list[Path]) -> tuple[float, list[tuple[float, str]]]:
         shutil.rmtree(output, ignore_errors=True)
-        wall, _ = _run(arguments=[glymph, "convert", *map(str, files), "-o", str(output), "--workers", "2",
-                                  "--no-progress"])
+        wall = _run(arguments=[glymph, "convert", *map(str, files), "-o", str(output), "--workers", "2",
+                                  "--no-progress"]).wall_in_s
         # a written file is linked into place once complete: its modification time is when it was done
         return wall, sorted((path.stat().st_mtime, path.name) for path in output.iterdir())
 
@@ -501,8 +511,8 @@ def _on_standing_cluster(*, glymph: str, files: list[Path], folder: Path, serial
         for run in ("warm-up", "timed"):
             output = folder / f"group-scheduler-{run}"
             shutil.rmtree(output, ignore_errors=True)
-            wall, _ = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output), "--scheduler",
-                                      address, "--no-session-reports", "--no-progress"])
+            wall = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output), "--scheduler",
+                                      address, "--no-session-reports", "--no-progress"]).wall_in_s
             walls.append(wall)
         same = _same_tables(folder / "group-w1", folder / "group-scheduler-timed") if serial_wall else None
         speed_up = f"; speed-up vs --workers 1: {serial_wall / walls[1]:.2f}x" if serial_wall else ""
