@@ -5,9 +5,12 @@ of the run (the glymph process and, with Dask, each worker process), sampled wit
 user runs it (with each session's figures and report) and with ``--no-session-reports`` (metrics only), each
 in ``--repeats`` rounds of ``--workers 1`` then ``--workers 2``, compared by their medians (wall times on a
 shared 2-core machine vary by 10-30 % from run to run). Each run's phases are read off its output folder
-(when the first session was done, the interval between sessions, the group stage), and each ``--workers 1``
+(when the first session was done, one session's time on its worker, the group stage), and each ``--workers 1``
 run's serial part (start-up, imports, group stage) gives the most two perfect workers could gain on it
-(Amdahl's law), against which the speed-up is read. A ``--workers 1`` run keeps more than one core busy at
+(Amdahl's law), against which the speed-up is read. With two analyses at once each session takes longer than
+alone (they share the caches, the memory bandwidth and the host's clock); the ``--workers 1`` run's serial
+part plus the sessions at the ``--workers 2`` run's own time per session gives what two workers could reach at
+no cost of Dask at all. A ``--workers 1`` run keeps more than one core busy at
 times (the numerical libraries' threads, the second process that reduces a session's photometry), so the
 machine's busy core-seconds during it (psutil's CPU times, every core added up) give a tighter bound: the same
 work, its serial part on one core and the rest on two. Sessions are simulated into /tmp (or --folder) once and
@@ -131,32 +134,46 @@ def _sessions_done(*, output: Path) -> list[tuple[float, str]]:
     return sorted((folder.stat().st_ctime, folder.name) for folder in (output / "sessions").iterdir())
 
 
-def _phases(*, output: Path, started_at: float) -> tuple[float, float, float]:
+def _phases(*, output: Path, started_at: float, workers: int) -> tuple[float, float, float]:
     """When an ``analyze-group`` run's sessions were done, read off its output folder (no instrumentation).
 
     Each ``sessions/<name>`` folder is renamed into place when its session is complete (the rename sets its
     status-change time) and ``report.html`` is the run's last file. ``started_at`` is the run's start
-    (``time.time()``).
+    (``time.time()``). With ``workers`` workers the sessions end in rounds of ``workers`` (the k-th done, from
+    0, in round ``k // workers``); a session's time on its worker is the least-squares slope of the times done
+    against their rounds, so that two sessions ending together are not read as one taking no time.
 
     Returns
     -------
     tuple of float
-        Seconds from the start to the first session done, the mean interval between sessions done (with
-        one worker, one session's time; with two, half of it), and the seconds from the last session done
-        to the report (the group stage).
+        Seconds from the start to the first session done, one session's time on its worker, and the seconds
+        from the last session done to the report (the group stage).
     """
     done = [at for at, _ in _sessions_done(output=output)]
-    interval = (done[-1] - done[0]) / (len(done) - 1) if len(done) > 1 else 0.0
-    return done[0] - started_at, interval, (output / "report.html").stat().st_mtime - done[-1]
+    rounds = [index // workers for index in range(len(done))]
+    mean_round, mean_done = sum(rounds) / len(rounds), sum(done) / len(done)
+    spread = sum((value - mean_round) ** 2 for value in rounds)
+    session = (sum((value - mean_round) * (at - mean_done) for value, at in zip(rounds, done)) / spread
+               if spread > 0 else 0.0)
+    return done[0] - started_at, session, (output / "report.html").stat().st_mtime - done[-1]
 
 
-def _part_done_once(*, first_done_in_s: float, interval_in_s: float, group_in_s: float, workers: int) -> float:
+def _part_done_once(*, first_done_in_s: float, session_in_s: float, group_in_s: float) -> float:
     """What a run does once whatever the number of workers: start-up and imports, and the group stage.
 
-    With ``workers`` workers the first ``workers`` sessions end together, each after ``workers`` intervals of
-    its own work; the first session's wait beyond that is start-up and imports.
+    The first session done took one session's time on its worker; its wait beyond that is start-up and imports.
     """
-    return max(0.0, first_done_in_s - workers * interval_in_s) + group_in_s
+    return max(0.0, first_done_in_s - session_in_s) + group_in_s
+
+
+def _machine_bound(*, wall_in_s: float, serial_in_s: float, session_in_s: float, sessions: int, workers: int) -> float:
+    """The most ``workers`` workers could gain on a ``--workers 1`` run at no cost of their own (no Dask, no
+    start-up beyond the run's ``serial_in_s``), each session taking ``session_in_s`` as measured with every core busy.
+
+    What is left of Amdahl's bound once the machine's own slowing of two analyses at once (shared caches, memory
+    bandwidth, the host's clock) is counted.
+    """
+    return wall_in_s / (serial_in_s + -(-sessions // workers) * session_in_s)
 
 
 def _amdahl_bound(*, wall_in_s: float, serial_in_s: float, workers: int) -> float:
@@ -205,11 +222,12 @@ def _group_rounds(
     mode = "with session reports (the default)" if reports else "--no-session-reports"
     prefix = "group-reports" if reports else "group"
     walls: dict[int, list[float]] = {1: [], 2: []}
-    paces: dict[int, list[float]] = {1: [], 2: []}
+    session_times: dict[int, list[float]] = {1: [], 2: []}
     fixed_parts: dict[int, list[float]] = {1: [], 2: []}
     ceilings: list[float] = []
     bounds: list[float] = []
     work_bounds: list[float] = []
+    machine_bounds: list[float] = []
     for round_number in range(1, repeats + 1):
         line = []
         for workers in (1, 2):
@@ -220,14 +238,13 @@ def _group_rounds(
             wall, peaks, cores_busy = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output),
                                                       *flags])
             walls[workers].append(wall)
-            first, interval, group_stage = _phases(output=output, started_at=started_at)
-            paces[workers].append(interval)
-            once = _part_done_once(first_done_in_s=first, interval_in_s=interval, group_in_s=group_stage,
-                                   workers=workers)
+            first, session, group_stage = _phases(output=output, started_at=started_at, workers=workers)
+            session_times[workers].append(session)
+            once = _part_done_once(first_done_in_s=first, session_in_s=session, group_in_s=group_stage)
             fixed_parts[workers].append(once)
-            line.append(f"--workers {workers} {wall:.1f} s (first session done at {first:.1f} s, then one every "
-                        f"{interval:.2f} s; group stage {group_stage:.1f} s; cores busy on average {cores_busy:.2f} "
-                        f"of {psutil.cpu_count()}; peak RSS > 100 MB: {_big_peaks(peaks=peaks)})")
+            line.append(f"--workers {workers} {wall:.1f} s (first session done at {first:.1f} s, each session "
+                        f"{session:.2f} s on its worker; group stage {group_stage:.1f} s; cores busy on average "
+                        f"{cores_busy:.2f} of {psutil.cpu_count()}; peak RSS > 100 MB: {_big_peaks(peaks=peaks)})")
             if workers == 1:
                 bound = _amdahl_bound(wall_in_s=wall, serial_in_s=once, workers=2)
                 bounds.append(bound)
@@ -235,7 +252,11 @@ def _group_rounds(
                 work_bounds.append(work_bound)
                 line.append(f"serial part {once:.1f} s: two perfect workers at most {bound:.2f}x, or "
                             f"{work_bound:.2f}x doing the same {cores_busy * wall:.1f} core-seconds of work")
-        line.append(f"{walls[1][-1] / walls[2][-1]:.2f}x")
+        machine_bound = _machine_bound(wall_in_s=walls[1][-1], serial_in_s=fixed_parts[1][-1],
+                                       session_in_s=session_times[2][-1], sessions=len(files), workers=2)
+        machine_bounds.append(machine_bound)
+        line.append(f"{walls[1][-1] / walls[2][-1]:.2f}x (at no cost of Dask, with each session as slow as with "
+                    f"both cores busy, at most {machine_bound:.2f}x)")
         if ceiling:
             one, two = _plain_processes(files=files, folder=folder / "plain", figures=reports)
             ceilings.append(one / two)
@@ -245,13 +266,15 @@ def _group_rounds(
     same = _same_tables(folder / f"{prefix}-w1", folder / f"{prefix}-w2")
     serial, parallel = statistics.median(walls[1]), statistics.median(walls[2])
     ratios = [one / two for one, two in zip(walls[1], walls[2])]
-    pace_one, pace_two = statistics.median(paces[1]), statistics.median(paces[2])
+    session_one, session_two = statistics.median(session_times[1]), statistics.median(session_times[2])
     summary = (f"(a) {mode}: median --workers 1 {serial:.1f} s, --workers 2 {parallel:.1f} s: "
                f"speed-up {serial / parallel:.2f}x (rounds: {', '.join(f'{value:.2f}x' for value in ratios)}; "
                f"median of the rounds {statistics.median(ratios):.2f}x); same tables: {same}; "
                f"Amdahl bound of the --workers 1 runs, median {statistics.median(bounds):.2f}x, and for the "
                f"same work on two cores {statistics.median(work_bounds):.2f}x; "
-               f"sessions' pace, median: one every {pace_one:.2f} s and {pace_two:.2f} s ({pace_one / pace_two:.2f}x); "
+               f"a session's time on its worker, median: {session_one:.2f} s alone and {session_two:.2f} s with both "
+               f"cores busy ({session_two / session_one - 1:+.0%}), which leaves at most "
+               f"{statistics.median(machine_bounds):.2f}x at no cost of Dask; "
                f"part done once (start-up beyond the first sessions' own time, and the group stage), median: "
                f"{statistics.median(fixed_parts[1]):.1f} s and {statistics.median(fixed_parts[2]):.1f} s")
     if ceilings:
