@@ -275,7 +275,7 @@ def _group_rounds(
                f"a session's time on its worker, median: {session_one:.2f} s alone and {session_two:.2f} s with both "
                f"cores busy ({session_two / session_one - 1:+.0%}), which leaves at most "
                f"{statistics.median(machine_bounds):.2f}x at no cost of Dask; "
-               f"part done once (start-up beyond the first sessions' own time, and the group stage), median: "
+               f"part done once (start-up beyond the first session's own time, and the group stage), median: "
                f"{statistics.median(fixed_parts[1]):.1f} s and {statistics.median(fixed_parts[2]):.1f} s")
     if ceilings:
         summary += (f"; (e) ceiling, median {statistics.median(ceilings):.2f}x "
