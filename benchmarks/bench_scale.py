@@ -149,12 +149,11 @@ def _phases(*, output: Path, started_at: float, workers: int) -> tuple[float, fl
         Seconds from the start to the first session done, one session's time on its worker, and the seconds
         from the last session done to the report (the group stage).
     """
+    import statistics
+
     done = [at for at, _ in _sessions_done(output=output)]
     rounds = [index // workers for index in range(len(done))]
-    mean_round, mean_done = sum(rounds) / len(rounds), sum(done) / len(done)
-    spread = sum((value - mean_round) ** 2 for value in rounds)
-    session = (sum((value - mean_round) * (at - mean_done) for value, at in zip(rounds, done)) / spread
-               if spread > 0 else 0.0)
+    session = statistics.linear_regression(rounds, done).slope if len(set(rounds)) > 1 else 0.0
     return done[0] - started_at, session, (output / "report.html").stat().st_mtime - done[-1]
 
 
@@ -470,7 +469,7 @@ def _mixed_lengths(*, glymph: str, short: list[Path], folder: Path, long_duratio
     def run(files: list[Path]) -> tuple[float, list[tuple[float, str]]]:
         shutil.rmtree(output, ignore_errors=True)
         wall = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output), "--workers", "2",
-                                  "--no-progress"]).wall_in_s
+                               "--no-progress"]).wall_in_s
         return wall, _sessions_done(output=output)
 
     _in_both_orders(part="h", what=f"analyze-group --workers 2 of {len(short)} x {short[0].stem.split('_')[-1]} "
@@ -489,7 +488,7 @@ def _mixed_conversions(*, folder: Path, duration_in_s: float, long_duration_in_s
     def run(files: list[Path]) -> tuple[float, list[tuple[float, str]]]:
         shutil.rmtree(output, ignore_errors=True)
         wall = _run(arguments=[glymph, "convert", *map(str, files), "-o", str(output), "--workers", "2",
-                                  "--no-progress"]).wall_in_s
+                               "--no-progress"]).wall_in_s
         # a written file is linked into place once complete: its modification time is when it was done
         return wall, sorted((path.stat().st_mtime, path.name) for path in output.iterdir())
 
@@ -535,7 +534,7 @@ def _on_standing_cluster(*, glymph: str, files: list[Path], folder: Path, serial
             output = folder / f"group-scheduler-{run}"
             shutil.rmtree(output, ignore_errors=True)
             wall = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output), "--scheduler",
-                                      address, "--no-session-reports", "--no-progress"]).wall_in_s
+                                   address, "--no-session-reports", "--no-progress"]).wall_in_s
             walls.append(wall)
         same = _same_tables(folder / "group-w1", folder / "group-scheduler-timed") if serial_wall else None
         speed_up = f"; speed-up vs --workers 1: {serial_wall / walls[1]:.2f}x" if serial_wall else ""
