@@ -58,7 +58,9 @@ from __future__ import annotations
 import argparse
 import compileall
 import importlib
+import math
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -149,8 +151,6 @@ def _phases(*, output: Path, started_at: float, workers: int) -> tuple[float, fl
         Seconds from the start to the first session done, one session's time on its worker, and the seconds
         from the last session done to the report (the group stage).
     """
-    import statistics
-
     done = [at for at, _ in _sessions_done(output=output)]
     rounds = [index // workers for index in range(len(done))]
     session = statistics.linear_regression(rounds, done).slope if len(set(rounds)) > 1 else 0.0
@@ -166,13 +166,13 @@ def _part_done_once(*, first_done_in_s: float, session_in_s: float, group_in_s: 
 
 
 def _machine_bound(*, wall_in_s: float, serial_in_s: float, session_in_s: float, sessions: int, workers: int) -> float:
-    """The most ``workers`` workers could gain on a ``--workers 1`` run at no cost of their own (no Dask, no
-    start-up beyond the run's ``serial_in_s``), each session taking ``session_in_s`` as measured with every core busy.
+    """The most ``workers`` workers could gain on a ``--workers 1`` run at no cost of Dask.
 
-    What is left of Amdahl's bound once the machine's own slowing of two analyses at once (shared caches, memory
-    bandwidth, the host's clock) is counted.
+    No start-up beyond the run's ``serial_in_s``, and each session taking ``session_in_s`` as measured with every
+    core busy: what is left of Amdahl's bound once the machine's own slowing of two analyses at once (shared
+    caches, memory bandwidth, the host's clock) is counted.
     """
-    return wall_in_s / (serial_in_s + -(-sessions // workers) * session_in_s)
+    return wall_in_s / (serial_in_s + math.ceil(sessions / workers) * session_in_s)
 
 
 def _amdahl_bound(*, wall_in_s: float, serial_in_s: float, workers: int) -> float:
@@ -216,8 +216,6 @@ def _group_rounds(
     that each round's speed-up can be read against what two plain processes gained at that moment. Returns the
     median ``--workers 1`` wall. The tables of the last round's runs are compared.
     """
-    import statistics
-
     mode = "with session reports (the default)" if reports else "--no-session-reports"
     prefix = "group-reports" if reports else "group"
     walls: dict[int, list[float]] = {1: [], 2: []}
@@ -444,8 +442,6 @@ def _in_both_orders(
 ) -> None:
     """Rounds of one batch of sessions of different lengths, the long one listed last then first: each round's
     walls and when each session was done (``run(files)`` gives both), and the medians."""
-    import statistics
-
     orders = {"long one last": [*short, long], "long one first": [long, *short]}
     walls: dict[str, list[float]] = {name: [] for name in orders}
     ends: dict[str, str] = {}
