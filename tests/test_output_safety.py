@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from ndx_glymphatic import io as output_io
+from ndx_glymphatic.batch import size_in_bytes
 from ndx_glymphatic.cli import main
 from ndx_glymphatic.errors import InputFileError
 from ndx_glymphatic.io import (
@@ -54,18 +55,11 @@ def _start_convert(*, session: Path, output: Path) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _size_in_bytes(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
-
-
 def _wait_for_partial(*, process: subprocess.Popen, folder: Path) -> Path:
     """The first partial that holds bytes: the empty file ``mkstemp`` makes to reserve a name is removed again."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        found = [path for path in _partials(folder) if _size_in_bytes(path) > 0]
+        found = [path for path in _partials(folder) if size_in_bytes(source=str(path)) > 0]
         if found:
             return found[0]
         assert process.poll() is None, f"convert ended before writing: {process.communicate()}"
