@@ -55,11 +55,20 @@ def test_readme_python_example_runs_on_the_demo_output(demo_dir: Path) -> None:
     assert re.search(r"\d+ NREM bouts, \d+\.\d min of NREM", result.stdout), result.stdout
 
 
-def test_readme_usage_commands_run_in_order(tmp_path: Path) -> None:
-    """The README's 'Use it on your data' commands run as written (a shorter session keeps the suite fast)."""
+def _readme_usage_commands() -> list[str]:
+    """The commands of the README's 'Use it on your data' block, without their comments."""
     readme = (REPOSITORY / "README.md").read_text()
     block = re.search(r"<!-- usage-commands -->\n```bash\n(.*?)```", readme, flags=re.DOTALL).group(1)
-    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    return [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def _outputs_by_command(*, commands: list[str]) -> dict[str, str]:
+    return dict(re.findall(r"^glymph (\w+) .*-o (\S+)$", "\n".join(commands), flags=re.MULTILINE))
+
+
+def test_readme_usage_commands_run_in_order(tmp_path: Path) -> None:
+    """The README's 'Use it on your data' commands run as written (a shorter session keeps the suite fast)."""
+    commands = _readme_usage_commands()
     assert commands[0].startswith("glymph simulate") and len(commands) == 6
     commands[0] = commands[0].replace("--duration-s 1800", "--duration-s 900")
     for command in commands:
@@ -68,8 +77,20 @@ def test_readme_usage_commands_run_in_order(tmp_path: Path) -> None:
                                 cwd=tmp_path)
         assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
         assert "Traceback" not in result.stderr, command
-    assert (tmp_path / "analysis" / "report.html").exists()
-    assert list((tmp_path / "dandiset").glob("sub-*/sub-*_ses-*.nwb"))
+    outputs = _outputs_by_command(commands=commands)
+    assert (tmp_path / outputs["analyze"] / "report.html").exists()
+    assert list((tmp_path / outputs["organize"]).glob("sub-*/sub-*_ses-*.nwb"))
+
+
+def test_readme_usage_commands_write_nothing_the_repository_has() -> None:
+    """A newcomer runs the usage commands in the clone they just made: no output may be one of its own folders,
+    where the tool would refuse (or, for a file, the command would fail) instead of showing the pipeline."""
+    commands = _readme_usage_commands()
+    simulated_session_file = Path(commands[1].split()[-1])  # what `glymph simulate` wrote, as the next command reads it
+    outputs = {Path(name).parts[0] for name in _outputs_by_command(commands=commands).values()}
+    outputs.add(simulated_session_file.parts[0])
+    assert len(outputs) == 4, outputs
+    assert not outputs & {path.name for path in REPOSITORY.iterdir()}, outputs
 
 
 def test_demo_report_compares_its_metrics_with_its_ground_truth(demo_dir: Path) -> None:
