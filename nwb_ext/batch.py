@@ -240,6 +240,8 @@ def _client(*, workers: int | None, scheduler: str | None, worker_imports: Seque
         "distributed.scheduler.worker-saturation": 1.0,
         "distributed.worker.daemon": False,
         "distributed.worker.multiprocessing-method": "forkserver" if _forks_workers() else "spawn",
+        # its workers share the terminal with glymph: no traceback from a heartbeat cut by their own closing
+        "distributed.worker.preload": ["ndx_glymphatic.worker_preload"],
         **WORKER_SETTINGS,
     }
     with dask.config.set(settings):

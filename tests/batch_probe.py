@@ -35,3 +35,17 @@ def start_time_after_waiting(seconds: float) -> float:
     began = time.time()
     time.sleep(seconds)
     return began
+
+
+def hold_heartbeats(dask_scheduler: object, seconds: float) -> None:
+    """Make the scheduler answer every worker's heartbeat only after ``seconds``."""
+    import asyncio
+
+    handlers = dask_scheduler.handlers  # type: ignore[attr-defined]
+    answer = handlers["heartbeat_worker"]
+
+    async def held(**message: object) -> object:
+        await asyncio.sleep(seconds)
+        return answer(**message)
+
+    handlers["heartbeat_worker"] = held

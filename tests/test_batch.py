@@ -155,11 +155,15 @@ def test_a_killed_worker_is_retried_once_then_reported(where: str, scheduler: st
     assert time.perf_counter() - start < 60
 
 
-def _fresh_interpreter(*, script: str, cwd: Path) -> dict[str, Any]:
+def _run_fresh_interpreter(*, script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     result = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent)], capture_output=True,
                             text=True, timeout=240, cwd=cwd)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.splitlines()[-1])
+    return result
+
+
+def _fresh_interpreter(*, script: str, cwd: Path) -> dict[str, Any]:
+    return json.loads(_run_fresh_interpreter(script=script, cwd=cwd).stdout.splitlines()[-1])
 
 
 def _batch_in_fresh_interpreter(*, probe: str, items: str, worker_imports: str, cwd: Path) -> dict[str, Any]:
@@ -187,6 +191,47 @@ def test_local_workers_are_forked_from_a_template_that_made_the_task_imports(tmp
     assert not answer["has_pynwb"]  # the batch's own process never imported it
     assert all(imported for imported, _ in answer["workers"])  # every worker had it before its first task
     assert answer["pid"] not in {parent for _, parent in answer["workers"]}  # forked by the template
+
+
+def test_workers_closing_during_a_heartbeat_print_nothing(tmp_path: Path) -> None:
+    # the scheduler holds every heartbeat's answer, so both workers close with one on the way: without the
+    # preloaded filter each prints "Failed to communicate with scheduler during heartbeat" and a traceback
+    script = (
+        "import sys, time\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from batch_probe import hold_heartbeats\n"
+        "from ndx_glymphatic.batch import open_batch\n"
+        "with open_batch(workers=2, n_items=2) as batch:\n"
+        "    batch._client.run_on_scheduler(hold_heartbeats, seconds=5.0)\n"
+        "    time.sleep(2.0)\n"
+        "print('closed')\n"
+    )
+    result = _run_fresh_interpreter(script=script, cwd=tmp_path)
+    assert result.stdout.splitlines()[-1] == "closed"
+    assert "heartbeat" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_a_running_workers_heartbeat_errors_still_show() -> None:
+    import logging
+
+    from distributed.core import Status
+
+    from ndx_glymphatic.worker_preload import ClosingHeartbeatFilter
+
+    class Worker:
+        status = Status.running
+
+    worker = Worker()
+    passes = ClosingHeartbeatFilter(worker=worker).filter
+
+    def record(*, function: str) -> logging.LogRecord:
+        return logging.LogRecord("distributed.worker", logging.ERROR, "worker.py", 1, "failed", None, None,
+                                 func=function)
+
+    assert passes(record(function="heartbeat"))
+    worker.status = Status.closing
+    assert not passes(record(function="heartbeat"))
+    assert passes(record(function="close"))  # only the heartbeat's own records are dropped
 
 
 @pytest.mark.parametrize("n_items", [3, 8])
