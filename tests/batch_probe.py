@@ -3,6 +3,7 @@ worker had imported before its first task shows in the task's answer."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 
@@ -39,8 +40,6 @@ def start_time_after_waiting(seconds: float) -> float:
 
 def hold_heartbeats(dask_scheduler: object, seconds: float) -> None:
     """Make the scheduler answer every worker's heartbeat only after ``seconds``."""
-    import asyncio
-
     handlers = dask_scheduler.handlers  # type: ignore[attr-defined]
     answer = handlers["heartbeat_worker"]
 
