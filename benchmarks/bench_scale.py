@@ -94,7 +94,17 @@ def _busy_core_seconds() -> float:
     average: a batch that keeps every core busy can go no faster without doing less work.
     """
     times = psutil.cpu_times()
-    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0) - _stolen_core_seconds()
+
+
+def _stolen_core_seconds() -> float:
+    """CPU seconds the hypervisor has given to other guests while this machine's cores wanted to run (every
+    core added up; 0 where the kernel does not count it).
+
+    A virtual machine whose host is busy loses this time without seeing it as idle or busy, and a run that
+    loses more of it goes slower for reasons outside the batch.
+    """
+    return getattr(psutil.cpu_times(), "steal", 0.0)
 
 
 class _Run(NamedTuple):
@@ -105,11 +115,14 @@ class _Run(NamedTuple):
     peaks: dict[int, int]
     #: the machine's busy core-seconds over the run (:func:`_busy_core_seconds`) per second of wall time
     cores_busy: float
+    #: core-seconds the host took from this machine over the run (:func:`_stolen_core_seconds`) per second of
+    #: wall time
+    cores_stolen: float
 
 
 def _run(*, arguments: list[str], allowed: tuple[int, ...] = (0,)) -> _Run:
     """Run one command to its end, sampling the memory of its processes."""
-    started, busy_before = time.perf_counter(), _busy_core_seconds()
+    started, busy_before, stolen_before = time.perf_counter(), _busy_core_seconds(), _stolen_core_seconds()
     process = subprocess.Popen(arguments, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     root = psutil.Process(process.pid)
     peaks: dict[int, int] = {}
@@ -127,7 +140,8 @@ def _run(*, arguments: list[str], allowed: tuple[int, ...] = (0,)) -> _Run:
     wall = time.perf_counter() - started
     if process.returncode not in allowed:
         sys.exit(f"{' '.join(arguments)} failed: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-    return _Run(wall_in_s=wall, peaks=peaks, cores_busy=(_busy_core_seconds() - busy_before) / wall)
+    return _Run(wall_in_s=wall, peaks=peaks, cores_busy=(_busy_core_seconds() - busy_before) / wall,
+                cores_stolen=(_stolen_core_seconds() - stolen_before) / wall)
 
 
 def _sessions_done(*, output: Path) -> list[tuple[float, str]]:
@@ -221,6 +235,7 @@ def _group_rounds(
     walls: dict[int, list[float]] = {1: [], 2: []}
     session_times: dict[int, list[float]] = {1: [], 2: []}
     fixed_parts: dict[int, list[float]] = {1: [], 2: []}
+    stolen: dict[int, list[float]] = {1: [], 2: []}
     ceilings: list[float] = []
     bounds: list[float] = []
     work_bounds: list[float] = []
@@ -232,8 +247,9 @@ def _group_rounds(
             shutil.rmtree(output, ignore_errors=True)
             flags = ["--workers", str(workers), "--no-progress", *([] if reports else ["--no-session-reports"])]
             started_at = time.time()
-            wall, peaks, cores_busy = _run(arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output),
-                                                      *flags])
+            wall, peaks, cores_busy, cores_stolen = _run(
+                arguments=[glymph, "analyze-group", *map(str, files), "-o", str(output), *flags])
+            stolen[workers].append(cores_stolen)
             walls[workers].append(wall)
             first, session, group_stage = _phases(output=output, started_at=started_at, workers=workers)
             session_times[workers].append(session)
@@ -241,7 +257,8 @@ def _group_rounds(
             fixed_parts[workers].append(once)
             line.append(f"--workers {workers} {wall:.1f} s (first session done at {first:.1f} s, each session "
                         f"{session:.2f} s on its worker; group stage {group_stage:.1f} s; cores busy on average "
-                        f"{cores_busy:.2f} of {psutil.cpu_count()}; peak RSS > 100 MB: {_big_peaks(peaks=peaks)})")
+                        f"{cores_busy:.2f} of {psutil.cpu_count()}, taken by the host {cores_stolen:.2f}; "
+                        f"peak RSS > 100 MB: {_big_peaks(peaks=peaks)})")
             if workers == 1:
                 bound = _amdahl_bound(wall_in_s=wall, serial_in_s=once, workers=2)
                 bounds.append(bound)
@@ -273,7 +290,9 @@ def _group_rounds(
                f"cores busy ({session_two / session_one - 1:+.0%}), which leaves at most "
                f"{statistics.median(machine_bounds):.2f}x at no cost of Dask; "
                f"part done once (start-up beyond the first session's own time, and the group stage), median: "
-               f"{statistics.median(fixed_parts[1]):.1f} s and {statistics.median(fixed_parts[2]):.1f} s")
+               f"{statistics.median(fixed_parts[1]):.1f} s and {statistics.median(fixed_parts[2]):.1f} s; "
+               f"cores taken by the host, median: {statistics.median(stolen[1]):.2f} and "
+               f"{statistics.median(stolen[2]):.2f}")
     if ceilings:
         summary += (f"; (e) ceiling, median {statistics.median(ceilings):.2f}x "
                     f"(rounds: {', '.join(f'{value:.2f}x' for value in ceilings)})")
@@ -423,8 +442,8 @@ def _convert_batch(*, folder: Path, sessions: int, duration_in_s: float) -> None
     for flags in (["--workers", "1", "--threads", "1"], ["--workers", "1"], ["--workers", "2"]):
         output = folder / f"converted-{'-'.join(flag.strip('-') for flag in flags)}"
         shutil.rmtree(output, ignore_errors=True)
-        wall, peaks, cores_busy = _run(arguments=[glymph, "convert", *map(str, rigs), "-o", str(output), *flags,
-                                                  "--no-progress"])
+        wall, peaks, cores_busy, _ = _run(arguments=[glymph, "convert", *map(str, rigs), "-o", str(output), *flags,
+                                                     "--no-progress"])
         print(f"(g) convert {len(rigs)} x {duration_in_s:g} s TDT sessions, {' '.join(flags)}: {wall:.1f} s wall; "
               f"cores busy on average {cores_busy:.2f} of {psutil.cpu_count()}; "
               f"peak RSS of processes > 100 MB: {_big_peaks(peaks=peaks)}")
