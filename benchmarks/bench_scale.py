@@ -45,10 +45,14 @@ server on 127.0.0.1 with Range support (:class:`ndx_glymphatic.testing.range_ser
 * (i, not in the default run) ``glymph convert --workers 2`` of three of part (g)'s rig sessions and one of
   ``--long-duration-s``, listed last and first, as in (h): glymph sends the sessions whose rig files are largest
   first.
+* (j) what two cores give this machine on work that touches no memory: a pure-Python arithmetic loop (3 to 5
+  s here) in one process, then in two processes at once, each doing the same loop. Twice the one process's wall
+  over the two processes' wall is the throughput two cores give; 2.00x on two idle cores of their own. It
+  needs no data and no glymph; with (a), it runs in each of (a)'s rounds, beside (e).
 * (f, not in the default run) h5py reading every dataset of that file over remfile (what glymph uses) and
   over fsspec's HTTP file, the two choices for range requests.
 
-Usage: ``python benchmarks/bench_scale.py [--parts abce] [--sessions 8] [--duration-s 3600] [--repeats 3]
+Usage: ``python benchmarks/bench_scale.py [--parts abcej] [--sessions 8] [--duration-s 3600] [--repeats 3]
 [--stream-duration-s 14400] [--folder /tmp/glymph-bench-scale]`` (the issue's figures: 8 sessions of 1 h,
 one 4-h session, at the rig rates).
 """
@@ -222,12 +226,13 @@ def _same_tables(first: Path, second: Path) -> bool:
 
 def _group_rounds(
     *, glymph: str, files: list[Path], folder: Path, reports: bool, repeats: int, duration_in_s: float,
-    ceiling: bool,
+    ceiling: bool, arithmetic: bool,
 ) -> float:
     """Part (a) in one mode: ``repeats`` rounds of ``--workers 1`` then ``--workers 2``; the median walls.
 
     With ``ceiling``, each round also runs part (e) on the same sessions (with figures when ``reports``), so
-    that each round's speed-up can be read against what two plain processes gained at that moment. Returns the
+    that each round's speed-up can be read against what two plain processes gained at that moment; with
+    ``arithmetic``, part (j) as well. Returns the
     median ``--workers 1`` wall. The tables of the last round's runs are compared.
     """
     mode = "with session reports (the default)" if reports else "--no-session-reports"
@@ -237,6 +242,7 @@ def _group_rounds(
     fixed_parts: dict[int, list[float]] = {1: [], 2: []}
     stolen: dict[int, list[float]] = {1: [], 2: []}
     ceilings: list[float] = []
+    throughputs: list[float] = []
     bounds: list[float] = []
     work_bounds: list[float] = []
     machine_bounds: list[float] = []
@@ -275,6 +281,11 @@ def _group_rounds(
             one, two = _plain_processes(files=files, folder=folder / "plain", figures=reports)
             ceilings.append(one / two)
             line.append(f"(e) plain processes: one {one:.1f} s, two at once {two:.1f} s: {one / two:.2f}x")
+        if arithmetic:
+            one, two = _arithmetic_processes(steps=_ARITHMETIC_STEPS)
+            throughputs.append(2 * one / two)
+            line.append(f"(j) arithmetic loop: one process {one:.2f} s, two at once {two:.2f} s: "
+                        f"{2 * one / two:.2f}x the throughput")
         print(f"(a) analyze-group {len(files)} x {duration_in_s:g} s {mode}, round {round_number}: " + "; ".join(line),
               flush=True)
     same = _same_tables(folder / f"{prefix}-w1", folder / f"{prefix}-w2")
@@ -296,6 +307,9 @@ def _group_rounds(
     if ceilings:
         summary += (f"; (e) ceiling, median {statistics.median(ceilings):.2f}x "
                     f"(rounds: {', '.join(f'{value:.2f}x' for value in ceilings)})")
+    if throughputs:
+        summary += (f"; (j) arithmetic throughput of two cores, median {statistics.median(throughputs):.2f}x "
+                    f"(rounds: {', '.join(f'{value:.2f}x' for value in throughputs)})")
     print(summary, flush=True)
     return serial
 
@@ -399,6 +413,12 @@ _SESSIONS_IN_ONE_PROCESS = (
     "figures=sys.argv[2] == 'figures', second_process=False) for index, path in enumerate(sys.argv[3:])]"
 )
 
+#: integer arithmetic on a few Python objects, so the loop's speed is the core's alone (no caches missed, no
+#: memory bandwidth, no system calls); 3 to 5 s on the 2-core development machine, long enough that one
+#: round is not decided by a second of the host's
+_ARITHMETIC_LOOP = "import sys; total = 0\nfor step in range(int(sys.argv[1])): total += step * step % 7"
+_ARITHMETIC_STEPS = 20_000_000
+
 
 def _plain_processes(*, files: list[Path], folder: Path, figures: bool) -> tuple[float, float]:
     """Part (e): the sessions in one plain process, then split between two processes running at once (walls)."""
@@ -414,6 +434,18 @@ def _plain_processes(*, files: list[Path], folder: Path, figures: bool) -> tuple
             _, error = process.communicate()
             if process.returncode != 0:
                 sys.exit(f"plain analysis failed: {error.decode()[-2000:]}")
+        walls.append(time.perf_counter() - started)
+    return walls[0], walls[1]
+
+
+def _arithmetic_processes(*, steps: int) -> tuple[float, float]:
+    """Part (j): the arithmetic loop in one process, then in two processes at once (walls; same loop each)."""
+    walls = []
+    for copies in (1, 2):
+        started = time.perf_counter()
+        processes = [subprocess.Popen([sys.executable, "-c", _ARITHMETIC_LOOP, str(steps)]) for _ in range(copies)]
+        if any(process.wait() != 0 for process in processes):
+            sys.exit("the arithmetic loop failed")
         walls.append(time.perf_counter() - started)
     return walls[0], walls[1]
 
@@ -585,10 +617,11 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--duration-s", type=float, default=3600.0)
     parser.add_argument("--folder", type=Path, default=Path("/tmp/glymph-bench-scale"))
-    parser.add_argument("--parts", default="abce",
+    parser.add_argument("--parts", default="abcej",
                         help="which parts to run: a (batch), b and c (streamed), d (standing cluster), "
                              "e (plain processes), f (remfile vs fsspec), g (convert batch), "
-                             "h (sessions of different lengths), i (rig sessions of different lengths converted)")
+                             "h (sessions of different lengths), i (rig sessions of different lengths converted), "
+                             "j (two cores on arithmetic alone)")
     parser.add_argument("--stream-duration-s", type=float, default=4 * 3600.0)
     parser.add_argument("--long-duration-s", type=float, default=12 * 3600.0,
                         help="the long session of parts (h) and (i)")
@@ -607,6 +640,11 @@ def main() -> None:
                            long_duration_in_s=options.long_duration_s, repeats=options.repeats)
     if "b" in options.parts or "c" in options.parts:
         _streamed(folder=options.folder, duration_in_s=options.stream_duration_s)
+    if "j" in options.parts and "a" not in options.parts:
+        for round_number in range(1, options.repeats + 1):
+            one, two = _arithmetic_processes(steps=_ARITHMETIC_STEPS)
+            print(f"(j) round {round_number}: arithmetic loop in one process {one:.2f} s, in two at once {two:.2f} s: "
+                  f"{2 * one / two:.2f}x the throughput", flush=True)
     if not set("adeh") & set(options.parts):
         return
     files = _simulate(folder=options.folder / "sessions", sessions=options.sessions,
@@ -618,7 +656,7 @@ def main() -> None:
         for reports in modes:
             serial_wall = _group_rounds(glymph=glymph, files=files, folder=options.folder, reports=reports,
                                         repeats=options.repeats, duration_in_s=options.duration_s,
-                                        ceiling="e" in options.parts)
+                                        ceiling="e" in options.parts, arithmetic="j" in options.parts)
     elif "e" in options.parts:
         one, two = _plain_processes(files=files, folder=options.folder / "plain", figures=False)
         print(f"(e) {len(files)} sessions analysed by plain processes (no Dask, no group stage): one process "
