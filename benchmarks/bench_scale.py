@@ -232,8 +232,8 @@ def _group_rounds(
 
     With ``ceiling``, each round also runs part (e) on the same sessions (with figures when ``reports``), so
     that each round's speed-up can be read against what two plain processes gained at that moment; with
-    ``arithmetic``, part (j) as well. Returns the
-    median ``--workers 1`` wall. The tables of the last round's runs are compared.
+    ``arithmetic``, part (j) as well. Returns the median ``--workers 1`` wall. The tables of the last round's
+    runs are compared.
     """
     mode = "with session reports (the default)" if reports else "--no-session-reports"
     prefix = "group-reports" if reports else "group"
