@@ -91,24 +91,17 @@ def _simulate(*, folder: Path, sessions: int, duration_in_s: float) -> list[Path
     return paths
 
 
-def _busy_core_seconds() -> float:
-    """CPU seconds the whole machine has spent on anything but idling since it booted (every core added up).
+def _core_seconds() -> tuple[float, float]:
+    """CPU seconds since the machine booted (every core added up): spent on anything but idling, and stolen.
 
-    Read before and after a run, the difference over the run's wall time is how many cores were busy on
-    average: a batch that keeps every core busy can go no faster without doing less work.
+    Read before and after a run, each difference over the run's wall time is a number of cores on average. Busy
+    cores: a batch that keeps every core busy can go no faster without doing less work. Stolen: what the
+    hypervisor gave to other guests while this machine's cores wanted to run (0 where the kernel does not count
+    it); a run that loses more of it goes slower for reasons outside the batch. Both come from one reading.
     """
     times = psutil.cpu_times()
-    return sum(times) - times.idle - getattr(times, "iowait", 0.0) - _stolen_core_seconds()
-
-
-def _stolen_core_seconds() -> float:
-    """CPU seconds the hypervisor has given to other guests while this machine's cores wanted to run (every
-    core added up; 0 where the kernel does not count it).
-
-    A virtual machine whose host is busy loses this time without seeing it as idle or busy, and a run that
-    loses more of it goes slower for reasons outside the batch.
-    """
-    return getattr(psutil.cpu_times(), "steal", 0.0)
+    stolen = getattr(times, "steal", 0.0)
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0) - stolen, stolen
 
 
 class _Run(NamedTuple):
@@ -117,16 +110,16 @@ class _Run(NamedTuple):
     wall_in_s: float
     #: peak RSS (bytes) of every process of the run, by pid
     peaks: dict[int, int]
-    #: the machine's busy core-seconds over the run (:func:`_busy_core_seconds`) per second of wall time
+    #: the machine's busy core-seconds over the run (:func:`_core_seconds`) per second of wall time
     cores_busy: float
-    #: core-seconds the host took from this machine over the run (:func:`_stolen_core_seconds`) per second of
-    #: wall time
+    #: core-seconds the host took from this machine over the run (:func:`_core_seconds`) per second of wall
+    #: time
     cores_stolen: float
 
 
 def _run(*, arguments: list[str], allowed: tuple[int, ...] = (0,)) -> _Run:
     """Run one command to its end, sampling the memory of its processes."""
-    started, busy_before, stolen_before = time.perf_counter(), _busy_core_seconds(), _stolen_core_seconds()
+    started, (busy_before, stolen_before) = time.perf_counter(), _core_seconds()
     process = subprocess.Popen(arguments, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     root = psutil.Process(process.pid)
     peaks: dict[int, int] = {}
@@ -144,8 +137,9 @@ def _run(*, arguments: list[str], allowed: tuple[int, ...] = (0,)) -> _Run:
     wall = time.perf_counter() - started
     if process.returncode not in allowed:
         sys.exit(f"{' '.join(arguments)} failed: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-    return _Run(wall_in_s=wall, peaks=peaks, cores_busy=(_busy_core_seconds() - busy_before) / wall,
-                cores_stolen=(_stolen_core_seconds() - stolen_before) / wall)
+    busy_after, stolen_after = _core_seconds()
+    return _Run(wall_in_s=wall, peaks=peaks, cores_busy=(busy_after - busy_before) / wall,
+                cores_stolen=(stolen_after - stolen_before) / wall)
 
 
 def _sessions_done(*, output: Path) -> list[tuple[float, str]]:
@@ -282,10 +276,9 @@ def _group_rounds(
             ceilings.append(one / two)
             line.append(f"(e) plain processes: one {one:.1f} s, two at once {two:.1f} s: {one / two:.2f}x")
         if arithmetic:
-            one, two = _arithmetic_processes(steps=_ARITHMETIC_STEPS)
-            throughputs.append(2 * one / two)
-            line.append(f"(j) arithmetic loop: one process {one:.2f} s, two at once {two:.2f} s: "
-                        f"{2 * one / two:.2f}x the throughput")
+            throughput, shown = _arithmetic_round(steps=_ARITHMETIC_STEPS)
+            throughputs.append(throughput)
+            line.append(shown)
         print(f"(a) analyze-group {len(files)} x {duration_in_s:g} s {mode}, round {round_number}: " + "; ".join(line),
               flush=True)
     same = _same_tables(folder / f"{prefix}-w1", folder / f"{prefix}-w2")
@@ -420,34 +413,37 @@ _ARITHMETIC_LOOP = "import sys; total = 0\nfor step in range(int(sys.argv[1])): 
 _ARITHMETIC_STEPS = 20_000_000
 
 
+def _wall_of_processes(*, commands: list[list[str]], what: str) -> float:
+    """Start every command at once and wait for all of them: the wall time (exits with ``what`` if one fails)."""
+    started = time.perf_counter()
+    processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for command in commands]
+    for process in processes:
+        _, error = process.communicate()
+        if process.returncode != 0:
+            sys.exit(f"{what} failed: {error.decode()[-2000:]}")
+    return time.perf_counter() - started
+
+
 def _plain_processes(*, files: list[Path], folder: Path, figures: bool) -> tuple[float, float]:
     """Part (e): the sessions in one plain process, then split between two processes running at once (walls)."""
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    walls = []
-    for shares in ([files], [files[0::2], files[1::2]]):
-        started = time.perf_counter()
-        processes = [subprocess.Popen([sys.executable, "-c", _SESSIONS_IN_ONE_PROCESS, str(folder),
-                                       "figures" if figures else "metrics", *map(str, share)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for share in shares]
-        for process in processes:
-            _, error = process.communicate()
-            if process.returncode != 0:
-                sys.exit(f"plain analysis failed: {error.decode()[-2000:]}")
-        walls.append(time.perf_counter() - started)
-    return walls[0], walls[1]
+    one, two = (_wall_of_processes(commands=[[sys.executable, "-c", _SESSIONS_IN_ONE_PROCESS, str(folder),
+                                              "figures" if figures else "metrics", *map(str, share)]
+                                             for share in shares], what="plain analysis")
+                for shares in ([files], [files[0::2], files[1::2]]))
+    return one, two
 
 
-def _arithmetic_processes(*, steps: int) -> tuple[float, float]:
-    """Part (j): the arithmetic loop in one process, then in two processes at once (walls; same loop each)."""
-    walls = []
-    for copies in (1, 2):
-        started = time.perf_counter()
-        processes = [subprocess.Popen([sys.executable, "-c", _ARITHMETIC_LOOP, str(steps)]) for _ in range(copies)]
-        if any(process.wait() != 0 for process in processes):
-            sys.exit("the arithmetic loop failed")
-        walls.append(time.perf_counter() - started)
-    return walls[0], walls[1]
+def _arithmetic_round(*, steps: int) -> tuple[float, str]:
+    """Part (j): the arithmetic loop in one process, then in two at once (same loop each): the throughput two
+    cores gave (twice the one process's wall over the two's) and a line that shows both walls."""
+    one, two = (_wall_of_processes(commands=[[sys.executable, "-c", _ARITHMETIC_LOOP, str(steps)]] * copies,
+                                   what="the arithmetic loop")
+                for copies in (1, 2))
+    throughput = 2 * one / two
+    return throughput, (f"(j) arithmetic loop: one process {one:.2f} s, two at once {two:.2f} s: "
+                        f"{throughput:.2f}x the throughput")
 
 
 def _rig_session(*, folder: Path, duration_in_s: float, seed: int) -> Path:
@@ -642,9 +638,7 @@ def main() -> None:
         _streamed(folder=options.folder, duration_in_s=options.stream_duration_s)
     if "j" in options.parts and "a" not in options.parts:
         for round_number in range(1, options.repeats + 1):
-            one, two = _arithmetic_processes(steps=_ARITHMETIC_STEPS)
-            print(f"(j) round {round_number}: arithmetic loop in one process {one:.2f} s, in two at once {two:.2f} s: "
-                  f"{2 * one / two:.2f}x the throughput", flush=True)
+            print(f"round {round_number}: {_arithmetic_round(steps=_ARITHMETIC_STEPS)[1]}", flush=True)
     if not set("adeh") & set(options.parts):
         return
     files = _simulate(folder=options.folder / "sessions", sessions=options.sessions,
